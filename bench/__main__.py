@@ -1,0 +1,27 @@
+"""Dispatch ``python -m bench NAME [options]`` to the benchmark ``bench.NAME.run.main``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: Benchmark name -> one-line description. Add a subpackage with ``run.main(argv)`` and a line.
+BENCHMARKS: dict[str, str] = {
+    "dns": "dnsperf against Roja, dnsmasq and unbound with the same blocklist",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark named by the first argument with the remaining arguments."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in BENCHMARKS:
+        print("usage: python -m bench NAME [options]   (NAME --help for its options)")
+        for name, what in BENCHMARKS.items():
+            print(f"  {name:<8} {what}")
+        return 0 if args[:1] in (["-h"], ["--help"]) else 2
+    module = importlib.import_module(f"bench.{args[0]}.run")
+    return int(module.main(args[1:]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

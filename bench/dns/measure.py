@@ -1,0 +1,208 @@
+"""Measuring helpers: free ports, /proc CPU and memory, readiness probe, dnsperf runs.
+
+CPU time and RSS are summed over the server process and its descendants (``/proc/PID/stat``
+already sums a process's threads), so a server that forks workers is measured whole.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import dnslib
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RCODE_NXDOMAIN = 3
+
+
+def free_port() -> int:
+    """Return a 127.0.0.1 port that is free for both UDP and TCP right now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = int(u.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free loopback port found")
+
+
+def _stat_fields(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2 :].split()  # fields from 3 (state) on; comm may hold spaces
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if int(_stat_fields(int(entry.name))[1]) == pid:
+                    kids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return kids
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its live descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(_children(p))
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and its descendants, in seconds."""
+    ticks = 0
+    for p in process_tree(pid):
+        try:
+            f = _stat_fields(p)
+        except OSError:
+            continue
+        ticks += int(f[11]) + int(f[12])  # fields 14 and 15 of stat(5): utime, stime
+    return ticks / CLK_TCK
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of ``pid`` and its descendants, in KiB."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def query_rcode(port: int, name: str, timeout: float = 0.25) -> int | None:
+    """Send one A query over UDP to 127.0.0.1:``port``; return its rcode, None if no answer."""
+    q = dnslib.DNSRecord.question(name, "A")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.send(q.pack())
+            while True:
+                reply = dnslib.DNSRecord.parse(s.recv(4096))
+                if reply.header.id == q.header.id:
+                    return int(reply.header.rcode)
+        except (TimeoutError, ConnectionRefusedError, dnslib.DNSError):
+            return None
+
+
+def wait_blocking(
+    proc: subprocess.Popen[bytes], port: int, name: str, started: float, limit: float
+) -> float:
+    """Poll until the server answers NXDOMAIN for the blocked ``name``; return seconds taken.
+
+    Time is counted from ``started`` (``time.monotonic()`` just before the process was spawned).
+    Raises RuntimeError if the process exits or ``limit`` seconds pass first.
+    """
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with status {proc.returncode} before answering")
+        if query_rcode(port, name) == RCODE_NXDOMAIN:
+            return time.monotonic() - started
+        if time.monotonic() - started > limit:
+            raise RuntimeError(f"no NXDOMAIN for a blocked name within {limit:.0f} s")
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class PerfResult:
+    """The numbers we use from one dnsperf run."""
+
+    sent: int
+    completed: int
+    lost: int
+    qps: float
+    run_time: float
+    rcodes: dict[str, int]
+    raw: str
+
+
+def parse_dnsperf(text: str) -> PerfResult:
+    """Parse dnsperf's final statistics block."""
+
+    def num(label: str) -> float:
+        m = re.search(rf"{label}:\s+([0-9.]+)", text)
+        if not m:
+            raise ValueError(f"dnsperf output has no {label!r}:\n{text}")
+        return float(m.group(1))
+
+    rcodes: dict[str, int] = {}
+    m = re.search(r"Response codes:\s+(.*)", text)
+    if m:
+        for code, count in re.findall(r"([A-Z]+) (\d+)", m.group(1)):
+            rcodes[code] = int(count)
+    return PerfResult(
+        sent=int(num("Queries sent")),
+        completed=int(num("Queries completed")),
+        lost=int(num("Queries lost")),
+        qps=num("Queries per second"),
+        run_time=num(r"Run time \(s\)"),
+        rcodes=rcodes,
+        raw=text,
+    )
+
+
+def dnsperf(
+    port: int,
+    queries: Path,
+    *,
+    cpu: int,
+    duration: float | None = None,
+    max_runs: int | None = None,
+    clients: int = 8,
+    outstanding: int = 200,
+) -> PerfResult:
+    """Run dnsperf pinned to ``cpu`` against 127.0.0.1:``port``, bounded by time or passes."""
+    argv = [
+        "taskset",
+        "-c",
+        str(cpu),
+        "dnsperf",
+        "-s",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-d",
+        str(queries),
+        "-c",
+        str(clients),
+        "-q",
+        str(outstanding),
+        "-t",
+        "2",
+    ]
+    if duration is not None:
+        argv += ["-l", f"{duration:g}"]
+    if max_runs is not None:
+        argv += ["-n", str(max_runs)]
+    limit = (duration or 120) + 60
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"dnsperf failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return parse_dnsperf(done.stdout)
+
+
+def steal_seconds(cpu: int) -> float:
+    """Time stolen from ``cpu`` by the hypervisor so far (``/proc/stat`` steal column)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        f = line.split()
+        if f[0] == f"cpu{cpu}":
+            return int(f[8]) / CLK_TCK
+    return 0.0

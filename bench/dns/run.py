@@ -1,0 +1,294 @@
+"""DNS benchmark harness: dnsperf against Roja, dnsmasq and unbound with one blocklist.
+
+Run from the repository root::
+
+    python -m bench dns                        # 1,000,000 blocked domains, 3 x 20 s per system
+    python -m bench dns --domains 100000 --duration 10 --out bench/out/dns.md
+    python -m bench dns --systems roja,dnsmasq --roja-exe /path/to/roja
+
+Steps: generate (or reuse) the data under ``bench/out/dns/``; start NSD for ``bench.test.``;
+start each system in turn pinned to ``--server-cpu`` (``taskset -c 1``), timing its load from
+spawning the process until it answers NXDOMAIN for a listed name, then warm its cache with a
+short unmeasured dnsperf run. Then ``--repeat`` rounds, each running dnsperf (pinned to
+``--client-cpu``) for ``--duration`` seconds against every system in turn, so slow drift in the
+machine hits all systems alike. Idle servers stay up between their runs; they use no CPU.
+
+Reported per system (medians over the rounds):
+
+* ``q/CPU-s``: answered queries divided by the server's CPU time during the run (utime+stime
+  from ``/proc/PID/stat`` over the process tree); ``ratio`` is that relative to dnsmasq;
+* ``qps``: answered queries per wall-clock second as dnsperf saw them, and ``busy``: server CPU
+  time / run time (below 100% means dnsperf, not the server, was the limit);
+* ``RSS``: VmRSS after loading and after all runs; ``load``: seconds until blocking.
+
+Only 127.0.0.1 is ever addressed. A Roja that is missing or fails to start yields a
+"not available" row and the peers are still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from bench.dns import lists, measure, peers, report
+
+BENCH_DIR = Path(__file__).resolve().parents[1]
+SYSTEMS = ("dnsmasq", "unbound", "roja")
+PROGRAMS = ("dnsperf", "taskset", "nsd", "dnsmasq", "unbound")
+
+
+@dataclass
+class Live:
+    """A started server and where its results go."""
+
+    row: report.Row
+    server: peers.Server
+    proc: subprocess.Popen[bytes]
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench dns", description=__doc__.split("\n")[0])
+    p.add_argument("--domains", type=int, default=1_000_000, help="blocked domains (1000000)")
+    p.add_argument("--duration", type=float, default=20.0, help="seconds per measured run (20)")
+    p.add_argument("--repeat", type=int, default=3, help="measured runs per system (3)")
+    p.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up seconds (3)")
+    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma list (%(default)s)")
+    p.add_argument("--out", type=Path, help="also write a Markdown report to this file")
+    p.add_argument("--seed", type=int, default=1, help="data seed (1)")
+    p.add_argument("--allowed", type=int, default=1000, help="names in bench.test. (1000)")
+    p.add_argument("--queries", type=int, default=200_000, help="dnsperf input lines (200000)")
+    p.add_argument("--clients", type=int, default=8, help="dnsperf -c (8)")
+    p.add_argument("--outstanding", type=int, default=200, help="dnsperf -q (200)")
+    p.add_argument("--server-cpu", type=int, default=1, help="core for the server (1)")
+    p.add_argument("--client-cpu", type=int, default=0, help="core for dnsperf, NSD, us (0)")
+    p.add_argument("--load-limit", type=float, default=600.0, help="max load seconds (600)")
+    p.add_argument("--roja-exe", type=Path, default=peers.ROJA_EXE, help="roja executable")
+    p.add_argument("--workdir", type=Path, default=BENCH_DIR / "out" / "dns", help="scratch")
+    return p.parse_args(argv)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop one process we started: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@contextlib.contextmanager
+def _running(server: peers.Server, cpu: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``server`` pinned to ``cpu`` with output to ``log``; stop it (by PID) on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["taskset", "-c", str(cpu), *server.argv],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+def _log_tail(log: Path, lines: int = 3) -> str:
+    try:
+        tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return " | ".join(t.strip() for t in tail)
+
+
+def _perf(args: argparse.Namespace, port: int, queries: Path, seconds: float) -> measure.PerfResult:
+    return measure.dnsperf(
+        port,
+        queries,
+        cpu=args.client_cpu,
+        duration=seconds,
+        clients=args.clients,
+        outstanding=args.outstanding,
+    )
+
+
+def _load(
+    args: argparse.Namespace, live: Live, started: float, data: lists.DataSet, log: Path
+) -> None:
+    """Time the load, record RSS, check that an allowed name resolves, warm the cache."""
+    row, port = live.row, live.server.port
+    try:
+        row.load_s = measure.wait_blocking(
+            live.proc, port, data.blocked_probe, started, args.load_limit
+        )
+    except RuntimeError as e:
+        tail = _log_tail(log)
+        row.reason = f"{e}{': ' + tail if tail else ''}"
+        return
+    row.rss_ready_kib = measure.rss_kib(live.proc.pid)
+    for _ in range(20):  # the first allowed answer goes upstream; give it a moment
+        if measure.query_rcode(port, data.allowed_probe, timeout=0.5) == 0:
+            break
+    else:
+        row.reason = f"no NOERROR answer for the allowed name {data.allowed_probe}"
+        return
+    try:
+        _perf(args, port, data.queries, args.warmup)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        row.reason = f"warm-up failed: {e}"
+
+
+def _measure_once(args: argparse.Namespace, live: Live, queries: Path) -> None:
+    """One measured dnsperf run, with the server's CPU time read from /proc around it."""
+    pid, core = live.proc.pid, args.server_cpu
+    cpu0, steal0 = measure.cpu_seconds(pid), measure.steal_seconds(core)
+    try:
+        perf = _perf(args, live.server.port, queries, args.duration)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        live.row.reason = f"dnsperf failed: {e}"
+        return
+    cpu1, steal1 = measure.cpu_seconds(pid), measure.steal_seconds(core)
+    live.row.runs.append(report.Run(perf, cpu1 - cpu0, steal1 - steal0))
+    if live.proc.poll() is not None:
+        live.row.reason = f"exited with status {live.proc.returncode} during the run"
+
+
+def _server_for(
+    name: str, args: argparse.Namespace, data: lists.DataSet, workdir: Path, upstream: int
+) -> peers.Server:
+    port = measure.free_port()
+    if name == "dnsmasq":
+        return peers.dnsmasq(workdir, data, port, upstream)
+    if name == "unbound":
+        return peers.unbound(workdir, data, port, upstream)
+    server = peers.roja(workdir, data, port, upstream, measure.free_port())
+    return peers.Server(server.name, [str(args.roja_exe), *server.argv[1:]], port)
+
+
+def _wait_upstream(proc: subprocess.Popen[bytes], port: int, name: str) -> str:
+    """Wait up to 10 s for NSD to answer ``name``; return an error text or ''."""
+    for _ in range(200):
+        if proc.poll() is not None:
+            return f"exited with status {proc.returncode}"
+        if measure.query_rcode(port, name) == 0:
+            return ""
+        time.sleep(0.05)
+    return "no answer within 10 s"
+
+
+def _bench(
+    args: argparse.Namespace, names: list[str], data: lists.DataSet, workdir: Path
+) -> list[report.Row] | None:
+    """Start NSD and the systems, measure, stop everything; None if NSD fails."""
+    rows = [report.Row(name) for name in names]
+    upstream = peers.nsd(workdir, data, measure.free_port())
+    with contextlib.ExitStack() as stack:
+        nsd = stack.enter_context(_running(upstream, args.client_cpu, workdir / "nsd.out"))
+        if err := _wait_upstream(nsd, upstream.port, data.allowed_probe):
+            print(f"nsd: {err}: {_log_tail(workdir / 'nsd.out')}", file=sys.stderr)
+            return None
+        live: list[Live] = []
+        for row in rows:
+            if row.name == "roja" and not os.access(args.roja_exe, os.X_OK):
+                row.reason = f"{args.roja_exe} not found or not executable"
+                print(f"{row.name}: not available ({row.reason})", flush=True)
+                continue
+            server = _server_for(row.name, args, data, workdir, upstream.port)
+            log = workdir / f"{row.name}.out"
+            started = time.monotonic()
+            one = Live(row, server, stack.enter_context(_running(server, args.server_cpu, log)))
+            _load(args, one, started, data, log)
+            if row.reason:
+                _stop(one.proc)  # never leave a half-started server on the measured core
+                print(f"{row.name}: not available ({row.reason})", flush=True)
+                continue
+            print(
+                f"{row.name}: blocking after {row.load_s:.2f} s, "
+                f"RSS {row.rss_ready_kib / 1024:,.0f} MiB",
+                flush=True,
+            )
+            live.append(one)
+        for i in range(args.repeat):
+            for one in live:
+                if one.row.reason:
+                    continue
+                _measure_once(args, one, data.queries)
+                if one.row.reason:
+                    _stop(one.proc)
+                    print(f"{one.row.name}: not available ({one.row.reason})", flush=True)
+                    continue
+                run = one.row.runs[-1]
+                print(
+                    f"  round {i + 1}/{args.repeat} {one.row.name}: "
+                    f"{run.per_cpu:,.0f} q/CPU-s, {run.perf.qps:,.0f} qps",
+                    flush=True,
+                )
+        for one in live:
+            if not one.row.reason:
+                one.row.rss_after_kib = measure.rss_kib(one.proc.pid)
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark; return a process exit status."""
+    args = _parse(argv)
+    if missing := [
+        p for p in PROGRAMS if not shutil.which(p) and not Path("/usr/sbin", p).exists()
+    ]:
+        print(f"missing programs: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    names = [s.strip() for s in args.systems.split(",") if s.strip()]
+    if unknown := set(names) - set(SYSTEMS):
+        print(f"unknown systems {sorted(unknown)}; choose from {SYSTEMS}", file=sys.stderr)
+        return 2
+    args.workdir = args.workdir.resolve()  # servers chdir (unbound) and need absolute paths
+    os.sched_setaffinity(0, {args.client_cpu})  # keep the harness off the server's core
+    workdir = args.workdir / f"run-{os.getpid()}"
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.monotonic()
+    data = lists.build(args.workdir, args.domains, args.seed, args.allowed, args.queries)
+    print(f"data: {data.dir} ({time.monotonic() - t0:.1f} s)", flush=True)
+    rows = _bench(args, names, data, workdir)
+    if rows is None:
+        return 1
+
+    with_roja = "roja" in names and os.access(args.roja_exe, os.X_OK)
+    versions = report.versions(args.roja_exe if with_roja else None)
+    cmd = shlex.join(["python", "-m", "bench", "dns", *argv])
+    setup = (
+        f"{args.domains:,} blocked domains, {args.allowed} allowed names, "
+        f"{args.queries:,}-line query file; dnsperf -c {args.clients} -q {args.outstanding} "
+        f"-l {args.duration:g}, {args.repeat} interleaved runs per system after a "
+        f"{args.warmup:g} s warm-up; server on core {args.server_cpu}, dnsperf on core "
+        f"{args.client_cpu}"
+    )
+    print()
+    print(report.table(rows, markdown=False))
+    print()
+    print(f"command: {cmd}\nsetup: {setup}\nmachine: {report.machine()}")
+    print(f"versions: {'; '.join(versions)}\ncaveats:")
+    print("".join(f"  - {c}\n" for c in report.CAVEATS), end="")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            f"DNS benchmark, {date.today().isoformat()}\n\n"
+            f"{report.table(rows, markdown=True)}\n\n"
+            f"- Command: `{cmd}`\n- Setup: {setup}\n- Machine: {report.machine()}\n"
+            f"- Versions: {'; '.join(versions)}\n"
+            + "".join(f"- Caveat: {c}\n" for c in report.CAVEATS)
+        )
+        print(f"wrote {args.out}")
+    return 0

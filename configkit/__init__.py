@@ -1,0 +1,245 @@
+"""Typed reading of Roja's TOML config, with errors that name the file, line and key.
+
+Every unit (dns_resolver, policy, reporting, filterd) parses its own part of `roja.toml`
+through a `Section`; this package is the one place that knows how a dotted key maps back to a
+line of the file. It imports nothing of ours, so every unit may import it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A config problem, located: `file:line: key: message`."""
+
+    def __init__(self, file: str, line: int | None, key: str, message: str) -> None:
+        self.file, self.line, self.key, self.message = file, line, key, message
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text of a config file, kept to turn dotted keys back into line numbers."""
+
+    name: str
+    text: str
+    _lines: list[str] = field(default_factory=list, compare=False)
+
+    def lines(self) -> list[str]:
+        if not self._lines:
+            self._lines.extend(self.text.splitlines())
+        return self._lines
+
+    def line_of(self, path: str) -> int | None:
+        """Best-effort line of `path` such as `dns.acl.allow` or `lists[2].path`."""
+        parts = [p for p in re.split(r"\.(?![^\[]*\])", path) if p]
+        table_parts, key = parts[:-1], parts[-1] if parts else ""
+        start = self._table_start(table_parts) if table_parts else 0
+        if start is None:
+            return None
+        key_name = re.sub(r"\[\d+\]$", "", key)
+        key_re = re.compile(rf"^\s*(\"?{re.escape(key_name)}\"?)\s*=")
+        header_re = re.compile(r"^\s*\[")
+        lines = self.lines()
+        for lineno in range(start, len(lines)):
+            if lineno > start and header_re.match(lines[lineno]) and table_parts:
+                break
+            if key_re.match(lines[lineno]):
+                return lineno + 1
+        table = self._table_start([*table_parts, key_name])
+        if table is not None:
+            return table + 1
+        return start + 1 if table_parts else None
+
+    def _table_start(self, parts: Sequence[str]) -> int | None:
+        """Index of the header line of table `parts` (`lists[2]` means the third `[[lists]]`)."""
+        names: list[str] = []
+        index = 0
+        for p in parts:
+            m = re.fullmatch(r"(.+)\[(\d+)\]", p)
+            if m:
+                names.append(m.group(1))
+                index = int(m.group(2))
+            else:
+                names.append(p)
+        dotted = ".".join(names)
+        plain = re.compile(rf"^\s*\[\s*{re.escape(dotted)}\s*\]")
+        array = re.compile(rf"^\s*\[\[\s*{re.escape(dotted)}\s*\]\]")
+        seen = 0
+        for lineno, line in enumerate(self.lines()):
+            if plain.match(line):
+                return lineno
+            if array.match(line):
+                if seen == index:
+                    return lineno
+                seen += 1
+        return None
+
+
+def load_toml(path: Path) -> tuple[dict[str, Any], Source]:
+    """Read and parse a TOML file; syntax errors become a ConfigError with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), None, "", f"cannot read the file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), None, "", "the file is not UTF-8") from exc
+    return parse_toml_text(text, str(path))
+
+
+def parse_toml_text(text: str, name: str) -> tuple[dict[str, Any], Source]:
+    source = Source(name, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        msg = getattr(exc, "msg", str(exc))
+        raise ConfigError(name, line, "", f"TOML syntax error: {msg}") from exc
+    return data, source
+
+
+_MISSING = object()
+
+
+class Section:
+    """One table of the config. Getters check types; `done()` rejects keys nobody asked for."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, source: Source) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(source.name, source.line_of(path), path, "must be a table")
+        self._data = data
+        self._path = path
+        self._source = source
+        self._used: set[str] = set()
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def key(self, name: str) -> str:
+        return f"{self._path}.{name}" if self._path else name
+
+    def error(self, name: str, message: str) -> ConfigError:
+        key = self.key(name) if name else self._path
+        return ConfigError(self._source.name, self._source.line_of(key), key, message)
+
+    def has(self, name: str) -> bool:
+        return name in self._data
+
+    def _get(self, name: str, default: Any) -> Any:
+        self._used.add(name)
+        value = self._data.get(name, _MISSING)
+        if value is _MISSING:
+            if default is _MISSING:
+                raise self.error(name, "is required")
+            return default
+        return value
+
+    def str(self, name: str, default: Any = _MISSING) -> str:
+        value = self._get(name, default)
+        if not isinstance(value, str):
+            raise self.error(name, f"must be a string, not {_tname(value)}")
+        return value
+
+    def int(self, name: str, default: Any = _MISSING, *, min: int | None = None,
+            max: int | None = None) -> int:
+        value = self._get(name, default)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(name, f"must be a whole number, not {_tname(value)}")
+        _check_range(self, name, value, min, max)
+        return value
+
+    def float(self, name: str, default: Any = _MISSING, *, min: float | None = None,
+              max: float | None = None) -> float:
+        value = self._get(name, default)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise self.error(name, f"must be a number, not {_tname(value)}")
+        _check_range(self, name, value, min, max)
+        return float(value)
+
+    def bool(self, name: str, default: Any = _MISSING) -> bool:
+        value = self._get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(name, f"must be true or false, not {_tname(value)}")
+        return value
+
+    def choice(self, name: str, choices: Iterable[str], default: Any = _MISSING) -> str:
+        options = list(choices)
+        value = self.str(name, default)
+        if value not in options:
+            raise self.error(name, f"{value!r} is not one of: {', '.join(options)}")
+        return value
+
+    def str_list(self, name: str, default: Any = _MISSING) -> tuple[str, ...]:
+        value = self._get(name, default)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise self.error(name, "must be a list of strings")
+        return tuple(value)
+
+    def networks(self, name: str, default: Any = _MISSING) -> tuple[
+            ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        out = []
+        for text in self.str_list(name, default):
+            try:
+                out.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                raise self.error(name, f"{text!r} is not a network (e.g. 10.0.0.0/8)") from None
+        return tuple(out)
+
+    def section(self, name: str, *, required: bool = False) -> Section:
+        value = self._get(name, _MISSING if required else {})
+        return Section(value, self.key(name), self._source)
+
+    def sections(self, name: str) -> list[Section]:
+        value = self._get(name, [])
+        if not isinstance(value, list):
+            raise self.error(name, "must be an array of tables ([[...]])")
+        return [Section(v, f"{self.key(name)}[{i}]", self._source) for i, v in enumerate(value)]
+
+    def done(self) -> None:
+        unknown = [k for k in self._data if k not in self._used]
+        if unknown:
+            accepted = ", ".join(sorted(self._used)) or "(none)"
+            raise self.error(unknown[0], f"unknown key; accepted keys here: {accepted}")
+
+
+def _check_range(section: Section, name: str, value: float, lo: float | None,
+                 hi: float | None) -> None:
+    if lo is not None and value < lo:
+        raise section.error(name, f"must be at least {lo}")
+    if hi is not None and value > hi:
+        raise section.error(name, f"must be at most {hi}")
+
+
+def _tname(value: object) -> str:
+    return {str: "a string", int: "a number", float: "a number", bool: "true/false",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def parse_hostport(text: str, default_port: int, allow_zero: bool = False) -> tuple[str, int]:
+    """`1.2.3.4`, `1.2.3.4:53`, `[::1]:53`, `::1` → (host, port). Raises ValueError."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") else default_port
+    elif text.count(":") == 1:
+        host, _, p = text.partition(":")
+        port = int(p)
+    else:
+        host, port = text, default_port
+    ipaddress.ip_address(host)
+    if not (0 if allow_zero else 1) <= port < 65536:
+        raise ValueError("port out of range")
+    return host, port

@@ -1,0 +1,66 @@
+"""The one place where the handler order lives. Built once at start; no lookups per query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dns_resolver.config import DnsSettings
+from dns_resolver.handlers.acl import AclHandler
+from dns_resolver.handlers.base import Admission, Handler
+from dns_resolver.handlers.blocklist import BlocklistHandler, PolicyRef
+from dns_resolver.handlers.cache import CacheHandler
+from dns_resolver.handlers.canary import CanaryHandler
+from dns_resolver.handlers.ratelimit import RateLimiter
+from dns_resolver.handlers.safesearch import SafeSearchHandler
+from dns_resolver.handlers.upstream import UpstreamHandler
+from dns_resolver.messages import Answer, Next, Query
+from dns_resolver.metrics import DnsStats
+from dns_resolver.wire import SERVFAIL
+
+
+@dataclass
+class Chain:
+    admission: tuple[Admission, ...]
+    handlers: tuple[Handler, ...]
+    entry: Next
+    cache: CacheHandler
+    upstream: UpstreamHandler
+
+
+def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats) -> Chain:
+    cache = CacheHandler(cfg.cache, stats)
+    upstream = UpstreamHandler(cfg.upstream, stats)
+    admission: list[Admission] = [
+        AclHandler(cfg.acl_allow),            # never an open resolver: outsiders stop here
+        # one noisy client cannot starve the others:
+        RateLimiter(cfg.rate_limit_qps, cfg.rate_limit_burst),
+    ]
+    handlers: list[Handler] = []
+    if cfg.canaries:
+        handlers.append(CanaryHandler())     # before policy: bypass switches answer for everyone
+    handlers += [
+        BlocklistHandler(policy, cfg.block),  # decide by group; inspects CNAMEs on the way back
+        SafeSearchHandler(),                  # after policy: a listed search engine stays blocked
+        cache,                                # shared by groups: holds upstream data, not decisions
+        upstream,                             # the end: asks the upstream resolvers
+    ]
+    return Chain(tuple(admission), tuple(handlers), compose(handlers), cache, upstream)
+
+
+async def _end_of_chain(q: Query) -> Answer:
+    return Answer("servfail", "no handler answered", rcode=SERVFAIL)
+
+
+def compose(handlers: Sequence[Handler]) -> Next:
+    """Turn [h1, h2, ...] into one callable: h1.handle(q, lambda q: h2.handle(q, ...))."""
+    call: Next = _end_of_chain
+    for handler in reversed(handlers):
+        call = _link(handler, call)
+    return call
+
+
+def _link(handler: Handler, following: Next) -> Next:
+    async def step(q: Query) -> Answer:
+        return await handler.handle(q, following)
+    return step

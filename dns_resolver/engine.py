@@ -1,0 +1,166 @@
+"""From bytes in to bytes out: the one ladder for bad packets, the fast path, the chain.
+
+Ladder (ARCHITECTURE style rule 7): too short or QR=1 → dropped; unreadable question →
+FORMERR; opcode other than QUERY → NOTIMP; EDNS version > 0 → BADVERS; admission (ACL, rate
+limit) → REFUSED; an exception inside a handler → SERVFAIL, a counter and a rate-limited log
+line. Nothing a client sends can raise out of `reply_fast`/`reply_slow`.
+
+Fast path: the question is parsed by hand and a front-cache hit is answered from stored wire
+bytes (`answer_cache.reply_from`); everything else goes through the handler chain once and its
+rendered reply is stored for the next client of the same group.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from dns_resolver.answer_cache import AnswerCache, edns_form, reply_from
+from dns_resolver.handlers.base import Admission
+from dns_resolver.messages import Answer, IncidentNote, Next, Query, render
+from dns_resolver.metrics import DnsStats
+from dns_resolver.wire import (
+    FORMERR,
+    NOTIMP,
+    SERVFAIL,
+    Question,
+    Verdict,
+    badvers_reply,
+    header_reply,
+    parse_fast,
+    parse_slow,
+    truncated,
+)
+from policy import Group, Policy
+from reporting.incidents import Incident
+
+log = logging.getLogger("roja.dns")
+
+
+class IncidentSink(Protocol):
+    def submit(self, incident: Incident) -> None: ...
+
+
+class PolicySource(Protocol):
+    current: Policy
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A query the fast path could not answer; `reply_slow` finishes it."""
+
+    question: Question
+    client: str
+    group: Group
+    transport: str
+    started: float
+
+
+class Resolver:
+    def __init__(self, *, admission: Sequence[Admission], chain: Next, policy: PolicySource,
+                 answers: AnswerCache, stats: DnsStats, incidents: IncidentSink | None = None,
+                 clock: Callable[[], float] = time.monotonic, fast_path: bool = True) -> None:
+        self.admission = tuple(admission)
+        self.chain = chain
+        self.policy = policy
+        self.answers = answers
+        self.stats = stats
+        self.incidents = incidents
+        self.clock = clock
+        self.fast_path = fast_path
+        self._groups: dict[str, Group] = {}
+        self._last_error_log = 0.0
+
+    def policy_changed(self) -> None:
+        """Call after replacing the policy: cached decisions and group lookups are dropped."""
+        self._groups.clear()
+        self.answers.clear()
+
+    def reply_fast(self, data: bytes, client: str, transport: str) -> bytes | Pending | None:
+        started = time.perf_counter()
+        parsed = parse_fast(data) if self.fast_path else Verdict.SLOW
+        if parsed is Verdict.SLOW:
+            parsed = parse_slow(data)
+        if not isinstance(parsed, Question):
+            return self._refuse_packet(data, parsed, started)
+        q = parsed
+        now = self.clock()
+        for check in self.admission:
+            refusal = check.admit(client, now)
+            if refusal is not None:
+                return self._finish(q, refusal, client, None, transport, started, now)
+        group = self._groups.get(client)
+        if group is None:
+            group = self.policy.current.group_for(client)
+            if len(self._groups) > 65536:
+                self._groups.clear()
+            self._groups[client] = group
+        if self.fast_path:
+            entry = self.answers.get((group.id, q.name, q.qtype, q.qclass, edns_form(q)), now)
+            if entry is not None:
+                wire = reply_from(entry, q, now)
+                if transport == "udp" and len(wire) > q.max_udp():
+                    wire = truncated(q, wire)
+                self.stats.cache_hits["answer"] += 1
+                if entry.incident is not None:
+                    self._incident(entry.incident, client, group, entry.label)
+                    self.stats.blocked[entry.label] = self.stats.blocked.get(entry.label, 0) + 1
+                self.stats.result(entry.kind, time.perf_counter() - started)
+                return wire
+        return Pending(q, client, group, transport, started)
+
+    async def reply_slow(self, p: Pending) -> bytes:
+        now = self.clock()
+        query = Query(p.question, p.client, p.group, p.transport, now)
+        try:
+            answer = await self.chain(query)
+        except Exception:
+            self.stats.handler_errors += 1
+            if now - self._last_error_log > 10:
+                self._last_error_log = now
+                log.exception("handler failed for %s (type %d)", p.question.name,
+                              p.question.qtype)
+            answer = Answer("servfail", "internal error", rcode=SERVFAIL)
+        return self._finish(p.question, answer, p.client, p.group, p.transport, p.started, now)
+
+    async def reply(self, data: bytes, client: str, transport: str) -> bytes | None:
+        first = self.reply_fast(data, client, transport)
+        if isinstance(first, Pending):
+            return await self.reply_slow(first)
+        return first
+
+    def _finish(self, q: Question, answer: Answer, client: str, group: Group | None,
+                transport: str, started: float, now: float) -> bytes:
+        wire = render(q, answer)
+        if group is not None and answer.cache_ttl and answer.cache_ttl > 0:
+            key = (group.id, q.name, q.qtype, q.qclass, edns_form(q))
+            self.answers.put(key, wire, answer.cache_ttl, answer.fixed_ttl, now, answer.kind,
+                             answer.label, answer.incident)
+        if answer.incident is not None and group is not None:
+            self._incident(answer.incident, client, group, answer.label)
+            self.stats.blocked[answer.label] = self.stats.blocked.get(answer.label, 0) + 1
+        if transport == "udp" and len(wire) > q.max_udp():
+            wire = truncated(q, wire)
+        self.stats.result(answer.kind, time.perf_counter() - started)
+        return wire
+
+    def _refuse_packet(self, data: bytes, verdict: Verdict, started: float) -> bytes | None:
+        self.stats.result(verdict.value, time.perf_counter() - started)
+        if verdict is Verdict.DROP:
+            return None
+        if verdict is Verdict.NOTIMP:
+            return header_reply(data, NOTIMP)
+        if verdict is Verdict.BADVERS:
+            return badvers_reply(data)
+        return header_reply(data, FORMERR)
+
+    def _incident(self, note: object, client: str, group: Group, label: str) -> None:
+        if self.incidents is None or not isinstance(note, IncidentNote):
+            return
+        self.incidents.submit(Incident(
+            at=time.time(), client=client, group=group.id, name=note.name,
+            category=note.category, list_id=note.list_id, action=note.action, source="dns",
+            reason=note.reason))

@@ -1,0 +1,119 @@
+"""Policy: asks `policy` whether the name may be resolved, and answers blocks itself.
+
+Before: the query name (canonical) is decided for the client's group; a block is answered with
+the configured form (`[dns] block_answer = "nxdomain" | "null" | "blockpage"`, TTL
+`block_ttl`), plus an Extended DNS Error (RFC 8914: 15 Blocked for legal lists, 17 Filtered
+otherwise) when the client sent EDNS. After: the answer coming back is inspected; if any name in
+its CNAME chain, or the target of an HTTPS/SVCB record, is blocked, the whole answer is blocked
+(so a CNAME into a listed domain cannot leak it). The inspection sits here, above the shared
+cache, because the decision depends on the group. Metric: result `blocked`, label = list id.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from dnslib import AAAA, QTYPE, RR, SOA, A
+
+from blocklists.canonical import canonical_host
+from dns_resolver.messages import Answer, IncidentNote, Next, Query
+from dns_resolver.wire import NXDOMAIN
+from policy import Decision, Policy
+
+EDE_BLOCKED, EDE_FILTERED = 15, 17
+
+
+@dataclass(frozen=True)
+class BlockAnswerSettings:
+    mode: str = "nxdomain"            # nxdomain | null | blockpage
+    ttl: int = 60
+    blockpage_ipv4: str = ""
+    blockpage_ipv6: str = ""
+
+
+class PolicyRef:
+    """The policy in force; a reload replaces `current` in one assignment."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.current = policy
+
+
+class BlocklistHandler:
+    def __init__(self, policy: PolicyRef, settings: BlockAnswerSettings) -> None:
+        self.policy = policy
+        self.settings = settings
+
+    async def handle(self, q: Query, call_next: Next) -> Answer:
+        policy = self.policy.current
+        host = canonical_host(q.name) if q.name else None
+        decision = policy.decide(q.group, host) if host else None
+        if decision is not None and decision.blocked:
+            return self.block_answer(q, decision, "blocked")
+        answer = await call_next(q)
+        if answer.kind in ("upstream", "cached", "stale", "safesearch"):
+            only_legal = decision is not None and decision.action == "allow"
+            for name in _names_in(answer):
+                hit = policy.decide(q.group, name)
+                if hit.blocked and (hit.legal or not only_legal):
+                    return self.block_answer(q, hit, "cname-blocked")
+        return answer
+
+    def block_answer(self, q: Query, d: Decision, action: str) -> Answer:
+        s = self.settings
+        entry = d.entry or q.name
+        soa = RR(entry, QTYPE.SOA, ttl=s.ttl, rdata=SOA(
+            "roja.blocked.", "hostmaster.roja.invalid.", (1, 3600, 600, 86400, s.ttl)))
+        ede = (EDE_BLOCKED if d.legal else EDE_FILTERED, f"Roja: {d.category}")
+        records: tuple[RR, ...] = ()
+        rcode = 0
+        if s.mode == "nxdomain":
+            rcode = NXDOMAIN
+        else:
+            v4 = "0.0.0.0" if s.mode == "null" else s.blockpage_ipv4
+            v6 = "::" if s.mode == "null" else s.blockpage_ipv6
+            if q.qtype == QTYPE.A and v4:
+                records = (RR(q.name, QTYPE.A, rdata=A(v4), ttl=s.ttl),)
+            elif q.qtype == QTYPE.AAAA and v6:
+                records = (RR(q.name, QTYPE.AAAA, rdata=AAAA(v6), ttl=s.ttl),)
+        reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
+        return Answer("blocked", reason, rcode=rcode, answer=records,
+                      authority=() if records else (soa,), label=d.list_id, ede=ede,
+                      cache_ttl=s.ttl, fixed_ttl=True,
+                      incident=IncidentNote(q.name, d.category, d.list_id, action, reason))
+
+
+def _names_in(answer: Answer) -> list[str]:
+    """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section."""
+    out: list[str] = []
+    for rr in answer.answer:
+        names = [str(rr.rname)]
+        if rr.rtype in (QTYPE.CNAME, QTYPE.DNAME):
+            names.append(str(rr.rdata.label))
+        elif rr.rtype == QTYPE.HTTPS:
+            names.append(".".join(bytes(x).decode("ascii", "replace") for x in rr.rdata.target))
+        elif rr.rtype == QTYPE.SVCB:
+            names.append(_svcb_target(bytes(rr.rdata.data)))
+        for n in names:
+            host = canonical_host(n)
+            if host and host not in out:
+                out.append(host)
+    return out
+
+
+def _svcb_target(rdata: bytes) -> str:
+    labels, pos = [], 2
+    while pos < len(rdata) and rdata[pos]:
+        n = rdata[pos]
+        labels.append(rdata[pos + 1:pos + 1 + n].decode("ascii", "replace"))
+        pos += 1 + n
+    return ".".join(labels)
+
+
+def parse_block_address(text: str, version: int) -> str:
+    if not text:
+        return ""
+    addr = ipaddress.ip_address(text)
+    if addr.version != version:
+        raise ValueError(f"not an IPv{version} address")
+    return str(addr)

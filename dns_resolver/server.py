@@ -1,0 +1,168 @@
+"""The DNS listeners: UDP and TCP on every configured address, IPv4 and IPv6.
+
+UDP: each datagram goes through `Resolver.reply_fast`; only what it cannot answer becomes a
+task (bounded: beyond `MAX_PENDING` in flight a query gets SERVFAIL rather than growing memory).
+TCP (RFC 7766): length-prefixed messages, pipelined (answers may come out of order), an idle
+timeout, a cap on open connections and on queries in flight per connection. Sockets are opened
+with SO_REUSEPORT so that `dns.workers` processes can share one port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+from collections.abc import Iterable
+
+from dns_resolver.engine import Pending, Resolver
+from dns_resolver.wire import SERVFAIL, header_reply
+
+log = logging.getLogger("roja.dns.server")
+MAX_PENDING = 4096
+PER_CONNECTION_INFLIGHT = 32
+
+
+def open_socket(host: str, port: int, kind: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, kind)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if kind == socket.SOCK_DGRAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        sock.bind((host, port))
+        if kind == socket.SOCK_STREAM:
+            sock.listen(512)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class UdpListener(asyncio.DatagramProtocol):
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.transport: asyncio.DatagramTransport | None = None
+        self.pending: set[asyncio.Task[None]] = set()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            result = self.resolver.reply_fast(data, addr[0], "udp")
+        except Exception:  # the engine catches everything; this guards the listener itself
+            log.exception("unexpected error on the UDP fast path")
+            return
+        if result is None or self.transport is None:
+            return
+        if isinstance(result, bytes):
+            self.transport.sendto(result, addr)
+            return
+        if len(self.pending) >= MAX_PENDING:
+            self.transport.sendto(header_reply(data, SERVFAIL, result.question.wire), addr)
+            return
+        task = asyncio.get_running_loop().create_task(self._slow(result, addr))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def _slow(self, pending: Pending, addr: tuple[str, int]) -> None:
+        wire = await self.resolver.reply_slow(pending)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(wire, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class TcpListener:
+    def __init__(self, resolver: Resolver, idle_timeout: float, max_connections: int) -> None:
+        self.resolver = resolver
+        self.idle_timeout = idle_timeout
+        self.max_connections = max_connections
+        self.open = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.open >= self.max_connections:
+            writer.close()
+            return
+        self.open += 1
+        peer = writer.get_extra_info("peername")
+        client = peer[0] if peer else ""
+        inflight: set[asyncio.Task[None]] = set()
+        lock = asyncio.Lock()
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readexactly(2), self.idle_timeout)
+                    (length,) = struct.unpack(">H", head)
+                    data = await asyncio.wait_for(reader.readexactly(length), self.idle_timeout)
+                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                    break
+                while len(inflight) >= PER_CONNECTION_INFLIGHT:
+                    await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
+                task = asyncio.get_running_loop().create_task(
+                    self._answer(data, client, writer, lock))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+            if inflight:
+                await asyncio.wait(inflight, timeout=self.idle_timeout)
+        finally:
+            self.open -= 1
+            for task in inflight:
+                task.cancel()
+            writer.close()
+
+    async def _answer(self, data: bytes, client: str, writer: asyncio.StreamWriter,
+                      lock: asyncio.Lock) -> None:
+        wire = await self.resolver.reply(data, client, "tcp")
+        if wire is None or writer.is_closing():
+            return
+        async with lock:
+            writer.write(struct.pack(">H", len(wire)) + wire)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+
+
+class DnsServer:
+    def __init__(self, resolver: Resolver, listen: Iterable[tuple[str, int]],
+                 idle_timeout: float = 10.0, max_connections: int = 256) -> None:
+        self.resolver = resolver
+        self.listen = tuple(listen)
+        self.tcp = TcpListener(resolver, idle_timeout, max_connections)
+        self._udp: list[asyncio.DatagramTransport] = []
+        self._tcp: list[asyncio.Server] = []
+        self.bound: list[tuple[str, int]] = []
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for host, port in self.listen:
+            udp_sock = open_socket(host, port, socket.SOCK_DGRAM)
+            port = udp_sock.getsockname()[1]  # port 0 → the one the kernel chose, for TCP too
+            tcp_sock = open_socket(host, port, socket.SOCK_STREAM)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: UdpListener(self.resolver), sock=udp_sock)
+            self._udp.append(transport)
+            self._tcp.append(await asyncio.start_server(self.tcp.serve, sock=tcp_sock))
+            self.bound.append((host, port))
+            log.info("DNS listening on %s port %d (UDP and TCP)", host, port)
+
+    async def stop(self) -> None:
+        for t in self._udp:
+            t.close()
+        for s in self._tcp:
+            s.close()
+            if hasattr(s, "close_clients"):
+                s.close_clients()
+        for s in self._tcp:
+            try:
+                await asyncio.wait_for(s.wait_closed(), 2)
+            except TimeoutError:
+                log.warning("TCP clients still open at shutdown")

@@ -1,0 +1,228 @@
+"""Hand-written DNS wire primitives for the hot path (ARCHITECTURE decision 2).
+
+`parse_fast` reads only the header, the single question and a plain OPT record, without building
+dnslib objects; anything it does not fully understand returns `SLOW`, and `parse_slow` (dnslib)
+decides. Both give the same `Question` for the same packet (checked by a property test).
+Also here: error replies built from the header, truncated (TC=1) replies, and finding the TTL
+fields of a packed answer so cached answers can be served with decremented TTLs.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import Enum
+
+from dnslib import EDNS0, DNSRecord
+
+QR, TC, RD, RA = 0x8000, 0x0200, 0x0100, 0x0080
+OPCODE_MASK = 0x7800
+T_OPT = 41
+NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED = 0, 1, 2, 3, 4, 5
+BADVERS = 16
+EDNS_SIZE = 1232
+_HEADER = struct.Struct(">HHHHHH")
+_TYPE_CLASS = struct.Struct(">HH")
+# Bytes allowed in a label on the fast path: letters, digits, '-', '_', '*'. Everything else
+# (escapes, spaces, binary) takes the slow path, where dnslib renders it with escapes.
+_FAST_LABEL_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*")
+
+
+class Verdict(Enum):
+    DROP = "drop"          # not a query we may answer (too short, QR=1)
+    FORMERR = "formerr"    # header readable, the rest is not
+    NOTIMP = "notimp"      # opcode other than QUERY
+    BADVERS = "badvers"    # EDNS version above 0
+    SLOW = "slow"          # fine, but the fast parser does not handle it
+
+
+@dataclass(frozen=True, slots=True)
+class Edns:
+    udp_size: int
+    version: int
+    do: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The one question of a query, as the rest of the resolver sees it."""
+
+    id: int
+    flags: int
+    name: str      # lower case, no trailing dot, "" for the root
+    qtype: int
+    qclass: int
+    wire: bytes    # the question section as the client sent it (echoed byte for byte)
+    edns: Edns | None
+
+    @property
+    def rd(self) -> bool:
+        return bool(self.flags & RD)
+
+    def max_udp(self) -> int:
+        if self.edns is None:
+            return 512
+        return max(512, min(self.edns.udp_size, EDNS_SIZE))
+
+
+def parse_fast(data: bytes) -> Question | Verdict:
+    if len(data) < 12:
+        return Verdict.DROP
+    qid, flags, qd, an, ns, ar = _HEADER.unpack_from(data)
+    if flags & QR:
+        return Verdict.DROP
+    if flags & OPCODE_MASK:
+        return Verdict.NOTIMP
+    if qd != 1 or an or ns or ar > 1:
+        return Verdict.SLOW if qd == 1 else Verdict.FORMERR
+    pos, end = 12, len(data)
+    labels: list[bytes] = []
+    while True:
+        if pos >= end:
+            return Verdict.FORMERR
+        length = data[pos]
+        if length == 0:
+            pos += 1
+            break
+        if length > 63 or pos + 1 + length > end:
+            return Verdict.SLOW
+        label = data[pos + 1:pos + 1 + length]
+        if not _FAST_LABEL_BYTES.issuperset(label):
+            return Verdict.SLOW
+        labels.append(label)
+        pos += 1 + length
+    if pos + 4 > end or pos - 12 > 255:
+        return Verdict.FORMERR if pos + 4 > end else Verdict.SLOW
+    qtype, qclass = _TYPE_CLASS.unpack_from(data, pos)
+    qend = pos + 4
+    edns = None
+    if ar:
+        # Exactly one OPT RR: root name, type 41, class = UDP size, TTL = rcode/version/flags.
+        if qend + 11 > end or data[qend] != 0:
+            return Verdict.SLOW
+        rtype, size, ttl, rdlen = struct.unpack_from(">HHIH", data, qend + 1)
+        if rtype != T_OPT or qend + 11 + rdlen != end:
+            return Verdict.SLOW
+        if (ttl >> 16) & 0xFF:
+            return Verdict.BADVERS
+        edns = Edns(size, 0, bool(ttl & 0x8000))
+    elif qend != end:
+        return Verdict.SLOW
+    name = b".".join(labels).decode("ascii").lower()
+    return Question(qid, flags, name, qtype, qclass, data[12:qend], edns)
+
+
+def parse_slow(data: bytes) -> Question | Verdict:
+    """The always-correct parser (dnslib). Same verdict ladder as `parse_fast`."""
+    if len(data) < 12:
+        return Verdict.DROP
+    qid, flags, qd, _an, _ns, _ar = _HEADER.unpack_from(data)
+    if flags & QR:
+        return Verdict.DROP
+    if flags & OPCODE_MASK:
+        return Verdict.NOTIMP
+    if qd != 1:
+        return Verdict.FORMERR
+    try:
+        record = DNSRecord.parse(data)
+        q = record.questions[0]
+        qwire = _pack_question(q)
+    except Exception:  # dnslib raises several types on garbage; all mean FORMERR
+        return Verdict.FORMERR
+    opts = [rr for rr in record.ar if rr.rtype == T_OPT]
+    edns = None
+    if len(opts) > 1:
+        return Verdict.FORMERR
+    if opts:
+        opt = opts[0]
+        if (opt.ttl >> 16) & 0xFF:
+            return Verdict.BADVERS
+        edns = Edns(int(opt.rclass), 0, bool(opt.ttl & 0x8000))
+    name = _label_text(q.qname)
+    return Question(qid, flags, name, int(q.qtype), int(q.qclass), qwire, edns)
+
+
+def _pack_question(q: object) -> bytes:
+    from dnslib import DNSBuffer
+
+    buf = DNSBuffer()
+    q.pack(buf)  # type: ignore[attr-defined]
+    return bytes(buf.data)
+
+
+def _label_text(label: object) -> str:
+    text = str(label)
+    if text.endswith(".") and not text.endswith("\\."):
+        text = text[:-1]
+    return text.lower()
+
+
+def header_reply(data: bytes, rcode: int, question: bytes = b"") -> bytes:
+    """A reply made from the query's header alone (FORMERR, NOTIMP, REFUSED, ...)."""
+    qid, flags = struct.unpack_from(">HH", data)
+    out_flags = QR | (flags & (OPCODE_MASK | RD)) | RA | (rcode & 0xF)
+    return _HEADER.pack(qid, out_flags, 1 if question else 0, 0, 0, 0) + question
+
+
+def opt_record(do: bool = False, ext_rcode: int = 0, options: bytes = b"") -> bytes:
+    ttl = (ext_rcode << 24) | (0x8000 if do else 0)
+    return b"\x00" + struct.pack(">HHIH", T_OPT, EDNS_SIZE, ttl, len(options)) + options
+
+
+def badvers_reply(data: bytes) -> bytes:
+    """RFC 6891: version above 0 gets BADVERS (extended rcode 16) with our OPT (version 0)."""
+    parsed = parse_slow(data)
+    question = b""
+    if isinstance(parsed, Question):
+        question = parsed.wire
+    else:
+        try:
+            question = _pack_question(DNSRecord.parse(data).questions[0])
+        except Exception:
+            question = b""
+    qid, flags = struct.unpack_from(">HH", data)
+    out_flags = QR | (flags & RD) | RA | (BADVERS & 0xF)
+    head = _HEADER.pack(qid, out_flags, 1 if question else 0, 0, 0, 1)
+    return head + question + opt_record(ext_rcode=BADVERS >> 4)
+
+
+def truncated(q: Question, reply: bytes) -> bytes:
+    """The TC=1 form of `reply`: header, question and (with EDNS) our OPT record only."""
+    _qid, flags = struct.unpack_from(">HH", reply)
+    head = _HEADER.pack(q.id, flags | TC, 1, 0, 0, 1 if q.edns else 0)
+    return head + q.wire + (opt_record(q.edns.do) if q.edns else b"")
+
+
+def ttl_fields(wire: bytes) -> list[tuple[int, int]]:
+    """(offset, ttl) of every TTL field in a packed message, OPT records excluded."""
+    _id, _flags, qd, an, ns, ar = _HEADER.unpack_from(wire)
+    pos = 12
+    for _ in range(qd):
+        pos = _skip_name(wire, pos) + 4
+    out = []
+    for _ in range(an + ns + ar):
+        pos = _skip_name(wire, pos)
+        rtype, _cls, ttl, rdlen = struct.unpack_from(">HHIH", wire, pos)
+        if rtype != T_OPT:
+            out.append((pos + 4, ttl))
+        pos += 10 + rdlen
+    return out
+
+
+def _skip_name(wire: bytes, pos: int) -> int:
+    while True:
+        length = wire[pos]
+        if length == 0:
+            return pos + 1
+        if length & 0xC0 == 0xC0:
+            return pos + 2
+        pos += 1 + length
+
+
+def edns_option_ede(code: int, text: str) -> bytes:
+    """RFC 8914 Extended DNS Error option (code 15) bytes."""
+    payload = struct.pack(">H", code) + text.encode("utf-8")
+    return struct.pack(">HH", 15, len(payload)) + payload
+
+
+__all__ = ["EDNS0", "Edns", "Question", "Verdict", "parse_fast", "parse_slow"]

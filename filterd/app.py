@@ -1,0 +1,164 @@
+"""The running appliance: compiles the lists, builds the policy, starts the incident writer,
+the DNS server and `/metrics`, reloads on SIGHUP and stops cleanly on SIGTERM/SIGINT.
+
+A reload builds the new config, lists and policy completely before swapping them in; if any
+step fails, the old policy keeps serving and the error is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from blocklists.compiled import CompiledList
+from blocklists.store import ListSource, build_active
+from dns_resolver.answer_cache import AnswerCache
+from dns_resolver.chain import build_chain
+from dns_resolver.engine import Resolver
+from dns_resolver.handlers.blocklist import PolicyRef
+from dns_resolver.metrics import DnsStats
+from dns_resolver.server import DnsServer
+from filterd.config import RojaConfig, load_config
+from policy import Policy
+from reporting.incidents import IncidentWriter
+from reporting.pseudonym import load_or_create_key
+
+log = logging.getLogger("roja")
+
+
+class ListGauge(Collector):
+    """`roja_lists_entries{list}`: entries of each list in the active compile."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        g = GaugeMetricFamily("roja_lists_entries", "Entries per active list", labels=["list"])
+        for list_id, n in sorted(self.counts.items()):
+            g.add_metric([list_id], n)
+        yield g
+
+
+def list_sources(cfg: RojaConfig) -> list[ListSource]:
+    return [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category)
+            for lc in cfg.policy.lists]
+
+
+def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
+    """Compile (or reuse) the lists and make the policy; raises on any problem."""
+    for lc in cfg.policy.lists:
+        if not lc.path.is_file():
+            raise FileNotFoundError(f"list {lc.rule.id!r}: file not found: {lc.path}")
+    result = build_active(list_sources(cfg), cfg.state_dir)
+    for report in result.reports:
+        if report.error_count:
+            log.warning("%s: %d entries, %d bad lines skipped", report.source, report.entries,
+                        report.error_count)
+    rules = {lc.rule.id: lc.rule for lc in cfg.policy.lists}
+    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, result.compiled)
+    return policy, result.compiled
+
+
+class Appliance:
+    def __init__(self, cfg: RojaConfig) -> None:
+        self.cfg = cfg
+        self.registry = CollectorRegistry()
+        self.stats = DnsStats()
+        self.lists = ListGauge()
+        self.registry.register(self.stats)
+        self.registry.register(self.lists)
+        self.stopped = asyncio.Event()
+        self.server: DnsServer | None = None
+        self.writer: IncidentWriter | None = None
+        self.resolver: Resolver | None = None
+        self.policy_ref: PolicyRef | None = None
+        self._compiled: CompiledList | None = None
+        self._metrics_server: tuple[WSGIServer, Thread] | None = None
+
+    async def start(self) -> None:
+        cfg = self.cfg
+        cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        policy, compiled = await asyncio.to_thread(build_policy, cfg)
+        self._compiled = compiled
+        self.lists.counts = compiled.counts_by_list()
+        key = load_or_create_key(cfg.state_dir)
+        self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
+                                     registry=self.registry)
+        await self.writer.start()
+        self.policy_ref = PolicyRef(policy)
+        chain = build_chain(cfg.dns, self.policy_ref, self.stats)
+        self.resolver = Resolver(admission=chain.admission, chain=chain.entry,
+                                 policy=self.policy_ref,
+                                 answers=AnswerCache(cfg.dns.answer_cache_size),
+                                 stats=self.stats, incidents=self.writer)
+        self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
+                                cfg.dns.tcp_max_connections)
+        await self.server.start()
+        if cfg.metrics_listen is not None:
+            host, port = cfg.metrics_listen
+            self._metrics_server = start_http_server(port, host, registry=self.registry)
+            log.info("metrics on http://%s:%d/metrics", host, port)
+        if not cfg.dns.upstream.servers:
+            log.warning("no upstream resolver configured or found in /etc/resolv.conf: "
+                        "allowed names will get SERVFAIL")
+
+    async def reload(self, path: Path | None = None) -> bool:
+        """Re-read the config and lists; swap the policy only if everything loaded."""
+        try:
+            cfg = await asyncio.to_thread(load_config, path or self.cfg.path)
+            policy, compiled = await asyncio.to_thread(build_policy, cfg)
+        except Exception as exc:
+            log.error("reload failed, the old policy stays in force: %s", exc)
+            return False
+        assert self.policy_ref is not None and self.resolver is not None
+        self.policy_ref.current = policy
+        self.resolver.policy_changed()
+        self.lists.counts = compiled.counts_by_list()
+        self._compiled = compiled
+        log.info("reloaded %s", cfg.path)
+        return True
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+        if self.writer is not None:
+            await self.writer.stop()
+        if self._metrics_server is not None:
+            self._metrics_server[0].shutdown()
+            self._metrics_server[0].server_close()
+
+    async def run_until_signalled(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
+        loop.add_signal_handler(signal.SIGINT, self.stopped.set)
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def on_hup() -> None:
+            task = loop.create_task(self.reload())
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+        await self.start()
+        try:
+            await self.stopped.wait()
+        finally:
+            await self.stop()
+
+
+def run(cfg: RojaConfig) -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional; the standard loop is correct, only slower
+        asyncio.run(Appliance(cfg).run_until_signalled())
+    else:
+        uvloop.run(Appliance(cfg).run_until_signalled())

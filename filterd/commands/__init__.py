@@ -1,0 +1,1 @@
+"""Sub-commands of `roja`, one module per group."""

@@ -1,0 +1,78 @@
+"""Load `/etc/roja/roja.toml` once into frozen dataclasses; every error names file, line, key.
+
+Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
+`[policy]`, `[incidents]`, `[metrics]`, `[log]`. Each unit parses its own table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns_resolver.config
+import policy.config
+import reporting.config
+from configkit import ConfigError, Section, load_toml, parse_hostport, parse_toml_text
+
+DEFAULT_PATH = Path("/etc/roja/roja.toml")
+
+
+@dataclass(frozen=True)
+class School:
+    name: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class RojaConfig:
+    path: Path
+    school: School
+    state_dir: Path
+    dns: dns_resolver.config.DnsSettings
+    policy: policy.config.PolicySettings
+    incidents: reporting.config.IncidentSettings
+    metrics_listen: tuple[str, int] | None
+    log_level: str
+
+
+def load_config(path: Path) -> RojaConfig:
+    data, source = load_toml(path)
+    return _parse(Section(data, "", source), path)
+
+
+def parse_config_text(text: str, path: Path) -> RojaConfig:
+    data, source = parse_toml_text(text, str(path))
+    return _parse(Section(data, "", source), path)
+
+
+def _parse(root: Section, path: Path) -> RojaConfig:
+    base = path.parent.resolve()
+    school_s = root.section("school")
+    school = School(school_s.str("name", ""), school_s.str("code", ""))
+    school_s.done()
+    state = root.section("state")
+    state_dir = Path(state.str("dir", "/var/lib/roja"))
+    state.done()
+    dns = dns_resolver.config.parse(root.section("dns"))
+    pol = policy.config.parse(root, base)
+    incidents = reporting.config.parse(root.section("incidents"))
+    metrics = root.section("metrics")
+    listen_text = metrics.str("listen", "127.0.0.1:9153")
+    metrics_listen = None
+    if listen_text:
+        try:
+            metrics_listen = parse_hostport(listen_text, 9153)
+        except ValueError:
+            raise metrics.error("listen", f"{listen_text!r} is not host:port") from None
+    metrics.done()
+    log = root.section("log")
+    level = log.choice("level", ("debug", "info", "warning", "error"), "info")
+    log.done()
+    root.done()
+    return RojaConfig(path=path, school=school,
+                      state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
+                      dns=dns, policy=pol, incidents=incidents, metrics_listen=metrics_listen,
+                      log_level=level)
+
+
+__all__ = ["ConfigError", "RojaConfig", "load_config", "parse_config_text"]

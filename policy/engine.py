@@ -1,0 +1,115 @@
+"""Groups, list rules and the `decide()` function (pure: no I/O, injected time)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from blocklists.compiled import Match
+
+ListKind = Literal["deny", "allow", "legal"]
+SafeSearch = Literal["off", "moderate", "strict"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Matcher(Protocol):
+    def lookup(self, host: str) -> list[Match]: ...
+
+
+@dataclass(frozen=True)
+class ListRule:
+    """How a list is used: `deny` blocks, `allow` unblocks, `legal` blocks and wins over all."""
+
+    id: str
+    kind: ListKind
+    category: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """Clients identified by their networks, and the lists and safe-search level they get."""
+
+    id: str
+    name: str
+    networks: tuple[Network, ...] = ()
+    lists: frozenset[str] | None = None  # None: every deny and allow list applies
+    safe_search: SafeSearch = "moderate"
+
+    def applies(self, list_id: str) -> bool:
+        return self.lists is None or list_id in self.lists
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome and why. `action` is `block`, `allow` (an allow rule matched) or `pass`."""
+
+    action: Literal["block", "allow", "pass"]
+    reason: str
+    category: str = ""
+    list_id: str = ""
+    entry: str = ""
+    legal: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        return self.action == "block"
+
+
+PASS = Decision("pass", "no list matches")
+
+
+@dataclass
+class Policy:
+    groups: tuple[Group, ...]
+    default_group: Group
+    rules: dict[str, ListRule]
+    matcher: Matcher
+    _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        pairs = [(net, g) for g in self.groups for net in g.networks]
+        # Longest prefix first, so a /24 group wins over the /16 it sits in.
+        self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
+
+    def group_for(self, client: str) -> Group:
+        try:
+            address = ipaddress.ip_address(client.split("%", 1)[0])
+        except ValueError:
+            return self.default_group
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        for net, group in self._by_network:
+            if address.version == net.version and address in net:
+                return group
+        return self.default_group
+
+    def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
+        """Decide for canonical `host`. Legal lists first, then allow, then deny."""
+        del now  # schedules arrive with policy v2; the signature is already final
+        matches = self.matcher.lookup(host)
+        if not matches:
+            return PASS
+        allow: Match | None = None
+        deny: Match | None = None
+        for m in matches:
+            rule = self.rules.get(m.list_id)
+            if rule is None:
+                continue
+            if rule.kind == "legal":
+                return Decision("block", f"legal list {rule.id!r} lists {m.entry}",
+                                m.category or rule.category, rule.id, m.entry, legal=True)
+            if not group.applies(rule.id):
+                continue
+            if rule.kind == "allow" and allow is None:
+                allow = m
+            elif rule.kind == "deny" and deny is None:
+                deny = m
+        if allow is not None:
+            return Decision("allow", f"allow list {allow.list_id!r} lists {allow.entry}",
+                            allow.category, allow.list_id, allow.entry)
+        if deny is not None:
+            return Decision("block", f"list {deny.list_id!r} lists {deny.entry}",
+                            deny.category, deny.list_id, deny.entry)
+        return PASS

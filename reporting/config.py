@@ -1,0 +1,42 @@
+"""The `[incidents]` part of `roja.toml`: how the incident writer batches and deduplicates.
+
+Keys (all optional):
+
+    [incidents]
+    dedup_seconds = 60     # the same client asking for the same blocked name within this many
+                           # seconds of the previous one is one incident with a counter
+    queue_size = 10000     # incidents waiting for the writer; beyond this they are dropped
+                           # (and counted in roja_incidents_dropped_total), never waited for
+    batch_size = 500       # at most this many incidents per SQLite transaction
+    flush_interval = 0.5   # seconds the writer waits for a batch to fill before writing it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import configkit
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    """How `reporting.incidents.IncidentWriter` queues, batches and deduplicates."""
+
+    dedup_seconds: int = 60
+    queue_size: int = 10000
+    batch_size: int = 500
+    flush_interval: float = 0.5
+
+
+def parse(section: configkit.Section) -> IncidentSettings:
+    """Read an `[incidents]` table; unknown keys and out-of-range values raise ConfigError."""
+    defaults = IncidentSettings()
+    settings = IncidentSettings(
+        dedup_seconds=section.int("dedup_seconds", defaults.dedup_seconds, min=0, max=86400),
+        queue_size=section.int("queue_size", defaults.queue_size, min=1, max=10_000_000),
+        batch_size=section.int("batch_size", defaults.batch_size, min=1, max=10_000),
+        flush_interval=section.float("flush_interval", defaults.flush_interval, min=0.0,
+                                     max=60.0),
+    )
+    section.done()
+    return settings

@@ -1,0 +1,503 @@
+"""The incident store: every block becomes a row, written in batches, clients pseudonymous.
+
+Servers (the DNS resolver, later the proxy) call `IncidentWriter.submit(Incident(...))`, which
+never blocks or awaits: it appends to a bounded in-memory queue, or drops and counts when the
+queue is full (decision 6). One writer task takes up to `batch_size` incidents, or whatever
+arrived within `flush_interval`, and writes them in one SQLite transaction (WAL,
+`synchronous=NORMAL`). Before anything is stored, the client address is replaced by its
+`reporting.pseudonym` HMAC; the raw address never reaches the disk.
+
+Deduplication: an incident with the same (pseudonymous client, name) as a row whose `last_at` is
+at most `dedup_seconds` older is not a new row; that row's `count` goes up and its `last_at`
+moves on (so a pupil retrying every few seconds stays one incident). Recent rows are remembered
+in a bounded map; on a miss the writer looks in the database, so the window holds across a
+restart and across several writer processes.
+
+`IncidentStore` is the synchronous, read-only view for `roja incidents list|tail`.
+
+Config: `[incidents]` (see `reporting.config`). Metrics (if a registry is given):
+`roja_incidents_written_total` (incidents stored, repeats included) and
+`roja_incidents_dropped_total` (queue full, writer stopped, or a failed transaction).
+
+Example:
+
+    writer = IncidentWriter(db_path(state_dir), load_or_create_key(state_dir), settings)
+    await writer.start()
+    writer.submit(Incident(time.time(), "10.0.0.17", "pupils", "bad.example", "adult",
+                           "ut1-adult", "blocked", "dns", "listed in ut1-adult"))
+    await writer.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiosqlite
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from reporting.config import IncidentSettings
+from reporting.pseudonym import pseudonym
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "incidents.sqlite"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 5000
+RECENT_CAPACITY = 65536
+_LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
+
+# MIGRATIONS[i] takes the schema from version i to version i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            first_at REAL NOT NULL,
+            last_at REAL NOT NULL,
+            count INTEGER NOT NULL DEFAULT 1,
+            client TEXT NOT NULL,
+            grp TEXT NOT NULL,
+            name TEXT NOT NULL,
+            category TEXT NOT NULL,
+            list_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            source TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )""",
+        "CREATE INDEX incidents_last_at ON incidents (last_at)",
+        "CREATE INDEX incidents_client_name ON incidents (client, name, last_at)",
+    ),
+)
+
+_COLUMNS = "id, first_at, last_at, count, client, grp, name, category, list_id, action, " \
+           "source, reason"
+_INSERT = f"INSERT INTO incidents ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPDATE = ("UPDATE incidents SET count = count + ?, first_at = MIN(first_at, ?), "
+           "last_at = MAX(last_at, ?) WHERE id = ?")
+
+_Key = tuple[str, str]  # (pseudonymous client, name)
+_Seen = tuple[int, float]  # (row id, last_at)
+
+
+def db_path(state_dir: Path) -> Path:
+    """Where the incident database of an installation lives."""
+    return state_dir / DB_FILENAME
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One block, as a server reports it."""
+
+    at: float  # unix time
+    client: str  # raw client IP text; pseudonymised by the writer before it is stored
+    group: str
+    name: str  # the blocked name
+    category: str
+    list_id: str
+    action: str  # e.g. "blocked", "cname-blocked"
+    source: str  # "dns" (later "proxy", "bypass")
+    reason: str
+
+
+class IncidentSink(Protocol):
+    """What a server needs from the writer."""
+
+    def submit(self, incident: Incident) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """One stored incident; `client` is the pseudonym, `count` the repeats it stands for."""
+
+    id: int
+    first_at: float
+    last_at: float
+    count: int
+    client: str
+    group: str
+    name: str
+    category: str
+    list_id: str
+    action: str
+    source: str
+    reason: str
+
+
+class IncidentWriter:
+    """Queues incidents without blocking and writes them to SQLite in batches."""
+
+    def __init__(self, db_path: Path, key: bytes, settings: IncidentSettings,
+                 registry: CollectorRegistry | None = None, *,
+                 recent_capacity: int = RECENT_CAPACITY) -> None:
+        self.db_path = db_path
+        self.settings = settings
+        self.written = 0  # incidents stored (a repeat folded into a row counts too)
+        self.dropped = 0  # incidents lost: queue full, writer stopped, or a failed transaction
+        self.batches = 0  # transactions committed
+        self._key = key
+        self._queue: deque[Incident] = deque()
+        self._wake = asyncio.Event()
+        self._db: aiosqlite.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._stopping = False
+        # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
+        self._capacity = max(recent_capacity, 2 * settings.batch_size)
+        self._recent: OrderedDict[_Key, _Seen] = OrderedDict()
+        self._pseudonyms: dict[str, str] = {}
+        self._errors = _RateLimitedLog(60.0)
+        if registry is not None:
+            registry.register(_WriterCollector(self))
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    async def start(self) -> None:
+        """Open the database (WAL), create or migrate the schema and start the writer task."""
+        if self._task is not None or self._closed:
+            raise RuntimeError("IncidentWriter.start() called twice")
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self.db_path, isolation_level=None)
+        try:
+            await _prepare(db)
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        self._task = asyncio.get_running_loop().create_task(self._run(),
+                                                            name="roja-incident-writer")
+        self._task.add_done_callback(_log_task_failure)
+
+    def submit(self, incident: Incident) -> None:
+        """Queue an incident. Never blocks; when the queue is full the incident is counted as
+        dropped instead."""
+        queue = self._queue
+        if self._closed or len(queue) >= self.settings.queue_size:
+            self.dropped += 1
+            return
+        queue.append(incident)
+        n = len(queue)
+        if n == 1 or n == self.settings.batch_size:
+            self._wake.set()
+
+    async def stop(self) -> None:
+        """Write everything queued so far, then close the database. Later submits are
+        dropped."""
+        self._closed = True
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None and not task.done():  # a failed task was logged already
+            await asyncio.wait([task])
+        while self._queue and self._db is not None:
+            await self._write_batch(self._take_batch())
+        self.dropped += len(self._queue)
+        self._queue.clear()
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        queue, batch_size = self._queue, self.settings.batch_size
+        while True:
+            if not queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            deadline = loop.time() + self.settings.flush_interval
+            while len(queue) < batch_size and not self._stopping:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._wake.wait()
+            await self._write_batch(self._take_batch())
+
+    def _take_batch(self) -> list[Incident]:
+        queue = self._queue
+        return [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
+
+    async def _write_batch(self, batch: list[Incident]) -> None:
+        db = self._db
+        if not batch:
+            return
+        if db is None:
+            self.dropped += len(batch)
+            return
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                seen = await self._store(db, batch)
+                await db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await db.execute("ROLLBACK")
+                raise
+        except Exception as exc:  # never let a DB problem stop the writer
+            self.dropped += len(batch)
+            self._errors.report(exc, len(batch))
+            return
+        self._remember(seen)
+        self.written += len(batch)
+        self.batches += 1
+
+    async def _store(self, db: aiosqlite.Connection, batch: list[Incident]) -> dict[_Key, _Seen]:
+        """Insert new rows and bump repeated ones; returns what the batch touched."""
+        dedup = self.settings.dedup_seconds
+        keyed = [((self._pseudonym(i.client), i.name), i) for i in batch]
+        recent = self._recent
+        missing = {k for k, _ in keyed if k not in recent}
+        found: dict[_Key, _Seen] = {}
+        if missing:
+            since = min(i.at for _, i in keyed) - dedup
+            found = await _lookup(db, missing, since)
+        rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM incidents")
+        next_id = int(next(iter(rows))[0]) + 1
+        touched: dict[_Key, _Seen] = {}
+        inserts: dict[int, _NewRow] = {}
+        updates: dict[int, list[float]] = {}  # id -> [added count, first_at, last_at]
+        for key, inc in keyed:
+            hit = touched.get(key) or recent.get(key) or found.get(key)
+            if hit is not None and hit[1] >= inc.at - dedup:
+                row_id, last = hit[0], max(hit[1], inc.at)
+                new = inserts.get(row_id)
+                if new is not None:
+                    new.first_at = min(new.first_at, inc.at)
+                    new.last_at = last
+                    new.count += 1
+                else:
+                    bump = updates.setdefault(row_id, [0, inc.at, last])
+                    bump[0] += 1
+                    bump[1] = min(bump[1], inc.at)
+                    bump[2] = max(bump[2], last)
+            else:
+                row_id, last = next_id, inc.at
+                next_id += 1
+                inserts[row_id] = _NewRow(row_id, inc.at, inc.at, 1, key[0], inc)
+            touched[key] = (row_id, last)
+        if inserts:
+            await db.executemany(_INSERT, [r.values() for r in inserts.values()])
+        if updates:
+            await db.executemany(_UPDATE, [(int(n), f, la, row_id)
+                                           for row_id, (n, f, la) in updates.items()])
+        return touched
+
+    def _remember(self, seen: dict[_Key, _Seen]) -> None:
+        if not seen:
+            return
+        recent = self._recent
+        for key, value in seen.items():
+            recent[key] = value
+            recent.move_to_end(key)
+        horizon = max(v[1] for v in seen.values()) - self.settings.dedup_seconds
+        while recent:
+            oldest = next(iter(recent.values()))
+            if len(recent) <= self._capacity and oldest[1] >= horizon:
+                break
+            recent.popitem(last=False)
+
+    def _pseudonym(self, client: str) -> str:
+        cache = self._pseudonyms
+        value = cache.get(client)
+        if value is None:
+            if len(cache) >= RECENT_CAPACITY:
+                cache.clear()
+            value = cache[client] = pseudonym(self._key, client)
+        return value
+
+
+@dataclass(slots=True)
+class _NewRow:
+    id: int
+    first_at: float
+    last_at: float
+    count: int
+    client: str  # the pseudonym
+    incident: Incident
+
+    def values(self) -> tuple[object, ...]:
+        i = self.incident
+        return (self.id, self.first_at, self.last_at, self.count, self.client, i.group, i.name,
+                i.category, i.list_id, i.action, i.source, i.reason)
+
+
+async def _prepare(db: aiosqlite.Connection) -> None:
+    await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    mode = await db.execute_fetchall("PRAGMA journal_mode = WAL")
+    if str(next(iter(mode), ("?",))[0]).lower() != "wal":
+        log.warning("incident store: SQLite refused WAL mode; writes may wait for readers")
+    await db.execute("PRAGMA synchronous = NORMAL")
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        rows = list(await db.execute_fetchall("SELECT MAX(version) FROM schema_version"))
+        version = int(rows[0][0] or 0)
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the incident database has schema version {version}, made by a newer Roja "
+                f"(this one knows up to {SCHEMA_VERSION})")
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                await db.execute(statement)
+        if version < SCHEMA_VERSION:
+            await db.execute("DELETE FROM schema_version")
+            await db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        await db.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await db.execute("ROLLBACK")
+        raise
+
+
+async def _lookup(db: aiosqlite.Connection, keys: Iterable[_Key],
+                  since: float) -> dict[_Key, _Seen]:
+    """The newest row per (client, name) with last_at >= since."""
+    found: dict[_Key, _Seen] = {}
+    pending = list(keys)
+    for start in range(0, len(pending), _LOOKUP_CHUNK):
+        chunk = pending[start:start + _LOOKUP_CHUNK]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        params: list[object] = [part for key in chunk for part in key]
+        params.append(since)
+        # CROSS JOIN keeps SQLite from reordering: one (client, name, last_at) index search
+        # per key, whatever the table statistics say.
+        rows = await db.execute_fetchall(
+            f"SELECT i.client, i.name, i.id, i.last_at FROM (VALUES {values}) AS k "
+            "CROSS JOIN incidents AS i ON i.client = k.column1 AND i.name = k.column2 "
+            "AND i.last_at >= ?", params)
+        for client, name, row_id, last_at in rows:
+            key = (client, name)
+            if key not in found or last_at > found[key][1]:
+                found[key] = (int(row_id), float(last_at))
+    return found
+
+
+def _log_task_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("incident writer stopped unexpectedly", exc_info=task.exception())
+
+
+class _RateLimitedLog:
+    """At most one error line per interval, saying how many were held back."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._next = 0.0
+        self._held = 0
+
+    def report(self, exc: Exception, lost: int) -> None:
+        now = time.monotonic()
+        if now < self._next:
+            self._held += 1
+            return
+        self._next = now + self._interval
+        held, self._held = self._held, 0
+        more = f" ({held} more failed batches since the last message)" if held else ""
+        log.error("incident store: could not write %d incidents: %s: %s%s", lost,
+                  type(exc).__name__, exc, more)
+
+
+class _WriterCollector(Collector):
+    def __init__(self, writer: IncidentWriter) -> None:
+        self._writer = writer
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("roja_incidents_written",
+                                  "Incidents stored (repeats folded into a row included).",
+                                  value=self._writer.written)
+        yield CounterMetricFamily("roja_incidents_dropped",
+                                  "Incidents lost: queue full, writer stopped or write failed.",
+                                  value=self._writer.dropped)
+
+    def describe(self) -> Iterator[Metric]:
+        return self.collect()
+
+
+class IncidentStoreError(Exception):
+    """The incident database cannot be read."""
+
+
+class NoIncidentStoreError(IncidentStoreError):
+    """There is no incident database yet (nothing was ever blocked, or a fresh install)."""
+
+
+class IncidentStore:
+    """Read-only, synchronous access to the incident database (for the CLI)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+        if not db_path.is_file():
+            raise NoIncidentStoreError(f"{db_path}: there is no incident database yet")
+        uri = db_path.resolve().as_uri() + "?mode=ro"
+        try:
+            self._db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise IncidentStoreError(f"{db_path}: cannot open the incident database ({exc})"
+                                     ) from exc
+        try:
+            row = self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise IncidentStoreError(f"{db_path}: not a Roja incident database ({exc})") from exc
+        version = int(row[0] or 0) if row else 0
+        if not 1 <= version <= SCHEMA_VERSION:
+            self._db.close()
+            raise IncidentStoreError(f"{db_path}: incident database schema version {version} "
+                                     f"is not one this Roja reads (1..{SCHEMA_VERSION})")
+
+    def list_since(self, since_unix: float, limit: int = 1000) -> list[IncidentRow]:
+        """The newest `limit` incidents seen since `since_unix`, oldest first."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM incidents WHERE last_at >= ? "
+                           "ORDER BY last_at DESC, id DESC LIMIT ?", (since_unix, limit))
+        rows.reverse()
+        return rows
+
+    def after_id(self, last_id: int, limit: int = 1000) -> list[IncidentRow]:
+        """Rows created after row `last_id`, in order (for `tail`)."""
+        return self._query(f"SELECT {_COLUMNS} FROM incidents WHERE id > ? ORDER BY id LIMIT ?",
+                           (last_id, limit))
+
+    def latest(self, n: int) -> list[IncidentRow]:
+        """The last `n` rows created, oldest first."""
+        rows = self._query(f"SELECT {_COLUMNS} FROM incidents ORDER BY id DESC LIMIT ?", (n,))
+        rows.reverse()
+        return rows
+
+    def max_id(self) -> int:
+        try:
+            row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM incidents").fetchone()
+        except sqlite3.Error as exc:
+            raise IncidentStoreError(f"{self.db_path}: cannot read incidents ({exc})") from exc
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> IncidentStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: tuple[float | int, ...]) -> list[IncidentRow]:
+        try:
+            rows = self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise IncidentStoreError(f"{self.db_path}: cannot read incidents ({exc})") from exc
+        return [IncidentRow(int(r[0]), float(r[1]), float(r[2]), int(r[3]), *map(str, r[4:]))
+                for r in rows]

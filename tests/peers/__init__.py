@@ -1,0 +1,1 @@
+"""Real external peers (NSD, ...) started on loopback ports chosen at run time for the tests."""

@@ -1,0 +1,240 @@
+"""A real authoritative upstream for the tests: NSD on 127.0.0.1 at a port chosen at run time.
+
+`start_nsd(workdir, zones)` writes an nsd.conf and one zone file per zone into `workdir`, checks
+them with `nsd-checkconf`/`nsd-checkzone`, starts `nsd -d` in the foreground as a child process
+and waits until every zone answers its SOA. It returns an `NsdServer` (`.host`, `.port`,
+`.stop()`). NSD runs as the current user (`username: ""`), so it works as root and as a normal
+user; it keeps all its state in `workdir` (no database file, no remote control) and nothing
+leaves loopback.
+
+`require_peer(binary)` finds an external program; when it is missing the test is skipped, or
+fails under CI (`CI=true`), so a missing peer is never silently ignored there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+START_ATTEMPTS = 5
+
+
+def require_peer(binary: str) -> str:
+    """Return the path of `binary`; skip the test if it is missing (fail when CI=true)."""
+    path = shutil.which(binary)
+    if path is None:
+        # Debian puts nsd and friends in /usr/sbin, which a normal user's PATH may lack.
+        path = shutil.which(binary, path=os.pathsep.join(["/usr/sbin", "/sbin"]))
+    if path is None:
+        message = f"peer program {binary!r} not found (Debian: apt-get install it; ./run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def free_port(host: str = HOST) -> int:
+    """A port that is free for both UDP and TCP on `host` right now (the caller may still race)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError(f"no port free for both UDP and TCP on {host}")
+
+
+@dataclass
+class NsdServer:
+    """A running NSD child process serving `zones` on `host`:`port` (UDP and TCP)."""
+
+    host: str
+    port: int
+    workdir: Path
+    zones: tuple[str, ...]
+    process: subprocess.Popen[bytes] = field(repr=False)
+    _stopped: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "nsd.log"
+
+    def log(self) -> str:
+        """NSD's stdout/stderr so far (for error messages)."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Terminate NSD and wait for it (kill it after 5 s), then end any child it left behind.
+
+        NSD runs in its own process group (its id is the main process's id), so its server and
+        xfrd children are ended by that id even if the main process had to be killed.
+        """
+        if self._stopped:
+            return
+        self._stopped = True
+        pgid = self.process.pid
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _signal_group(pgid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        deadline = time.monotonic() + 2  # NSD's children take about 1 s to shut down
+        while _signal_group(pgid, 0):
+            if time.monotonic() >= deadline:
+                _signal_group(pgid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+
+    def __enter__(self) -> NsdServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send `sig` to process group `pgid`; False if the group no longer exists."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _zone_filename(zone: str) -> str:
+    name = zone.rstrip(".") or "root"
+    return f"{name}.zone"
+
+
+def _write_conf(workdir: Path, port: int, zones: dict[str, str]) -> Path:
+    lines = [
+        "server:",
+        f"    ip-address: {HOST}@{port}",
+        "    do-ip6: no",
+        '    username: ""',
+        '    chroot: ""',
+        f'    zonesdir: "{workdir}"',
+        f'    pidfile: "{workdir / "nsd.pid"}"',
+        f'    xfrdfile: "{workdir / "xfrd.state"}"',
+        f'    xfrdir: "{workdir}"',
+        f'    zonelistfile: "{workdir / "zone.list"}"',
+        '    database: ""',
+        "    verbosity: 0",
+        "    server-count: 1",
+        "    hide-version: yes",
+        "    log-only-syslog: no",
+        "",
+        "remote-control:",
+        "    control-enable: no",
+        "",
+    ]
+    for zone in zones:
+        lines += ["zone:", f'    name: "{zone}"', f'    zonefile: "{_zone_filename(zone)}"', ""]
+    conf = workdir / "nsd.conf"
+    conf.write_text("\n".join(lines))
+    return conf
+
+
+def _check(argv: list[str]) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
+
+
+def _answers_soa(host: str, port: int, zone: str) -> bool:
+    query = dns.message.make_query(zone, dns.rdatatype.SOA)
+    try:
+        response = dns.query.udp(query, host, port=port, timeout=0.2)
+    except (dns.exception.Timeout, OSError):
+        return False
+    return response.rcode() == dns.rcode.NOERROR and bool(response.answer)
+
+
+def _wait_ready(server: NsdServer, deadline: float) -> bool:
+    """True once every zone answers its SOA; False if NSD exited or the deadline passed."""
+    pending = list(server.zones)
+    while time.monotonic() < deadline:
+        if not server.running():
+            return False
+        pending = [z for z in pending if not _answers_soa(server.host, server.port, z)]
+        if not pending:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def start_nsd(workdir: Path, zones: dict[str, str]) -> NsdServer:
+    """Start NSD serving `zones` ({"example.test.": zone file text}) on 127.0.0.1:<free port>.
+
+    Zone texts are complete zone files (with SOA and NS); their names are relative to the zone
+    unless $ORIGIN says otherwise. Returns once every zone answers its SOA (10 s at most);
+    raises RuntimeError with NSD's log otherwise. Skips/fails via `require_peer` if NSD is missing.
+    """
+    if not zones:
+        raise ValueError("start_nsd needs at least one zone")
+    nsd = require_peer("nsd")
+    checkconf = require_peer("nsd-checkconf")
+    checkzone = require_peer("nsd-checkzone")
+    workdir.mkdir(parents=True, exist_ok=True)
+    for zone, text in zones.items():
+        path = workdir / _zone_filename(zone)
+        path.write_text(f"$ORIGIN {zone}\n{text}")
+        _check([checkzone, zone, str(path)])
+
+    failures: list[str] = []
+    for _ in range(START_ATTEMPTS):
+        port = free_port()
+        conf = _write_conf(workdir, port, zones)
+        _check([checkconf, str(conf)])
+        with contextlib.suppress(FileNotFoundError):
+            (workdir / "nsd.pid").unlink()
+        with (workdir / "nsd.log").open("wb") as log:
+            process = subprocess.Popen(
+                [nsd, "-d", "-c", str(conf)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+                process_group=0,
+            )
+        server = NsdServer(HOST, port, workdir, tuple(zones), process)
+        if _wait_ready(server, time.monotonic() + START_TIMEOUT):
+            return server
+        exited = not server.running()
+        server.stop()
+        failures.append(f"port {port}: exit {process.returncode}\n{server.log()}")
+        if not exited:
+            break  # running but silent for START_TIMEOUT: another port will not help
+    raise RuntimeError("NSD did not start:\n" + "\n".join(failures))
