@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
     """Read every source and write the compiled file to `out` (runs in any process)."""
     reports = [ReadReport(str(s.path)) for s in sources]
 
-    def entries():  # type: ignore[no-untyped-def]
+    def entries() -> Iterator[tuple[str, Tag]]:
         for source, report in zip(sources, reports, strict=True):
             tag = Tag(source.id, source.category)
             for host in read_list(source.path, source.format, report):

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -109,34 +109,40 @@ def parse_toml_text(text: str, name: str) -> tuple[dict[str, Any], Source]:
 
 
 _MISSING = object()
+# The getters below are named after the types they return; these aliases keep the
+# annotations inside the class pointing at the builtins.
+type _Str = str
+type _Int = int
+type _Float = float
+type _Bool = bool
 
 
 class Section:
     """One table of the config. Getters check types; `done()` rejects keys nobody asked for."""
 
-    def __init__(self, data: Mapping[str, Any], path: str, source: Source) -> None:
+    def __init__(self, data: Mapping[_Str, Any], path: _Str, source: Source) -> None:
         if not isinstance(data, Mapping):
             raise ConfigError(source.name, source.line_of(path), path, "must be a table")
         self._data = data
         self._path = path
         self._source = source
-        self._used: set[str] = set()
+        self._used: set[_Str] = set()
 
     @property
-    def path(self) -> str:
+    def path(self) -> _Str:
         return self._path
 
-    def key(self, name: str) -> str:
+    def key(self, name: _Str) -> _Str:
         return f"{self._path}.{name}" if self._path else name
 
-    def error(self, name: str, message: str) -> ConfigError:
+    def error(self, name: _Str, message: _Str) -> ConfigError:
         key = self.key(name) if name else self._path
         return ConfigError(self._source.name, self._source.line_of(key), key, message)
 
-    def has(self, name: str) -> bool:
+    def has(self, name: _Str) -> _Bool:
         return name in self._data
 
-    def _get(self, name: str, default: Any) -> Any:
+    def _get(self, name: _Str, default: Any) -> Any:
         self._used.add(name)
         value = self._data.get(name, _MISSING)
         if value is _MISSING:
@@ -145,42 +151,54 @@ class Section:
             return default
         return value
 
-    def str(self, name: str, default: Any = _MISSING) -> str:
+    def str(self, name: _Str, default: Any = _MISSING) -> _Str:
         value = self._get(name, default)
         if not isinstance(value, str):
             raise self.error(name, f"must be a string, not {_tname(value)}")
         return value
 
-    def int(self, name: str, default: Any = _MISSING, *, min: int | None = None,
-            max: int | None = None) -> int:
+    def int(
+        self,
+        name: _Str,
+        default: Any = _MISSING,
+        *,
+        min: _Int | None = None,
+        max: _Int | None = None,
+    ) -> _Int:
         value = self._get(name, default)
         if not isinstance(value, int) or isinstance(value, bool):
             raise self.error(name, f"must be a whole number, not {_tname(value)}")
         _check_range(self, name, value, min, max)
         return value
 
-    def float(self, name: str, default: Any = _MISSING, *, min: float | None = None,
-              max: float | None = None) -> float:
+    def float(
+        self,
+        name: _Str,
+        default: Any = _MISSING,
+        *,
+        min: _Float | None = None,
+        max: _Float | None = None,
+    ) -> _Float:
         value = self._get(name, default)
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise self.error(name, f"must be a number, not {_tname(value)}")
         _check_range(self, name, value, min, max)
         return float(value)
 
-    def bool(self, name: str, default: Any = _MISSING) -> bool:
+    def bool(self, name: _Str, default: Any = _MISSING) -> _Bool:
         value = self._get(name, default)
         if not isinstance(value, bool):
             raise self.error(name, f"must be true or false, not {_tname(value)}")
         return value
 
-    def choice(self, name: str, choices: Iterable[str], default: Any = _MISSING) -> str:
+    def choice(self, name: _Str, choices: Iterable[_Str], default: Any = _MISSING) -> _Str:
         options = list(choices)
         value = self.str(name, default)
         if value not in options:
             raise self.error(name, f"{value!r} is not one of: {', '.join(options)}")
         return value
 
-    def str_list(self, name: str, default: Any = _MISSING) -> tuple[str, ...]:
+    def str_list(self, name: _Str, default: Any = _MISSING) -> tuple[_Str, ...]:
         value = self._get(name, default)
         if isinstance(value, str):
             value = [value]
@@ -188,8 +206,9 @@ class Section:
             raise self.error(name, "must be a list of strings")
         return tuple(value)
 
-    def networks(self, name: str, default: Any = _MISSING) -> tuple[
-            ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    def networks(
+        self, name: _Str, default: Any = _MISSING
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         out = []
         for text in self.str_list(name, default):
             try:
@@ -198,11 +217,11 @@ class Section:
                 raise self.error(name, f"{text!r} is not a network (e.g. 10.0.0.0/8)") from None
         return tuple(out)
 
-    def section(self, name: str, *, required: bool = False) -> Section:
+    def section(self, name: _Str, *, required: _Bool = False) -> Section:
         value = self._get(name, _MISSING if required else {})
         return Section(value, self.key(name), self._source)
 
-    def sections(self, name: str) -> list[Section]:
+    def sections(self, name: _Str) -> list[Section]:
         value = self._get(name, [])
         if not isinstance(value, list):
             raise self.error(name, "must be an array of tables ([[...]])")
@@ -215,8 +234,9 @@ class Section:
             raise self.error(unknown[0], f"unknown key; accepted keys here: {accepted}")
 
 
-def _check_range(section: Section, name: str, value: float, lo: float | None,
-                 hi: float | None) -> None:
+def _check_range(
+    section: Section, name: str, value: float, lo: float | None, hi: float | None
+) -> None:
     if lo is not None and value < lo:
         raise section.error(name, f"must be at least {lo}")
     if hi is not None and value > hi:
@@ -224,8 +244,14 @@ def _check_range(section: Section, name: str, value: float, lo: float | None,
 
 
 def _tname(value: object) -> str:
-    return {str: "a string", int: "a number", float: "a number", bool: "true/false",
-            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def parse_hostport(text: str, default_port: int, allow_zero: bool = False) -> tuple[str, int]:
