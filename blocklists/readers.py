@@ -73,15 +73,18 @@ def read_list(path: Path, fmt: str, report: ReadReport) -> Iterator[str]:
                 if len(names) != 1:
                     report.bad_line(lineno, raw.rstrip("\n"), "expected one domain per line")
                     continue
+            hosts = []
             for name in names:
                 if name in _LOCAL_NAMES:
                     continue
                 host = canonical_host(name[2:] if name.startswith("*.") else name)
                 if host is None or ("." not in host and fmt == "hosts"):
                     report.bad_line(lineno, raw.rstrip("\n"), f"not a valid host name: {name!r}")
-                    continue
-                report.entries += 1
-                yield host
+                    break
+                hosts.append(host)
+            else:  # a line counts whole: one bad name skips the line once
+                report.entries += len(hosts)
+                yield from hosts
 
 
 def _looks_like_ip(text: str) -> bool:

@@ -15,6 +15,7 @@ import logging
 import socket
 import struct
 from collections.abc import Iterable
+from typing import cast
 
 from dns_resolver.engine import Pending, Resolver
 from dns_resolver.wire import SERVFAIL, header_reply
@@ -52,8 +53,8 @@ class UdpListener(asyncio.DatagramProtocol):
         self.pending: set[asyncio.Task[None]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # uvloop's UDP transport does not subclass asyncio.DatagramTransport, hence the cast.
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:

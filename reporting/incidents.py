@@ -272,7 +272,7 @@ class IncidentWriter:
         inserts: dict[int, _NewRow] = {}
         updates: dict[int, list[float]] = {}  # id -> [added count, first_at, last_at]
         for key, inc in keyed:
-            hit = touched.get(key) or found.get(key)
+            hit = touched.get(key) or recent.get(key) or found.get(key)
             if hit is not None and hit[1] >= inc.at - dedup:
                 row_id, last = hit[0], max(hit[1], inc.at)
                 new = inserts.get(row_id)

@@ -164,13 +164,17 @@ def dnsperf(
     queries: Path,
     *,
     cpu: int,
+    nice: int = 0,
     duration: float | None = None,
     max_runs: int | None = None,
     clients: int = 8,
     outstanding: int = 200,
 ) -> PerfResult:
-    """Run dnsperf pinned to ``cpu`` against 127.0.0.1:``port``, bounded by time or passes."""
+    """Run dnsperf on ``cpu`` at niceness ``nice`` against 127.0.0.1:``port``, time-bounded."""
     argv = [
+        "nice",
+        "-n",
+        str(nice),
         "taskset",
         "-c",
         str(cpu),

@@ -72,6 +72,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--outstanding", type=int, default=200, help="dnsperf -q (200)")
     p.add_argument("--server-cpu", type=int, default=1, help="core for the server (1)")
     p.add_argument("--client-cpu", type=int, default=0, help="core for dnsperf, NSD, us (0)")
+    p.add_argument("--nice", type=int, default=-10, help="niceness of server and dnsperf (-10)")
     p.add_argument("--load-limit", type=float, default=600.0, help="max load seconds (600)")
     p.add_argument("--roja-exe", type=Path, default=peers.ROJA_EXE, help="roja executable")
     p.add_argument("--workdir", type=Path, default=BENCH_DIR / "out" / "dns", help="scratch")
@@ -90,11 +91,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _running(server: peers.Server, cpu: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _running(
+    server: peers.Server, cpu: int, log: Path, nice: int = 0
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``server`` pinned to ``cpu`` with output to ``log``; stop it (by PID) on exit."""
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            ["taskset", "-c", str(cpu), *server.argv],
+            ["nice", "-n", str(nice), "taskset", "-c", str(cpu), *server.argv],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -118,6 +121,7 @@ def _perf(args: argparse.Namespace, port: int, queries: Path, seconds: float) ->
         port,
         queries,
         cpu=args.client_cpu,
+        nice=args.nice,
         duration=seconds,
         clients=args.clients,
         outstanding=args.outstanding,
@@ -208,7 +212,9 @@ def _bench(
             server = _server_for(row.name, args, data, workdir, upstream.port)
             log = workdir / f"{row.name}.out"
             started = time.monotonic()
-            one = Live(row, server, stack.enter_context(_running(server, args.server_cpu, log)))
+            one = Live(
+                row, server, stack.enter_context(_running(server, args.server_cpu, log, args.nice))
+            )
             _load(args, one, started, data, log)
             if row.reason:
                 _stop(one.proc)  # never leave a half-started server on the measured core
@@ -273,7 +279,7 @@ def main(argv: list[str]) -> int:
         f"{args.queries:,}-line query file; dnsperf -c {args.clients} -q {args.outstanding} "
         f"-l {args.duration:g}, {args.repeat} interleaved runs per system after a "
         f"{args.warmup:g} s warm-up; server on core {args.server_cpu}, dnsperf on core "
-        f"{args.client_cpu}"
+        f"{args.client_cpu}, both at nice {args.nice}"
     )
     print()
     print(report.table(rows, markdown=False))

@@ -8,7 +8,8 @@ import logging
 import sqlite3
 import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from reporting.config import IncidentSettings
 from reporting.incidents import (
+    RECENT_CAPACITY,
     SCHEMA_VERSION,
     Incident,
     IncidentRow,
@@ -47,8 +49,8 @@ def rows(path: Path) -> list[IncidentRow]:
 
 
 async def write(path: Path, items: list[Incident], cfg: IncidentSettings = FAST,
-                **kw: int) -> IncidentWriter:
-    writer = IncidentWriter(path, KEY, cfg, **kw)
+                recent_capacity: int = RECENT_CAPACITY) -> IncidentWriter:
+    writer = IncidentWriter(path, KEY, cfg, recent_capacity=recent_capacity)
     await writer.start()
     for item in items:
         writer.submit(item)
@@ -56,11 +58,12 @@ async def write(path: Path, items: list[Incident], cfg: IncidentSettings = FAST,
     return writer
 
 
-async def eventually(check: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not callable(check) or not check():
-        assert time.monotonic() < deadline, "timed out"
+async def eventually(check: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if check():
+            return
         await asyncio.sleep(0.01)
+    raise AssertionError("the writer did not get there within 5 s")
 
 
 async def test_rows_hold_the_incident_with_a_pseudonymous_client(tmp_path: Path) -> None:
@@ -282,12 +285,21 @@ async def test_the_store_lists_since_a_time_and_after_an_id(tmp_path: Path) -> N
         assert store.max_id() == 10
 
 
+@dataclass
+class ModelRow:
+    client: str
+    name: str
+    first_at: float
+    last_at: float
+    count: int
+
+
 # A model of the rule, one incident at a time: a (client, name) joins its newest row if that
 # row's last_at is within dedup_seconds, else starts a new row. Batching, the bounded memory
 # map, the SQL fallback and restarts must not change the outcome.
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    steps=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 90)),
+    steps=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 70)),
                    max_size=40),
     batch_size=st.integers(1, 6),
     recent_capacity=st.sampled_from([1, 1000]),
@@ -300,17 +312,16 @@ def test_batching_and_restarts_give_the_same_rows_as_one_at_a_time(
     for client, name, gap in steps:
         at += gap
         items.append(incident(at=at, client=f"10.0.0.{client}", name=f"n{name}.example"))
-    expected: list[list[object]] = []
-    newest: dict[tuple[str, str], int] = {}
+    expected: list[ModelRow] = []
+    newest: dict[tuple[str, str], ModelRow] = {}
     for item in items:
         key = (pseudonym(KEY, item.client), item.name)
-        i = newest.get(key)
-        if i is not None and float(expected[i][3]) >= item.at - 60:  # type: ignore[arg-type]
-            expected[i][3] = item.at
-            expected[i][4] = int(expected[i][4]) + 1  # type: ignore[call-overload]
+        row = newest.get(key)
+        if row is not None and row.last_at >= item.at - 60:
+            row.last_at, row.count = item.at, row.count + 1
         else:
-            newest[key] = len(expected)
-            expected.append([key[0], key[1], item.at, item.at, 1])
+            row = newest[key] = ModelRow(key[0], key[1], item.at, item.at, 1)
+            expected.append(row)
     cfg = replace(FAST, batch_size=batch_size, flush_interval=0)
     with tempfile.TemporaryDirectory() as tmp:
         path = db_path(Path(tmp))
@@ -320,5 +331,5 @@ def test_batching_and_restarts_give_the_same_rows_as_one_at_a_time(
             await write(path, items[restart_at:], cfg, recent_capacity=recent_capacity)
 
         asyncio.run(run())
-        got = [[r.client, r.name, r.first_at, r.last_at, r.count] for r in rows(path)]
+        got = [ModelRow(r.client, r.name, r.first_at, r.last_at, r.count) for r in rows(path)]
     assert got == expected
