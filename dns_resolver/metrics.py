@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -62,6 +63,29 @@ class DnsStats(Collector):
 
     def upstream_latency(self, seconds: float) -> None:
         self.upstream.observe(seconds)
+
+    def snapshot(self) -> dict[str, object]:
+        """Plain data for another process (see `filterd.workers`)."""
+        return {"results": dict(self.results), "cache_hits": dict(self.cache_hits),
+                "blocked": dict(self.blocked),
+                "upstream_errors": [[u, r, n] for (u, r), n in self.upstream_errors.items()],
+                "handler_errors": self.handler_errors,
+                "latency": [list(self.latency.counts), self.latency.total],
+                "upstream": [list(self.upstream.counts), self.upstream.total]}
+
+    def add(self, snap: dict[str, Any]) -> None:
+        """Add another process's snapshot to these counters."""
+        for field in ("results", "cache_hits", "blocked"):
+            mine = getattr(self, field)
+            for k, n in snap[field].items():
+                mine[k] = mine.get(k, 0) + n
+        for u, r, n in snap["upstream_errors"]:
+            self.upstream_errors[(u, r)] = self.upstream_errors.get((u, r), 0) + n
+        self.handler_errors += snap["handler_errors"]
+        for hist, (counts, total) in ((self.latency, snap["latency"]),
+                                      (self.upstream, snap["upstream"])):
+            hist.counts = [a + b for a, b in zip(hist.counts, counts, strict=True)]
+            hist.total += total
 
     def collect(self) -> Iterator[Metric]:
         q = CounterMetricFamily("roja_dns_queries", "DNS queries answered, by result",

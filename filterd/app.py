@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from threading import Thread
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -28,6 +29,7 @@ from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.server import DnsServer
 from filterd.config import RojaConfig, load_config
+from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
 from reporting.incidents import IncidentWriter
 from reporting.pseudonym import load_or_create_key
@@ -74,8 +76,10 @@ class Appliance:
         self.registry = CollectorRegistry()
         self.stats = DnsStats()
         self.lists = ListGauge()
-        self.registry.register(self.stats)
+        self.combined = CombinedStats(self.stats, None)
+        self.registry.register(self.combined)
         self.registry.register(self.lists)
+        self.workers: WorkerPool | None = None
         self.stopped = asyncio.Event()
         self.server: DnsServer | None = None
         self.writer: IncidentWriter | None = None
@@ -91,8 +95,8 @@ class Appliance:
         self._compiled = compiled
         self.lists.counts = compiled.counts_by_list()
         key = load_or_create_key(cfg.state_dir)
-        self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
-                                     registry=self.registry)
+        self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents)
+        self.combined.incidents = self.writer
         await self.writer.start()
         self.policy_ref = PolicyRef(policy)
         chain = build_chain(cfg.dns, self.policy_ref, self.stats)
@@ -103,6 +107,10 @@ class Appliance:
         self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
                                 cfg.dns.tcp_max_connections)
         await self.server.start()
+        if cfg.dns.workers > 1:
+            self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
+                                      self.combined)
+            self.workers.start()
         if cfg.metrics_listen is not None:
             host, port = cfg.metrics_listen
             self._metrics_server = start_http_server(port, host, registry=self.registry)
@@ -128,6 +136,8 @@ class Appliance:
         return True
 
     async def stop(self) -> None:
+        if self.workers is not None:
+            await self.workers.stop()
         if self.server is not None:
             await self.server.stop()
         if self.writer is not None:
@@ -136,29 +146,38 @@ class Appliance:
             self._metrics_server[0].shutdown()
             self._metrics_server[0].server_close()
 
-    async def run_until_signalled(self) -> None:
+    async def run_until_signalled(
+            self, after_start: Callable[[], Awaitable[None]] | None = None) -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, self.stopped.set)
         loop.add_signal_handler(signal.SIGINT, self.stopped.set)
         reloads: set[asyncio.Task[bool]] = set()
 
         def on_hup() -> None:
+            if self.workers is not None:
+                self.workers.signal(signal.SIGHUP)
             task = loop.create_task(self.reload())
             reloads.add(task)
             task.add_done_callback(reloads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
         await self.start()
+        if after_start is not None:
+            await after_start()
         try:
             await self.stopped.wait()
         finally:
             await self.stop()
 
 
-def run(cfg: RojaConfig) -> None:
+def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    """uvloop's runner where installed (faster sockets), else asyncio's."""
     try:
         import uvloop
     except ImportError:  # uvloop is optional; the standard loop is correct, only slower
-        asyncio.run(Appliance(cfg).run_until_signalled())
-    else:
-        uvloop.run(Appliance(cfg).run_until_signalled())
+        return asyncio.run
+    return uvloop.run
+
+
+def run(cfg: RojaConfig) -> None:
+    event_loop_runner()(Appliance(cfg).run_until_signalled())

@@ -13,7 +13,9 @@ moves on (so a pupil retrying every few seconds stays one incident). Recent rows
 in a bounded map; on a miss the writer looks in the database, so the window holds across a
 restart and across several writer processes.
 
-`IncidentStore` is the synchronous, read-only view for `roja incidents list|tail`.
+`IncidentStore` is the synchronous, read-only view for `roja incidents list|tail`. (This
+module is over 400 lines on purpose: the writer and its reader share the schema, migrations and
+row layout, and one module keeps them from drifting apart.)
 
 Config: `[incidents]` (see `reporting.config`). Metrics (if a registry is given):
 `roja_incidents_written_total` (incidents stored, repeats included) and
@@ -179,8 +181,8 @@ class IncidentWriter:
         self._task.add_done_callback(_log_task_failure)
 
     def submit(self, incident: Incident) -> None:
-        """Queue an incident. Never blocks; when the queue is full the incident is counted as
-        dropped instead."""
+        """Queue an incident (call it from the event loop's thread). Never blocks or awaits;
+        when the queue is full the incident is counted as dropped instead."""
         queue = self._queue
         if self._closed or len(queue) >= self.settings.queue_size:
             self.dropped += 1

@@ -178,7 +178,15 @@ def _server_for(
     if name == "unbound":
         return peers.unbound(workdir, data, port, upstream)
     server = peers.roja(workdir, data, port, upstream, measure.free_port())
-    return peers.Server(server.name, [str(args.roja_exe), *server.argv[1:]], port)
+    config = server.argv[-1]
+    exe = str(args.roja_exe)
+    # The contract is ``roja serve --config FILE``; the CLI may take --config on the group.
+    help_text = subprocess.run(
+        [exe, "serve", "--help"], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
+    if "--config" in help_text:
+        return peers.Server(server.name, [exe, "serve", "--config", config], port)
+    return peers.Server(server.name, [exe, "--config", config, "serve"], port)
 
 
 def _wait_upstream(proc: subprocess.Popen[bytes], port: int, name: str) -> str:

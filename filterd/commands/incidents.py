@@ -133,7 +133,7 @@ def incidents() -> None:
 @incidents.command("list")
 @click.option("--since", "since", default="24h", show_default=True, callback=_since_option,
               metavar="KOHA/WHEN",
-              help="Sa larg pas / how far back: 30m, 1h, 2d, 1w, or a date 01.11.2024.")
+              help="Sa kohë prapa / how far back: 30m, 1h, 2d, 1w, or a date 01.11.2024.")
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Sa rreshta më së shumti / at most this many rows (the newest).")
 @click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")

@@ -204,7 +204,7 @@ def test_tail_follows_new_rows_until_ctrl_c(state: Path, monkeypatch: pytest.Mon
         elif len(sleeps) == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cmd.time, "sleep", fake_sleep)
+    monkeypatch.setattr(time, "sleep", fake_sleep)
     result = run(state, "tail", "-n", "0", "--interval", "0.2")
     assert result.exit_code == 0
     body = result.output.splitlines()[2:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import tempfile
 import time
@@ -17,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
+import configkit
+import reporting.config
 from reporting.config import IncidentSettings
 from reporting.incidents import (
     RECENT_CAPACITY,
@@ -333,3 +336,25 @@ def test_batching_and_restarts_give_the_same_rows_as_one_at_a_time(
         asyncio.run(run())
         got = [ModelRow(r.client, r.name, r.first_at, r.last_at, r.count) for r in rows(path)]
     assert got == expected
+
+
+def _section(text: str) -> configkit.Section:
+    data, source = configkit.parse_toml_text(text, "roja.toml")
+    return configkit.Section(data, "", source).section("incidents")
+
+
+def test_config_defaults_and_values() -> None:
+    assert reporting.config.parse(_section("")) == IncidentSettings()
+    assert reporting.config.parse(_section(
+        "[incidents]\ndedup_seconds = 30\nqueue_size = 50\nbatch_size = 5\nflush_interval = 1\n"
+    )) == IncidentSettings(dedup_seconds=30, queue_size=50, batch_size=5, flush_interval=1.0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[incidents]\nqueue_size = 0\n", "roja.toml:2: incidents.queue_size: must be at least 1"),
+    ("[incidents]\ndedup = 60\n", "roja.toml:2: incidents.dedup: unknown key"),
+    ("[incidents]\nbatch_size = \"big\"\n", "incidents.batch_size: must be a whole number"),
+])
+def test_config_errors_name_the_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(configkit.ConfigError, match=re.escape(message)):
+        reporting.config.parse(_section(text))
