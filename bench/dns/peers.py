@@ -138,6 +138,12 @@ dir = "{d / "roja-state"}"
 listen = ["127.0.0.1:{port}"]
 upstreams = ["127.0.0.1:{upstream}"]
 block_answer = "nxdomain"
+workers = 1
+
+[dns.acl]
+# dnsperf is one client sending far above a school's per-client limit; dnsmasq and unbound
+# have no rate limit in this benchmark either.
+rate_limit_qps = 0
 
 [metrics]
 listen = "127.0.0.1:{metrics}"
