@@ -102,8 +102,16 @@ def parse_toml_text(text: str, name: str) -> tuple[dict[str, Any], Source]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # Python 3.14 gives `lineno` and `msg`; before that, only "... (at line N, column M)".
         line = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))
+        found = re.search(r"\s*\(at line (\d+), column \d+\)$", msg)
+        if found:
+            line = line or int(found.group(1))
+            msg = msg[:found.start()]
+        elif msg.endswith(" (at end of document)"):
+            line = line or max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+            msg = msg.removesuffix(" (at end of document)")
         raise ConfigError(name, line, "", f"TOML syntax error: {msg}") from exc
     return data, source
 

@@ -35,13 +35,9 @@ from dns_resolver.wire import (
     truncated,
 )
 from policy import Group, Policy
-from reporting.incidents import Incident
+from reporting.incidents import Incident, IncidentSink
 
 log = logging.getLogger("roja.dns")
-
-
-class IncidentSink(Protocol):
-    def submit(self, incident: Incident) -> None: ...
 
 
 class PolicySource(Protocol):

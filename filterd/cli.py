@@ -56,12 +56,13 @@ def main(ctx: click.Context, config_opt: str | None) -> None:
 
 
 @main.command()
+@click.option("--config", "config_opt", metavar="FILE", help="= roja --config FILE serve")
 @click.pass_obj
-def serve(obj: LazyState) -> None:
+def serve(obj: LazyState, config_opt: str | None) -> None:
     """Nis shërbimin (DNS, metrika) / run the appliance in the foreground."""
     from filterd.app import run
 
-    cfg: RojaConfig = obj["config"]
+    cfg: RojaConfig = load_or_exit(Path(config_opt)) if config_opt else obj["config"]
     logging.basicConfig(level=cfg.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
