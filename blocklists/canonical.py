@@ -15,7 +15,7 @@ _DOTS = re.compile(r"\.{2,}")
 
 
 def canonical_host(name: str) -> str | None:
-    """`WWW.Example.COM.` → `www.example.com`; `shqipëri.al` → `xn--shqipri-lxa.al`."""
+    """`WWW.Example.COM.` → `www.example.com`; `shqipëri.al` → `xn--shqipri-vya.al`."""
     host = name.strip().lower()
     if ".." in host:
         host = _DOTS.sub(".", host)

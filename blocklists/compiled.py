@@ -1,14 +1,16 @@
 """The compiled list: one immutable file that every DNS worker memory-maps read-only.
 
-Layout (little-endian): magic `ROJALST1`, u32 header length, JSON header (list tags and counts),
-padding to 8 bytes, then `count` u64 keys sorted ascending, then `count` u16 tags. A key is the
-first 8 bytes of BLAKE2b over a canonical host; a tag indexes the header's `(list_id, category)`
-table. A name matches when any of its suffixes hashes to a key (binary search, ~20 probes).
+Layout: magic `ROJALST2`, u32 header length, a JSON header (tag table, counts, offsets, meta),
+then, each 8-byte aligned: a marisa-trie of reversed-label keys (`com.example.`), u32 offsets
+per trie key id, and the u16 tags of every key (a tag indexes the header's
+`(list_id, category)` table; a name on several lists has several tags).
 
-Why hashes and not strings: 5,000,000 domains as Python `str` in a `set` take ~525 MB; here they
-take 10 bytes each in shared, read-only pages. A 64-bit key collides with a given query with
-probability ~n/2^64 (below 1e-12 at 5M entries).
-A new compile is written beside the old file and renamed over it, so readers never see half a list.
+A lookup reverses the name once (`www.example.com` → `com.example.www.`) and asks the trie for
+every stored key that is a prefix of it, which are exactly the listed parent domains, in one C
+call (≈2 µs with 1,000,000 entries). The trie takes ~15 bytes an entry, shared by every
+process through the page cache instead of ~100 bytes as a Python `str` in a `set`.
+A new compile is written beside the old file and renamed over it, so readers never see half a
+list; a reader that still has the old file mapped keeps a valid view until it reopens.
 """
 
 from __future__ import annotations
@@ -18,30 +20,27 @@ import mmap
 import os
 import struct
 from array import array
-from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
-from hashlib import blake2b
 from pathlib import Path
+from typing import NamedTuple
 
-from blocklists.canonical import suffixes
+import marisa_trie
 
-MAGIC = b"ROJALST1"
-
-
-def host_key(host: str) -> int:
-    return int.from_bytes(blake2b(host.encode("ascii"), digest_size=8).digest(), "little")
+MAGIC = b"ROJALST2"
 
 
-@dataclass(frozen=True, slots=True)
-class Tag:
+def reversed_key(host: str) -> str:
+    """`www.example.com` → `com.example.www.` (the trie's key form)."""
+    return ".".join(reversed(host.split("."))) + "."
+
+
+class Tag(NamedTuple):
     list_id: str
     category: str
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One list entry that matched: the suffix of the name that is listed, and its tag."""
+class Match(NamedTuple):
+    """One list entry that matched: the listed domain (the name or a parent) and its tag."""
 
     entry: str
     list_id: str
@@ -52,34 +51,49 @@ def compile_entries(entries: Iterable[tuple[str, Tag]], out: Path,
                     meta: dict[str, object] | None = None) -> int:
     """Write the compiled file for (canonical host, tag) pairs; return the entry count."""
     tags: dict[Tag, int] = {}
-    packed: set[int] = set()
+    by_key: dict[str, set[int]] = {}
     for host, tag in entries:
         index = tags.setdefault(tag, len(tags))
         if index > 0xFFFF:
             raise ValueError("more than 65535 (list, category) pairs")
-        packed.add(host_key(host) << 16 | index)
-    ordered = sorted(packed)
-    keys = array("Q", (k >> 16 for k in ordered))
-    tag_ids = array("H", (k & 0xFFFF for k in ordered))
-    per_tag = array("Q", [0]) * len(tags)
-    for t in tag_ids:
-        per_tag[t] += 1
-    header = json.dumps({
-        "count": len(ordered),
-        "per_tag": list(per_tag),
+        by_key.setdefault(reversed_key(host), set()).add(index)
+    trie = marisa_trie.Trie(by_key.keys())
+    offsets = array("I", [0]) * (len(trie) + 1)
+    per_id: list[list[int]] = [[] for _ in range(len(trie))]
+    for key, tag_set in by_key.items():
+        per_id[trie[key]] = sorted(tag_set)
+    values = array("H")
+    per_tag = [0] * len(tags)
+    for key_id, tag_list in enumerate(per_id):
+        offsets[key_id] = len(values)
+        values.extend(tag_list)
+        for t in tag_list:
+            per_tag[t] += 1
+    offsets[len(trie)] = len(values)
+    del by_key, per_id
+    trie_bytes = trie.tobytes()
+    header = {
+        "count": len(values),
+        "keys": len(trie),
         "tags": [[t.list_id, t.category] for t in sorted(tags, key=tags.__getitem__)],
+        "per_tag": per_tag,
+        "trie_len": len(trie_bytes),
         "meta": meta or {},
-    }).encode()
+    }
+    header_bytes = json.dumps(header).encode()
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     with tmp.open("wb") as f:
-        f.write(MAGIC + struct.pack("<I", len(header)) + header)
+        f.write(MAGIC + struct.pack("<I", len(header_bytes)) + header_bytes)
         f.write(b"\0" * (-f.tell() % 8))
-        keys.tofile(f)
-        tag_ids.tofile(f)
+        f.write(trie_bytes)
+        f.write(b"\0" * (-f.tell() % 8))
+        offsets.tofile(f)
+        f.write(b"\0" * (-f.tell() % 8))
+        values.tofile(f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, out)
-    return len(ordered)
+    return len(values)
 
 
 class CompiledList:
@@ -89,33 +103,47 @@ class CompiledList:
         self.path = path
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
-            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size > 12 else None
         if self._mm is None or self._mm[:8] != MAGIC:
             raise ValueError(f"{path}: not a compiled Roja list")
         (hlen,) = struct.unpack_from("<I", self._mm, 8)
-        header = json.loads(self._mm[12:12 + hlen])
+        try:
+            header = json.loads(self._mm[12:12 + hlen])
+        except ValueError as exc:
+            raise ValueError(f"{path}: damaged header") from exc
         self.count: int = header["count"]
         self.meta: dict[str, object] = header.get("meta", {})
         self.tags = [Tag(lid, cat) for lid, cat in header["tags"]]
-        self._per_tag: list[int] = header.get("per_tag", [])
-        start = 12 + hlen
-        start += -start % 8
+        self._per_tag: list[int] = header["per_tag"]
+        keys = header["keys"]
+        pos = 12 + hlen
+        pos += -pos % 8
         view = memoryview(self._mm)
-        self._keys = view[start:start + 8 * self.count].cast("Q")
-        self._tags = view[start + 8 * self.count:start + 10 * self.count].cast("H")
+        self._trie = marisa_trie.Trie()
+        self._trie_view = view[pos:pos + header["trie_len"]]
+        self._trie.map(self._trie_view)
+        pos += header["trie_len"]
+        pos += -pos % 8
+        self._offsets = view[pos:pos + 4 * (keys + 1)].cast("I")
+        pos += 4 * (keys + 1)
+        pos += -pos % 8
+        self._values = view[pos:pos + 2 * self.count].cast("H")
+        if len(self._values) != self.count or len(self._offsets) != keys + 1:
+            raise ValueError(f"{path}: truncated")
 
     def lookup(self, host: str) -> list[Match]:
         """Every entry that lists `host` or one of its parent domains, most specific first."""
-        keys, count = self._keys, self.count
-        found: list[Match] = []
-        for suffix in suffixes(host):
-            key = host_key(suffix)
-            i = bisect_left(keys, key)
-            while i < count and keys[i] == key:
-                tag = self.tags[self._tags[i]]
-                found.append(Match(suffix, tag.list_id, tag.category))
-                i += 1
-        return found
+        found = list(self._trie.iter_prefixes_with_ids(".".join(reversed(host.split("."))) + "."))
+        if not found:
+            return []
+        out = []
+        offsets, values, tags = self._offsets, self._values, self.tags
+        for key, key_id in reversed(found):
+            entry = host[len(host) - len(key) + 1:]  # the key is the reversed entry plus "."
+            for i in range(offsets[key_id], offsets[key_id + 1]):
+                tag = tags[values[i]]
+                out.append(Match(entry, tag.list_id, tag.category))
+        return out
 
     def counts_by_list(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -124,8 +152,10 @@ class CompiledList:
         return out
 
     def close(self) -> None:
-        self._keys.release()
-        self._tags.release()
+        self._trie = marisa_trie.Trie()
+        self._offsets.release()
+        self._values.release()
+        self._trie_view.release()
         if self._mm is not None:
             self._mm.close()
 

@@ -75,9 +75,9 @@ def read_list(path: Path, fmt: str, report: ReadReport) -> Iterator[str]:
                     continue
             hosts = []
             for name in names:
-                if name in _LOCAL_NAMES:
-                    continue
                 host = canonical_host(name[2:] if name.startswith("*.") else name)
+                if host in _LOCAL_NAMES:  # canonical, so `LocalHost.` is skipped too
+                    continue
                 if host is None or ("." not in host and fmt == "hosts"):
                     report.bad_line(lineno, raw.rstrip("\n"), f"not a valid host name: {name!r}")
                     break

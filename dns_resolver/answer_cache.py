@@ -28,6 +28,8 @@ class Entry:
     kind: str
     label: str
     incident: object
+    qlen: int = 0
+    max_udp: int = 512
 
 
 def edns_form(q: Question) -> int:
@@ -55,14 +57,37 @@ class AnswerCache:
         return entry
 
     def put(self, key: Key, wire: bytes, ttl: int, fixed: bool, now: float, kind: str,
-            label: str, incident: object) -> None:
-        ttls = () if fixed else tuple(ttl_fields(wire))
-        self._entries[key] = Entry(wire, ttls, now, now + ttl, kind, label, incident)
+            label: str, incident: object, fixed_records: int = 0) -> None:
+        ttls = () if fixed else tuple(ttl_fields(wire))[fixed_records:]
+        qlen = _question_length(wire)
+        self._entries[key] = Entry(wire, ttls, now, now + ttl, kind, label, incident, qlen)
         if len(self._entries) > self.size:
             self._entries.popitem(last=False)
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _question_length(wire: bytes) -> int:
+    pos = 12
+    while wire[pos]:
+        pos += 1 + wire[pos]
+    return pos + 5 - 12
+
+
+def reply_from_packet(entry: Entry, data: bytes, now: float) -> bytes:
+    """The stored reply for a byte-identical query (all but the ID): patch ID and TTLs only.
+    RD, CD and the question are equal by construction of the memo key."""
+    out = bytearray(entry.template)
+    out[0:2] = data[0:2]
+    out[2] = (out[2] & 0xFE) | (data[2] & 0x01)
+    out[3] = (out[3] & 0xEF) | (data[3] & 0x10)
+    out[12:12 + entry.qlen] = data[12:12 + entry.qlen]
+    if entry.ttls:
+        age = int(now - entry.stored)
+        for offset, ttl in entry.ttls:
+            _PACK_TTL(out, offset, ttl - age if ttl > age else 0)
+    return bytes(out)
 
 
 def reply_from(entry: Entry, q: Question, now: float) -> bytes:

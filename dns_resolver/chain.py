@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dns_resolver.config import DnsSettings
 from dns_resolver.handlers.acl import AclHandler
-from dns_resolver.handlers.base import Admission, Handler
+from dns_resolver.handlers.base import Admission, Handler, QuickStage
 from dns_resolver.handlers.blocklist import BlocklistHandler, PolicyRef
 from dns_resolver.handlers.cache import CacheHandler
 from dns_resolver.handlers.canary import CanaryHandler
@@ -22,6 +22,7 @@ from dns_resolver.wire import SERVFAIL
 @dataclass
 class Chain:
     admission: tuple[Admission, ...]
+    quick: tuple[QuickStage, ...]
     handlers: tuple[Handler, ...]
     entry: Next
     cache: CacheHandler
@@ -37,15 +38,21 @@ def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats) -> Chain:
         RateLimiter(cfg.rate_limit_qps, cfg.rate_limit_burst),
     ]
     handlers: list[Handler] = []
+    quick: list[QuickStage] = []
     if cfg.canaries:
-        handlers.append(CanaryHandler())     # before policy: bypass switches answer for everyone
+        canary = CanaryHandler()
+        handlers.append(canary)              # before policy: bypass switches answer for everyone
+        quick.append(canary)
+    blocklist = BlocklistHandler(policy, cfg.block)
+    quick.append(blocklist)                  # the fast path runs these synchronous fronts in order
     handlers += [
-        BlocklistHandler(policy, cfg.block),  # decide by group; inspects CNAMEs on the way back
+        blocklist,                            # decide by group; inspects CNAMEs on the way back
         SafeSearchHandler(),                  # after policy: a listed search engine stays blocked
         cache,                                # shared by groups: holds upstream data, not decisions
         upstream,                             # the end: asks the upstream resolvers
     ]
-    return Chain(tuple(admission), tuple(handlers), compose(handlers), cache, upstream)
+    return Chain(tuple(admission), tuple(quick), tuple(handlers), compose(handlers), cache,
+                 upstream)
 
 
 async def _end_of_chain(q: Query) -> Answer:

@@ -5,9 +5,14 @@ FORMERR; opcode other than QUERY → NOTIMP; EDNS version > 0 → BADVERS; admis
 limit) → REFUSED; an exception inside a handler → SERVFAIL, a counter and a rate-limited log
 line. Nothing a client sends can raise out of `reply_fast`/`reply_slow`.
 
-Fast path: the question is parsed by hand and a front-cache hit is answered from stored wire
-bytes (`answer_cache.reply_from`); everything else goes through the handler chain once and its
-rendered reply is stored for the next client of the same group.
+Fast path, all synchronous, in `reply_fast`:
+1. a packet seen before (same bytes but the ID, same group) is answered from the packet memo;
+2. else the question is parsed by hand and looked up in the answer cache (per group and
+   lower-case name, so 0x20 case variants share it);
+3. else the handlers' synchronous fronts run in chain order (canaries, policy): a block is
+   built by hand from the question bytes, no dnslib involved;
+4. anything else becomes `Pending` and goes through the async chain once (`reply_slow`); its
+   rendered reply is stored in the answer cache for the next client of the same group.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from dns_resolver.answer_cache import AnswerCache, edns_form, reply_from
-from dns_resolver.handlers.base import Admission
+from dns_resolver.answer_cache import AnswerCache, Entry, edns_form, reply_from, reply_from_packet
+from dns_resolver.handlers.base import Admission, QuickStage
 from dns_resolver.messages import Answer, IncidentNote, Next, Query, render
 from dns_resolver.metrics import DnsStats
 from dns_resolver.wire import (
@@ -58,8 +63,12 @@ class Pending:
 class Resolver:
     def __init__(self, *, admission: Sequence[Admission], chain: Next, policy: PolicySource,
                  answers: AnswerCache, stats: DnsStats, incidents: IncidentSink | None = None,
-                 clock: Callable[[], float] = time.monotonic, fast_path: bool = True) -> None:
+                 quick: Sequence[QuickStage] = (), clock: Callable[[], float] = time.monotonic,
+                 fast_path: bool = True, memo_size: int = 50_000) -> None:
         self.admission = tuple(admission)
+        self.quick = tuple(quick)
+        self.memo: dict[tuple[str, bytes], Entry] = {}
+        self.memo_size = memo_size
         self.chain = chain
         self.policy = policy
         self.answers = answers
@@ -74,30 +83,49 @@ class Resolver:
         """Call after replacing the policy: cached decisions and group lookups are dropped."""
         self._groups.clear()
         self.answers.clear()
+        self.memo.clear()
 
     def reply_fast(self, data: bytes, client: str, transport: str) -> bytes | Pending | None:
         started = time.perf_counter()
+        now = self.clock()
+        group = self._groups.get(client)
+        if group is None:
+            group = self._group_of(client)
+        if self.fast_path and len(data) > 12 and group is not None:
+            memo_key = (group.id, data[2:])
+            hit = self.memo.get(memo_key)
+            if hit is not None and now < hit.expires:
+                for check in self.admission:
+                    if check.admit(client, now) is not None:
+                        break
+                else:
+                    wire = reply_from_packet(hit, data, now)
+                    if transport == "udp" and len(wire) > hit.max_udp:
+                        return self._refuse_or_truncate(data, client, transport, started)
+                    self.stats.cache_hits["answer"] += 1
+                    self.stats.result(hit.kind, time.perf_counter() - started)
+                    return wire
         parsed = parse_fast(data) if self.fast_path else Verdict.SLOW
         if parsed is Verdict.SLOW:
             parsed = parse_slow(data)
         if not isinstance(parsed, Question):
             return self._refuse_packet(data, parsed, started)
         q = parsed
-        now = self.clock()
         for check in self.admission:
             refusal = check.admit(client, now)
             if refusal is not None:
                 return self._finish(q, refusal, client, None, transport, started, now)
-        group = self._groups.get(client)
         if group is None:
-            group = self.policy.current.group_for(client)
-            if len(self._groups) > 65536:
-                self._groups.clear()
-            self._groups[client] = group
+            group = self.policy.current.default_group
         if self.fast_path:
             entry = self.answers.get((group.id, q.name, q.qtype, q.qclass, edns_form(q)), now)
             if entry is not None:
                 wire = reply_from(entry, q, now)
+                if entry.incident is None:
+                    if len(self.memo) >= self.memo_size:
+                        self.memo.clear()
+                    entry.max_udp = q.max_udp()
+                    self.memo[(group.id, data[2:])] = entry
                 if transport == "udp" and len(wire) > q.max_udp():
                     wire = truncated(q, wire)
                 self.stats.cache_hits["answer"] += 1
@@ -106,7 +134,28 @@ class Resolver:
                     self.stats.blocked[entry.label] = self.stats.blocked.get(entry.label, 0) + 1
                 self.stats.result(entry.kind, time.perf_counter() - started)
                 return wire
+            for stage in self.quick:
+                answer = stage.quick(q, group)
+                if answer is not None:
+                    return self._finish(q, answer, client, group, transport, started, now,
+                                        cache=answer.incident is None)
         return Pending(q, client, group, transport, started)
+
+    def _group_of(self, client: str) -> Group | None:
+        if len(self._groups) > 65536:
+            self._groups.clear()
+        try:
+            group = self.policy.current.group_for(client)
+        except Exception:
+            return None
+        self._groups[client] = group
+        return group
+
+    def _refuse_or_truncate(self, data: bytes, client: str, transport: str,
+                            started: float) -> bytes | Pending | None:
+        """Memo hit whose reply is too big for this client's UDP size: take the normal way."""
+        self.memo.clear()
+        return self.reply_fast(data, client, transport)
 
     async def reply_slow(self, p: Pending) -> bytes:
         now = self.clock()
@@ -129,12 +178,12 @@ class Resolver:
         return first
 
     def _finish(self, q: Question, answer: Answer, client: str, group: Group | None,
-                transport: str, started: float, now: float) -> bytes:
+                transport: str, started: float, now: float, cache: bool = True) -> bytes:
         wire = render(q, answer)
-        if group is not None and answer.cache_ttl and answer.cache_ttl > 0:
+        if cache and group is not None and answer.cache_ttl and answer.cache_ttl > 0:
             key = (group.id, q.name, q.qtype, q.qclass, edns_form(q))
             self.answers.put(key, wire, answer.cache_ttl, answer.fixed_ttl, now, answer.kind,
-                             answer.label, answer.incident)
+                             answer.label, answer.incident, answer.fixed_records)
         if answer.incident is not None and group is not None:
             self._incident(answer.incident, client, group, answer.label)
             self.stats.blocked[answer.label] = self.stats.blocked.get(answer.label, 0) + 1

@@ -4,8 +4,7 @@ the records to send). Rendering an `Answer` to wire bytes happens once, in `rend
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from dnslib import (
     EDNS0,
@@ -23,8 +22,7 @@ from dns_resolver.wire import EDNS_SIZE, Question
 from policy import Group
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentNote:
+class IncidentNote(NamedTuple):
     """What the server tells the incident writer about a block (the client is added later)."""
 
     name: str
@@ -34,8 +32,7 @@ class IncidentNote:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
+class Query(NamedTuple):
     question: Question
     client: str
     group: Group
@@ -54,12 +51,11 @@ class Query:
         """The same query for another name (safe-search targets); the original stays as it is."""
         wire = DNSBuffer()
         DNSQuestion(name, self.question.qtype, self.question.qclass).pack(wire)
-        q = replace(self.question, name=name, wire=bytes(wire.data))
-        return replace(self, question=q)
+        q = self.question._replace(name=name, wire=bytes(wire.data))
+        return self._replace(question=q)
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
     """The outcome of a query. `kind` and `label` are small bounded values for metrics."""
 
     kind: str
@@ -72,8 +68,10 @@ class Answer:
     ede: tuple[int, str] | None = None
     cache_ttl: int | None = None     # seconds the rendered answer may be reused; None: never
     fixed_ttl: bool = False          # synthetic answer: TTLs stay as they are when reused
+    fixed_records: int = 0           # the first N answer records are synthetic (safe-search
+                                     # CNAME): their TTL stays, the rest age when reused
     incident: IncidentNote | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    wire: bytes | None = None         # already rendered for this very query (hand-built)
 
 
 Next = Callable[[Query], Awaitable[Answer]]
@@ -81,9 +79,14 @@ Next = Callable[[Query], Awaitable[Answer]]
 
 def render(q: Question, a: Answer) -> bytes:
     """Pack `a` as the reply to `q`, echoing the client's question bytes exactly."""
+    if a.wire is not None:
+        return a.wire
     header = DNSHeader(id=q.id, qr=1, aa=0, ra=1, rd=int(q.rd), rcode=a.rcode & 0xF)
     header.cd = (q.flags >> 4) & 1
-    record = DNSRecord(header, q=DNSQuestion(_labels(q.wire), q.qtype, q.qclass))
+    # Packed lower-case so that name compression (dnslib compares labels case-sensitively) does
+    # not depend on the client's 0x20 case: records pointing into the question then follow the
+    # client's spelling the same way here and in a reply the answer cache patches for another.
+    record = DNSRecord(header, q=DNSQuestion(_labels(q.wire.lower()), q.qtype, q.qclass))
     for rr in a.answer:
         record.add_answer(rr)
     for rr in a.authority:

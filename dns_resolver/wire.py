@@ -10,8 +10,8 @@ fields of a packed answer so cached answers can be served with decremented TTLs.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from dnslib import EDNS0, DNSRecord
 
@@ -36,15 +36,13 @@ class Verdict(Enum):
     SLOW = "slow"          # fine, but the fast parser does not handle it
 
 
-@dataclass(frozen=True, slots=True)
-class Edns:
+class Edns(NamedTuple):
     udp_size: int
     version: int
     do: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(NamedTuple):
     """The one question of a query, as the rest of the resolver sees it."""
 
     id: int
@@ -102,6 +100,14 @@ def parse_fast(data: bytes) -> Question | Verdict:
             return Verdict.SLOW
         rtype, size, ttl, rdlen = struct.unpack_from(">HHIH", data, qend + 1)
         if rtype != T_OPT or qend + 11 + rdlen != end:
+            return Verdict.SLOW
+        # The options must tile the RDATA exactly; anything else is for the slow path to judge.
+        opt_pos = qend + 11
+        while opt_pos < end:
+            if opt_pos + 4 > end:
+                return Verdict.SLOW
+            opt_pos += 4 + (data[opt_pos + 2] << 8 | data[opt_pos + 3])
+        if opt_pos != end:
             return Verdict.SLOW
         if (ttl >> 16) & 0xFF:
             return Verdict.BADVERS
@@ -226,3 +232,40 @@ def edns_option_ede(code: int, text: str) -> bytes:
 
 
 __all__ = ["EDNS0", "Edns", "Question", "Verdict", "parse_fast", "parse_slow"]
+
+
+_SOA_NAMES = b"\x04roja\x07blocked\x00\x0ahostmaster\x04roja\x07invalid\x00"
+_RR = struct.Struct(">HHIH")
+
+
+def synth_reply(q: Question, rcode: int, ttl: int, *, rtype: int = 0, rdata: bytes = b"",
+                soa_owner: str | None = None, ede: tuple[int, str] | None = None) -> bytes:
+    """A synthetic reply built by hand (blocks): one record of `rtype` for the query name, or
+    a SOA for `soa_owner` in the authority section (negative answers), plus our OPT record
+    with an Extended DNS Error when the client sent EDNS. No dnslib objects on this path."""
+    flags = QR | (q.flags & (RD | 0x0010)) | RA | (rcode & 0xF)
+    parts = [_HEADER.pack(q.id, flags, 1, 1 if rdata else 0, 1 if soa_owner is not None else 0,
+                          1 if q.edns else 0), q.wire]
+    if rdata:
+        parts.append(b"\xc0\x0c" + _RR.pack(rtype, q.qclass, ttl, len(rdata)) + rdata)
+    if soa_owner is not None:
+        soa = _SOA_NAMES + struct.pack(">IIIII", 1, 3600, 600, 86400, ttl)
+        parts.append(_owner(q, soa_owner) + _RR.pack(6, q.qclass, ttl, len(soa)) + soa)
+    if q.edns is not None:
+        options = edns_option_ede(*ede) if ede else b""
+        parts.append(opt_record(q.edns.do, rcode >> 4, options))
+    return b"".join(parts)
+
+
+def _owner(q: Question, owner: str) -> bytes:
+    """`owner` as a compression pointer into the question when it is the name or a parent of
+    it, else spelled out."""
+    name = q.name
+    if "\\" not in name and (owner == name or name.endswith("." + owner)):
+        skip = name[:len(name) - len(owner)].count(".")
+        pos = 12
+        for _ in range(skip):
+            pos += 1 + q.wire[pos - 12]
+        return struct.pack(">H", 0xC000 | pos)
+    return b"".join(bytes([len(label)]) + label.encode("ascii")
+                    for label in owner.split(".") if label) + b"\x00"

@@ -103,7 +103,7 @@ class Appliance:
         self.resolver = Resolver(admission=chain.admission, chain=chain.entry,
                                  policy=self.policy_ref,
                                  answers=AnswerCache(cfg.dns.answer_cache_size),
-                                 stats=self.stats, incidents=self.writer)
+                                 stats=self.stats, incidents=self.writer, quick=chain.quick)
         self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
                                 cfg.dns.tcp_max_connections)
         await self.server.start()

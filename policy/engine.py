@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from blocklists.compiled import Match
 
@@ -41,8 +41,7 @@ class Group:
         return self.lists is None or list_id in self.lists
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome and why. `action` is `block`, `allow` (an allow rule matched) or `pass`."""
 
     action: Literal["block", "allow", "pass"]

@@ -41,7 +41,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import aiosqlite
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -95,8 +95,7 @@ def db_path(state_dir: Path) -> Path:
     return state_dir / DB_FILENAME
 
 
-@dataclass(frozen=True, slots=True)
-class Incident:
+class Incident(NamedTuple):
     """One block, as a server reports it."""
 
     at: float  # unix time

@@ -7,6 +7,7 @@ shows medians over the runs and the spread of the main number, ``q/CPU-s``.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import platform
 import statistics
@@ -25,6 +26,9 @@ CAVEATS = (
     "Mix: 50% blocked (4/5 listed names, 1/5 subdomains of listed names) and 50% allowed names"
     " from a 1000-name zone, cached after the warm-up; cache misses and upstream latency are not"
     " measured. A queries only, no EDNS.",
+    "Roja writes an incident per blocked query and keeps metrics; dnsmasq and unbound log"
+    " nothing here. RSS counts only the touched pages of a memory-mapped list, so compare"
+    " 'RSS after' (after the runs touched listed names at random).",
     "A small VM (2 cores) that may be shared with other work: runs are interleaved across"
     " systems and the median is shown with the min-max of q/CPU-s; hypervisor steal on the"
     " server core is noted when above 1%.",
@@ -64,6 +68,7 @@ class Row:
     name: str
     reason: str = ""
     load_s: float = 0.0
+    load_cpu_s: float = 0.0
     rss_ready_kib: int = 0
     rss_after_kib: int = 0
     runs: list[Run] = field(default_factory=list)
@@ -121,7 +126,7 @@ def _cells(row: Row, base: float) -> list[str]:
         f"{100 * row.busy:.0f}%",
         f"{row.rss_ready_kib / 1024:,.0f} MiB",
         f"{row.rss_after_kib / 1024:,.0f} MiB",
-        f"{row.load_s:.2f} s",
+        f"{row.load_s:.1f} s ({row.load_cpu_s:.1f} CPU-s)",
         f"{100 * row.nxdomain:.1f}%",
         row.notes(),
     ]
@@ -175,5 +180,16 @@ def versions(roja_exe: Path | None) -> list[str]:
         _first_line(["nsd", "-v"], "NSD"),
     ]
     if roja_exe is not None:
-        out.append("roja " + _first_line([str(roja_exe), "--version"]))
+        out.append(roja_version())
     return out
+
+
+def roja_version() -> str:
+    """Roja's package version and the repository's commit (``git describe --dirty``)."""
+    try:
+        version = importlib.metadata.version("roja")
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    repo = Path(__file__).resolve().parents[2]
+    commit = _first_line(["git", "-C", str(repo), "describe", "--always", "--dirty"])
+    return f"roja {version} (git {commit})"

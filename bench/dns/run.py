@@ -19,7 +19,8 @@ Reported per system (medians over the rounds):
   from ``/proc/PID/stat`` over the process tree); ``ratio`` is that relative to dnsmasq;
 * ``qps``: answered queries per wall-clock second as dnsperf saw them, and ``busy``: server CPU
   time / run time (below 100% means dnsperf, not the server, was the limit);
-* ``RSS``: VmRSS after loading and after all runs; ``load``: seconds until blocking.
+* ``RSS``: VmRSS after loading and after all runs; ``load``: wall seconds from spawning until
+  it blocks (and the CPU seconds the server used by then, which is steadier).
 
 Only 127.0.0.1 is ever addressed. A Roja that is missing or fails to start yields a
 "not available" row and the peers are still measured.
@@ -141,6 +142,7 @@ def _load(
         tail = _log_tail(log)
         row.reason = f"{e}{': ' + tail if tail else ''}"
         return
+    row.load_cpu_s = measure.cpu_seconds(live.proc.pid)
     row.rss_ready_kib = measure.rss_kib(live.proc.pid)
     for _ in range(20):  # the first allowed answer goes upstream; give it a moment
         if measure.query_rcode(port, data.allowed_probe, timeout=0.5) == 0:

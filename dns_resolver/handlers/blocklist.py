@@ -14,12 +14,12 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from dnslib import AAAA, QTYPE, RR, SOA, A
+from dnslib import QTYPE
 
 from blocklists.canonical import canonical_host
 from dns_resolver.messages import Answer, IncidentNote, Next, Query
-from dns_resolver.wire import NXDOMAIN
-from policy import Decision, Policy
+from dns_resolver.wire import NXDOMAIN, Question, synth_reply
+from policy import Decision, Group, Policy
 
 EDE_BLOCKED, EDE_FILTERED = 15, 17
 
@@ -43,43 +43,53 @@ class BlocklistHandler:
     def __init__(self, policy: PolicyRef, settings: BlockAnswerSettings) -> None:
         self.policy = policy
         self.settings = settings
+        null = settings.mode == "null"
+        v4 = "0.0.0.0" if null else settings.blockpage_ipv4
+        v6 = "::" if null else settings.blockpage_ipv6
+        self._v4 = ipaddress.IPv4Address(v4).packed if v4 else b""
+        self._v6 = ipaddress.IPv6Address(v6).packed if v6 else b""
+
+    def decide(self, q: Question, group: Group) -> Decision | None:
+        host = canonical_host(q.name) if q.name else None
+        return self.policy.current.decide(group, host) if host else None
+
+    def quick(self, q: Question, group: Group) -> Answer | None:
+        """The synchronous part, also run by the fast path: the block answer, or None."""
+        decision = self.decide(q, group)
+        if decision is not None and decision.blocked:
+            return self.block_answer(q, decision, "blocked")
+        return None
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         policy = self.policy.current
-        host = canonical_host(q.name) if q.name else None
-        decision = policy.decide(q.group, host) if host else None
+        decision = self.decide(q.question, q.group)
         if decision is not None and decision.blocked:
-            return self.block_answer(q, decision, "blocked")
+            return self.block_answer(q.question, decision, "blocked")
         answer = await call_next(q)
         if answer.kind in ("upstream", "cached", "stale", "safesearch"):
             only_legal = decision is not None and decision.action == "allow"
             for name in _names_in(answer):
                 hit = policy.decide(q.group, name)
                 if hit.blocked and (hit.legal or not only_legal):
-                    return self.block_answer(q, hit, "cname-blocked")
+                    return self.block_answer(q.question, hit, "cname-blocked")
         return answer
 
-    def block_answer(self, q: Query, d: Decision, action: str) -> Answer:
+    def block_answer(self, q: Question, d: Decision, action: str) -> Answer:
+        """The configured block reply, built by hand (the same bytes on the fast path)."""
         s = self.settings
-        entry = d.entry or q.name
-        soa = RR(entry, QTYPE.SOA, ttl=s.ttl, rdata=SOA(
-            "roja.blocked.", "hostmaster.roja.invalid.", (1, 3600, 600, 86400, s.ttl)))
         ede = (EDE_BLOCKED if d.legal else EDE_FILTERED, f"Roja: {d.category}")
-        records: tuple[RR, ...] = ()
-        rcode = 0
+        rcode, rtype, rdata = 0, 0, b""
         if s.mode == "nxdomain":
             rcode = NXDOMAIN
-        else:
-            v4 = "0.0.0.0" if s.mode == "null" else s.blockpage_ipv4
-            v6 = "::" if s.mode == "null" else s.blockpage_ipv6
-            if q.qtype == QTYPE.A and v4:
-                records = (RR(q.name, QTYPE.A, rdata=A(v4), ttl=s.ttl),)
-            elif q.qtype == QTYPE.AAAA and v6:
-                records = (RR(q.name, QTYPE.AAAA, rdata=AAAA(v6), ttl=s.ttl),)
+        elif q.qtype == QTYPE.A and self._v4:
+            rtype, rdata = QTYPE.A, self._v4
+        elif q.qtype == QTYPE.AAAA and self._v6:
+            rtype, rdata = QTYPE.AAAA, self._v6
+        wire = synth_reply(q, rcode, s.ttl, rtype=rtype, rdata=rdata,
+                           soa_owner=None if rdata else (d.entry or q.name), ede=ede)
         reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
-        return Answer("blocked", reason, rcode=rcode, answer=records,
-                      authority=() if records else (soa,), label=d.list_id, ede=ede,
-                      cache_ttl=s.ttl, fixed_ttl=True,
+        return Answer("blocked", reason, rcode=rcode, label=d.list_id, ede=ede,
+                      cache_ttl=s.ttl, fixed_ttl=True, wire=wire,
                       incident=IncidentNote(q.name, d.category, d.list_id, action, reason))
 
 

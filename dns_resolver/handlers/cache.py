@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from dnslib import RR
 
@@ -72,14 +72,14 @@ class CacheHandler:
         if (fresh.kind == "servfail" and entry is not None and self.settings.serve_stale
                 and now - entry.stored < entry.ttl + self.settings.stale_max):
             stale = self._from_entry(entry, int(now - entry.stored), "stale")
-            return replace(stale, answer=_aged(stale.answer, 0, STALE_TTL),
+            return stale._replace(answer=_aged(stale.answer, 0, STALE_TTL),
                            ede=(EDE_STALE, "Roja: stale answer, upstream unreachable"),
                            cache_ttl=None)
         return fresh
 
     def _from_entry(self, entry: _Entry, age: int, kind: str) -> Answer:
         a = entry.answer
-        return replace(a, kind=kind, answer=_aged(a.answer, age), authority=_aged(a.authority, age),
+        return a._replace(kind=kind, answer=_aged(a.answer, age), authority=_aged(a.authority, age),
                        additional=_aged(a.additional, age), cache_ttl=max(1, entry.ttl - age))
 
     async def _fetch(self, q: Query, call_next: Next) -> Answer:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dnslib import QTYPE, RR, SOA
 
 from dns_resolver.messages import Answer, Next, Query
-from dns_resolver.wire import NXDOMAIN
+from dns_resolver.wire import NXDOMAIN, Question
+from policy import Group
 
 NXDOMAIN_NAMES = frozenset({"use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com",
                             "mask-canary.icloud.com"})
@@ -26,6 +27,10 @@ def _soa(zone: str, ttl: int) -> RR:
 
 class CanaryHandler:
     async def handle(self, q: Query, call_next: Next) -> Answer:
+        return self.quick(q.question, q.group) or await call_next(q)
+
+    def quick(self, q: Question, group: Group) -> Answer | None:
+        """The synchronous answer (the fast path calls this too), or None to pass on."""
         name = q.name
         if name in NXDOMAIN_NAMES:
             return Answer("canary", f"canary {name}: bypass switched off", rcode=NXDOMAIN,
@@ -35,4 +40,4 @@ class CanaryHandler:
             return Answer("canary", "resolver.arpa: no designated resolver (RFC 9462)",
                           authority=(_soa(NODATA_ZONE, CANARY_TTL),), label=NODATA_ZONE,
                           cache_ttl=CANARY_TTL, fixed_ttl=True)
-        return await call_next(q)
+        return None

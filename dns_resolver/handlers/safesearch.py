@@ -66,10 +66,11 @@ class SafeSearchHandler:
             return await call_next(q)
         cname = RR(q.name, QTYPE.CNAME, rdata=CNAME(target + "."), ttl=CNAME_TTL)
         if q.qtype == QTYPE.CNAME:
-            return _answer(q, target, (cname,), CNAME_TTL)
+            return _answer(q, target, (cname,), CNAME_TTL, synthetic=True)
         resolved = await call_next(q.for_name(target))
         records: tuple[RR, ...] = ()
-        if resolved.rcode == 0 and resolved.kind != "servfail":
+        synthetic = resolved.rcode != 0 or resolved.kind == "servfail"
+        if not synthetic:
             records = resolved.answer
         elif target in FALLBACK and q.qtype in (QTYPE.A, QTYPE.AAAA):
             v4, v6 = FALLBACK[target]
@@ -77,10 +78,15 @@ class SafeSearchHandler:
                 records = (RR(target, QTYPE.A, rdata=A(v4), ttl=FALLBACK_TTL),)
             elif v6:
                 records = (RR(target, QTYPE.AAAA, rdata=AAAA(v6), ttl=FALLBACK_TTL),)
-        ttl = min([CNAME_TTL, *(rr.ttl for rr in records)])
-        return _answer(q, target, (cname, *records), ttl)
+        ttl: int | None = min([CNAME_TTL, *(rr.ttl for rr in records)])
+        if not synthetic:  # reused no longer than the target's records (never, if stale)
+            ttl = None if resolved.cache_ttl is None else min(ttl, resolved.cache_ttl)
+        return _answer(q, target, (cname, *records), ttl, synthetic)
 
 
-def _answer(q: Query, target: str, records: tuple[RR, ...], ttl: int) -> Answer:
+def _answer(q: Query, target: str, records: tuple[RR, ...], ttl: int | None,
+            synthetic: bool) -> Answer:
+    # The CNAME is ours: its TTL stays when the answer is reused; the target's records age
+    # (all of it stays when everything is ours: the fallback addresses).
     return Answer("safesearch", f"safe search: {q.name} → {target}", answer=records,
-                  label=target, cache_ttl=ttl)
+                  label=target, cache_ttl=ttl, fixed_ttl=synthetic, fixed_records=1)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import struct
 import time
 from dataclasses import dataclass
 
-from dnslib import EDNS0, QTYPE, DNSQuestion, DNSRecord
+from dnslib import EDNS0, QTYPE, DNSLabel, DNSQuestion, DNSRecord
 
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
@@ -124,7 +125,7 @@ class UpstreamHandler:
     async def _query(self, server: tuple[str, int], name: str, qtype: int,
                      qclass: int) -> DNSRecord:
         qid = secrets.randbits(16)
-        query = DNSRecord(q=DNSQuestion(name or ".", qtype, qclass))
+        query = DNSRecord(q=DNSQuestion(_labels(name), qtype, qclass))
         query.header.id = qid
         query.header.rd = 1
         query.add_ar(EDNS0(udp_len=1232))
@@ -163,6 +164,16 @@ class UpstreamHandler:
             writer.close()
 
 
+_DDD = re.compile(r"\\([0-9]{3})")
+
+
+def _labels(name: str) -> DNSLabel:
+    """The name as `parse_slow` wrote it (dnslib text: bytes outside 33..126 as \\ddd) back to
+    labels. Not through `DNSLabel(str)`, whose IDNA step fails on, or rewrites, such bytes."""
+    return DNSLabel([_DDD.sub(lambda m: chr(int(m[1])) if int(m[1]) < 256 else m[0], part)
+                     .encode("latin-1") for part in name.split(".") if part])
+
+
 def _reply_matches(data: bytes, qid: int, name: str, qtype: int, qclass: int) -> bool:
     if len(data) < 12 or struct.unpack_from(">H", data)[0] != qid or not data[2] & 0x80:
         return False
@@ -170,6 +181,8 @@ def _reply_matches(data: bytes, qid: int, name: str, qtype: int, qclass: int) ->
         q = DNSRecord.parse(data).questions
     except Exception:
         return False
+    if not q and data[3] & 0xF:
+        return True  # an error without the question (NSD's REFUSED for an unknown class)
     if len(q) != 1:
         return False
     got = str(q[0].qname).rstrip(".").lower()

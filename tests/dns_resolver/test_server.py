@@ -307,6 +307,8 @@ async def test_metrics_count_results(tmp_path, lists_dir):
         addr = dns_address(app)
         await asyncio.to_thread(dq, addr, "bet365.com")
         await asyncio.to_thread(dq, addr, "bet365.com")
+        await asyncio.to_thread(dq, addr, "use-application-dns.net")
+        await asyncio.to_thread(dq, addr, "use-application-dns.net")  # from the answer cache
         await asyncio.to_thread(ask_udp, addr, make_query("x.test"), source="127.0.0.9")
         host, port = app.cfg.metrics_listen  # type: ignore[misc]
         body = await asyncio.to_thread(

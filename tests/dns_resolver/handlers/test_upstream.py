@@ -1,0 +1,282 @@
+"""Upstream: the end of the chain, against a real NSD and small hostile servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from dnslib import QTYPE, RR, A, DNSQuestion, DNSRecord
+from peers.zones import BIG_TXT_COUNT, big_txt_string
+
+from dns_resolver.handlers.upstream import UpstreamHandler, UpstreamSettings
+from dns_resolver.messages import Answer, Query
+from dns_resolver.metrics import DnsStats
+from dns_resolver.testing import make_query
+from dns_resolver.wire import (
+    NXDOMAIN,
+    REFUSED,
+    SERVFAIL,
+    Question,
+    Verdict,
+    parse_fast,
+    parse_slow,
+)
+from policy import Group
+
+PUPILS = Group("pupils", "Pupils")
+Address = tuple[str, int]
+
+
+def make_q(name: str, qtype: str = "A") -> Query:
+    parsed = parse_fast(make_query(name, qtype))
+    assert isinstance(parsed, Question)
+    return Query(parsed, "10.0.0.5", PUPILS, "udp", 1000.0)
+
+
+async def end_of_chain(q: Query) -> Answer:
+    return Answer("servfail", "nothing after upstream", rcode=SERVFAIL)
+
+
+def handler(*servers: Address, timeout: float = 0.6, deadline: float = 1.8) -> UpstreamHandler:
+    return UpstreamHandler(UpstreamSettings(tuple(servers), timeout, deadline), DnsStats())
+
+
+def shown(answer: Answer) -> list[tuple[str, str]]:
+    return [(QTYPE[rr.rtype], str(rr.rdata)) for rr in answer.answer]
+
+
+@pytest.fixture
+def dead_port() -> Address:
+    """A loopback UDP port nobody listens on (the kernel answers ICMP port unreachable)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()
+
+
+@pytest.fixture
+def blackhole() -> Iterator[Address]:
+    """A loopback UDP port that receives queries and never answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()
+
+
+class ScriptedServer(asyncio.DatagramProtocol):
+    """A UDP server that answers each query with the datagrams `script(query)` returns, sent in
+    order; `(data, True)` is sent from a second socket (another source port: a spoofer)."""
+
+    def __init__(self, script: Callable[[DNSRecord], list[tuple[bytes, bool]]]) -> None:
+        self.script = script
+        self.seen: list[tuple[int, int]] = []   # (query ID, client source port)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.spoofer: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        query = DNSRecord.parse(data)
+        self.seen.append((query.header.id, addr[1]))
+        assert self.transport is not None and self.spoofer is not None
+        for reply, spoofed in self.script(query):
+            (self.spoofer if spoofed else self.transport).sendto(reply, addr)
+
+
+async def start_scripted(script: Callable[[DNSRecord], list[tuple[bytes, bool]]]
+                         ) -> tuple[ScriptedServer, Address, Callable[[], None]]:
+    loop = asyncio.get_running_loop()
+    proto = ScriptedServer(script)
+    transport, _ = await loop.create_datagram_endpoint(lambda: proto,
+                                                       local_addr=("127.0.0.1", 0))
+    spoofer, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol,
+                                                     local_addr=("127.0.0.1", 0))
+    proto.spoofer = spoofer
+
+    def close() -> None:
+        transport.close()
+        spoofer.close()
+
+    return proto, transport.get_extra_info("sockname"), close
+
+
+def reply_to(query: DNSRecord, address: str, *, qid: int | None = None, name: str | None = None,
+             rcode: int = 0, qr: int = 1) -> bytes:
+    reply = query.reply()
+    reply.header.rcode = rcode
+    reply.header.qr = qr
+    if qid is not None:
+        reply.header.id = qid
+    if name is not None:   # a new question object: reply() shares the query's
+        reply.questions = [DNSQuestion(name, query.q.qtype, query.q.qclass)]
+    owner = name or query.q.qname
+    if rcode == 0:
+        reply.add_answer(RR(owner, QTYPE.A, rdata=A(address), ttl=300))
+    return bytes(reply.pack())
+
+
+# --- against NSD ------------------------------------------------------------------------------
+
+async def test_answer_from_the_upstream(upstream_dns) -> None:
+    answer = await handler(upstream_dns.address).handle(make_q("www.allowed.test"), end_of_chain)
+    assert answer.kind == "upstream" and answer.rcode == 0
+    assert shown(answer) == [("A", "192.0.2.10")]
+    assert answer.cache_ttl == 300
+
+
+async def test_nxdomain_from_the_upstream_is_cacheable_for_the_soa_minimum(upstream_dns) -> None:
+    answer = await handler(upstream_dns.address).handle(make_q("nothere.allowed.test"),
+                                                        end_of_chain)
+    assert answer.rcode == NXDOMAIN and answer.answer == ()
+    assert [QTYPE[rr.rtype] for rr in answer.authority] == ["SOA"]
+    assert answer.cache_ttl == 60
+
+
+async def test_cname_chain_is_returned_whole(upstream_dns) -> None:
+    answer = await handler(upstream_dns.address).handle(make_q("okchain.allowed.test"),
+                                                        end_of_chain)
+    assert shown(answer) == [("CNAME", "www.allowed.test."), ("A", "192.0.2.10")]
+
+
+async def test_truncated_udp_answer_is_retried_over_tcp(upstream_dns) -> None:
+    answer = await handler(upstream_dns.address).handle(make_q("big.allowed.test", "TXT"),
+                                                        end_of_chain)
+    assert answer.rcode == 0
+    texts = sorted(b"".join(rr.rdata.data).decode() for rr in answer.answer)
+    assert texts == sorted(big_txt_string(i) for i in range(BIG_TXT_COUNT))
+
+
+async def test_second_upstream_is_used_when_the_first_is_dead(upstream_dns, dead_port,
+                                                             blackhole) -> None:
+    for first in (dead_port, blackhole):
+        h = handler(first, upstream_dns.address, timeout=0.3)
+        for _ in range(3):   # whichever upstream a query starts with, it gets its answer
+            answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+            assert shown(answer) == [("A", "192.0.2.10")]
+        assert any(label == f"127.0.0.1:{first[1]}" for label, _ in h.stats.upstream_errors)
+
+
+# --- dead upstreams ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["refusing", "silent"])
+async def test_dead_upstream_gives_servfail_within_2s_with_ede_22(kind, dead_port,
+                                                                 blackhole) -> None:
+    h = handler(dead_port if kind == "refusing" else blackhole)   # default timeouts
+    t0 = time.monotonic()
+    answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+    elapsed = time.monotonic() - t0
+    assert answer.kind == "servfail" and answer.rcode == SERVFAIL
+    assert answer.ede is not None and answer.ede[0] == 22
+    assert elapsed < 2.5                       # the deadline is 1.8 s; generous for slow CI
+    assert sum(h.stats.upstream_errors.values()) >= 1
+
+
+async def test_no_upstream_configured_gives_servfail_at_once() -> None:
+    answer = await handler().handle(make_q("www.allowed.test"), end_of_chain)
+    assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
+
+
+# --- anti-spoofing ----------------------------------------------------------------------------
+
+async def test_replies_that_do_not_match_are_ignored() -> None:
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        qid = q.header.id
+        return [
+            (reply_to(q, "6.6.6.1", qid=qid ^ 0x5A5A), False),           # wrong ID
+            (reply_to(q, "6.6.6.2", name="evil.example."), False),      # wrong question
+            (reply_to(q, "6.6.6.3", qr=0), False),                      # not a reply
+            (reply_to(q, "6.6.6.4"), True),                             # from another port
+            (b"\x00" * 5, False),                                       # garbage
+            (reply_to(q, "192.0.2.99"), False),                         # the real answer
+        ]
+
+    _server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert shown(answer) == [("A", "192.0.2.99")]
+
+
+async def test_only_spoofed_replies_mean_no_answer() -> None:
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        return [(reply_to(q, "6.6.6.1", qid=(q.header.id + 1) & 0xFFFF), False),
+                (reply_to(q, "6.6.6.2"), True)]
+
+    _server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address, timeout=0.2, deadline=0.5).handle(
+            make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert answer.rcode == SERVFAIL and "6.6.6" not in str(answer.answer)
+
+
+async def test_query_ids_and_source_ports_are_random() -> None:
+    _server, address, close = await start_scripted(lambda q: [(reply_to(q, "192.0.2.1"), False)])
+    try:
+        h = handler(address)
+        for i in range(20):
+            assert shown(await h.handle(make_q(f"n{i}.allowed.test"), end_of_chain))
+    finally:
+        close()
+    ids = {qid for qid, _ in server.seen}
+    ports = {port for _, port in server.seen}
+    assert len(server.seen) == 20
+    assert len(ids) >= 18 and len(ports) >= 10
+
+
+@pytest.mark.parametrize("rcode", [SERVFAIL, REFUSED])
+async def test_servfail_or_refused_from_one_upstream_tries_the_next(rcode, upstream_dns) -> None:
+    _server, address, close = await start_scripted(
+        lambda q: [(reply_to(q, "", rcode=rcode), False)])
+    try:
+        h = handler(address, upstream_dns.address)
+        for _ in range(2):
+            answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+            assert shown(answer) == [("A", "192.0.2.10")]
+    finally:
+        close()
+
+
+async def test_refused_from_every_upstream_is_passed_on() -> None:
+    _server, address, close = await start_scripted(
+        lambda q: [(reply_to(q, "", rcode=REFUSED), False)])
+    try:
+        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert answer.rcode == REFUSED and answer.cache_ttl is None
+
+
+# --- unusual questions ------------------------------------------------------------------------
+
+def slow_q(data: bytes) -> Query:
+    parsed = parse_slow(data)
+    assert isinstance(parsed, Question)
+    return Query(parsed, "10.0.0.5", PUPILS, "udp", 1000.0)
+
+
+async def test_error_reply_without_a_question_is_taken_at_once(upstream_dns) -> None:
+    """NSD answers an unknown class with a bare REFUSED; that is an answer, not a timeout."""
+    data = make_query("www.allowed.test")
+    data = data[:-2] + struct.pack(">H", 239)            # class 239
+    answer = await handler(upstream_dns.address).handle(slow_q(data), end_of_chain)
+    assert answer.rcode == REFUSED
+    assert answer.cache_ttl is None
+
+
+@pytest.mark.parametrize("label", [b"caf\xc3\xa9", b"a b", b"x\x00y", b"all\xc2\x8ded"])
+async def test_names_with_unusual_bytes_are_asked_as_sent(upstream_dns, label) -> None:
+    """A label with raw bytes is asked upstream byte for byte (not re-encoded through IDNA,
+    which either fails or asks for a different name): NSD says NXDOMAIN for it."""
+    data = make_query("x.allowed.test", qid=1)
+    data = data[:12] + bytes([len(label)]) + label + data[12 + 2:]
+    assert parse_fast(data) is Verdict.SLOW
+    q = slow_q(data)
+    answer = await handler(upstream_dns.address).handle(q, end_of_chain)
+    assert answer.rcode == NXDOMAIN, answer.reason
