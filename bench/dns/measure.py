@@ -63,14 +63,19 @@ def process_tree(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and its descendants, in seconds."""
+    """CPU time of ``pid`` and its descendants, in seconds, including exited children.
+
+    Per process: utime + stime + cutime + cstime (stat(5) fields 14-17); the last two hold
+    children that have exited and been waited for (e.g. a list compiler run as a subprocess),
+    which are no longer in the tree, so nothing is counted twice.
+    """
     ticks = 0
     for p in process_tree(pid):
         try:
             f = _stat_fields(p)
         except OSError:
             continue
-        ticks += int(f[11]) + int(f[12])  # fields 14 and 15 of stat(5): utime, stime
+        ticks += sum(int(x) for x in f[11:15])
     return ticks / CLK_TCK
 
 
@@ -105,17 +110,21 @@ def query_rcode(port: int, name: str, timeout: float = 0.25) -> int | None:
 
 def wait_blocking(
     proc: subprocess.Popen[bytes], port: int, name: str, started: float, limit: float
-) -> float:
-    """Poll until the server answers NXDOMAIN for the blocked ``name``; return seconds taken.
+) -> tuple[float, int]:
+    """Poll until the server answers NXDOMAIN for the blocked ``name``.
 
-    Time is counted from ``started`` (``time.monotonic()`` just before the process was spawned).
-    Raises RuntimeError if the process exits or ``limit`` seconds pass first.
+    Returns the seconds since ``started`` (``time.monotonic()`` just before the process was
+    spawned) and the peak RSS of the process tree seen while polling, in KiB (sampled every
+    ~20 ms, so a short spike can be missed). Raises RuntimeError if the process exits or
+    ``limit`` seconds pass first.
     """
+    peak = 0
     while True:
         if proc.poll() is not None:
             raise RuntimeError(f"exited with status {proc.returncode} before answering")
+        peak = max(peak, rss_kib(proc.pid))
         if query_rcode(port, name) == RCODE_NXDOMAIN:
-            return time.monotonic() - started
+            return time.monotonic() - started, peak
         if time.monotonic() - started > limit:
             raise RuntimeError(f"no NXDOMAIN for a blocked name within {limit:.0f} s")
         time.sleep(0.02)

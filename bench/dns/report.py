@@ -40,7 +40,8 @@ HEAD = (
     "ratio",
     "qps",
     "busy",
-    "RSS loaded",
+    "RSS load peak",
+    "RSS ready",
     "RSS after",
     "load",
     "NXDOMAIN",
@@ -69,6 +70,7 @@ class Row:
     reason: str = ""
     load_s: float = 0.0
     load_cpu_s: float = 0.0
+    rss_load_peak_kib: int = 0
     rss_ready_kib: int = 0
     rss_after_kib: int = 0
     runs: list[Run] = field(default_factory=list)
@@ -124,6 +126,7 @@ def _cells(row: Row, base: float) -> list[str]:
         f"{row.per_cpu / base:.2f}×" if base else "-",
         f"{row.qps:,.0f}",
         f"{100 * row.busy:.0f}%",
+        f"{row.rss_load_peak_kib / 1024:,.0f} MiB",
         f"{row.rss_ready_kib / 1024:,.0f} MiB",
         f"{row.rss_after_kib / 1024:,.0f} MiB",
         f"{row.load_s:.1f} s ({row.load_cpu_s:.1f} CPU-s)",

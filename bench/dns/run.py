@@ -19,8 +19,10 @@ Reported per system (medians over the rounds):
   from ``/proc/PID/stat`` over the process tree); ``ratio`` is that relative to dnsmasq;
 * ``qps``: answered queries per wall-clock second as dnsperf saw them, and ``busy``: server CPU
   time / run time (below 100% means dnsperf, not the server, was the limit);
-* ``RSS``: VmRSS after loading and after all runs; ``load``: wall seconds from spawning until
-  it blocks (and the CPU seconds the server used by then, which is steadier).
+* ``RSS``: VmRSS of the process tree, peak while loading (sampled every ~20 ms, including a
+  list-compiler child), when ready, and after all runs;
+* ``load``: wall seconds from spawning until it blocks, and the CPU seconds the server (with
+  exited children) used by then, which is steadier.
 
 Only 127.0.0.1 is ever addressed. A Roja that is missing or fails to start yields a
 "not available" row and the peers are still measured.
@@ -135,7 +137,7 @@ def _load(
     """Time the load, record RSS, check that an allowed name resolves, warm the cache."""
     row, port = live.row, live.server.port
     try:
-        row.load_s = measure.wait_blocking(
+        row.load_s, row.rss_load_peak_kib = measure.wait_blocking(
             live.proc, port, data.blocked_probe, started, args.load_limit
         )
     except RuntimeError as e:
