@@ -29,7 +29,6 @@ class Entry:
     label: str
     incident: object
     qlen: int = 0
-    max_udp: int = 512
 
 
 def edns_form(q: Question) -> int:

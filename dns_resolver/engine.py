@@ -99,9 +99,9 @@ class Resolver:
                     if check.admit(client, now) is not None:
                         break
                 else:
+                    # Only replies that fit the packet's own UDP size are memoised, so no
+                    # truncation check is needed here.
                     wire = reply_from_packet(hit, data, now)
-                    if transport == "udp" and len(wire) > hit.max_udp:
-                        return self._refuse_or_truncate(data, client, transport, started)
                     self.stats.cache_hits["answer"] += 1
                     self.stats.result(hit.kind, time.perf_counter() - started)
                     return wire
@@ -121,12 +121,12 @@ class Resolver:
             entry = self.answers.get((group.id, q.name, q.qtype, q.qclass, edns_form(q)), now)
             if entry is not None:
                 wire = reply_from(entry, q, now)
-                if entry.incident is None:
+                fits = len(wire) <= q.max_udp()
+                if entry.incident is None and fits:
                     if len(self.memo) >= self.memo_size:
-                        self.memo.clear()
-                    entry.max_udp = q.max_udp()
+                        self.memo.clear()  # cheaper than LRU bookkeeping on every hit
                     self.memo[(group.id, data[2:])] = entry
-                if transport == "udp" and len(wire) > q.max_udp():
+                if transport == "udp" and not fits:
                     wire = truncated(q, wire)
                 self.stats.cache_hits["answer"] += 1
                 if entry.incident is not None:
@@ -150,12 +150,6 @@ class Resolver:
             return None
         self._groups[client] = group
         return group
-
-    def _refuse_or_truncate(self, data: bytes, client: str, transport: str,
-                            started: float) -> bytes | Pending | None:
-        """Memo hit whose reply is too big for this client's UDP size: take the normal way."""
-        self.memo.clear()
-        return self.reply_fast(data, client, transport)
 
     async def reply_slow(self, p: Pending) -> bytes:
         now = self.clock()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import struct
@@ -44,6 +45,20 @@ def open_socket(host: str, port: int, kind: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def open_pair(host: str, port: int, attempts: int = 20) -> tuple[socket.socket, socket.socket]:
+    """UDP and TCP sockets on one port. For port 0 the kernel picks the UDP port, which may be
+    taken for TCP (by an outgoing connection's local port): then another port is tried."""
+    for attempt in range(attempts):
+        udp = open_socket(host, port, socket.SOCK_DGRAM)
+        try:
+            return udp, open_socket(host, udp.getsockname()[1], socket.SOCK_STREAM)
+        except OSError as exc:
+            udp.close()
+            if port != 0 or exc.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 class UdpListener(asyncio.DatagramProtocol):
@@ -145,9 +160,8 @@ class DnsServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         for host, port in self.listen:
-            udp_sock = open_socket(host, port, socket.SOCK_DGRAM)
+            udp_sock, tcp_sock = open_pair(host, port)
             port = udp_sock.getsockname()[1]  # port 0 → the one the kernel chose, for TCP too
-            tcp_sock = open_socket(host, port, socket.SOCK_STREAM)
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: UdpListener(self.resolver), sock=udp_sock)
             self._udp.append(transport)

@@ -40,4 +40,7 @@ class RateLimiter:
         idle = self.burst / self.qps
         self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < idle}
         if len(self._buckets) >= self._max:
-            self._buckets.clear()
+            # Still full (e.g. a sweep of spoofed sources): keep the most recently active half,
+            # so real clients keep their state instead of all limits being reset.
+            newest = sorted(self._buckets.items(), key=lambda kv: kv[1][1])[self._max // 2:]
+            self._buckets = dict(newest)

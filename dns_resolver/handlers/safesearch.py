@@ -80,7 +80,8 @@ class SafeSearchHandler:
                 records = (RR(target, QTYPE.AAAA, rdata=AAAA(v6), ttl=FALLBACK_TTL),)
         ttl: int | None = min([CNAME_TTL, *(rr.ttl for rr in records)])
         if not synthetic:  # reused no longer than the target's records (never, if stale)
-            ttl = None if resolved.cache_ttl is None else min(ttl, resolved.cache_ttl)
+            ttl = None if resolved.cache_ttl is None else min(CNAME_TTL, resolved.cache_ttl,
+                                                              *(rr.ttl for rr in records))
         return _answer(q, target, (cname, *records), ttl, synthetic)
 
 

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable
 
 import pytest
-from dnslib import DNSRecord
+from dnslib import QTYPE, DNSRecord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,3 +198,18 @@ def test_policy_fixture_is_wired(policy_ref: PolicyRef) -> None:
     assert p.decide(p.default_group, "www.bet365.com").blocked
     assert not p.decide(p.group_for("10.2.0.7"), "www.bet365.com").blocked
     assert p.decide(p.group_for("10.2.0.7"), "csam.example").blocked
+
+
+async def test_safe_search_cname_keeps_its_ttl_while_the_target_ages(policy_ref,
+                                                                      upstream_dns) -> None:
+    clock = Clock()
+    fast = build(policy_ref, upstream_dns.address, clock, True)
+    seen = []
+    for advance in (0, 30, 100):
+        clock.now += advance
+        reply = await fast.reply(encode("www.google.com", 1, 1, 0x0100, None), "127.0.0.1",
+                                 "udp")
+        assert reply is not None
+        seen.append([(QTYPE[rr.rtype], rr.ttl) for rr in DNSRecord.parse(reply).rr])
+    assert seen == [[("CNAME", 300), ("A", 300)], [("CNAME", 300), ("A", 270)],
+                    [("CNAME", 300), ("A", 170)]]

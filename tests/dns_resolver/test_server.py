@@ -13,7 +13,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from dns_resolver.testing import ask_tcp, ask_udp, ede_codes, make_query, parse
+from dns_resolver.testing import ask_tcp, ask_udp, make_query, parse
 from filterd.testing import dns_address, running_appliance, write_lists
 
 LISTS = {

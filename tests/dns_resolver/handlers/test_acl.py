@@ -7,6 +7,7 @@ import ipaddress
 import pytest
 from dnslib import DNSRecord
 
+from blocklists.compiled import empty_list
 from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
@@ -92,15 +93,13 @@ def test_answers_stay_right_when_the_memo_overflows() -> None:
 
 async def test_refused_reply_on_the_wire_echoes_the_question(tmp_path) -> None:
     """What a client outside the ACL sees: REFUSED for every name, even a blocked or canary one."""
-    from blocklists.compiled import empty_list
-
     policy = PolicyRef(Policy((), Group("pupils", "Pupils"), {},
                               empty_list(tmp_path / "empty.bin")))
     cfg = DnsSettings(acl_allow=(ipaddress.ip_network("127.0.0.1/32"),))
     stats = DnsStats()
     chain = build_chain(cfg, policy, stats)
     resolver = Resolver(admission=chain.admission, chain=chain.entry, policy=policy,
-                        answers=AnswerCache(100), stats=stats)
+                        answers=AnswerCache(100), stats=stats, quick=chain.quick)
     for name in ("www.Example.com", "use-application-dns.net", "www.google.com"):
         query = make_query(name, qid=4321, edns=True)
         reply = await resolver.reply(query, "192.0.2.9", "udp")

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from dnslib import QTYPE, RR, A, DNSRecord
 
+from blocklists.compiled import empty_list
+from dns_resolver.answer_cache import AnswerCache
+from dns_resolver.chain import build_chain
+from dns_resolver.config import DnsSettings
+from dns_resolver.engine import Resolver
+from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.handlers.canary import CanaryHandler
 from dns_resolver.messages import Answer, Query, render
+from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import make_query
-from dns_resolver.wire import NOERROR, NXDOMAIN, Question, Verdict, parse_fast, parse_slow
-from policy import Group
+from dns_resolver.wire import (
+    NOERROR,
+    NXDOMAIN,
+    SERVFAIL,
+    Question,
+    Verdict,
+    parse_fast,
+    parse_slow,
+)
+from policy import Group, Policy
 
 PUPILS = Group("pupils", "Pupils")
 
@@ -78,3 +95,16 @@ async def test_canary_reply_echoes_the_question_and_edns() -> None:
     assert wire[12:12 + len(q.wire)] == q.wire
     reply = DNSRecord.parse(wire)
     assert any(rr.rtype == QTYPE.OPT for rr in reply.ar)
+
+
+@pytest.mark.parametrize(("canaries", "rcode"), [(True, NXDOMAIN), (False, SERVFAIL)])
+async def test_canaries_can_be_switched_off(tmp_path, canaries: bool, rcode: int) -> None:
+    """With `canaries = false` the name is resolved like any other (here: no upstream)."""
+    policy = PolicyRef(Policy((), PUPILS, {}, empty_list(tmp_path / "empty.bin")))
+    cfg = DnsSettings(canaries=canaries, acl_allow=(ipaddress.ip_network("127.0.0.0/8"),))
+    stats = DnsStats()
+    chain = build_chain(cfg, policy, stats)
+    resolver = Resolver(admission=chain.admission, chain=chain.entry, policy=policy,
+                        answers=AnswerCache(100), stats=stats, quick=chain.quick)
+    reply = await resolver.reply(make_query("use-application-dns.net"), "127.0.0.1", "udp")
+    assert DNSRecord.parse(reply).header.rcode == rcode

@@ -192,7 +192,7 @@ async def test_a_blocked_search_engine_stays_blocked(tmp_path) -> None:
     stats = DnsStats()
     chain = build_chain(cfg, policy, stats)
     resolver = Resolver(admission=chain.admission, chain=chain.entry, policy=policy,
-                        answers=AnswerCache(100), stats=stats)
+                        answers=AnswerCache(100), stats=stats, quick=chain.quick)
     bing = DNSRecord.parse(await resolver.reply(make_query("www.bing.com"), "127.0.0.1", "udp"))
     assert bing.header.rcode == NXDOMAIN and bing.rr == []
     google = DNSRecord.parse(await resolver.reply(make_query("www.google.com"), "127.0.0.1",

@@ -217,7 +217,7 @@ async def test_only_spoofed_replies_mean_no_answer() -> None:
 
 
 async def test_query_ids_and_source_ports_are_random() -> None:
-    _server, address, close = await start_scripted(lambda q: [(reply_to(q, "192.0.2.1"), False)])
+    server, address, close = await start_scripted(lambda q: [(reply_to(q, "192.0.2.1"), False)])
     try:
         h = handler(address)
         for i in range(20):
