@@ -1,97 +1,57 @@
-"""Readers for list files: plain domains and hosts files (v1).
+"""Readers for list files, one entry point for every format.
+
+`read_entries(path, fmt, report, mapping)` yields `ListEntry` values (host, path prefix, allow,
+category, subdomains-only) for the compiler; `read_list(path, fmt, report)` yields only the
+hosts of plain block entries, for callers that want names. Formats (`FORMATS`):
+
+- `domains`: one domain per line, `#` comments; `*.name` is read as `name`.
+- `hosts`: `0.0.0.0 name [name...]` lines; local names (`localhost`...) skipped.
+- `adblock`: AdGuard/uBlock DNS syntax (`||d^`, `@@||d^`), see `blocklists.formats.adblock`.
+- `rpz`: an RPZ zone file with QNAME triggers, see `blocklists.formats.rpz`.
+- `ut1`: a UT1-style category directory plus a category mapping, see `blocklists.formats.ut1`.
+- `urls`: one URL or host/path per line, see `blocklists.formats.urls`.
 
 A bad line never fails a list: it is counted and reported as a `LineError` naming the file and
-line, and reading goes on. Each reader yields canonical host names.
+line, and reading goes on.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from blocklists.canonical import canonical_host
+from blocklists.formats import adblock, plain, rpz, urls, ut1
+from blocklists.formats.common import LineError, ListEntry, ReadReport
 
-log = logging.getLogger("roja.lists")
+__all__ = ["FORMATS", "LineError", "ListEntry", "ReadReport", "read_entries", "read_list"]
 
-FORMATS = ("domains", "hosts")
-_NULL_ADDRESSES = {"0.0.0.0", "127.0.0.1", "::", "::1", "0", "255.255.255.255"}
-_LOCAL_NAMES = {"localhost", "localhost.localdomain", "local", "broadcasthost",
-                "ip6-localhost", "ip6-loopback", "0.0.0.0"}
+FORMATS = ("domains", "hosts", "adblock", "rpz", "ut1", "urls")
 
 
-@dataclass(frozen=True)
-class LineError:
-    source: str
-    lineno: int
-    text: str
-    why: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.lineno}: {self.why}: {self.text[:80]!r}"
-
-
-@dataclass
-class ReadReport:
-    """What reading one file found: how many entries and which lines were skipped."""
-
-    source: str
-    entries: int = 0
-    errors: list[LineError] = field(default_factory=list)
-    error_count: int = 0
-
-    def bad_line(self, lineno: int, text: str, why: str, keep: int = 50) -> None:
-        self.error_count += 1
-        if len(self.errors) < keep:
-            err = LineError(self.source, lineno, text, why)
-            self.errors.append(err)
-            log.warning("list line skipped: %s", err)
-
-
-def read_list(path: Path, fmt: str, report: ReadReport) -> Iterator[str]:
-    """Yield canonical host names from `path` in format `fmt` (one of FORMATS)."""
+def read_entries(path: Path, fmt: str, report: ReadReport,
+                 mapping: Path | Mapping[str, str] | None = None) -> Iterator[ListEntry]:
+    """Yield the entries of `path` in format `fmt`; `mapping` is for `ut1` only (its file, or
+    source category → Roja category)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown list format {fmt!r}")
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        for lineno, raw in enumerate(handle, 1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
-                continue
-            if fmt == "hosts":
-                fields = line.split()
-                if len(fields) < 2:
-                    report.bad_line(lineno, raw.rstrip("\n"),
-                                    "hosts line needs an address and a name")
-                    continue
-                if fields[0] not in _NULL_ADDRESSES and not _looks_like_ip(fields[0]):
-                    report.bad_line(lineno, raw.rstrip("\n"), "first field is not an address")
-                    continue
-                names = fields[1:]
-            else:
-                names = line.split()
-                if len(names) != 1:
-                    report.bad_line(lineno, raw.rstrip("\n"), "expected one domain per line")
-                    continue
-            hosts = []
-            for name in names:
-                host = canonical_host(name[2:] if name.startswith("*.") else name)
-                if host in _LOCAL_NAMES:  # canonical, so `LocalHost.` is skipped too
-                    continue
-                if host is None or ("." not in host and fmt == "hosts"):
-                    report.bad_line(lineno, raw.rstrip("\n"), f"not a valid host name: {name!r}")
-                    break
-                hosts.append(host)
-            else:  # a line counts whole: one bad name skips the line once
-                report.entries += len(hosts)
-                yield from hosts
+    if fmt == "ut1":
+        if mapping is None:
+            raise ValueError("a ut1 list needs a category mapping")
+        yield from ut1.read(path, report, mapping)
+    elif fmt == "adblock":
+        yield from adblock.read(path, report)
+    elif fmt == "rpz":
+        yield from rpz.read(path, report)
+    elif fmt == "urls":
+        yield from urls.read(path, report)
+    else:
+        for host in plain.read(path, fmt, report):
+            yield ListEntry(host)
 
 
-def _looks_like_ip(text: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+def read_list(path: Path, fmt: str, report: ReadReport,
+              mapping: Path | Mapping[str, str] | None = None) -> Iterator[str]:
+    """Yield canonical host names of the plain block entries of `path` (every format)."""
+    for entry in read_entries(path, fmt, report, mapping):
+        if not (entry.path or entry.allow or entry.subdomains_only):
+            yield entry.host

@@ -26,12 +26,15 @@ MAX_PENDING = 4096
 PER_CONNECTION_INFLIGHT = 32
 
 
-def open_socket(host: str, port: int, kind: int) -> socket.socket:
+def open_socket(host: str, port: int, kind: int, reuse_port: bool = False) -> socket.socket:
+    """A bound, non-blocking socket. SO_REUSEPORT only when several workers share the port:
+    otherwise a second Roja on the same port must fail loudly, not silently share queries."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, kind)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -47,13 +50,14 @@ def open_socket(host: str, port: int, kind: int) -> socket.socket:
     return sock
 
 
-def open_pair(host: str, port: int, attempts: int = 20) -> tuple[socket.socket, socket.socket]:
+def open_pair(host: str, port: int, attempts: int = 20,
+              reuse_port: bool = False) -> tuple[socket.socket, socket.socket]:
     """UDP and TCP sockets on one port. For port 0 the kernel picks the UDP port, which may be
     taken for TCP (by an outgoing connection's local port): then another port is tried."""
     for attempt in range(attempts):
-        udp = open_socket(host, port, socket.SOCK_DGRAM)
+        udp = open_socket(host, port, socket.SOCK_DGRAM, reuse_port)
         try:
-            return udp, open_socket(host, udp.getsockname()[1], socket.SOCK_STREAM)
+            return udp, open_socket(host, udp.getsockname()[1], socket.SOCK_STREAM, reuse_port)
         except OSError as exc:
             udp.close()
             if port != 0 or exc.errno != errno.EADDRINUSE or attempt == attempts - 1:
@@ -149,8 +153,10 @@ class TcpListener:
 
 class DnsServer:
     def __init__(self, resolver: Resolver, listen: Iterable[tuple[str, int]],
-                 idle_timeout: float = 10.0, max_connections: int = 256) -> None:
+                 idle_timeout: float = 10.0, max_connections: int = 256,
+                 reuse_port: bool = False) -> None:
         self.resolver = resolver
+        self.reuse_port = reuse_port
         self.listen = tuple(listen)
         self.tcp = TcpListener(resolver, idle_timeout, max_connections)
         self._udp: list[asyncio.DatagramTransport] = []
@@ -160,7 +166,7 @@ class DnsServer:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         for host, port in self.listen:
-            udp_sock, tcp_sock = open_pair(host, port)
+            udp_sock, tcp_sock = open_pair(host, port, reuse_port=self.reuse_port)
             port = udp_sock.getsockname()[1]  # port 0 → the one the kernel chose, for TCP too
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: UdpListener(self.resolver), sock=udp_sock)

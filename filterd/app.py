@@ -21,7 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from blocklists.compiled import CompiledList
-from blocklists.store import ListSource, build_active
+from blocklists.store import ListShrunk, ListSource, build_active
 from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.engine import Resolver
@@ -51,28 +51,36 @@ class ListGauge(Collector):
 
 
 def list_sources(cfg: RojaConfig) -> list[ListSource]:
-    return [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category)
-            for lc in cfg.policy.lists]
+    return [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
+                       lc.max_shrink) for lc in cfg.policy.lists]
 
 
 def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
-    """Compile (or reuse) the lists and make the policy; raises on any problem."""
+    """Compile (or reuse) the lists and make the policy; raises on any problem, except a list
+    that shrank too much: then the last-known-good compile stays (and a warning says so)."""
     for lc in cfg.policy.lists:
-        if not lc.path.is_file():
+        if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file()):
             raise FileNotFoundError(f"list {lc.rule.id!r}: file not found: {lc.path}")
-    result = build_active(list_sources(cfg), cfg.state_dir)
-    for report in result.reports:
-        if report.error_count:
-            log.warning("%s: %d entries, %d bad lines skipped", report.source, report.entries,
-                        report.error_count)
+        if lc.mapping is not None and not lc.mapping.is_file():
+            raise FileNotFoundError(f"list {lc.rule.id!r}: mapping not found: {lc.mapping}")
+    try:
+        result = build_active(list_sources(cfg), cfg.state_dir)
+    except ListShrunk as exc:  # already logged by build_active
+        compiled = CompiledList(exc.kept)
+    else:
+        compiled = result.compiled
+        for report in result.reports:
+            if report.error_count or report.unsupported or report.unmapped:
+                log.warning("%s: %s", report.source, report.summary())
     rules = {lc.rule.id: lc.rule for lc in cfg.policy.lists}
-    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, result.compiled)
-    return policy, result.compiled
+    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled)
+    return policy, compiled
 
 
 class Appliance:
-    def __init__(self, cfg: RojaConfig) -> None:
+    def __init__(self, cfg: RojaConfig, spawn_workers: bool = True) -> None:
         self.cfg = cfg
+        self.spawn_workers = spawn_workers  # False inside an extra worker process
         self.registry = CollectorRegistry()
         self.stats = DnsStats()
         self.lists = ListGauge()
@@ -105,9 +113,9 @@ class Appliance:
                                  answers=AnswerCache(cfg.dns.answer_cache_size),
                                  stats=self.stats, incidents=self.writer, quick=chain.quick)
         self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
-                                cfg.dns.tcp_max_connections)
+                                cfg.dns.tcp_max_connections, reuse_port=cfg.dns.workers > 1)
         await self.server.start()
-        if cfg.dns.workers > 1:
+        if cfg.dns.workers > 1 and self.spawn_workers:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
                                       self.combined)
             self.workers.start()
@@ -161,13 +169,13 @@ class Appliance:
             task.add_done_callback(reloads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, on_hup)
-        await self.start()
-        if after_start is not None:
-            await after_start()
         try:
+            await self.start()
+            if after_start is not None:
+                await after_start()
             await self.stopped.wait()
         finally:
-            await self.stop()
+            await self.stop()  # also after a failed start: the writer thread must not linger
 
 
 def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:

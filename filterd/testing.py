@@ -36,8 +36,8 @@ async def running_appliance(tmp_path: Path, config_text: str,
     path = tmp_path / "roja.toml"
     path.write_text(text, encoding="utf-8")
     app = Appliance(parse_config_text(text, path))
-    await app.start()
     try:
+        await app.start()
         yield app
     finally:
         await app.stop()

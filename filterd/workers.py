@@ -115,11 +115,10 @@ def worker_main(config_path: str, listen: list[tuple[str, int]], index: int,
     logging.basicConfig(level=logging.INFO,
                         format=f"%(asctime)s %(levelname)s worker{index} %(name)s: %(message)s")
     cfg = load_config(Path(config_path))
-    cfg = replace(cfg, dns=replace(cfg.dns, listen=tuple(listen), workers=1),
-                  metrics_listen=None)
+    cfg = replace(cfg, dns=replace(cfg.dns, listen=tuple(listen)), metrics_listen=None)
 
     async def run() -> None:
-        app = Appliance(cfg)
+        app = Appliance(cfg, spawn_workers=False)
 
         async def report() -> None:
             while True:

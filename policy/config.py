@@ -4,9 +4,16 @@
 [[lists]]
 id = "hotline"            # letters, digits, '-', '_'
 path = "lists/hotline.txt"  # relative to the config file
-format = "domains"        # domains | hosts
+format = "domains"        # domains | hosts | adblock | rpz | ut1 | urls
 kind = "legal"            # deny | allow | legal (legal: nothing can open it)
 category = "csam"
+max_shrink = 0.5          # hold the list back if it shrinks by more than this share (0..1)
+
+[[lists]]
+id = "ut1"
+path = "lists/ut1"        # format "ut1": the category directory
+format = "ut1"
+mapping = "lists/ut1.map" # ut1 only (required): `source_category = roja_category` lines
 
 [[groups]]
 id = "nxenes"
@@ -18,6 +25,9 @@ safe_search = "strict"      # off | moderate | strict
 [policy]
 default_group = "nxenes"    # clients in no group's networks (default: a built-in "default")
 ```
+
+Allow entries inside a list (adblock `@@||x^`, RPZ `rpz-passthru.`) are compiled under the list
+id `<id>@allow`; the policy reads them as an allow rule of list `<id>` (see `policy.engine`).
 """
 
 from __future__ import annotations
@@ -39,6 +49,8 @@ class ListConfig:
     rule: ListRule
     path: Path
     format: str
+    mapping: Path | None = None
+    max_shrink: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -67,9 +79,17 @@ def parse(root: Section, base_dir: Path) -> PolicySettings:
         fmt = s.choice("format", FORMATS, "domains")
         kind = s.choice("kind", ("deny", "allow", "legal"), "deny")
         category = s.str("category", "")
+        mapping: Path | None = None
+        if fmt == "ut1":
+            mapping = Path(s.str("mapping"))
+            mapping = mapping if mapping.is_absolute() else base_dir / mapping
+        elif s.has("mapping"):
+            raise s.error("mapping", "only a list with format = \"ut1\" has a mapping")
+        max_shrink = s.float("max_shrink", 0.5, min=0.0, max=1.0)
         s.done()
         lists.append(ListConfig(ListRule(list_id, kind, category),  # type: ignore[arg-type]
-                                path if path.is_absolute() else base_dir / path, fmt))
+                                path if path.is_absolute() else base_dir / path, fmt,
+                                mapping, max_shrink))
     groups: list[Group] = []
     for s in root.sections("groups"):
         group_id = _id(s, "id")

@@ -66,8 +66,14 @@ class Policy:
     rules: dict[str, ListRule]
     matcher: Matcher
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
+    _rules: dict[str, ListRule] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        # Allow entries inside a deny or allow list X are tagged `X@allow`: an allow rule that
+        # applies where X applies. Inside a legal list they are ignored (nothing opens it).
+        self._rules = dict(self.rules) | {
+            f"{r.id}@allow": ListRule(r.id, "allow", r.category)
+            for r in self.rules.values() if r.kind != "legal"}
         pairs = [(net, g) for g in self.groups for net in g.networks]
         # Longest prefix first, so a /24 group wins over the /16 it sits in.
         self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
@@ -93,7 +99,7 @@ class Policy:
         allow: Match | None = None
         deny: Match | None = None
         for m in matches:
-            rule = self.rules.get(m.list_id)
+            rule = self._rules.get(m.list_id)
             if rule is None:
                 continue
             if rule.kind == "legal":

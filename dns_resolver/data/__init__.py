@@ -1,0 +1,1 @@
+"""Data files of the DNS server (the Google search domains for safe search)."""

@@ -9,12 +9,15 @@ gives SERVFAIL within two seconds.
 from __future__ import annotations
 
 import logging
+import socket
+import sys
 from pathlib import Path
 
 import click
 
 from dns_resolver.config import system_resolvers
-from filterd.config import load_config
+from dns_resolver.server import open_socket
+from filterd.config import RojaConfig, load_config
 
 SAMPLE_LISTS = {
     "hotline.txt": """# Lista e konfirmuar nga linja (shembull) / hotline-confirmed list (sample)
@@ -141,6 +144,29 @@ Ndalo me Ctrl-C / stop with Ctrl-C.
 """
 
 
+def unusable_addresses(cfg: RojaConfig) -> list[str]:
+    """`host:port (why)` for each address the demo needs but cannot bind (e.g. 5353 held by
+    avahi or an earlier demo), checked before starting so the user gets a clear message."""
+    problems = []
+    for host, port in cfg.dns.listen:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            try:
+                open_socket(host, port, kind).close()
+            except OSError as exc:
+                problems.append(f"[{host}]:{port} ({exc.strerror})" if ":" in host
+                                else f"{host}:{port} ({exc.strerror})")
+                break
+    if cfg.metrics_listen is not None:
+        host, port = cfg.metrics_listen
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                problems.append(f"metrics {host}:{port} ({exc.strerror})")
+    return problems
+
+
 @click.command()
 @click.option("--port", default=5353, show_default=True, help="DNS port")
 @click.option("--metrics-port", default=9153, show_default=True)
@@ -157,6 +183,13 @@ def demo(port: int, metrics_port: int, upstream: tuple[str, ...], directory: Pat
         if not h.startswith("127.") or p != port]
     path = write_demo(directory, port, metrics_port, upstreams)
     cfg = load_config(path)
+    problems = unusable_addresses(cfg)
+    if problems:
+        click.echo("Demo nuk mund të niset, adresa e zënë ose e padisponueshme / the demo cannot "
+                   f"start, address in use or unavailable: {', '.join(problems)}\n"
+                   "Provoni porta të tjera / try other ports: "
+                   f"roja demo --port {port + 1} --metrics-port {metrics_port + 1}", err=True)
+        sys.exit(1)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(instructions(port, metrics_port, path, upstreams))

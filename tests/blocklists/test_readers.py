@@ -98,5 +98,5 @@ def test_empty_and_comment_only_files_have_no_entries(tmp_path: Path) -> None:
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.txt"
     path.write_text("a.example\n")
-    with pytest.raises(ValueError, match="unknown list format 'adblock'"):
-        read(path, "adblock")
+    with pytest.raises(ValueError, match="unknown list format 'squid'"):
+        read(path, "squid")

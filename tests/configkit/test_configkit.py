@@ -90,10 +90,10 @@ format = "domains"
 [[lists]]
 id = "porno"
 path = "porno.txt"
-format = "rpz"
+format = "xml"
 """)
     assert str(err).startswith(f"{tmp_path / 'roja.toml'}:9: lists[1].format: ")
-    assert "'rpz' is not one of: domains, hosts" in str(err)
+    assert "'xml' is not one of: domains, hosts" in str(err)
 
 
 def test_bad_network_in_acl_allow(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -89,15 +90,25 @@ def answers(process: subprocess.Popen[bytes], port: int) -> bool:
     return reply.rcode() == dns.rcode.NXDOMAIN
 
 
-@contextlib.contextmanager
-def running_demo(tmp_path: Path, upstream: str) -> Iterator[Demo]:
-    """Start `roja demo` in `tmp_path`; on exit press Ctrl-C and check that it stops cleanly."""
+def two_free_ports() -> tuple[int, int]:
+    """A DNS port free on 127.0.0.1 and ::1 (UDP and TCP), and a different metrics port."""
+    while True:
+        port = free_port()
+        try:  # free_port checked 127.0.0.1; the demo also listens on [::1]
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET6, kind) as sock:
+                    sock.bind(("::1", port))
+        except OSError:
+            continue
+        metrics_port = free_port()
+        if metrics_port != port:
+            return port, metrics_port
+
+
+def start_demo(tmp_path: Path, upstream: str) -> Demo:
     roja = BIN / "roja"
     assert roja.is_file(), f"{roja} is missing: install the project into the venv (./run)"
-    port = free_port()
-    metrics_port = free_port()
-    while metrics_port == port:  # both were free, but they must differ
-        metrics_port = free_port()
+    port, metrics_port = two_free_ports()
     directory = tmp_path / "demo"
     out, err = tmp_path / "demo.stdout", tmp_path / "demo.stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
@@ -105,24 +116,45 @@ def running_demo(tmp_path: Path, upstream: str) -> Iterator[Demo]:
             [str(roja), "demo", "--port", str(port), "--metrics-port", str(metrics_port),
              "--dir", str(directory), "--upstream", upstream],
             stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=tmp_path)
-    demo = Demo(port, metrics_port, directory, process, out, err)
-    try:
+    return Demo(port, metrics_port, directory, process, out, err)
+
+
+@contextlib.contextmanager
+def running_demo(tmp_path: Path, upstream: str) -> Iterator[Demo]:
+    """Start `roja demo` in `tmp_path`; on exit press Ctrl-C and check that it stops cleanly.
+
+    Other tests may take the chosen ports between the check and the demo's bind; the demo then
+    says so and exits, and it is started again on other ports (three attempts)."""
+    for attempt in range(3):
+        demo = start_demo(tmp_path, upstream)
+        process = demo.process
         deadline = time.monotonic() + START_DEADLINE
-        while not answers(process, port):
-            assert process.poll() is None, f"roja demo exited early:\n{demo.log()}"
-            assert time.monotonic() < deadline, f"roja demo does not answer:\n{demo.log()}"
+        while not answers(process, demo.port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                break
             time.sleep(0.1)
+        else:
+            break
+        stop(process)
+        if "Address already in use" not in demo.log() or attempt == 2:
+            pytest.fail(f"roja demo does not answer (exit {process.returncode}):\n{demo.log()}")
+    try:
         yield demo
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
     assert process.returncode in (0, -signal.SIGINT, 130), demo.log()
     assert "Traceback" not in demo.log(), demo.log()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C, as a user would; SIGKILL only if it has not stopped 15 s later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +290,30 @@ def test_offline_demo_blocks_and_fails_fast_without_an_upstream(tmp_path: Path) 
         allowed = demo.dig("www.allowed.test")
         assert status(allowed) == "SERVFAIL", allowed
         assert status(demo.dig("tiktok.com")) == "NXDOMAIN"  # still answered after failures
+
+
+@pytest.mark.parametrize("taken", ["dns", "metrics"])
+def test_a_taken_port_gives_a_clear_message_and_exit(tmp_path: Path, taken: str) -> None:
+    """Port 5353 is often held by avahi (mDNS): the demo must say so and stop, not hang."""
+    port, metrics_port = two_free_ports()
+    kind = socket.SOCK_DGRAM if taken == "dns" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as holder:
+        holder.bind(("127.0.0.1", port if taken == "dns" else metrics_port))
+        if kind == socket.SOCK_STREAM:
+            holder.listen()
+        process = subprocess.Popen(
+            [str(BIN / "roja"), "demo", "--port", str(port), "--metrics-port",
+             str(metrics_port), "--dir", str(tmp_path / "demo"), "--upstream", "127.0.0.1:9"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=tmp_path)
+        try:
+            stdout, stderr = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            pytest.fail(f"roja demo hangs on a taken port:\n{stdout}{stderr}")
+    assert process.returncode == 1, stdout + stderr
+    busy = f"127.0.0.1:{port if taken == 'dns' else metrics_port}"
+    assert busy in stderr and "Address already in use" in stderr, stderr
+    assert "Provoni porta të tjera / try other ports" in stderr
+    assert "Traceback" not in stderr

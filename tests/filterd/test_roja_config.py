@@ -113,6 +113,7 @@ def _accepted_keys(section_text: str) -> set[str]:
     "[dns]\nzzz_unknown = 1\n",
     "[dns.acl]\nzzz_unknown = 1\n",
     '[[lists]]\nid = "a"\npath = "a"\nzzz_unknown = 1\n',
+    '[[lists]]\nid = "a"\npath = "a"\nformat = "ut1"\nmapping = "m"\nzzz_unknown = 1\n',
     '[[lists]]\nid = "a"\npath = "a"\n[[groups]]\nid = "g"\nlists = ["a"]\nzzz_unknown = 1\n',
     "[policy]\nzzz_unknown = 1\n",
     "[incidents]\nzzz_unknown = 1\n",

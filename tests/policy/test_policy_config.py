@@ -114,12 +114,33 @@ default_group = "mesuesit"
     assert message == f"{NAME}:5: policy.default_group: no [[groups]] entry has id 'mesuesit'"
 
 
+def test_ut1_list_with_mapping_and_max_shrink() -> None:
+    settings = parse_text("""\
+[[lists]]
+id = "ut1"
+path = "lists/ut1"
+format = "ut1"
+mapping = "lists/ut1.map"
+category = "pornography"
+max_shrink = 0.2
+""")
+    (ut1,) = settings.lists
+    assert (ut1.format, ut1.mapping, ut1.max_shrink) == ("ut1", Path("/etc/roja/lists/ut1.map"),
+                                                         0.2)
+
+
 @pytest.mark.parametrize("text,line,key,says", [
     ('[[lists]]\nid = "has space"\npath = "a"\n', 2, "lists[0].id", "use letters, digits"),
     ('[[lists]]\nid = "a"\npath = "a"\nkind = "block"\n', 4, "lists[0].kind",
      "deny, allow, legal"),
-    ('[[lists]]\nid = "a"\npath = "a"\nformat = "adblock"\n', 4, "lists[0].format",
-     "domains, hosts"),
+    ('[[lists]]\nid = "a"\npath = "a"\nformat = "squid"\n', 4, "lists[0].format",
+     "domains, hosts, adblock, rpz, ut1, urls"),
+    ('[[lists]]\nid = "a"\npath = "a"\nformat = "ut1"\n', 1, "lists[0].mapping",
+     "is required"),
+    ('[[lists]]\nid = "a"\npath = "a"\nmapping = "m"\n', 4, "lists[0].mapping",
+     "only a list with format"),
+    ('[[lists]]\nid = "a"\npath = "a"\nmax_shrink = 1.5\n', 4, "lists[0].max_shrink",
+     "must be at most 1.0"),
     ('[[lists]]\npath = "a"\n', 1, "lists[0].id", "is required"),
     ('[[groups]]\nid = "g"\nsafe_search = "on"\n', 3, "groups[0].safe_search",
      "off, moderate, strict"),

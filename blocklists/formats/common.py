@@ -1,0 +1,96 @@
+"""What every reader shares: the entry it yields, the report it fills, and line iteration.
+
+A `ListEntry` is one listed thing: a canonical host, optionally a path prefix (a URL-level
+entry, which DNS never blocks by itself), whether it allows instead of blocks (adblock `@@`,
+RPZ `rpz-passthru.`), the category it carries (UT1 directories; empty: the list's own), and
+whether it lists only the subdomains of `host` (an RPZ `*.name` trigger without `name`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+log = logging.getLogger("roja.lists")
+
+NULL_ADDRESSES = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "0", "255.255.255.255"})
+LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "local", "broadcasthost",
+                         "ip6-localhost", "ip6-loopback", "0.0.0.0"})
+
+
+class ListEntry(NamedTuple):
+    host: str
+    path: str = ""
+    allow: bool = False
+    category: str = ""
+    subdomains_only: bool = False
+
+
+@dataclass(frozen=True)
+class LineError:
+    source: str
+    lineno: int
+    text: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.lineno}: {self.why}: {self.text[:80]!r}"
+
+
+@dataclass
+class ReadReport:
+    """What reading one list found: entries, skipped lines, and what was not understood.
+
+    `unsupported` counts rules that are valid in their format but that Roja cannot apply, by
+    name (`third-party`, `dnstype`, `cosmetic`, `rpz-ip`, `local-data`, ...); `kinds` counts
+    notable entry kinds (`allow`, `nodata`, `url`, `subdomains_only`); `unmapped` names the
+    source categories of a UT1 directory that the mapping does not cover (skipped).
+    """
+
+    source: str
+    entries: int = 0
+    errors: list[LineError] = field(default_factory=list)
+    error_count: int = 0
+    unsupported: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    unmapped: list[str] = field(default_factory=list)
+
+    def bad_line(self, lineno: int, text: str, why: str, keep: int = 50, *,
+                 source: str | None = None) -> None:
+        self.error_count += 1
+        if len(self.errors) < keep:
+            err = LineError(source or self.source, lineno, text, why)
+            self.errors.append(err)
+            log.warning("list line skipped: %s", err)
+
+    def summary(self) -> str:
+        """One log line: `12 entries, 2 bad lines skipped, unsupported: dnstype 3`."""
+        parts = [f"{self.entries} entries"]
+        if self.error_count:
+            parts.append(f"{self.error_count} bad lines skipped")
+        if self.unsupported:
+            parts.append("unsupported: " + ", ".join(
+                f"{name} {n}" for name, n in sorted(self.unsupported.items())))
+        if self.unmapped:
+            parts.append("unmapped categories: " + ", ".join(self.unmapped))
+        return ", ".join(parts)
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line without its newline); bytes that are not UTF-8 become U+FFFD."""
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            yield lineno, raw.rstrip("\r\n")
+
+
+def looks_like_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

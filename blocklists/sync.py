@@ -1,0 +1,347 @@
+"""Gateway side of the signed hotline feed: fetch, verify, apply, swap; keep the last good list.
+
+`sync(state_dir, url, public_key_pem, feed_id, max_age)` fetches `index.json` (with
+If-None-Match; a 304 means nothing changed), checks its signature against the pinned key, its
+feed id, its expiry and age (a frozen feed is refused) and that its serial is newer than the
+active one (a replayed old feed is refused). It then applies the chain of deltas from the active
+serial when the index lists one, or else fetches the full snapshot; every file must match the
+SHA-256 the signed index gives for it and carry a valid signature itself, and the resulting
+entry set must match the index's `entries_sha256`.
+
+Only then are the files in `state_dir/feed/` replaced, each by atomic rename, the serial last:
+
+    hotline.txt         non-confidential host entries, one per line (a `legal` domains list)
+    hotline-urls.txt    non-confidential `host/path` entries, one per line
+    hotline.sha256      SHA-256 (hex) of confidential `host/` or `host/path`, one per line
+    current.json        the active serial, times, `entries_sha256` and every entry
+    etag                the index's ETag, for the next If-None-Match
+    .lock               held (flock) while a sync runs; a second sync meanwhile is refused
+
+On any failure nothing there changes and a FeedError says why (Albanian, then English).
+Downloads are limited in size (MAX_BYTES) and time (TIMEOUT per read, DEADLINE per file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import http.client
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from blocklists.feed import (
+    BadSignature,
+    Entry,
+    Expired,
+    FeedError,
+    FetchError,
+    Malformed,
+    apply_delta,
+    check_entry,
+    check_serial,
+    entries_digest,
+    identity,
+    load_public_key,
+    parse_utc,
+    utc_text,
+    verify,
+    write_atomic,
+)
+
+log = logging.getLogger("roja.lists.feed")
+Progress = Callable[[int, int | None], None]
+MAX_BYTES = 64 * 1024 * 1024
+MAX_INDEX_BYTES = 1024 * 1024
+TIMEOUT = 30.0
+DEADLINE = 600.0
+HOSTS_NAME, URLS_NAME, HASHES_NAME = "hotline.txt", "hotline-urls.txt", "hotline.sha256"
+CURRENT_NAME, ETAG_NAME = "current.json", "etag"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a sync did: `mode` is `unchanged`, `delta` or `snapshot`."""
+
+    mode: str
+    serial: int
+    previous_serial: int | None
+    entries: int
+    added: int
+    removed: int
+    created: str
+    expires: str
+    downloaded: int
+
+    @property
+    def changed(self) -> bool:
+        return self.mode != "unchanged"
+
+
+@dataclass(frozen=True)
+class _State:
+    serial: int
+    header: dict[str, Any]
+    entries: dict[str, Entry]
+
+
+def feed_dir(state_dir: Path) -> Path:
+    return state_dir / "feed"
+
+
+def index_url(url: str) -> str:
+    """The feed's base URL (or the URL of its index.json) → the URL of index.json."""
+    if url.endswith(".json"):
+        return url
+    return url if url.endswith("/index.json") else url.rstrip("/") + "/index.json"
+
+
+class _Fetcher:
+    def __init__(self, progress: Progress | None, timeout: float) -> None:
+        self.progress, self.timeout, self.downloaded = progress, timeout, 0
+
+    def get(self, url: str, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
+        """(status, body, ETag); 304 gives an empty body. Network trouble is a FetchError."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise FetchError(f"Vetëm http(s) / only http(s) URLs are allowed: {url}")
+        headers = {"User-Agent": "roja-sync/1", "Accept-Encoding": "identity"}
+        if etag:
+            headers["If-None-Match"] = etag
+        request = urllib.request.Request(url, headers=headers)
+        deadline = time.monotonic() + DEADLINE
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                length = response.headers.get("Content-Length", "")
+                total = int(length) if length.isdigit() else None
+                if total is not None and total > limit:
+                    raise _too_big(url, limit)
+                body = bytearray()
+                while chunk := response.read(64 * 1024):
+                    body += chunk
+                    self.downloaded += len(chunk)
+                    if len(body) > limit:
+                        raise _too_big(url, limit)
+                    if time.monotonic() > deadline:
+                        raise FetchError(f"Shkarkimi zgjati shumë / download too slow: {url}")
+                    if self.progress:
+                        self.progress(len(body), total)
+                if total is not None and len(body) != total:
+                    raise _truncated(url)
+                return response.status, bytes(body), response.headers.get("ETag")
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304:
+                return 304, b"", etag
+            raise FetchError(f"Serveri u përgjigj HTTP {exc.code} / the server answered "
+                             f"HTTP {exc.code}: {url}") from None
+        except http.client.IncompleteRead:
+            raise _truncated(url) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise FetchError(f"Lista nuk u shkarkua / could not download {url}: {reason}"
+                             ) from None
+
+
+def _too_big(url: str, limit: int) -> FetchError:
+    return FetchError(f"Skedari është më i madh se {limit // 2**20} MiB / the file is larger "
+                      f"than {limit // 2**20} MiB: {url}")
+
+
+def _truncated(url: str) -> FetchError:
+    return FetchError(f"Skedari erdhi i cunguar / the file arrived truncated: {url}")
+
+
+def _load(data: bytes, name: str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed(f"{name} nuk është JSON i plotë (i cunguar ose i dëmtuar?) / {name} is "
+                        "not complete JSON (truncated or damaged?)") from None
+
+
+def _check_age(payload: Mapping[str, Any], now: datetime, max_age: timedelta) -> None:
+    created = parse_utc(payload["created"], "created")
+    if now - created > max_age:
+        raise Expired(f"Lista e linjës u krijua më {payload['created']}, më e vjetër se "
+                      f"{max_age.days} ditë: publikuesi ka ngecur / the hotline feed was created "
+                      f"at {payload['created']}, older than {max_age.days} days: the publisher "
+                      "is frozen")
+    if parse_utc(payload["expires"], "expires") <= now:
+        raise Expired(f"Lista aktive e linjës ka skaduar më {payload['expires']} / the active "
+                      f"hotline feed expired at {payload['expires']}")
+
+
+def _load_state(fdir: Path, feed_id: str | None) -> _State | None:
+    """The active state if it is intact (and of `feed_id`), else None (fetch a snapshot)."""
+    try:
+        data = json.loads((fdir / CURRENT_NAME).read_bytes())
+        entries = {}
+        for i, entry in enumerate(data["entries"]):
+            check_entry(entry, f"entries[{i}]")
+            entries[identity(entry)] = entry
+        serial = data["serial"]
+        if (feed_id is not None and data["feed_id"] != feed_id) or not isinstance(serial, int) \
+                or entries_digest(entries.values()) != data["entries_sha256"]:
+            return None
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, FeedError) as exc:
+        log.warning("hotline feed state %s is damaged (%s); fetching a full snapshot",
+                    fdir / CURRENT_NAME, exc)
+        return None
+    header = {k: v for k, v in data.items() if k != "entries"}
+    return _State(serial, header, entries)
+
+
+def _checked_file(fetch: _Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
+                  feed_id: str, kind: str, serial: int) -> dict[str, Any]:
+    body = fetch.get(urljoin(base, ref["file"]), MAX_BYTES)[1]
+    if hashlib.sha256(body).hexdigest() != ref["sha256"]:
+        raise BadSignature(f"{ref['file']} nuk përputhet me indeksin e nënshkruar (i ndryshuar "
+                           f"ose i cunguar) / {ref['file']} does not match the signed index "
+                           "(altered or truncated)")
+    payload = verify(_load(body, ref["file"]), key, feed_id, check_expiry=False)
+    if payload["kind"] != kind or payload["serial"] != serial:
+        raise Malformed(f"{ref['file']} nuk është {kind} {serial} / is not {kind} {serial}")
+    return payload
+
+
+def _delta_chain(index: Mapping[str, Any], serial: int) -> list[dict[str, Any]] | None:
+    by_from = {d["from"]: d for d in index["deltas"]}
+    chain = []
+    while serial != index["serial"]:
+        step = by_from.get(serial)
+        if step is None or step["to"] <= serial:
+            return None
+        chain.append(step)
+        serial = step["to"]
+    return chain
+
+
+def sync(state_dir: Path, url: str, public_key_pem: bytes, feed_id: str, max_age: timedelta,
+         now: datetime | None = None, progress: Progress | None = None, *,
+         timeout: float = TIMEOUT) -> SyncResult:
+    """Bring `state_dir/feed/` to the feed's newest serial, or raise FeedError and change
+    nothing."""
+    key = load_public_key(public_key_pem)
+    fdir = feed_dir(state_dir)
+    fdir.mkdir(parents=True, exist_ok=True)
+    with _locked(fdir):
+        return _sync(fdir, url, key, feed_id, max_age, now or datetime.now(UTC), progress,
+                     timeout)
+
+
+@contextlib.contextmanager
+def _locked(fdir: Path) -> Iterator[None]:
+    """One sync at a time per state directory (the daemon's timer and a teacher's command)."""
+    with open(fdir / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FeedError("Një sinkronizim tjetër po punon tani / another sync is running "
+                            "right now") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: timedelta,
+          moment: datetime, progress: Progress | None, timeout: float) -> SyncResult:
+    state = _load_state(fdir, feed_id)
+    etag_path = fdir / ETAG_NAME
+    etag = etag_path.read_text().strip() if state and etag_path.exists() else None
+    fetch = _Fetcher(progress, timeout)
+    base = index_url(url)
+    status, body, new_etag = fetch.get(base, MAX_INDEX_BYTES, etag)
+    if status == 304:
+        if state is None:
+            raise FetchError("Serveri tha 304 pa pasur listë / the server answered 304 but "
+                             "there is no active list")
+        _check_age(state.header, moment, max_age)
+        return _result("unchanged", state, state, 0, 0, fetch.downloaded)
+    index = verify(_load(body, "index.json"), key, feed_id, now=moment)
+    if index["kind"] != "index":
+        raise Malformed("index.json nuk është indeks / index.json is not an index")
+    _check_age(index, moment, max_age)
+    if state and index["serial"] == state.serial \
+            and index["entries_sha256"] == state.header["entries_sha256"]:
+        if new_etag:
+            write_atomic(etag_path, new_etag.encode() + b"\n")
+        return _result("unchanged", state, state, 0, 0, fetch.downloaded)
+    if state:
+        check_serial(index, state.serial)
+    chain = _delta_chain(index, state.serial) if state else None
+    if state and chain is not None:
+        entries, mode = state.entries, "delta"
+        for step in chain:
+            delta = _checked_file(fetch, base, step, key, feed_id, "delta", step["to"])
+            entries = apply_delta(entries, delta)
+    else:
+        snapshot = _checked_file(fetch, base, index["snapshot"], key, feed_id, "snapshot",
+                                 index["serial"])
+        entries, mode = {identity(e): e for e in snapshot["entries"]}, "snapshot"
+    if entries_digest(entries.values()) != index["entries_sha256"]:
+        raise BadSignature("Lista e marrë nuk përputhet me indeksin e nënshkruar / the list "
+                           "received does not match the signed index")
+    header = {k: index[k] for k in ("feed_id", "serial", "created", "expires",
+                                    "entries_sha256")}
+    new = _State(index["serial"], {**header, "synced_at": utc_text(moment)}, entries)
+    _activate(fdir, new)
+    if new_etag:
+        write_atomic(etag_path, new_etag.encode() + b"\n")
+    else:
+        etag_path.unlink(missing_ok=True)
+    old = state.entries if state else {}
+    added = sum(1 for k, e in entries.items() if old.get(k) != e)
+    result = _result(mode, new, state, added, sum(1 for k in old if k not in entries),
+                     fetch.downloaded)
+    log.info("hotline feed %s: serial %s (%s, %d entries, +%d -%d)", feed_id, new.serial,
+             mode, result.entries, result.added, result.removed)
+    return result
+
+
+def _activate(fdir: Path, state: _State) -> None:
+    """Write the list files, then current.json (which carries the serial) last."""
+    ordered = [state.entries[k] for k in sorted(state.entries)]
+    hosts = sorted(e["value"] for e in ordered if "value" in e and "/" not in e["value"])
+    urls = sorted(e["value"] for e in ordered if "value" in e and "/" in e["value"])
+    hashes = sorted(e["sha256"] for e in ordered if "sha256" in e)
+    for name, lines in ((HOSTS_NAME, hosts), (URLS_NAME, urls), (HASHES_NAME, hashes)):
+        write_atomic(fdir / name, "".join(f"{line}\n" for line in lines).encode("utf-8"))
+    current = {**state.header, "entries": ordered}
+    write_atomic(fdir / CURRENT_NAME, json.dumps(current, sort_keys=True, ensure_ascii=False,
+                                                 separators=(",", ":")).encode("utf-8") + b"\n")
+
+
+def _result(mode: str, new: _State, old: _State | None, added: int, removed: int,
+            downloaded: int) -> SyncResult:
+    return SyncResult(mode, new.serial, old.serial if old else None, len(new.entries), added,
+                      removed, new.header["created"], new.header["expires"], downloaded)
+
+
+def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:
+    """The active feed: serial, created, expires, age_seconds, expired, entry counts; or
+    `{"serial": None}` when nothing was synced yet."""
+    state = _load_state(feed_dir(state_dir), None)
+    if state is None:
+        return {"serial": None}
+    moment = now or datetime.now(UTC)
+    created = parse_utc(state.header["created"], "created")
+    expires = parse_utc(state.header["expires"], "expires")
+    return {"feed_id": state.header["feed_id"], "serial": state.serial,
+            "created": state.header["created"], "expires": state.header["expires"],
+            "synced_at": state.header.get("synced_at"),
+            "age_seconds": max(0, int((moment - created).total_seconds())),
+            "expired": expires <= moment, "entries": len(state.entries),
+            "confidential": sum(1 for e in state.entries.values() if "sha256" in e)}

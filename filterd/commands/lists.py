@@ -1,0 +1,158 @@
+"""`roja lists keygen|publish|sync|status`: the signed hotline feed from both ends.
+
+The hotline (ISIGURT.AL) makes a key once and publishes its confirmed cases; the directory it
+writes is static files for any web server. A school gateway pins the public key and syncs:
+
+    roja lists keygen --out /etc/roja-hotline
+    roja lists publish --cases confirmed.csv --key /etc/roja-hotline/feed.key \\
+        --out /srv/feed --feed-id isigurt-al
+    roja lists sync --url https://feed.example.al/ --pubkey /etc/roja/hotline.pub \\
+        --feed-id isigurt-al
+    roja lists status
+
+`sync` and `status` use the state directory from `ctx.obj["state_dir"]` (the main `roja`
+group provides it). Exit status: 0 done, 1 refused or failed (the last good list stays active).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from blocklists.feed import FeedError, key_id
+from blocklists.publish import keygen, publish
+from blocklists.sync import status, sync
+
+PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
+
+
+class DownloadBar:
+    """The `progress` callback of `sync`: one click progress bar per large file."""
+
+    def __init__(self, min_bytes: int = PROGRESS_MIN_BYTES) -> None:
+        self.min_bytes = min_bytes
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total is None or total < self.min_bytes:
+            return
+        if self.bar is None or done < self.done:
+            self.close()
+            self.bar = click.progressbar(length=total, label="Po shkarkohet / downloading",
+                                         file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        self.bar, self.done = None, 0
+
+
+def _fail(exc: Exception) -> NoReturn:
+    raise click.ClickException(str(exc)) from None
+
+
+@click.group("lists")
+def lists() -> None:
+    """Listat dhe burimi i nënshkruar i linjës / lists and the signed hotline feed."""
+
+
+@lists.command("keygen")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False,
+              path_type=Path), help="Dosja për feed.key dhe feed.pub / directory for the keys.")
+def keygen_cmd(out_dir: Path) -> None:
+    """Krijo çelësin Ed25519 të publikuesit / make the publisher's Ed25519 key pair."""
+    try:
+        key_path, pub_path = keygen(out_dir)
+    except (FeedError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"Çelësi privat / private key: {key_path} (0600, mbajeni sekret / keep it "
+               "secret)")
+    click.echo(f"Çelësi publik / public key: {pub_path} (id {key_id(pub_path.read_bytes())}); "
+               "jepjani shkollave / give it to the gateways")
+
+
+@lists.command("publish")
+@click.option("--cases", "cases", required=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="CSV e rasteve të konfirmuara / CSV of confirmed cases.")
+@click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="feed.key")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False,
+              path_type=Path), help="Dosja që shërben serveri / directory the web server serves.")
+@click.option("--feed-id", required=True, help="Emri i burimit / feed id, e.g. isigurt-al.")
+@click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True,
+              help="Sa ditë vlen / days until it expires (publish again before that).")
+def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) -> None:
+    """Publiko rastet si listë të nënshkruar / publish the cases as a signed feed."""
+    try:
+        result = publish(cases, key, out_dir, feed_id, validity_days=days)
+    except (FeedError, OSError) as exc:
+        _fail(exc)
+    for error in result.errors:
+        click.echo(f"Kujdes / Warning: {cases}: {error} (u anashkalua / skipped)", err=True)
+    click.echo(f"U publikua seriali {result.serial}: {result.entries} hyrje (+{result.added} "
+               f"−{result.removed}) / published serial {result.serial}: {result.entries} "
+               f"entries (+{result.added} −{result.removed}) në / in {out_dir}")
+    if result.errors:
+        click.echo(f"{len(result.errors)} rreshta u anashkaluan / rows skipped", err=True)
+
+
+@lists.command("sync")
+@click.option("--url", required=True, help="Adresa e burimit / feed URL (its directory).")
+@click.option("--pubkey", required=True, type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Çelësi publik i besuar / the pinned public key.")
+@click.option("--feed-id", required=True, help="Emri i burimit / feed id.")
+@click.option("--max-age-days", type=click.IntRange(1, 365), default=14, show_default=True,
+              help="Refuzo një listë më të vjetër / refuse a feed created longer ago.")
+@click.pass_context
+def sync_cmd(ctx: click.Context, url: str, pubkey: Path, feed_id: str,
+             max_age_days: int) -> None:
+    """Shkarko dhe verifiko listën e linjës / fetch and verify the hotline feed."""
+    state_dir: Path = ctx.obj["state_dir"]
+    bar = DownloadBar()
+    try:
+        result = sync(state_dir, url, pubkey.read_bytes(), feed_id,
+                      timedelta(days=max_age_days), progress=bar)
+    except (FeedError, OSError) as exc:
+        bar.close()
+        raise click.ClickException(f"{exc}\nLista e mëparshme mbetet aktive / the previous "
+                                   "list stays active.") from None
+    bar.close()
+    if not result.changed:
+        click.echo(f"Pa ndryshime, seriali {result.serial} / unchanged, serial {result.serial}")
+        return
+    how = {"delta": "ndryshimet / delta", "snapshot": "lista e plotë / full snapshot"}
+    click.echo(f"Seriali {result.previous_serial or '-'} → {result.serial} ({how[result.mode]}): "
+               f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
+               f"expires {result.expires}")
+
+
+@lists.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")
+@click.pass_context
+def status_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired)."""
+    info = status(ctx.obj["state_dir"])
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    elif info["serial"] is None:
+        click.echo("Nuk ka ende listë të linjës / no hotline feed synced yet.")
+    else:
+        hours = info["age_seconds"] / 3600
+        click.echo(f"Burimi / feed: {info['feed_id']}, seriali / serial {info['serial']}, "
+                   f"{info['entries']} hyrje / entries ({info['confidential']} konfidenciale / "
+                   "confidential)")
+        click.echo(f"Krijuar / created {info['created']} ({hours:.1f} orë më parë / hours "
+                   f"ago); skadon / expires {info['expires']}")
+        if info["expired"]:
+            click.echo("Kujdes: lista ka skaduar / warning: the feed has expired", err=True)
+    if info.get("expired"):
+        sys.exit(1)

@@ -1,0 +1,358 @@
+"""Roja's RPZ server against real secondaries, all on 127.0.0.1.
+
+- Debian's `unbound` as an RPZ secondary (`rpz:` with `primary:` and `allow-notify:`): it takes
+  the zone by AXFR, blocks the listed names and everything below them, and after a new serial
+  and NOTIFY follows by IXFR. Unbound 1.17 (and every release so far) cannot sign transfers
+  with TSIG, so this server admits it by address only.
+- Debian's BIND `named` as the same secondary with TSIG hmac-sha256 (the set-up the ISP
+  documentation recommends): signed SOA probes, AXFR, IXFR and a signed NOTIFY.
+- dnspython as a client: transfers without TSIG, with a wrong or unknown key, or from an
+  address that is not allowed (127.0.0.2) are refused; a big zone comes in many signed messages.
+
+The names resolve without the Internet: unbound and named forward everything to an NSD
+(tests/peers/nsd.py) serving `example.` and `test.`, so an unblocked name has a real answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dns.asyncquery
+import dns.exception
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsig
+import dns.xfr
+import dns.zone
+import pytest
+from peers.nsd import HOST, NsdServer, free_port, require_peer, start_nsd
+
+from blocklists.rpz import RpzZone, ZoneHistory
+from blocklists.rpz_server import RpzServer
+
+ORIGIN = "rpz.roja."
+KEY_NAME = "roja-xfr."
+SECRET = base64.b64encode(bytes(range(32))).decode()
+WRONG_SECRET = base64.b64encode(bytes(range(1, 33))).decode()
+DEADLINE = 15.0
+
+_SOA = "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 127.0.0.1\n"
+NSD_ZONES = {
+    "example.": _SOA + "bad A 192.0.2.66\nsub.bad A 192.0.2.67\ngood A 192.0.2.10\n"
+                       "new A 192.0.2.11\n",
+    "test.": _SOA + "evil A 192.0.2.99\n",
+}
+FIRST = frozenset({"bad.example", "evil.test"})
+SECOND = frozenset({"bad.example", "new.example"})  # evil.test removed, new.example added
+
+
+def keyring(secret: str = SECRET, name: str = KEY_NAME) -> dict[dns.name.Name, dns.tsig.Key]:
+    key = dns.tsig.Key(name, secret, dns.tsig.HMAC_SHA256)
+    return {key.name: key}
+
+
+@pytest.fixture(scope="module")
+def nsd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NsdServer]:
+    server = start_nsd(tmp_path_factory.mktemp("rpz-nsd"), NSD_ZONES)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def rpz_tsig() -> AsyncIterator[RpzServer]:
+    """A TSIG-only server: keys required, 127.0.0.1 allowed (127.0.0.2 is not)."""
+    server = RpzServer(ZoneHistory(RpzZone(ORIGIN, 1, FIRST)), listen=(HOST, 0),
+                       allow=["127.0.0.1/32"], tsig_keys={KEY_NAME: SECRET})
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@dataclass
+class Secondary:
+    """A running unbound or named child process answering on 127.0.0.1:`port`."""
+
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+async def rcode_and_answer(port: int, name: str) -> tuple[str, list[str]]:
+    query = dns.message.make_query(name, dns.rdatatype.A)
+    response = await dns.asyncquery.udp(query, HOST, port=port, timeout=1)
+    return dns.rcode.to_text(response.rcode()), [str(rd) for rrset in response.answer
+                                                 for rd in rrset]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str,
+                     secondary: Secondary) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with contextlib.suppress(dns.exception.Timeout, OSError):
+            if await check():
+                return
+        if secondary.process.poll() is not None:
+            break
+        await asyncio.sleep(0.1)
+    pytest.fail(f"{secondary.name}: {what} did not happen\n{secondary.log()[-3000:]}")
+
+
+def unbound_conf(workdir: Path, port: int, primary: int, nsd_port: int) -> str:
+    return f"""server:
+    interface: {HOST}@{port}
+    port: {port}
+    do-ip6: no
+    username: ""
+    chroot: ""
+    directory: "{workdir}"
+    pidfile: "{workdir}/unbound.pid"
+    do-daemonize: no
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    num-threads: 1
+    module-config: "respip validator iterator"
+    do-not-query-localhost: no
+    access-control: 127.0.0.0/8 allow
+    local-zone: "test." nodefault
+    qname-minimisation: no
+forward-zone:
+    name: "."
+    forward-addr: {HOST}@{nsd_port}
+rpz:
+    name: {ORIGIN}
+    primary: {HOST}@{primary}
+    zonefile: "{workdir}/rpz.roja.zone"
+    allow-notify: {HOST}
+    rpz-log: yes
+    rpz-log-name: roja
+remote-control:
+    control-enable: no
+"""
+
+
+def named_conf(workdir: Path, port: int, primary: int, nsd_port: int) -> str:
+    return f"""options {{
+    directory "{workdir}";
+    pid-file "{workdir}/named.pid";
+    session-keyfile "{workdir}/session.key";
+    managed-keys-directory "{workdir}";
+    listen-on port {port} {{ {HOST}; }};
+    listen-on-v6 {{ none; }};
+    recursion yes;
+    allow-query {{ {HOST}; }};
+    allow-recursion {{ {HOST}; }};
+    dnssec-validation no;
+    forward only;
+    forwarders port {nsd_port} {{ {HOST}; }};
+    notify no;
+    response-policy {{ zone "{ORIGIN}" min-update-interval 0; }};
+}};
+controls {{ }};
+key "{KEY_NAME}" {{ algorithm hmac-sha256; secret "{SECRET}"; }};
+zone "{ORIGIN}" {{
+    type secondary;
+    file "rpz.roja.db";
+    primaries port {primary} {{ {HOST} key "{KEY_NAME}"; }};
+    allow-notify {{ {HOST}; }};
+}};
+"""
+
+
+def launch(kind: str, workdir: Path, port: int, primary: int, nsd_port: int) -> Secondary:
+    """Write the config of `kind` (unbound or named) and start it in the foreground."""
+    binary = require_peer(kind)
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / f"{kind}.conf"
+    if kind == "unbound":
+        conf.write_text(unbound_conf(workdir, port, primary, nsd_port))
+        argv = [binary, "-d", "-c", str(conf)]
+    else:
+        conf.write_text(named_conf(workdir, port, primary, nsd_port))
+        argv = [binary, "-g", "-4", "-n", "1", "-c", str(conf)]
+    log_path = workdir / f"{kind}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=workdir)
+    return Secondary(kind, port, process, log_path)
+
+
+async def start_secondary(kind: str, workdir: Path, server: RpzServer,
+                          nsd: NsdServer) -> Secondary:
+    """Start unbound or named on a free port as the NOTIFY target of `server`; wait until it
+    has the zone (bad.example is NXDOMAIN). A port taken meanwhile → another port."""
+    for _ in range(3):
+        port = free_port()
+        server.notify = ((HOST, port),)
+        secondary = launch(kind, workdir, port, server.bound[1], nsd.port)
+        await asyncio.sleep(0.3)
+        if secondary.process.poll() is None:
+            break
+        secondary.stop()
+    else:
+        pytest.fail(f"{kind} did not start:\n{secondary.log()}")
+
+    async def has_zone() -> bool:
+        return (await rcode_and_answer(port, "bad.example"))[0] == "NXDOMAIN"
+    try:
+        await eventually(has_zone, "the first transfer", secondary)
+    except BaseException:
+        secondary.stop()
+        raise
+    return secondary
+
+
+async def follow_the_feed(kind: str, server: RpzServer, secondary: Secondary) -> None:
+    """The common scenario: blocked, not blocked, then serial 2 by NOTIFY and IXFR."""
+    port = secondary.port
+    assert await rcode_and_answer(port, "sub.bad.example") == ("NXDOMAIN", [])
+    assert await rcode_and_answer(port, "evil.test") == ("NXDOMAIN", [])
+    assert await rcode_and_answer(port, "good.example") == ("NOERROR", ["192.0.2.10"])
+    assert await rcode_and_answer(port, "new.example") == ("NOERROR", ["192.0.2.11"])
+    assert server.counters["axfr"] == 1
+
+    await server.publish(RpzZone(ORIGIN, 2, SECOND))
+    assert await server.wait_notified() == {(HOST, port): True}
+
+    async def updated() -> bool:
+        return (await rcode_and_answer(port, "new.example"))[0] == "NXDOMAIN"
+    await eventually(updated, "the IXFR after NOTIFY", secondary)
+    assert await rcode_and_answer(port, "evil.test") == ("NOERROR", ["192.0.2.99"])
+    assert await rcode_and_answer(port, "sub.bad.example") == ("NXDOMAIN", [])
+    assert server.counters["ixfr"] == 1, server.counters
+    assert server.counters["axfr"] == 1, f"{kind} fell back to AXFR: {server.counters}"
+    assert server.counters["ixfr_axfr"] == 0
+
+
+@pytest.mark.peer
+async def test_unbound_follows_the_feed_by_axfr_notify_and_ixfr(
+        nsd: NsdServer, tmp_path: Path) -> None:
+    server = RpzServer(ZoneHistory(RpzZone(ORIGIN, 1, FIRST)), listen=(HOST, 0),
+                       allow=["127.0.0.1/32"])  # no TSIG: unbound cannot sign transfers
+    await server.start()
+    try:
+        secondary = await start_secondary("unbound", tmp_path / "unbound", server, nsd)
+        try:
+            await follow_the_feed("unbound", server, secondary)
+            assert "rpz: applied [roja] *.bad.example. rpz-nxdomain" in secondary.log()
+        finally:
+            secondary.stop()
+    finally:
+        await server.stop()
+
+
+@pytest.mark.peer
+async def test_bind_follows_the_feed_with_tsig(nsd: NsdServer, tmp_path: Path,
+                                               rpz_tsig: RpzServer) -> None:
+    rpz_tsig.notify_key = rpz_tsig.keys[dns.name.from_text(KEY_NAME)]
+    secondary = await start_secondary("named", tmp_path / "named", rpz_tsig, nsd)
+    try:
+        await follow_the_feed("named", rpz_tsig, secondary)
+        log = secondary.log()
+        assert "transferred serial 2: TSIG 'roja-xfr'" in log
+        assert "received notify for zone 'rpz.roja': TSIG 'roja-xfr'" in log
+        assert rpz_tsig.counters["refused"] == rpz_tsig.counters["notauth"] == 0
+    finally:
+        secondary.stop()
+
+
+async def axfr(server: RpzServer, keys: dict[dns.name.Name, dns.tsig.Key] | None,
+               source: str = HOST) -> dns.zone.Zone:
+    received = dns.zone.Zone(ORIGIN)
+    query, _ = dns.xfr.make_query(received, keyring=keys)
+    await dns.asyncquery.inbound_xfr(HOST, received, query, port=server.bound[1], timeout=2,
+                                     source=source)
+    return received
+
+
+async def test_signed_transfer_of_a_big_zone_in_many_messages(rpz_tsig: RpzServer) -> None:
+    names = frozenset(f"host{i}.example" for i in range(3000))
+    await rpz_tsig.publish(RpzZone(ORIGIN, 2, names))
+
+    def transfer() -> list[dns.message.Message]:
+        return list(dns.query.xfr(HOST, ORIGIN, port=rpz_tsig.bound[1], keyring=keyring(),
+                                  keyname=KEY_NAME, keyalgorithm=dns.tsig.HMAC_SHA256,
+                                  timeout=5))
+    replies = await asyncio.to_thread(transfer)  # dnspython checks every message's TSIG
+    assert len(replies) > 5
+    assert all(reply.had_tsig for reply in replies)
+    received = dns.zone.from_xfr(iter(replies))
+    assert len(received.nodes) == 1 + 2 * len(names)
+    assert received.get_soa().serial == 2
+
+
+async def test_ixfr_by_dnspython_and_udp_ixfr_says_use_tcp(rpz_tsig: RpzServer) -> None:
+    copy = await axfr(rpz_tsig, keyring())
+    await rpz_tsig.publish(RpzZone(ORIGIN, 2, SECOND))
+    query, serial = dns.xfr.make_query(copy, keyring=keyring())
+    assert serial == 1
+    with pytest.raises(dns.xfr.UseTCP):
+        await dns.asyncquery.inbound_xfr(HOST, copy, query, port=rpz_tsig.bound[1], timeout=2,
+                                         udp_mode=dns.query.UDPMode.ONLY)
+    query, _ = dns.xfr.make_query(copy, keyring=keyring())
+    await dns.asyncquery.inbound_xfr(HOST, copy, query, port=rpz_tsig.bound[1], timeout=2)
+    assert copy.get_soa().serial == 2
+    assert copy.get_node("new.example") is not None and copy.get_node("evil.test") is None
+    assert rpz_tsig.counters["ixfr"] == 1 and rpz_tsig.counters["ixfr_udp"] == 1
+
+
+async def test_transfer_without_valid_tsig_is_refused(rpz_tsig: RpzServer) -> None:
+    with pytest.raises(dns.xfr.TransferError) as refused:
+        await axfr(rpz_tsig, None)
+    assert refused.value.rcode == dns.rcode.REFUSED
+    with pytest.raises(dns.tsig.PeerBadSignature):  # NOTAUTH, TSIG error BADSIG
+        await axfr(rpz_tsig, keyring(WRONG_SECRET))
+    with pytest.raises(dns.tsig.PeerBadKey):  # NOTAUTH, TSIG error BADKEY
+        await axfr(rpz_tsig, keyring(SECRET, "someone-else."))
+    soa = dns.message.make_query(ORIGIN, dns.rdatatype.SOA)  # even the SOA probe
+    response = await dns.asyncquery.udp(soa, HOST, port=rpz_tsig.bound[1], timeout=2)
+    assert response.rcode() == dns.rcode.REFUSED and not response.answer
+    assert rpz_tsig.counters["axfr"] == 0
+    assert rpz_tsig.counters["refused"] == 2 and rpz_tsig.counters["notauth"] == 2
+
+
+async def test_transfer_from_an_address_not_allowed_is_refused(rpz_tsig: RpzServer) -> None:
+    with pytest.raises(dns.xfr.TransferError) as refused:  # a valid key does not help
+        await axfr(rpz_tsig, keyring(), source="127.0.0.2")
+    assert refused.value.rcode == dns.rcode.REFUSED
+    open_server = RpzServer(ZoneHistory(RpzZone(ORIGIN, 1, FIRST)), listen=(HOST, 0),
+                            allow=["127.0.0.1/32"])
+    await open_server.start()
+    try:
+        with pytest.raises(dns.xfr.TransferError) as refused:
+            await axfr(open_server, None, source="127.0.0.2")
+        assert refused.value.rcode == dns.rcode.REFUSED
+        received = await axfr(open_server, None)  # the allowed address gets it
+        assert received.get_node("evil.test") is not None
+    finally:
+        await open_server.stop()
+    received = await axfr(rpz_tsig, keyring())
+    assert received.get_node("*.bad.example") is not None
+    assert rpz_tsig.counters["axfr"] == 1
