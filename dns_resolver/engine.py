@@ -160,8 +160,8 @@ class Resolver:
             self.stats.handler_errors += 1
             if now - self._last_error_log > 10:
                 self._last_error_log = now
-                log.exception("handler failed for %s (type %d)", p.question.name,
-                              p.question.qtype)
+                # No query name in the log: it could be a confidential list entry.
+                log.exception("handler failed (query type %d)", p.question.qtype)
             answer = Answer("servfail", "internal error", rcode=SERVFAIL)
         return self._finish(p.question, answer, p.client, p.group, p.transport, p.started, now)
 

@@ -29,6 +29,14 @@ from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.server import DnsServer
 from filterd.config import RojaConfig, load_config
+from filterd.hotline import (
+    FeedMetrics,
+    confidential_set,
+    current_file,
+    hotline_source,
+    sync_loop,
+)
+from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
 from reporting.incidents import IncidentWriter
@@ -51,8 +59,10 @@ class ListGauge(Collector):
 
 
 def list_sources(cfg: RojaConfig) -> list[ListSource]:
-    return [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
-                       lc.max_shrink) for lc in cfg.policy.lists]
+    sources = [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
+                          lc.max_shrink) for lc in cfg.policy.lists]
+    hotline = hotline_source(cfg.feed, cfg.state_dir)
+    return [*sources, hotline[0]] if hotline else sources
 
 
 def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
@@ -73,7 +83,11 @@ def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
             if report.error_count or report.unsupported or report.unmapped:
                 log.warning("%s: %s", report.source, report.summary())
     rules = {lc.rule.id: lc.rule for lc in cfg.policy.lists}
-    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled)
+    hotline = hotline_source(cfg.feed, cfg.state_dir)
+    if hotline:
+        rules[hotline[1].id] = hotline[1]
+    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled,
+                    confidential=confidential_set(cfg.feed, cfg.state_dir))
     return policy, compiled
 
 
@@ -87,6 +101,11 @@ class Appliance:
         self.combined = CombinedStats(self.stats, None)
         self.registry.register(self.combined)
         self.registry.register(self.lists)
+        self.feed_metrics = FeedMetrics(cfg.feed, cfg.state_dir)
+        self.registry.register(self.feed_metrics)
+        self._feed_task: asyncio.Task[None] | None = None
+        self.rpz = RpzExport(cfg.rpz, current_file(cfg.state_dir))
+        self.registry.register(self.rpz)
         self.workers: WorkerPool | None = None
         self.stopped = asyncio.Event()
         self.server: DnsServer | None = None
@@ -119,6 +138,10 @@ class Appliance:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
                                       self.combined)
             self.workers.start()
+        if cfg.rpz.enabled and self.spawn_workers:
+            await self.rpz.refresh()
+        if cfg.feed.enabled and self.spawn_workers:
+            self._feed_task = asyncio.create_task(self._sync_feed(), name="roja-feed-sync")
         if cfg.metrics_listen is not None:
             host, port = cfg.metrics_listen
             self._metrics_server = start_http_server(port, host, registry=self.registry)
@@ -143,7 +166,26 @@ class Appliance:
         log.info("reloaded %s", cfg.path)
         return True
 
+    async def _sync_feed(self) -> None:
+        async def reload_everywhere() -> None:
+            await self.reload()
+            if self.cfg.rpz.enabled:
+                await self.rpz.refresh()
+            if self.workers is not None:
+                self.workers.signal(signal.SIGHUP)
+
+        try:
+            await sync_loop(self.cfg.feed, self.cfg.state_dir, self.feed_metrics,
+                            reload_everywhere)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the loop must not die silently; the list stays last-known-good
+            log.exception("hotline feed sync loop stopped")
+
     async def stop(self) -> None:
+        if self._feed_task is not None:
+            self._feed_task.cancel()
+        await self.rpz.stop()
         if self.workers is not None:
             await self.workers.stop()
         if self.server is not None:

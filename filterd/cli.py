@@ -103,9 +103,11 @@ def config_check(file: Path) -> None:
 def _register() -> None:
     from filterd.commands.demo import demo
     from filterd.commands.incidents import incidents
+    from filterd.commands.lists import lists
 
     main.add_command(incidents)
     main.add_command(demo)
+    main.add_command(lists)
 
 
 _register()

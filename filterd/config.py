@@ -1,7 +1,7 @@
 """Load `/etc/roja/roja.toml` once into frozen dataclasses; every error names file, line, key.
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
-`[policy]`, `[incidents]`, `[metrics]`, `[log]`. Each unit parses its own table.
+`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[metrics]`, `[log]`. Each unit parses its own table.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import blocklists.feed_config
+import blocklists.rpz_config
 import dns_resolver.config
 import policy.config
 import reporting.config
@@ -31,6 +33,8 @@ class RojaConfig:
     dns: dns_resolver.config.DnsSettings
     policy: policy.config.PolicySettings
     incidents: reporting.config.IncidentSettings
+    feed: blocklists.feed_config.FeedSettings
+    rpz: blocklists.rpz_config.RpzSettings
     metrics_listen: tuple[str, int] | None
     log_level: str
 
@@ -56,6 +60,8 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     dns = dns_resolver.config.parse(root.section("dns"))
     pol = policy.config.parse(root, base)
     incidents = reporting.config.parse(root.section("incidents"))
+    feed = blocklists.feed_config.parse(root.section("feed"), base)
+    rpz = blocklists.rpz_config.parse(root.section("rpz"))
     metrics = root.section("metrics")
     listen_text = metrics.str("listen", "127.0.0.1:9153")
     metrics_listen = None
@@ -71,7 +77,8 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
-                      dns=dns, policy=pol, incidents=incidents, metrics_listen=metrics_listen,
+                      dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz,
+                      metrics_listen=metrics_listen,
                       log_level=level)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple, Protocol
 
 from blocklists.compiled import Match
+from blocklists.confidential import HashMatch
 
 ListKind = Literal["deny", "allow", "legal"]
 SafeSearch = Literal["off", "moderate", "strict"]
@@ -16,6 +17,12 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class Matcher(Protocol):
     def lookup(self, host: str) -> list[Match]: ...
+
+
+class HashedMatcher(Protocol):
+    """The confidential (hashed) entries: matches carry a hash id, never the entry."""
+
+    def match_host(self, host: str) -> list[HashMatch]: ...
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Decision(NamedTuple):
     list_id: str = ""
     entry: str = ""
     legal: bool = False
+    confidential: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -65,6 +73,7 @@ class Policy:
     default_group: Group
     rules: dict[str, ListRule]
     matcher: Matcher
+    confidential: HashedMatcher | None = None
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
     _rules: dict[str, ListRule] = field(default_factory=dict, init=False)
 
@@ -94,6 +103,19 @@ class Policy:
         """Decide for canonical `host`. Legal lists first, then allow, then deny."""
         del now  # schedules arrive with policy v2; the signature is already final
         matches = self.matcher.lookup(host)
+        for m in matches:
+            rule = self._rules.get(m.list_id)
+            if rule is not None and rule.kind == "legal":
+                return Decision("block", f"legal list {rule.id!r} lists {m.entry}",
+                                m.category or rule.category, rule.id, m.entry, legal=True)
+        if self.confidential is not None:
+            hashed = self.confidential.match_host(host)
+            if hashed:
+                h = hashed[0]
+                # Never the entry's text: only its hash id may appear anywhere.
+                return Decision("block", f"confidential list {h.list_id!r} (hash {h.hash_id})",
+                                h.category, h.list_id, f"sha256:{h.hash_id}", legal=True,
+                                confidential=True)
         if not matches:
             return PASS
         allow: Match | None = None
@@ -103,8 +125,7 @@ class Policy:
             if rule is None:
                 continue
             if rule.kind == "legal":
-                return Decision("block", f"legal list {rule.id!r} lists {m.entry}",
-                                m.category or rule.category, rule.id, m.entry, legal=True)
+                continue  # handled above
             if not group.applies(rule.id):
                 continue
             if rule.kind == "allow" and allow is None:

@@ -85,12 +85,16 @@ class BlocklistHandler:
             rtype, rdata = QTYPE.A, self._v4
         elif q.qtype == QTYPE.AAAA and self._v6:
             rtype, rdata = QTYPE.AAAA, self._v6
+        # A confidential entry is known only by its hash: the SOA owner is the query name
+        # and the incident records the hash id, so its text is never written or shown.
+        owner = q.name if d.confidential or not d.entry else d.entry
         wire = synth_reply(q, rcode, s.ttl, rtype=rtype, rdata=rdata,
-                           soa_owner=None if rdata else (d.entry or q.name), ede=ede)
+                           soa_owner=None if rdata else owner, ede=ede)
         reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
+        name = d.entry if d.confidential else q.name
         return Answer("blocked", reason, rcode=rcode, label=d.list_id, ede=ede,
                       cache_ttl=s.ttl, fixed_ttl=True, wire=wire,
-                      incident=IncidentNote(q.name, d.category, d.list_id, action, reason))
+                      incident=IncidentNote(name, d.category, d.list_id, action, reason))
 
 
 def _names_in(answer: Answer) -> list[str]:

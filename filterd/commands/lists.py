@@ -106,17 +106,24 @@ def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) 
 
 
 @lists.command("sync")
-@click.option("--url", required=True, help="Adresa e burimit / feed URL (its directory).")
-@click.option("--pubkey", required=True, type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Çelësi publik i besuar / the pinned public key.")
-@click.option("--feed-id", required=True, help="Emri i burimit / feed id.")
+@click.option("--url", help="Adresa e burimit / feed URL (default: [feed] url).")
+@click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Çelësi publik i besuar / the pinned public key (default: [feed]).")
+@click.option("--feed-id", help="Emri i burimit / feed id (default: [feed] feed_id).")
 @click.option("--max-age-days", type=click.IntRange(1, 365), default=14, show_default=True,
               help="Refuzo një listë më të vjetër / refuse a feed created longer ago.")
 @click.pass_context
-def sync_cmd(ctx: click.Context, url: str, pubkey: Path, feed_id: str,
+def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: str | None,
              max_age_days: int) -> None:
     """Shkarko dhe verifiko listën e linjës / fetch and verify the hotline feed."""
     state_dir: Path = ctx.obj["state_dir"]
+    if url is None or pubkey is None or feed_id is None:
+        feed = ctx.obj["config"].feed if "config_path" in ctx.obj else None
+        if feed is None or not feed.enabled:
+            raise click.UsageError("Jepni --url, --pubkey dhe --feed-id, ose [feed] në "
+                                   "konfigurim / give --url, --pubkey and --feed-id, or a "
+                                   "[feed] section in the config.")
+        url, pubkey, feed_id = url or feed.url, pubkey or feed.public_key, feed_id or feed.feed_id
     bar = DownloadBar()
     try:
         result = sync(state_dir, url, pubkey.read_bytes(), feed_id,

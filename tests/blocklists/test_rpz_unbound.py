@@ -356,3 +356,13 @@ async def test_transfer_from_an_address_not_allowed_is_refused(rpz_tsig: RpzServ
     received = await axfr(rpz_tsig, keyring())
     assert received.get_node("*.bad.example") is not None
     assert rpz_tsig.counters["axfr"] == 1
+
+
+async def test_notify_to_a_silent_secondary_gives_up(rpz_tsig: RpzServer) -> None:
+    silent = (HOST, free_port())
+    rpz_tsig.notify, rpz_tsig.notify_attempts, rpz_tsig.notify_timeout = (silent,), 3, 0.05
+    await rpz_tsig.publish(RpzZone(ORIGIN, 1, FIRST))  # the same version: nothing to say
+    assert await rpz_tsig.wait_notified() == {}
+    await rpz_tsig.publish(RpzZone(ORIGIN, 2, SECOND))
+    assert await rpz_tsig.wait_notified() == {silent: False}
+    assert rpz_tsig.counters["notify_sent"] == 3 and rpz_tsig.counters["notify_failed"] == 1

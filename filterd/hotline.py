@@ -1,0 +1,133 @@
+"""The hotline feed inside the appliance: its lists, its hashed set, its sync loop, its metrics.
+
+After a sync, `state_dir/feed/current.json` holds the confirmed entries. The non-confidential
+ones become the `hotline` list (kind `legal`: nothing can open it), read with the `feed`
+format; the confidential ones (SHA-256 only) become `state_dir/confidential.hashed`, which the
+policy checks by hashing the queried name's suffixes. The sync loop runs every `interval`
+seconds plus jitter; a new serial triggers a reload; a failed sync keeps the last-known-good
+list. Metrics: `roja_list_serial`, `roja_list_age_seconds`, `roja_list_stale`,
+`roja_feed_sync_failures_total`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from blocklists.confidential import ConfidentialSet
+from blocklists.feed import FeedError
+from blocklists.feed_config import FeedSettings
+from blocklists.formats.feed import confidential_digests
+from blocklists.store import ListSource
+from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
+from policy import ListRule
+
+log = logging.getLogger("roja.feed")
+LIST_ID = "hotline"
+HASHED_NAME = "confidential.hashed"
+
+
+def current_file(state_dir: Path) -> Path:
+    return feed_dir(state_dir) / CURRENT_NAME
+
+
+def hotline_source(settings: FeedSettings, state_dir: Path) -> tuple[ListSource, ListRule] | None:
+    """The synced feed as a legal list, once a first sync has happened."""
+    current = current_file(state_dir)
+    if not settings.enabled or not current.is_file():
+        return None
+    return (ListSource(LIST_ID, current, "feed", "other", max_shrink=1.0),
+            ListRule(LIST_ID, "legal", "other"))
+
+
+def confidential_set(settings: FeedSettings, state_dir: Path) -> ConfidentialSet | None:
+    """The hashed set of the synced feed, rebuilt only when the feed file changed."""
+    current = current_file(state_dir)
+    if not settings.enabled or not current.is_file():
+        return None
+    fingerprint = hashlib.sha256(current.read_bytes()).hexdigest()
+    path = state_dir / HASHED_NAME
+    if path.is_file():
+        try:
+            existing = ConfidentialSet.open(path)
+            if existing.meta.get("source") == fingerprint:
+                return existing
+            existing.close()
+        except ValueError:
+            log.warning("%s is damaged; rebuilding it", path)
+    digests = confidential_digests(current)
+    built = ConfidentialSet(((d, LIST_ID, cat) for d, cat in digests),
+                            meta={"source": fingerprint})
+    built.write(path)
+    return ConfidentialSet.open(path)
+
+
+class FeedMetrics(Collector):
+    def __init__(self, settings: FeedSettings, state_dir: Path) -> None:
+        self.settings = settings
+        self.state_dir = state_dir
+        self.failures = 0
+
+    def collect(self) -> Iterator[Metric]:
+        if not self.settings.enabled:
+            return
+        info = status(self.state_dir)
+        serial = info.get("serial")
+        yield GaugeMetricFamily("roja_list_serial", "Serial of the active hotline feed",
+                                value=serial or 0)
+        if serial is not None:
+            age = info["age_seconds"]
+            yield GaugeMetricFamily("roja_list_age_seconds",
+                                    "Age of the active hotline feed (since it was created)",
+                                    value=age)
+            yield GaugeMetricFamily("roja_list_stale", "1 when the hotline feed is too old",
+                                    value=int(age > self.settings.stale_hours * 3600
+                                              or bool(info["expired"])))
+        yield CounterMetricFamily("roja_feed_sync_failures", "Failed hotline feed syncs",
+                                  value=self.failures)
+
+
+async def sync_loop(settings: FeedSettings, state_dir: Path, metrics: FeedMetrics,
+                    on_change: Callable[[], Awaitable[object]],
+                    rng: random.Random | None = None) -> None:
+    """Sync now, then every `interval` (+ jitter) seconds, until cancelled."""
+    rng = rng or random.Random()
+    while True:
+        await sync_once(settings, state_dir, metrics, on_change)
+        await asyncio.sleep(settings.interval + rng.uniform(0, settings.jitter))
+
+
+async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetrics,
+                    on_change: Callable[[], Awaitable[object]]) -> bool:
+    try:
+        key = settings.public_key.read_bytes()
+        result = await asyncio.to_thread(sync, state_dir, settings.url, key, settings.feed_id,
+                                         timedelta(days=settings.max_age_days))
+    except (FeedError, OSError) as exc:
+        metrics.failures += 1
+        log.warning("sinkronizimi i listës dështoi, mbetet lista e fundit e mirë / "
+                    "hotline feed sync failed, the last good list stays active: %s", exc)
+        _warn_if_stale(settings, state_dir)
+        return False
+    if result.changed:
+        log.info("hotline feed serial %s → %s", result.previous_serial, result.serial)
+        await on_change()
+    _warn_if_stale(settings, state_dir)
+    return result.changed
+
+
+def _warn_if_stale(settings: FeedSettings, state_dir: Path) -> None:
+    info = status(state_dir)
+    if info.get("serial") is None:
+        log.warning("asnjë listë nga linja ende / no hotline list synced yet")
+    elif info["age_seconds"] > settings.stale_hours * 3600 or info["expired"]:
+        log.warning("lista e linjës është e vjetër (%d orë) / the hotline list is stale "
+                    "(%d hours old)", info["age_seconds"] // 3600, info["age_seconds"] // 3600)

@@ -1,0 +1,121 @@
+"""The hotline feed inside the running appliance: synced, enforced as a legal list, confidential
+entries matched by hash only, metrics, and a new serial picked up without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import urllib.request
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from blocklists.publish import keygen, publish
+from filterd.testing import dns_address, running_appliance, write_lists
+from reporting.incidents import IncidentStore
+
+CASES = """url,category,confirmed_at,case_id,confidential
+hate.example,hate_speech,2026-11-02,C-1,jo
+secret-abuse.example,csam,2026-11-02,C-2,po
+"""
+
+
+class Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def feed_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, Path]]:
+    www = tmp_path / "www"
+    www.mkdir()
+    key, pub = keygen(tmp_path / "keys")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", www, key, pub
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def axfr(addr: tuple[str, int]) -> str:
+    import dns.zone
+
+    return dns.zone.from_xfr(dns.query.xfr(addr[0], "rpz.roja.", port=addr[1])).to_text()
+
+
+def ask(addr: tuple[str, int], name: str) -> dns.message.Message:
+    q = dns.message.make_query(name, "A", use_edns=0)
+    return dns.query.udp(q, addr[0], port=addr[1], timeout=3)
+
+
+async def test_feed_is_synced_enforced_and_hashed(tmp_path: Path, feed_server) -> None:  # type: ignore[no-untyped-def]
+    url, www, key, pub = feed_server
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    publish(cases, key, www, "isigurt-al")
+    write_lists(tmp_path / "lists", {"allow.txt": "hate.example\nsecret-abuse.example\n"})
+    config = f"""
+[state]
+dir = "{{state}}"
+[dns]
+listen = ["127.0.0.1:0"]
+upstreams = ["127.0.0.1:9"]
+[[lists]]
+id = "allow"
+path = "{tmp_path}/lists/allow.txt"
+kind = "allow"
+[feed]
+url = "{url}"
+public_key = "{pub}"
+feed_id = "isigurt-al"
+[rpz]
+listen = "127.0.0.1:0"
+allow = ["127.0.0.1/32"]
+"""
+    async with running_appliance(tmp_path, config, metrics=True) as app:
+        addr = dns_address(app)
+        for _ in range(100):  # the first sync runs at start, then the policy reloads
+            if app.feed_metrics.failures or app.lists.counts.get("hotline"):
+                break
+            await asyncio.sleep(0.05)
+        assert app.lists.counts.get("hotline") == 1
+        # Legal: the allow list cannot open them; EDE 15 (Blocked).
+        for name in ("hate.example", "www.hate.example", "secret-abuse.example",
+                     "a.b.secret-abuse.example"):
+            r = await asyncio.to_thread(ask, addr, name)
+            assert r.rcode() == dns.rcode.NXDOMAIN, name
+            assert r.options[0].code == 15
+        host, port = app.cfg.metrics_listen  # type: ignore[misc]
+        body = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://{host}:{port}/metrics").read().decode())
+        assert "roja_list_serial 1.0" in body and "roja_list_stale 0.0" in body
+        assert app.rpz.server is not None  # started with the first synced serial
+        zone = await asyncio.to_thread(axfr, app.rpz.server.bound)
+        assert "\nhate.example 300 IN CNAME .\n" in zone and "secret-abuse" not in zone
+        # A new serial is picked up without a restart.
+        cases.write_text(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n",
+                         encoding="utf-8")
+        publish(cases, key, www, "isigurt-al")
+        from filterd.hotline import sync_once
+        assert await sync_once(app.cfg.feed, app.cfg.state_dir, app.feed_metrics, app.reload)
+        await app.rpz.refresh()
+        r = await asyncio.to_thread(ask, addr, "new-danger.example")
+        assert r.rcode() == dns.rcode.NXDOMAIN
+        zone = await asyncio.to_thread(axfr, app.rpz.server.bound)
+        assert "\nnew-danger.example 300 IN CNAME .\n" in zone and " 2 3600 " in zone
+    state = tmp_path / "state"
+    rows = IncidentStore(state / "incidents.sqlite").list_since(0)
+    secret = [r for r in rows if r.category == "csam"]
+    assert secret and all(r.name.startswith("sha256:") for r in secret)
+    for path in state.rglob("*"):
+        if path.is_file():
+            assert b"secret-abuse" not in path.read_bytes(), path
