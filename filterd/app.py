@@ -122,7 +122,8 @@ class Appliance:
         self._compiled = compiled
         self.lists.counts = compiled.counts_by_list()
         key = load_or_create_key(cfg.state_dir)
-        self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents)
+        self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
+                                     shared=cfg.dns.workers > 1)
         self.combined.incidents = self.writer
         await self.writer.start()
         self.policy_ref = PolicyRef(policy)

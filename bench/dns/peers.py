@@ -125,21 +125,36 @@ forward-zone:
     return Server("unbound", [_exe("unbound", "/usr/sbin/unbound"), "-d", "-c", str(conf)], port)
 
 
-def roja(workdir: Path, data: DataSet, port: int, upstream: int, metrics: int) -> Server:
-    """Roja per its config contract (``roja serve --config roja.toml``)."""
+def roja(
+    workdir: Path,
+    data: DataSet,
+    port: int,
+    upstream: int,
+    metrics: int,
+    *,
+    state: Path | None = None,
+    dns_extra: str = "",
+) -> Server:
+    """Roja per its config contract (``roja serve --config roja.toml``).
+
+    ``state`` overrides the state directory (default ``workdir/roja/roja-state``), e.g. to let
+    two configs share one compiled list; ``dns_extra`` adds lines to the ``[dns]`` table.
+    """
     d = workdir / "roja"
-    (d / "roja-state").mkdir(parents=True, exist_ok=True)
+    state_dir = state if state is not None else d / "roja-state"
+    d.mkdir(parents=True, exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
     conf = d / "roja.toml"
     conf.write_text(
         f"""[state]
-dir = "{d / "roja-state"}"
+dir = "{state_dir}"
 
 [dns]
 listen = ["127.0.0.1:{port}"]
 upstreams = ["127.0.0.1:{upstream}"]
 block_answer = "nxdomain"
 workers = 1
-
+{dns_extra}
 [dns.acl]
 # dnsperf is one client sending far above a school's per-client limit; dnsmasq and unbound
 # have no rate limit in this benchmark either.

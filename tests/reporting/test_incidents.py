@@ -224,7 +224,7 @@ async def test_database_is_wal_with_a_versioned_schema(tmp_path: Path) -> None:
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
         indexes = {r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")}
-        assert {"incidents_last_at", "incidents_client_name"} <= indexes
+        assert {"incidents_first_at", "incidents_client_name"} <= indexes
     finally:
         db.close()
     await write(path, [incident(at=T0 + 500)])  # reopening does not migrate again
