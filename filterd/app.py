@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from threading import Thread
@@ -39,8 +40,10 @@ from filterd.hotline import (
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
+from reporting.events import record_event
 from reporting.incidents import IncidentWriter
-from reporting.pseudonym import load_or_create_key
+from reporting.pseudonym import load_or_create_key, yearly_keys
+from reporting.retention import purge
 
 log = logging.getLogger("roja")
 
@@ -77,6 +80,8 @@ def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
         result = build_active(list_sources(cfg), cfg.state_dir)
     except ListShrunk as exc:  # already logged by build_active
         compiled = CompiledList(exc.kept)
+        record_event(cfg.state_dir / "incidents.sqlite", "list_held_back",
+                     ", ".join(f"{lid} {old}→{new}" for lid, old, new in exc.shrunk))
     else:
         compiled = result.compiled
         for report in result.reports:
@@ -104,6 +109,7 @@ class Appliance:
         self.feed_metrics = FeedMetrics(cfg.feed, cfg.state_dir)
         self.registry.register(self.feed_metrics)
         self._feed_task: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
         self.rpz = RpzExport(cfg.rpz, current_file(cfg.state_dir))
         self.registry.register(self.rpz)
         self.workers: WorkerPool | None = None
@@ -123,7 +129,8 @@ class Appliance:
         self.lists.counts = compiled.counts_by_list()
         key = load_or_create_key(cfg.state_dir)
         self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
-                                     shared=cfg.dns.workers > 1)
+                                     shared=cfg.dns.workers > 1,
+                                     key_for_year=yearly_keys(cfg.state_dir))
         self.combined.incidents = self.writer
         await self.writer.start()
         self.policy_ref = PolicyRef(policy)
@@ -139,6 +146,9 @@ class Appliance:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
                                       self.combined)
             self.workers.start()
+        if self.spawn_workers:
+            await asyncio.to_thread(record_event, self.db_path, "start")
+            self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
         if cfg.rpz.enabled and self.spawn_workers:
             await self.rpz.refresh()
         if cfg.feed.enabled and self.spawn_workers:
@@ -183,7 +193,26 @@ class Appliance:
         except Exception:  # the loop must not die silently; the list stays last-known-good
             log.exception("hotline feed sync loop stopped")
 
+    @property
+    def db_path(self) -> Path:
+        return self.cfg.state_dir / "incidents.sqlite"
+
+    async def _daily(self) -> None:
+        """Retention once a day (the first run an hour after start, off the busy start-up)."""
+        await asyncio.sleep(3600)
+        while True:
+            try:
+                counts = await asyncio.to_thread(purge, self.db_path, time.time(),
+                                                 self.cfg.incidents.retention_days)
+                log.info("retention: deleted %s", counts)
+            except Exception:  # housekeeping must not stop the filter
+                log.exception("retention run failed")
+            await asyncio.sleep(86400)
+
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            await asyncio.to_thread(record_event, self.db_path, "stop")
         if self._feed_task is not None:
             self._feed_task.cancel()
         await self.rpz.stop()

@@ -102,12 +102,16 @@ def config_check(file: Path) -> None:
 
 def _register() -> None:
     from filterd.commands.demo import demo
+    from filterd.commands.incident import incident
     from filterd.commands.incidents import incidents
     from filterd.commands.lists import lists
+    from filterd.commands.report import report
 
     main.add_command(incidents)
+    main.add_command(incident)
     main.add_command(demo)
     main.add_command(lists)
+    main.add_command(report)
 
 
 _register()

@@ -29,6 +29,7 @@ from blocklists.formats.feed import confidential_digests
 from blocklists.store import ListSource
 from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from policy import ListRule
+from reporting.events import record_event
 
 log = logging.getLogger("roja.feed")
 LIST_ID = "hotline"
@@ -113,10 +114,14 @@ async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
                                          timedelta(days=settings.max_age_days))
     except (FeedError, OSError) as exc:
         metrics.failures += 1
+        await asyncio.to_thread(record_event, state_dir / "incidents.sqlite", "sync_fail",
+                                str(exc)[:300])
         log.warning("sinkronizimi i listës dështoi, mbetet lista e fundit e mirë / "
                     "hotline feed sync failed, the last good list stays active: %s", exc)
         _warn_if_stale(settings, state_dir)
         return False
+    await asyncio.to_thread(record_event, state_dir / "incidents.sqlite", "sync_ok",
+                            f"serial {result.serial}")
     if result.changed:
         log.info("hotline feed serial %s → %s", result.previous_serial, result.serial)
         await on_change()

@@ -9,6 +9,8 @@ Keys (all optional):
                            # (and counted in roja_incidents_dropped_total), never waited for
     batch_size = 500       # at most this many incidents per SQLite transaction
     flush_interval = 0.5   # seconds the writer waits for a batch to fill before writing it
+    retention_days = 400   # incidents, manual incidents and events older than this are
+                           # deleted once a day
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class IncidentSettings:
     queue_size: int = 10000
     batch_size: int = 500
     flush_interval: float = 0.5
+    retention_days: int = 400
 
 
 def parse(section: configkit.Section) -> IncidentSettings:
@@ -37,6 +40,8 @@ def parse(section: configkit.Section) -> IncidentSettings:
         batch_size=section.int("batch_size", defaults.batch_size, min=1, max=10_000),
         flush_interval=section.float("flush_interval", defaults.flush_interval, min=0.0,
                                      max=60.0),
+        retention_days=section.int("retention_days", defaults.retention_days, min=1,
+                                   max=36500),
     )
     section.done()
     return settings

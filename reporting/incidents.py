@@ -5,7 +5,9 @@ never blocks or awaits: it appends to a bounded in-memory queue, or drops and co
 queue is full (decision 6). One writer task takes up to `batch_size` incidents, or whatever
 arrived within `flush_interval`, and writes them in one SQLite transaction (WAL,
 `synchronous=NORMAL`). Before anything is stored, the client address is replaced by its
-`reporting.pseudonym` HMAC; the raw address never reaches the disk.
+`reporting.pseudonym` HMAC; the raw address never reaches the disk. With
+`key_for_year=yearly_keys(state_dir)` the key is that of the incident's Europe/Tirane year, so
+pseudonyms cannot be linked across years (the `key` argument is then unused).
 
 Deduplication: an incident with the same (pseudonymous client, name) as a row whose `last_at` is
 at most `dedup_seconds` older is not a new row; that row's `count` goes up and its `last_at`
@@ -38,7 +40,7 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -48,12 +50,12 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.pseudonym import pseudonym
+from reporting.pseudonym import TiraneYear, pseudonym
 
 log = logging.getLogger(__name__)
 
 DB_FILENAME = "incidents.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
 RECENT_CAPACITY = 65536
 _LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
@@ -79,6 +81,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # UPDATE that touches no index. Periods are selected by first_at.
         "CREATE INDEX incidents_first_at ON incidents (first_at)",
         "CREATE INDEX incidents_client_name ON incidents (client, name)",
+    ),
+    (  # v2: incidents teachers record by hand (reporting.manual), and the appliance's own log
+        """CREATE TABLE manual_incidents (
+            id INTEGER PRIMARY KEY,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            occurred_on TEXT NOT NULL,
+            category TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            age_band TEXT NOT NULL,
+            gender TEXT NOT NULL,
+            referrals TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            recorded_by TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX manual_incidents_occurred_on ON manual_incidents (occurred_on)",
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX events_at ON events (at)",
     ),
 )
 
@@ -140,13 +166,18 @@ class IncidentWriter:
 
     def __init__(self, db_path: Path, key: bytes, settings: IncidentSettings,
                  registry: CollectorRegistry | None = None, *,
-                 recent_capacity: int = RECENT_CAPACITY, shared: bool = False) -> None:
+                 recent_capacity: int = RECENT_CAPACITY, shared: bool = False,
+                 key_for_year: Callable[[int], bytes] | None = None) -> None:
         self.db_path = db_path
         self.settings = settings
         self.written = 0  # incidents stored (a repeat folded into a row counts too)
         self.dropped = 0  # incidents lost: queue full, writer stopped, or a failed transaction
         self.batches = 0  # transactions committed
         self._key = key
+        # With `key_for_year` (e.g. `reporting.pseudonym.yearly_keys`), each incident is keyed
+        # by its Europe/Tirane year instead of `key`, so pseudonyms of two years never link.
+        self._key_for_year = key_for_year
+        self._year_of = TiraneYear()
         self._queue: deque[Incident] = deque()
         self._wake = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
@@ -156,7 +187,7 @@ class IncidentWriter:
         # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
         self._capacity = max(recent_capacity, 2 * settings.batch_size)
         self._recent: OrderedDict[_Key, _Seen] = OrderedDict()
-        self._pseudonyms: dict[str, str] = {}
+        self._pseudonyms: dict[tuple[int, str], str] = {}
         # The database lookup for pairs missing from `_recent` is only needed while the memory
         # cannot be complete: in the first dedup window after start (rows from before the
         # restart), after `_recent` evicted a pair still inside its window, or when other
@@ -270,7 +301,7 @@ class IncidentWriter:
     async def _store(self, db: aiosqlite.Connection, batch: list[Incident]) -> dict[_Key, _Seen]:
         """Insert new rows and bump repeated ones; returns what the batch touched."""
         dedup = self.settings.dedup_seconds
-        keyed = [((self._pseudonym(i.client), i.name), i) for i in batch]
+        keyed = [((self._pseudonym(i.client, i.at), i.name), i) for i in batch]
         recent = self._recent
         missing = {k for k, _ in keyed if k not in recent}
         found: dict[_Key, _Seen] = {}
@@ -327,13 +358,16 @@ class IncidentWriter:
                 self._memory_complete_after = max(self._memory_complete_after,
                                                   oldest[1] + self.settings.dedup_seconds)
 
-    def _pseudonym(self, client: str) -> str:
+    def _pseudonym(self, client: str, at: float) -> str:
+        key_for_year = self._key_for_year
+        year = 0 if key_for_year is None else self._year_of(at)
         cache = self._pseudonyms
-        value = cache.get(client)
+        value = cache.get((year, client))
         if value is None:
             if len(cache) >= RECENT_CAPACITY:
                 cache.clear()
-            value = cache[client] = pseudonym(self._key, client)
+            key = self._key if key_for_year is None else key_for_year(year)
+            value = cache[(year, client)] = pseudonym(key, client)
         return value
 
 

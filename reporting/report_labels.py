@@ -1,0 +1,59 @@
+"""Albanian labels for the ids that appear in the reports (the shared reference's names).
+
+Reports carry ids (stable, for machines) next to labels (for people). An id the tables below do
+not know is shown as itself, so a new list category never breaks a report.
+
+    label(BLOCK_CATEGORIES, "self_harm")  # 'Vetëdëmtim dhe vetëvrasje'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reporting import manual
+
+
+def _albanian(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    return {key: sq[:1].upper() + sq[1:] for key, (sq, _en) in vocabulary.items()}
+
+
+# Filtering categories (blocking), plus the names the incident store uses for them.
+BLOCK_CATEGORIES: Mapping[str, str] = {
+    "discrimination": "Diskriminim",
+    "drugs": "Drogë dhe substanca",
+    "extremism": "Ekstremizëm",
+    "gambling": "Bixhoz dhe lojëra fati",
+    "malware": "Programe keqdashëse, hakim dhe anashkalim i filtrit",
+    "pornography": "Pornografi",
+    "adult": "Pornografi",
+    "piracy": "Pirateri",
+    "self_harm": "Vetëdëmtim dhe vetëvrasje",
+    "violence": "Dhunë",
+    "social_media": "Rrjete sociale",
+    "ads_trackers": "Reklama dhe gjurmues",
+    "circumvention": "Anashkalim i filtrit",
+}
+
+# The manual-incident vocabularies are `reporting.manual`'s, Albanian label first letter upper.
+HOTLINE_CATEGORIES: Mapping[str, str] = _albanian(manual.CATEGORIES)
+PLATFORMS: Mapping[str, str] = _albanian(manual.PLATFORMS)
+AGE_BANDS: Mapping[str, str] = _albanian(manual.AGE_BANDS)
+GENDERS: Mapping[str, str] = _albanian(manual.GENDERS)
+REFERRALS: Mapping[str, str] = _albanian(manual.REFERRALS)
+STATUSES: Mapping[str, str] = _albanian(manual.STATUSES)
+
+MONTHS = ("janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator",
+          "tetor", "nëntor", "dhjetor")
+
+NO_VALUE = "—"
+
+
+def label(table: Mapping[str, str], key: str) -> str:
+    """The Albanian label of `key`, or `key` itself when the table does not know it."""
+    return table.get(key, table.get(key.lower(), key or NO_VALUE))
+
+
+def order(table: Mapping[str, str], key: str) -> tuple[int, str]:
+    """Sort key: the table's order first, unknown ids after them alphabetically."""
+    keys = list(table)
+    return (keys.index(key), "") if key in table else (len(keys), key)

@@ -1,0 +1,54 @@
+"""Tests for reporting.report_pdf: pdftotext reads the Albanian title (ë, ç) and the figures
+back; pdftoppm renders page 1."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+from report_db import TIRANE, sample
+
+from filterd.config import School
+from reporting import report_pdf
+from reporting.report_data import collect
+
+
+def text_of(pdf: Path) -> str:
+    assert shutil.which("pdftotext"), "install poppler-utils"
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_month_pdf_reads_back_in_albanian(tmp_path: Path) -> None:
+    data = collect(sample(tmp_path / "i.sqlite"), "2026-10", School("Shkolla Çajupi", "K7"),
+                   "Korçë", "Korçë", "Drita Çela", datetime(2026, 11, 2, tzinfo=TIRANE))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    text = text_of(pdf)
+    flat = " ".join(text.split())
+    assert "Raport mujor për incidentet e sigurisë së fëmijëve në internet" in flat
+    for expected in ("Shkolla Çajupi", "Drita Çela", "Kontrollet e vlefshmërisë së filtrit",
+                     "Mësuesi i TIK-ut", "Drejtori i shkollës", "Bixhoz dhe lojëra fati",
+                     "Përndjekje / kërcënim / shantazh", "Gjithsej u bllokuan 12 kërkesa",
+                     "96,8 %", "Java 44 (26.10–31.10)", "01.10.2026 – 31.10.2026"):
+        assert expected in flat, expected
+    pages = flat.count("Faqja ")
+    assert pages >= 2 and f"Faqja {pages} nga {pages}" in flat
+    assert shutil.which("pdftoppm"), "install poppler-utils"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_annual_pdf_and_missing_checks(tmp_path: Path) -> None:
+    data = collect(tmp_path / "none.sqlite", "2026", School(), "", "", "",
+                   datetime(2026, 6, 1, tzinfo=TIRANE))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    flat = " ".join(text_of(pdf).split())
+    assert "Raport vjetor për incidentet e sigurisë së fëmijëve në internet" in flat
+    assert "nuk u krye asnjë kontroll i vlefshmërisë së filtrit" in flat
+    assert "Prirja muaj pas muaji" in flat and "Periudha nuk ka përfunduar" in flat
