@@ -12,10 +12,12 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from datetime import datetime
 from pathlib import Path
 from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIServer
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -40,12 +42,14 @@ from filterd.hotline import (
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
+from reporting import delivery
 from reporting.events import record_event
 from reporting.incidents import IncidentWriter
 from reporting.pseudonym import load_or_create_key, yearly_keys
 from reporting.retention import purge
 
 log = logging.getLogger("roja")
+TIRANE = ZoneInfo("Europe/Tirane")
 
 
 class ListGauge(Collector):
@@ -110,6 +114,7 @@ class Appliance:
         self.registry.register(self.feed_metrics)
         self._feed_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._reporting: asyncio.Task[None] | None = None
         self.rpz = RpzExport(cfg.rpz, current_file(cfg.state_dir))
         self.registry.register(self.rpz)
         self.workers: WorkerPool | None = None
@@ -149,6 +154,7 @@ class Appliance:
         if self.spawn_workers:
             await asyncio.to_thread(record_event, self.db_path, "start")
             self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
+            self._reporting = asyncio.create_task(self._reports(), name="roja-reports")
         if cfg.rpz.enabled and self.spawn_workers:
             await self.rpz.refresh()
         if cfg.feed.enabled and self.spawn_workers:
@@ -209,7 +215,21 @@ class Appliance:
                 log.exception("retention run failed")
             await asyncio.sleep(86400)
 
+    async def _reports(self) -> None:
+        """Last month's report on or after `[report] send_day`, and retries of due deliveries
+        (hourly; `tick` catches up after downtime and never queues a bundle twice)."""
+        await asyncio.sleep(300)
+        while True:
+            try:
+                await asyncio.to_thread(delivery.tick, self.cfg.state_dir, self.cfg.school,
+                                        self.cfg.report, datetime.now(TIRANE))
+            except Exception:  # delivery must not stop the filter; the outbox retries
+                log.exception("report delivery failed")
+            await asyncio.sleep(3600)
+
     async def stop(self) -> None:
+        if self._reporting is not None:
+            self._reporting.cancel()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.to_thread(record_event, self.db_path, "stop")

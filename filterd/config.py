@@ -1,7 +1,8 @@
 """Load `/etc/roja/roja.toml` once into frozen dataclasses; every error names file, line, key.
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
-`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[metrics]`, `[log]`. Each unit parses its own table.
+`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`.
+Each unit parses its own table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import blocklists.rpz_config
 import dns_resolver.config
 import policy.config
 import reporting.config
+import reporting.delivery_config
 from configkit import ConfigError, Section, load_toml, parse_hostport, parse_toml_text
 
 DEFAULT_PATH = Path("/etc/roja/roja.toml")
@@ -35,6 +37,7 @@ class RojaConfig:
     incidents: reporting.config.IncidentSettings
     feed: blocklists.feed_config.FeedSettings
     rpz: blocklists.rpz_config.RpzSettings
+    report: reporting.delivery_config.ReportSettings
     metrics_listen: tuple[str, int] | None
     log_level: str
 
@@ -62,6 +65,7 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     incidents = reporting.config.parse(root.section("incidents"))
     feed = blocklists.feed_config.parse(root.section("feed"), base)
     rpz = blocklists.rpz_config.parse(root.section("rpz"))
+    report = reporting.delivery_config.parse(root.section("report"))
     metrics = root.section("metrics")
     listen_text = metrics.str("listen", "127.0.0.1:9153")
     metrics_listen = None
@@ -77,7 +81,7 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
-                      dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz,
+                      dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
                       log_level=level)
 

@@ -8,12 +8,21 @@ The incident database is `ctx.obj["state_dir"]/incidents.sqlite`; the school's n
 come from `ctx.obj["config"].school` (its qark, municipality and ICT teacher too, once the config
 has them) and the `--school-name/--school-code/--qark/--municipality/--teacher` options override
 them. What is missing prints as "—". Files are written whole (temporary file, then rename).
+
+    roja report send                   # last month's report to every configured recipient
+    roja report send --month 2026-10
+    roja report status [--month 2026-10]
+
+`send` builds the bundle in `state_dir/reports/` when it is not there yet (an existing one is
+reused, so its idempotency key stays the same), queues it in `state_dir/outbox.sqlite` for every
+recipient of `ctx.obj["config"].report` (reporting.delivery_config.ReportSettings), tries the
+due deliveries at once and prints what went where; what fails is retried later by the daemon
+or the next `send`. It exits 1 when a delivery failed for good. `status` lists the outbox.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -22,8 +31,10 @@ from typing import Any
 
 import click
 
-from reporting import report_csv, report_json, report_pdf
+from reporting import delivery, report_csv, report_json, report_pdf
+from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
+from reporting.outbox import Delivery, Outbox
 from reporting.report_data import TIRANE, ReportData, collect, parse_period
 
 RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
@@ -36,10 +47,7 @@ class _School:
     code: str
 
 
-def file_name(code: str, period: str, fmt: str) -> str:
-    """`raport-<code>-<period>.<fmt>`, the code reduced to letters, digits, `-` and `_`."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", code).strip("_") or "pa-kod"
-    return f"raport-{safe}-{period}.{fmt}"
+file_name = delivery.file_name
 
 
 def _formats(text: str) -> list[str]:
@@ -67,6 +75,25 @@ def _config_school(obj: Any) -> Any:
     except KeyError:
         return None
     return getattr(config, "school", None)
+
+
+def _settings(obj: Any) -> ReportSettings:
+    try:
+        config = obj["config"]
+    except KeyError:
+        return ReportSettings()
+    found = getattr(config, "report", None)
+    return found if isinstance(found, ReportSettings) else ReportSettings()
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "—"
+    return datetime.fromtimestamp(timestamp, TIRANE).strftime("%d.%m.%Y %H:%M")
+
+
+STATUS_LABELS = {"queued": "në pritje / queued", "sending": "po dërgohet / sending",
+                 "sent": "dërguar / sent", "failed_permanent": "dështoi / failed"}
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -111,10 +138,12 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
     formats = _formats(format_text)
     configured = _config_school(obj)
 
+    settings = _settings(obj)
+
     def pick(option: str | None, attribute: str) -> str:
         if option is not None:
             return option
-        return str(getattr(configured, attribute, "") or "")
+        return str(getattr(configured, attribute, "") or getattr(settings, attribute, "") or "")
 
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
@@ -125,3 +154,68 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         path = out_dir / file_name(school.code, period.key, fmt)
         _write(path, RENDERERS[fmt](data))
         click.echo(str(path))
+
+
+@report.command("send")
+@click.option("--month", metavar="YYYY-MM", help="Muaji / the month (default: last month)")
+@click.pass_obj
+def send(obj: Any, month: str | None) -> None:
+    """Dërgo raportin / send the report to the configured recipients."""
+    now = datetime.now(TIRANE)
+    period = month or delivery.previous_month(now)
+    try:
+        if parse_period(period).kind != "month":
+            raise ValueError(f"{period!r}: use YYYY-MM")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    configured = _config_school(obj)
+    school = _School(str(getattr(configured, "name", "") or ""),
+                     str(getattr(configured, "code", "") or ""))
+    settings = _settings(obj)
+    state_dir = Path(obj["state_dir"])
+    bundle = delivery.ensure_bundle(state_dir, period, school, settings, now)
+    for path in bundle.files.values():
+        click.echo(str(path))
+    if not settings.recipients():
+        click.echo("Asnjë marrës në konfigurim ([report.smtp], [report.https]): raporti u "
+                   "hartua, por nuk u dërgua.\nNo recipients configured: built, not sent.")
+        return
+    rows = delivery.send(state_dir, bundle, settings, now)
+    for row in rows:
+        click.echo(_line(row))
+    if any(row.status == "failed_permanent" for row in rows):
+        raise SystemExit(1)
+
+
+def _line(row: Delivery) -> str:
+    text = f"{row.channel} → {row.recipient}: {STATUS_LABELS.get(row.status, row.status)}"
+    if row.status == "sent":
+        return f"{text} ({_when(row.sent_at)})"
+    if row.status == "queued":
+        text += f", provë tjetër / next attempt {_when(row.next_attempt_at)}"
+    return f"{text}: {row.last_error}" if row.last_error else text
+
+
+@report.command("status")
+@click.option("--month", metavar="YYYY-MM", help="Vetëm ky muaj / only this month")
+@click.pass_obj
+def status(obj: Any, month: str | None) -> None:
+    """Gjendja e dërgimeve / where each report went and when."""
+    path = delivery.outbox_path(Path(obj["state_dir"]))
+    if not path.is_file():
+        click.echo("Asnjë raport i dërguar ende. / No report has been sent yet.")
+        return
+    with Outbox(path) as outbox:
+        rows = outbox.deliveries(period=month)
+    if not rows:
+        click.echo("Asnjë dërgim për këtë periudhë. / No deliveries for this period.")
+        return
+    table = [("Periudha / period", "Kanali / channel", "Marrësi / recipient",
+              "Gjendja / status", "Prova / attempts", "Dërguar / sent (Tiranë)",
+              "Gabimi i fundit / last error")]
+    table += [(r.period, r.channel, r.recipient, STATUS_LABELS.get(r.status, r.status),
+               str(r.attempts), _when(r.sent_at), r.last_error[:80] or "—") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+                   .rstrip())

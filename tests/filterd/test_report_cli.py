@@ -4,15 +4,18 @@ incident database."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from click.testing import CliRunner, Result
+from peers.mailbox import http_inbox, smtp_sink
 from report_db import sample
 
 from filterd.commands.report import report
 from filterd.config import School
+from reporting.delivery_config import HttpsSettings, ReportSettings, SmtpSettings
 
 
 @dataclass(frozen=True)
@@ -60,3 +63,69 @@ def test_wrong_options_are_refused(tmp_path: Path) -> None:
                  ["--month", "2026-10", "--format", "docx"]):
         result = run(tmp_path, None, *args, "--out", str(tmp_path))
         assert result.exit_code == 2, (args, result.output)
+
+
+@dataclass(frozen=True)
+class _SendConfig:
+    school: School
+    report: ReportSettings
+
+
+def invoke(state: Path, config: object, *args: str) -> Result:
+    @click.group()
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        ctx.obj = {"state_dir": state, "config": config}
+
+    cli.add_command(report)
+    return CliRunner().invoke(cli, ["report", *args], catch_exceptions=False)
+
+
+def test_send_and_status(tmp_path: Path) -> None:
+    sample(tmp_path / "incidents.sqlite")
+    with smtp_sink() as sink, http_inbox() as inbox:
+        settings = ReportSettings(
+            qark="Korçë", ict_teacher="Drita Çela",
+            smtp=SmtpSettings("127.0.0.1", "roja@shkolla.example.al", ("zva@example.al",),
+                              port=sink.port, starttls=False, timeout=10.0),
+            https=HttpsSettings(inbox.url, "tok-K7", timeout=10.0))
+        config = _SendConfig(School("Shkolla Çajupi", "K7"), settings)
+        result = invoke(tmp_path, config, "send", "--month", "2026-10")
+        assert result.exit_code == 0, result.output
+        assert "raport-K7-2026-10.pdf" in result.output
+        assert "smtp → zva@example.al: dërguar / sent" in result.output
+        assert f"https → {inbox.url}: dërguar / sent" in result.output
+        again = invoke(tmp_path, config, "send", "--month", "2026-10")  # nothing new to send
+        assert again.exit_code == 0, again.output
+    assert len(sink.messages) == 1 and len(inbox.uploads) == 1
+    assert sink.messages[0]["Subject"].endswith("tetor 2026")
+    document = json.loads((tmp_path / "reports" / "raport-K7-2026-10.json").read_text())
+    assert document["report"]["header"]["qark"] == "Korçë"
+    status = invoke(tmp_path, config, "status")
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    assert lines[0].startswith("Periudha / period")
+    assert len(lines) == 3
+    for line in lines[1:]:
+        assert line.startswith("2026-10") and "dërguar / sent" in line
+        assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", line), line
+
+
+def test_send_without_recipients_only_builds(tmp_path: Path) -> None:
+    result = invoke(tmp_path, _Config(School("S", "K1")), "send", "--month", "2026-09")
+    assert result.exit_code == 0, result.output
+    assert "No recipients configured" in result.output
+    assert (tmp_path / "reports" / "raport-K1-2026-09.csv").is_file()
+    assert "No report has been sent yet" in invoke(tmp_path, None, "status").output
+
+
+def test_send_reports_a_permanent_failure(tmp_path: Path) -> None:
+    with http_inbox([400]) as inbox:
+        settings = ReportSettings(https=HttpsSettings(inbox.url, "tok", timeout=10.0))
+        result = invoke(tmp_path, _SendConfig(School("S", "K1"), settings), "send",
+                        "--month", "2026-09")
+    assert result.exit_code == 1
+    assert "dështoi / failed: HTTP 400: gabim 400" in result.output
+    status = invoke(tmp_path, None, "status", "--month", "2026-09").output
+    assert "dështoi / failed" in status and "HTTP 400" in status
+    assert invoke(tmp_path, None, "send", "--month", "2026").exit_code == 2

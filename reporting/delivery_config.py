@@ -1,0 +1,142 @@
+"""The `[report]` table of roja.toml: report header fields, the send day and the recipients.
+
+    [report]
+    qark = "Korçë"
+    municipality = "Pogradec"
+    ict_teacher = "Drita Çela"
+    send_day = 1                 # day of the month the daemon builds and sends last month's report
+
+    [report.smtp]                # optional: e-mail with the PDF and CSV attached
+    host = "smtp.example.al"
+    port = 587
+    starttls = true
+    username = "shkolla"         # optional; login only when set
+    password = "..."
+    from_addr = "roja@shkolla.example.al"
+    to = ["zva@example.al"]
+
+    [report.https]               # optional: upload of JSON + PDF to the education-office inbox
+    url = "https://inbox.example.al/api/reports"
+    token = "..."
+
+No recipients at all is valid: the report is then only built. `https://` is required for the
+upload URL; plain `http://` is accepted only for a loopback host (127.0.0.1, ::1, localhost), for
+the demo and the tests. `starttls = false` together with a username (a password sent in clear)
+is likewise accepted only for a loopback SMTP host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from configkit import Section
+
+_ADDRESS = re.compile(r"^[^@\s<>\",]+@[^@\s<>\",]+$")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    from_addr: str
+    to: tuple[str, ...]
+    port: int = 587
+    starttls: bool = True
+    username: str = ""
+    password: str = ""
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class HttpsSettings:
+    url: str
+    token: str
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    qark: str = ""
+    municipality: str = ""
+    ict_teacher: str = ""
+    send_day: int = 1
+    smtp: SmtpSettings | None = None
+    https: HttpsSettings | None = None
+
+    def recipients(self) -> list[tuple[str, str]]:
+        """(channel, recipient) pairs: one per SMTP address, plus the upload URL."""
+        out = [("smtp", to) for to in self.smtp.to] if self.smtp else []
+        if self.https:
+            out.append(("https", self.https.url))
+        return out
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` is not an acceptable upload URL, or None when it is."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "must be a URL such as https://inbox.example.al/api/reports"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and is_loopback(parts.hostname):
+        return None
+    return "must start with https:// (http:// only for 127.0.0.1, ::1 or localhost)"
+
+
+def parse(section: Section) -> ReportSettings:
+    """Read `[report]` (and its `smtp` and `https` tables); errors name file, line and key."""
+    qark = section.str("qark", "")
+    municipality = section.str("municipality", "")
+    teacher = section.str("ict_teacher", "")
+    send_day = section.int("send_day", 1, min=1, max=28)
+    smtp = _smtp(section.section("smtp")) if section.has("smtp") else None
+    https = _https(section.section("https")) if section.has("https") else None
+    section.done()
+    return ReportSettings(qark, municipality, teacher, send_day, smtp, https)
+
+
+def _smtp(s: Section) -> SmtpSettings:
+    host = s.str("host")
+    port = s.int("port", 587, min=1, max=65535)
+    starttls = s.bool("starttls", True)
+    username = s.str("username", "")
+    password = s.str("password", "")
+    from_addr = s.str("from_addr")
+    to = s.str_list("to", [])
+    timeout = s.float("timeout", 60.0, min=1.0, max=600.0)
+    s.done()
+    for name, addresses in (("from_addr", (from_addr,)), ("to", to)):
+        for address in addresses:
+            if not _ADDRESS.match(address):
+                raise s.error(name, f"{address!r} is not an e-mail address")
+    if len(set(to)) != len(to):
+        raise s.error("to", "lists an address twice")
+    if username and not starttls and not is_loopback(host):
+        raise s.error("starttls", "must be true when a username is set (the password would "
+                                  "travel in clear); false is accepted only for a loopback host")
+    if password and not username:
+        raise s.error("password", "is set but username is not")
+    return SmtpSettings(host, from_addr, to, port, starttls, username, password, timeout)
+
+
+def _https(s: Section) -> HttpsSettings:
+    url = s.str("url")
+    token = s.str("token")
+    timeout = s.float("timeout", 60.0, min=1.0, max=600.0)
+    s.done()
+    if (why := check_url(url)) is not None:
+        raise s.error("url", why)
+    if not token.strip() or any(c.isspace() for c in token):
+        raise s.error("token", "must be the token the inbox issued (no spaces)")
+    return HttpsSettings(url, token, timeout)

@@ -1,0 +1,259 @@
+"""The report outbox: every delivery of a report bundle, retried until a channel confirms it.
+
+    with Outbox(state_dir / "outbox.sqlite") as outbox:
+        outbox.enqueue(bundle, settings.recipients(), now)      # idempotent
+        outbox.run_due(now, {"smtp": SmtpChannel(...), "https": HttpsChannel(...)})
+
+A row is one (idempotency key, channel, recipient); the key is the SHA-256 of the school code,
+the period and the report's content hash, so enqueueing the same bundle twice adds nothing.
+`run_due(now)` tries the rows that are due, oldest first, and marks a row `sent` only after the
+channel confirmed (SMTP accepted the DATA, the inbox answered 200/201 with a receipt). A failed
+attempt is retried after 1 min, 5 min, 30 min, 2 h, 12 h and then every 24 h; a channel's
+permanent refusal, or a failure 7 days after the row was queued, ends in `failed_permanent`.
+
+Crash safety: a row is marked `sending` (and its attempt counted) in its own committed
+transaction before the attempt. One sender at a time holds `outbox.lock` (flock, released by
+the kernel when the process dies), so a row found in `sending` by the lock holder belongs to a
+sender that died mid-attempt: it is retried at once. The message may then reach the receiver
+twice, carrying the same idempotency key both times; the receiver counts it once.
+
+The database is its own SQLite file (WAL, synchronous=FULL), apart from the incident store.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+log = logging.getLogger(__name__)
+
+Status = Literal["queued", "sending", "sent", "failed_permanent"]
+CHANNELS = ("smtp", "https")
+BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed attempt
+DAILY = 86400.0  # after the 6th and later
+GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    period TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('smtp', 'https')),
+    recipient TEXT NOT NULL,
+    files TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at REAL,
+    receipt TEXT NOT NULL DEFAULT '',
+    UNIQUE (idempotency_key, channel, recipient)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
+"""
+
+
+def idempotency_key(school_code: str, period: str, content_sha256: str) -> str:
+    """Hex SHA-256 of school code, period and content hash (separated by U+001F)."""
+    return hashlib.sha256("\x1f".join((school_code, period, content_sha256)).encode()).hexdigest()
+
+
+def backoff(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt."""
+    return BACKOFF[attempts - 1] if 1 <= attempts <= len(BACKOFF) else DAILY
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The files of one report (`pdf`, `csv`, `json` → path) and what identifies it."""
+
+    school_code: str
+    period: str
+    content_sha256: str
+    files: Mapping[str, Path]
+
+    @property
+    def key(self) -> str:
+        return idempotency_key(self.school_code, self.period, self.content_sha256)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    key: str
+    school_code: str
+    period: str
+    channel: str
+    recipient: str
+    files: Mapping[str, Path]
+    status: Status
+    attempts: int
+    created_at: float
+    next_attempt_at: float
+    last_error: str
+    sent_at: float | None
+    receipt: str
+
+
+class DeliveryError(Exception):
+    """A failed attempt; `permanent` means retrying cannot help (the receiver refused it)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    """One way out (SMTP, HTTPS). `send` returns a receipt text or raises DeliveryError."""
+
+    def accepts(self, recipient: str) -> bool: ...
+
+    def send(self, delivery: Delivery) -> str: ...
+
+
+class Outbox:
+    """The outbox database at `path` (created with its schema when missing)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.executescript(_SCHEMA)
+        self.conn.execute("PRAGMA user_version = 1")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def enqueue(self, bundle: Bundle, recipients: Iterable[tuple[str, str]],
+                now: float) -> list[Delivery]:
+        """One row per (channel, recipient) for this bundle; rows already there stay as they
+        are. Returns the bundle's rows for these recipients."""
+        pairs = list(dict.fromkeys(recipients))
+        for channel, _ in pairs:
+            if channel not in CHANNELS:
+                raise ValueError(f"unknown channel {channel!r}")
+        files = json.dumps({k: str(v) for k, v in sorted(bundle.files.items())})
+        with self._transaction():
+            for channel, recipient in pairs:
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO deliveries (idempotency_key, school_code, period, "
+                    "channel, recipient, files, created_at, next_attempt_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (bundle.key, bundle.school_code, bundle.period, channel, recipient, files,
+                     now, now))
+        wanted = set(pairs)
+        return [d for d in self.deliveries(key=bundle.key) if (d.channel, d.recipient) in wanted]
+
+    def deliveries(self, *, period: str | None = None, key: str | None = None) -> list[Delivery]:
+        """Rows, newest first, optionally only one period's or one bundle's."""
+        sql, params = "SELECT * FROM deliveries WHERE 1", list[str]()
+        if period is not None:
+            sql, params = sql + " AND period = ?", [*params, period]
+        if key is not None:
+            sql, params = sql + " AND idempotency_key = ?", [*params, key]
+        rows = self.conn.execute(sql + " ORDER BY created_at DESC, id", params)
+        return [_delivery(r) for r in rows]
+
+    def run_due(self, now: float, channels: Mapping[str, Channel]) -> list[Delivery]:
+        """Attempt every due row whose channel is given and accepts its recipient; returns the
+        rows as they ended. Returns [] at once when another process is sending."""
+        done: list[Delivery] = []
+        with self._sender_lock() as locked:
+            if not locked:
+                return done
+            rows = self.conn.execute(
+                "SELECT * FROM deliveries WHERE status = 'sending' OR "
+                "(status = 'queued' AND next_attempt_at <= ?) ORDER BY next_attempt_at, id",
+                (now,)).fetchall()
+            for row in rows:
+                delivery = _delivery(row)
+                channel = channels.get(delivery.channel)
+                if channel is None or not channel.accepts(delivery.recipient):
+                    continue
+                done.append(self._attempt(delivery, channel, now))
+        return done
+
+    def _attempt(self, delivery: Delivery, channel: Channel, now: float) -> Delivery:
+        with self._transaction():
+            self.conn.execute("UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
+                              "WHERE id = ?", (delivery.id,))
+        attempts = delivery.attempts + 1
+        try:
+            missing = [str(p) for p in delivery.files.values() if not p.is_file()]
+            if missing:
+                raise DeliveryError(f"skedari mungon / file missing: {', '.join(missing)}",
+                                    permanent=True)
+            receipt = channel.send(delivery)
+        except Exception as exc:
+            permanent = isinstance(exc, DeliveryError) and exc.permanent
+            message = str(exc) if isinstance(exc, DeliveryError) else (
+                f"{type(exc).__name__}: {exc}")
+            final = permanent or now - delivery.created_at >= GIVE_UP
+            log.warning("report delivery %s to %s failed (attempt %d, %s): %s",
+                        delivery.channel, delivery.recipient, attempts,
+                        "final" if final else "will retry", message)
+            with self._transaction():
+                self.conn.execute(
+                    "UPDATE deliveries SET status = ?, next_attempt_at = ?, last_error = ? "
+                    "WHERE id = ?", ("failed_permanent" if final else "queued",
+                                     now + backoff(attempts), message[:2000], delivery.id))
+        else:
+            with self._transaction():
+                self.conn.execute(
+                    "UPDATE deliveries SET status = 'sent', sent_at = ?, receipt = ?, "
+                    "last_error = '' WHERE id = ?", (now, receipt[:4000], delivery.id))
+        row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
+        return _delivery(row.fetchone())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @contextmanager
+    def _sender_lock(self) -> Iterator[bool]:
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT,
+                     0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    (id_, key, code, period, channel, recipient, files, status, attempts, created, next_at,
+     error, sent_at, receipt) = row
+    return Delivery(int(id_), str(key), str(code), str(period), str(channel), str(recipient),
+                    {k: Path(v) for k, v in json.loads(files).items()}, status, int(attempts),
+                    float(created), float(next_at), str(error),
+                    None if sent_at is None else float(sent_at), str(receipt))
