@@ -1,0 +1,1 @@
+"""Benchmark of the incident store and the monthly report (issue 7)."""
