@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_ASCII_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+#: A host that is already canonical (except for the 253-character limit).
+ASCII_HOST = re.compile(rf"{LABEL}(?:\.{LABEL})*")
 _DOTS = re.compile(r"\.{2,}")
 
 
 def canonical_host(name: str) -> str | None:
     """`WWW.Example.COM.` → `www.example.com`; `shqipëri.al` → `xn--shqipri-vya.al`."""
+    if len(name) <= 253 and ASCII_HOST.fullmatch(name):  # already canonical: most list lines
+        return name
     host = name.strip().lower()
     if ".." in host:
         host = _DOTS.sub(".", host)
@@ -30,7 +33,7 @@ def canonical_host(name: str) -> str | None:
             )
         except UnicodeError:
             return None
-    if len(host) > 253 or not _ASCII_HOST.fullmatch(host):
+    if len(host) > 253 or not ASCII_HOST.fullmatch(host):
         return None
     return host
 

@@ -1,24 +1,36 @@
 """The compiled list: one immutable file that every DNS worker memory-maps read-only.
 
-Layout: magic `ROJALST2`, u32 header length, a JSON header (tag table, counts, offsets, meta),
-then, each 8-byte aligned: a marisa-trie of reversed-label keys (`com.example.`), u32 offsets
-per trie key id, and the u16 tags of every key (a tag indexes the header's
-`(list_id, category[, subdomains_only])` table; a name on several lists has several tags).
-A subdomains-only tag (RPZ `*.name` alone) matches below its key but not the key itself.
+Layout (format 3): magic `ROJALST3`, u32 header length, a JSON header (tag table, tag-set
+table, counts, offsets, meta), then two sections, each 8-byte aligned: a marisa-trie of keys
+and, unless every key carries the same tags, one u16 per trie key id naming its tag set. A tag
+indexes the header's `(list_id, category[, subdomains_only])` table; a tag set (`combos`) is
+the sorted tags of a key, usually one (a name on several lists has several). A
+subdomains-only tag (RPZ `*.name` alone) matches below its key but not the key itself.
 
-URL-level entries (host + path prefix, for the proxy) follow as a second trie, offsets and tags
-of the same form: keys `com.example./ads/` (reversed host, then the path) plus one key
-`com.example.` with no tags for every host that has URL entries, so `has_url_entries(host)`
-("steer this name to the proxy?") is one prefix query, like `lookup`. URL entries are never
-returned by `lookup`: a DNS answer never blocks for them. Files without this part (older
-compiles) read as having no URL entries.
+Keys are the name's characters reversed plus a dot (`www.example.com` → `moc.elpmaxe.www.`),
+so that the key of a listed domain is a prefix of the key of every name below it and of no
+other name's (`moc.elpmaxe.` is not a prefix of `moc.elpmaxeton.`).
 
-A lookup reverses the name once (`www.example.com` → `com.example.www.`) and asks the trie for
-every stored key that is a prefix of it, which are exactly the listed parent domains, in one C
-call (≈2 µs with 1,000,000 entries). The trie takes ~15 bytes an entry, shared by every
-process through the page cache instead of ~100 bytes as a Python `str` in a `set`.
-A new compile is written beside the old file and renamed over it, so readers never see half a
-list; a reader that still has the old file mapped keeps a valid view until it reopens.
+The second section holds URL-level entries (host + path prefix, for the proxy), in the same
+form: keys `moc.elpmaxe./ads/` (reversed host, then the path) plus one key `moc.elpmaxe.` with
+no tags for every host that has URL entries, so `has_url_entries(host)` ("steer this name to
+the proxy?") is one prefix query, like `lookup`. URL entries are never returned by `lookup`: a
+DNS answer never blocks for them.
+
+A lookup reverses the name once and asks the trie for every stored key that is a prefix of it,
+which are exactly the listed parent domains, in one C call (a few µs with 5,000,000 entries).
+The trie takes ~15 bytes an entry, shared by every process through the page cache instead of
+~100 bytes as a Python `str` in a `set`. A new compile is written beside the old file and
+renamed over it, so readers never see half a list; a reader that still has the old file mapped
+keeps a valid view until it reopens. A file of an older format is refused with a message that
+says so (`build_active` then compiles again).
+
+Compiling is built for millions of entries: readers hand over batches of hosts with one tag
+(`compile_batches`) and the keys of a batch are made and kept as one string (two C calls per
+batch, a fraction of the memory of a `str` per key). When every key has the same tags (e.g. a
+single list) the keys go straight into the trie, which drops repeats, and no per-key table is
+written. Otherwise only the keys outside the largest list are collected in a dict (key → a bit
+per tag) and placed in the per-key table; every other key has the largest list's tag.
 """
 
 from __future__ import annotations
@@ -29,18 +41,31 @@ import os
 import struct
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
 import marisa_trie
 
-MAGIC = b"ROJALST2"
+MAGIC = b"ROJALST3"
+OLD_MAGICS = {b"ROJALST2": 2}
+#: marisa-trie levels: more is smaller but slower to search (3 is marisa's default).
+NUM_TRIES = 3
+NO_TAG = -1  # a URL section's host key: present for `has_url_entries`, without tags
+_RUN = 65536  # hosts per batch when grouping single entries
 
 
 def reversed_key(host: str) -> str:
-    """`www.example.com` → `com.example.www.` (the trie's key form)."""
-    return ".".join(reversed(host.split("."))) + "."
+    """`www.example.com` → `moc.elpmaxe.www.` (the trie's key form)."""
+    return host[::-1] + "."
+
+
+def _reversed_keys(hosts: Sequence[str]) -> str | None:
+    """`reversed_key` of every host (in reverse order), one a line, made by two C calls for the
+    whole batch; None if a host has a newline in it (not canonical, but be exact)."""
+    text = ("." + "\n.".join(hosts))[::-1]
+    return text if text.count("\n") == len(hosts) - 1 else None
 
 
 class Tag(NamedTuple):
@@ -57,53 +82,190 @@ class Match(NamedTuple):
     category: str
 
 
+class _Keys:
+    """The keys of one section with their tag indexes: batches of keys with one tag each, as one
+    string a batch (keys one a line: a fraction of the memory of a `str` per key)."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[str, int]] = []
+        self.odd: list[tuple[str, int]] = []  # keys with a newline in them
+        self.used: set[int] = set()
+
+    def add(self, key: str, t: int) -> None:
+        (self.odd if "\n" in key else self.batches).append((key, t))
+        self.used.add(t)
+
+    def add_many(self, keys: str, t: int) -> None:
+        """Add the keys of a batch, one a line."""
+        self.batches.append((keys, t))
+        self.used.add(t)
+
+    def of(self, tag: int | None) -> Iterator[str]:
+        """The keys of `batches` with tag `tag` (all if None); a repeated key repeats."""
+        for text, t in self.batches:
+            if tag is None or t == tag:
+                yield from text.split("\n")
+
+
+class _Combos:
+    """The table of distinct tag sets, shared by both sections."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple[int, ...], int] = {}
+
+    def __call__(self, tags: Iterable[int]) -> int:
+        combo = tuple(sorted(t for t in tags if t != NO_TAG))
+        i = self.index.setdefault(combo, len(self.index))
+        if i > 0xFFFF:
+            raise ValueError("more than 65536 distinct sets of lists per name")
+        return i
+
+    def table(self) -> list[list[int]]:
+        return [list(c) for c in sorted(self.index, key=self.index.__getitem__)]
+
+
+class _Section(NamedTuple):
+    trie: bytes
+    keys: int
+    uniform: int  # the tag set of every key, or -1: see `per_key`
+    per_key: array[int]  # u16 tag set per key id (empty when uniform)
+    pairs: Counter[int]  # keys per tag set
+
+
+def _section(keys: _Keys, combos: _Combos) -> _Section:
+    if len(keys.used) == 1 and not keys.odd:  # the usual case, e.g. one list: no per-key table
+        trie = marisa_trie.Trie(keys.of(None), num_tries=NUM_TRIES)  # repeats are stored once
+        (only,) = keys.used
+        c = combos((only,))
+        return _Section(trie.tobytes(), len(trie), c, array("H"), Counter({c: len(trie)}))
+    # Several tags: the tag with the most keys is the primary, the default of the per-key
+    # table; only the keys of other tags are collected (with a bit per tag) and placed.
+    size: Counter[int] = Counter()
+    for text, t in keys.batches:
+        size[t] += len(text)
+    primary = size.most_common(1)[0][0] if size else NO_TAG
+    masks: dict[str, int] = {}  # a key of another tag -> a bit (1 << (tag + 1)) per tag
+    batches = [(text.split("\n"), t) for text, t in keys.batches if t != primary]
+    for group, t in [*batches, *(([key], t) for key, t in keys.odd)]:
+        bit = 1 << (t + 1)
+        for key in group:
+            masks[key] = masks.get(key, 0) | bit
+    del batches
+    both = masks.keys() & keys.of(primary)  # C: walks the primary's keys, keeps none of them
+    trie = marisa_trie.Trie(chain(keys.of(primary), masks.keys()), num_tries=NUM_TRIES)
+    n = len(trie)
+    base = combos((primary,))
+    per_key = array("H", [base]) * n
+    pairs: Counter[int] = Counter()
+    found: dict[int, int] = {}  # mask -> tag set
+    primary_bit = 1 << (primary + 1)
+
+    def combo(key: str, mask: int) -> int:
+        if key in both:
+            mask |= primary_bit
+        c = found.get(mask)
+        if c is None:
+            c = found[mask] = combos(t - 1 for t in range(mask.bit_length()) if mask >> t & 1)
+        pairs[c] += 1
+        return c
+
+    if len(masks) < n // 4:  # few: find each key's id (a few µs each in a big trie)
+        for key, mask in masks.items():
+            per_key[trie[key]] = combo(key, mask)
+    else:  # many: walk the whole trie once (about a µs a key)
+        for key, key_id in trie.iteritems():
+            bits = masks.get(key)
+            if bits is not None:
+                per_key[key_id] = combo(key, bits)
+    pairs[base] += n - len(masks)
+    return _Section(trie.tobytes(), n, -1, per_key, pairs)
+
+
+def _runs(entries: Iterable[tuple[str, Tag]]) -> Iterator[tuple[list[str], Tag]]:
+    """Group consecutive entries with the same tag into batches."""
+    hosts: list[str] = []
+    current: Tag | None = None
+    for host, tag in entries:
+        if (tag is not current and tag != current) or len(hosts) >= _RUN:
+            if hosts and current is not None:
+                yield hosts, current
+            hosts, current = [], tag
+        hosts.append(host)
+    if hosts and current is not None:
+        yield hosts, current
+
+
 def compile_entries(entries: Iterable[tuple[str, Tag]], out: Path,
                     meta: dict[str, object] | None = None,
                     urls: Iterable[tuple[str, str, Tag]] = ()) -> int:
     """Write the compiled file for (canonical host, tag) pairs and (host, path, tag) URL
     entries (`urls` is read after `entries`); return the host entry count."""
+    return compile_batches(_runs(entries), out, meta, urls)
+
+
+def compile_batches(batches: Iterable[tuple[Sequence[str], Tag]], out: Path,
+                    meta: dict[str, object] | None = None,
+                    urls: Iterable[tuple[str, str, Tag]] = ()) -> int:
+    """`compile_entries` for batches of canonical hosts that share a tag (the fast way in for
+    millions of entries); `urls` is read after `batches`. Returns the host entry count."""
     tags: dict[Tag, int] = {}
-    by_key: dict[str, set[int]] = {}
-    for host, tag in entries:
-        by_key.setdefault(reversed_key(host), set()).add(_tag_index(tags, tag))
-    host_part = _section(by_key)
-    del by_key
-    by_url: dict[str, set[int]] = {}
+    combos = _Combos()
+    hosts = _Keys()
+    for batch, tag in batches:
+        if not batch:
+            continue
+        t = _tag_index(tags, tag)
+        text = _reversed_keys(batch)
+        if text is not None:
+            hosts.add_many(text, t)
+        else:
+            for host in batch:
+                hosts.add(reversed_key(host), t)
+    host_part = _section(hosts, combos)
+    del hosts
+    url_keys = _Keys()
     for host, path, tag in urls:
         key = reversed_key(host)
-        by_url.setdefault(key, set())
-        by_url.setdefault(key + path, set()).add(_tag_index(tags, tag))
-    url_part = _section(by_url)
-    del by_url
-    used = Counter(host_part[2]) + Counter(url_part[2])
-    per_tag = [used[t] for t in range(len(tags))]
+        url_keys.add(key, NO_TAG)
+        url_keys.add(key + path, _tag_index(tags, tag))
+    url_part = _section(url_keys, combos)
+    del url_keys
+    table = combos.table()
+    per_tag = [0] * len(tags)
+    counts = [0, 0]
+    for i, part in enumerate((host_part, url_part)):
+        for c, n in part.pairs.items():
+            counts[i] += n * len(table[c])
+            for t in table[c]:
+                per_tag[t] += n
     header = {
-        "count": len(host_part[2]),
-        "keys": len(host_part[1]) - 1,
+        "count": counts[0],
+        "keys": host_part.keys,
         "tags": [[t.list_id, t.category, 1] if t.subdomains_only else [t.list_id, t.category]
                  for t in sorted(tags, key=tags.__getitem__)],
+        "combos": table,
         "per_tag": per_tag,
-        "trie_len": len(host_part[0]),
-        "url_count": len(url_part[2]),
-        "url_keys": len(url_part[1]) - 1,
-        "url_trie_len": len(url_part[0]),
+        "trie_len": len(host_part.trie),
+        "uniform": host_part.uniform,
+        "url_count": counts[1],
+        "url_keys": url_part.keys,
+        "url_trie_len": len(url_part.trie),
+        "url_uniform": url_part.uniform,
         "meta": meta or {},
     }
     header_bytes = json.dumps(header).encode()
     tmp = out.with_name(out.name + f".tmp{os.getpid()}")
     with tmp.open("wb") as f:
         f.write(MAGIC + struct.pack("<I", len(header_bytes)) + header_bytes)
-        for trie_bytes, offsets, values in (host_part, url_part):
+        for part in (host_part, url_part):
             f.write(b"\0" * (-f.tell() % 8))
-            f.write(trie_bytes)
+            f.write(part.trie)
             f.write(b"\0" * (-f.tell() % 8))
-            offsets.tofile(f)
-            f.write(b"\0" * (-f.tell() % 8))
-            values.tofile(f)
+            part.per_key.tofile(f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, out)
-    return len(host_part[2])
+    return counts[0]
 
 
 def _tag_index(tags: dict[Tag, int], tag: Tag) -> int:
@@ -111,21 +273,6 @@ def _tag_index(tags: dict[Tag, int], tag: Tag) -> int:
     if index > 0xFFFF:
         raise ValueError("more than 65535 (list, category) pairs")
     return index
-
-
-def _section(by_key: dict[str, set[int]]) -> tuple[bytes, array[int], array[int]]:
-    """(trie bytes, u32 offsets per key id + 1, u16 tags) for keys and their tag indexes."""
-    trie = marisa_trie.Trie(by_key.keys())
-    offsets = array("I", [0]) * (len(trie) + 1)
-    per_id: list[list[int]] = [[] for _ in range(len(trie))]
-    for key, tag_set in by_key.items():
-        per_id[trie[key]] = sorted(tag_set)
-    values = array("H")
-    for key_id, tag_list in enumerate(per_id):
-        offsets[key_id] = len(values)
-        values.extend(tag_list)
-    offsets[len(trie)] = len(values)
-    return trie.tobytes(), offsets, values
 
 
 class CompiledList:
@@ -136,6 +283,11 @@ class CompiledList:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
             self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size > 12 else None
+        if self._mm is not None and self._mm[:8] in OLD_MAGICS:
+            version = OLD_MAGICS[self._mm[:8]]
+            self._mm.close()
+            raise ValueError(f"{path}: a compiled list of an older format ({version}); "
+                             "it must be compiled again")
         if self._mm is None or self._mm[:8] != MAGIC:
             raise ValueError(f"{path}: not a compiled Roja list")
         (hlen,) = struct.unpack_from("<I", self._mm, 8)
@@ -147,22 +299,21 @@ class CompiledList:
         self.meta: dict[str, object] = header.get("meta", {})
         self.tags = [Tag(t[0], t[1], len(t) > 2 and bool(t[2])) for t in header["tags"]]
         self._below_only = frozenset(i for i, t in enumerate(self.tags) if t.subdomains_only)
+        # Per tag set: (tag index, list id, category) of each of its tags.
+        self._combos = [tuple((t, self.tags[t].list_id, self.tags[t].category) for t in combo)
+                        for combo in header["combos"]]
         self._per_tag: list[int] = header["per_tag"]
-        self.url_count: int = header.get("url_count", 0)
+        self.url_count: int = header["url_count"]
         view = memoryview(self._mm)
         pos = 12 + hlen
         self._views: list[memoryview] = []
-        self._trie, self._offsets, self._values, pos = self._map(
-            view, pos, header["trie_len"], header["keys"], self.count)
-        if "url_trie_len" in header:
-            self._url_trie, self._url_offsets, self._url_values, pos = self._map(
-                view, pos, header["url_trie_len"], header["url_keys"], self.url_count)
-        else:  # an older compile: no URL entries
-            self._url_trie = marisa_trie.Trie()
-            self._url_offsets = self._url_values = memoryview(b"")
+        self._trie, self._per_key, self._uniform, pos = self._map(
+            view, pos, header["trie_len"], header["keys"], header["uniform"])
+        self._url_trie, self._url_per_key, self._url_uniform, pos = self._map(
+            view, pos, header["url_trie_len"], header["url_keys"], header["url_uniform"])
 
-    def _map(self, view: memoryview, pos: int, trie_len: int, keys: int, count: int
-             ) -> tuple[marisa_trie.Trie, memoryview, memoryview, int]:
+    def _map(self, view: memoryview, pos: int, trie_len: int, keys: int, uniform: int
+             ) -> tuple[marisa_trie.Trie, memoryview, int, int]:
         pos += -pos % 8
         trie = marisa_trie.Trie()
         trie_view = view[pos:pos + trie_len]
@@ -170,46 +321,50 @@ class CompiledList:
         trie.map(trie_view)
         pos += trie_len
         pos += -pos % 8
-        offsets = view[pos:pos + 4 * (keys + 1)].cast("I")
-        pos += 4 * (keys + 1)
-        pos += -pos % 8
-        values = view[pos:pos + 2 * count].cast("H")
-        self._views += [offsets, values]
-        if len(values) != count or len(offsets) != keys + 1:
+        n = 0 if uniform >= 0 else keys
+        per_key = view[pos:pos + 2 * n].cast("H")
+        self._views.append(per_key)
+        if len(per_key) != n or len(trie) != keys:
             raise ValueError(f"{self.path}: truncated")
-        return trie, offsets, values, pos + 2 * count
+        return trie, per_key, uniform, pos + 2 * n
 
     def lookup(self, host: str) -> list[Match]:
         """Every entry that lists `host` or one of its parent domains, most specific first."""
-        rev = ".".join(reversed(host.split("."))) + "."
-        found = list(self._trie.iter_prefixes_with_ids(rev))
-        if not found:
-            return []
+        rev = host[::-1] + "."
+        uniform = self._uniform
+        if uniform >= 0:
+            keys = self._trie.prefixes(rev)
+            if not keys:
+                return []
+            found = [(key, 0) for key in keys]
+        else:
+            found = list(self._trie.iter_prefixes_with_ids(rev))
+            if not found:
+                return []
         out = []
-        offsets, values, tags, below_only = self._offsets, self._values, self.tags, self._below_only
+        combos, per_key, below_only = self._combos, self._per_key, self._below_only
         for key, key_id in reversed(found):
             entry = host[len(host) - len(key) + 1:]  # the key is the reversed entry plus "."
             exact = len(key) == len(rev)
-            for i in range(offsets[key_id], offsets[key_id + 1]):
-                t = values[i]
+            for t, list_id, category in combos[uniform if uniform >= 0 else per_key[key_id]]:
                 if exact and t in below_only:
                     continue
-                tag = tags[t]
-                out.append(Match(entry, tag.list_id, tag.category))
+                out.append(Match(entry, list_id, category))
         return out
 
     def has_url_entries(self, host: str) -> bool:
         """Does `host` or a parent domain have URL-level entries (steer it to the proxy)?"""
         if not self.url_count:
             return False
-        return bool(self._url_trie.prefixes(".".join(reversed(host.split("."))) + "."))
+        return bool(self._url_trie.prefixes(host[::-1] + "."))
 
     def lookup_url(self, host: str, path: str) -> list[Match]:
         """URL entries for canonical `host` (or a parent) whose path is a prefix of `path` at a
         `/` or `?` boundary (an entry ending in `/` covers everything below it); most specific
         host first, then longest path. `Match.entry` is `host/path` of the entry."""
-        rev = ".".join(reversed(host.split("."))) + "."
+        rev = host[::-1] + "."
         out = []
+        uniform, per_key = self._url_uniform, self._url_per_key
         for host_key in reversed(self._url_trie.prefixes(rev)):
             entry_host = host[len(host) - len(host_key) + 1:]
             found = self._url_trie.iter_prefixes_with_ids(host_key + path)
@@ -218,9 +373,9 @@ class CompiledList:
                 if not listed or not (len(listed) == len(path) or listed.endswith("/")
                                       or path[len(listed)] in "/?"):
                     continue
-                for i in range(self._url_offsets[key_id], self._url_offsets[key_id + 1]):
-                    tag = self.tags[self._url_values[i]]
-                    out.append(Match(entry_host + listed, tag.list_id, tag.category))
+                for _, list_id, category in self._combos[
+                        uniform if uniform >= 0 else per_key[key_id]]:
+                    out.append(Match(entry_host + listed, list_id, category))
         return out
 
     def counts_by_list(self) -> dict[str, int]:

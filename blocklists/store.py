@@ -33,12 +33,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from blocklists.compiled import CompiledList, Tag, compile_entries
+from blocklists.compiled import CompiledList, Tag, compile_batches
+from blocklists.formats import plain
 from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
 ACTIVE_NAME = "lists.compiled"
 ALLOW_SUFFIX = "@allow"
+PLAIN_FORMATS = ("domains", "hosts")  # read in batches by `blocklists.formats.plain`
+BATCH = 65536  # hosts per batch handed to the compiler from the other readers
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,16 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
     reports = [ReadReport(str(s.path)) for s in sources]
     urls: list[tuple[str, str, Tag]] = []
 
-    def entries() -> Iterator[tuple[str, Tag]]:
+    def batches() -> Iterator[tuple[list[str], Tag]]:
         for source, report in zip(sources, reports, strict=True):
+            if source.format in PLAIN_FORMATS:  # hosts only, one tag: straight to the compiler
+                list_tag = Tag(source.id, source.category)
+                for hosts in plain.read_batches(source.path, source.format, report):
+                    yield hosts, list_tag
+                continue
             tags: dict[tuple[bool, str, bool], Tag] = {}
+            run: list[str] = []
+            run_tag: Tag | None = None
             for e in read_entries(source.path, source.format, report, source.mapping):
                 flags = (e.allow, e.category, e.subdomains_only)
                 tag = tags.get(flags)
@@ -111,10 +121,16 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
                                             e.category or source.category, e.subdomains_only)
                 if e.path:
                     urls.append((e.host, e.path, tag))
-                else:
-                    yield e.host, tag
+                    continue
+                if tag is not run_tag or len(run) >= BATCH:
+                    if run and run_tag is not None:
+                        yield run, run_tag
+                    run, run_tag = [], tag
+                run.append(e.host)
+            if run and run_tag is not None:
+                yield run, run_tag
 
-    compile_entries(entries(), out, meta={"fingerprint": fp,
+    compile_batches(batches(), out, meta={"fingerprint": fp,
                                           "lists": {s.id: str(s.path) for s in sources}},
                     urls=urls)
     return reports
@@ -156,8 +172,8 @@ def build_active(sources: list[ListSource], state_dir: Path) -> CompileResult:
                 return CompileResult(current, [], reused=True)
             previous = list_sizes(current)
             current.close()
-        except (ValueError, OSError):
-            log.warning("compiled list %s is damaged; recompiling", active)
+        except (ValueError, OSError) as exc:
+            log.warning("compiled list cannot be used (%s); recompiling", exc)
     staging = state_dir / (ACTIVE_NAME + ".new")
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)

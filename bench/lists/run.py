@@ -16,14 +16,17 @@ b. **startup**: ``roja serve`` with that compile already present (it must reuse 
    name; RSS when ready and after a ``--duration`` dnsperf run of blocked names;
 c. **peers**: dnsmasq (``address=/d/``) and unbound (``local-zone: "d." always_nxdomain``) with
    the same list: load time and RSS the same way, and one dnsperf run of the same names;
-d. **lookups**: two more Roja instances with ``answer_cache_size = 0``, so that every blocked
-   query goes through the compiled list: one with the first ``--small`` names of the list
-   (10,000), one with the big compile. ``--repeat`` interleaved dnsperf runs of blocked names
-   only (4/5 listed names, 1/5 subdomains of listed names): the small instance with names of its
-   list, the big one with names drawn from the whole big list and again with the small file
-   (those names are listed in both). The ratio of answered queries per server CPU-second, big
-   against small, is the figure the issue bounds (within 10%). Beside it, the cost of
-   ``CompiledList.lookup`` alone for the same names, in-process (``bench.lists.probe``).
+d. **lookups**: three more Roja instances with ``answer_cache_size = 0``, so that every
+   blocked query goes through the compiled list, each with a fresh state dir: one with the first
+   ``--small`` names of the list (10,000) and two with the big compile (hard links to it).
+   ``--repeat`` interleaved rounds of dnsperf runs of blocked names only (4/5 listed names, 1/5
+   subdomains of listed names), each instance first in turn: the small instance with names of
+   its list, one big instance with names drawn from the whole big list, the other with the
+   small instance's file (those names are listed in both), and a second small instance with the
+   small file as a control for the noise between processes. The ratio of answered queries per
+   server CPU-second, big against small, is the figure the issue bounds (within 10%). Beside
+   it, the cost of ``CompiledList.lookup`` alone for the same names, in-process
+   (``bench.lists.probe``).
 
 Targets (issue 4, "Compiled store"): RSS <= 150 MB, startup <= 3 s, compile <= 60 s at
 5,000,000 domains; lookups within 10% of a 10,000-entry list. Only 127.0.0.1 is addressed.
@@ -104,8 +107,8 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--small", type=int, default=10_000, help="small list size (10000)")
     p.add_argument("--queries", type=int, default=200_000, help="blocked query lines (200000)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per dnsperf run (10)")
-    p.add_argument("--repeat", type=int, default=3, help="interleaved lookup rounds (3)")
-    p.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up seconds (2)")
+    p.add_argument("--repeat", type=int, default=5, help="interleaved lookup rounds (5)")
+    p.add_argument("--warmup", type=float, default=5.0, help="unmeasured warm-up seconds (5)")
     p.add_argument("--peers", default=",".join(PEERS), help="comma list, '' for none (%(default)s)")
     p.add_argument("--out", type=Path, help="also write a Markdown report to this file")
     p.add_argument("--seed", type=int, default=1, help="data seed (1)")
@@ -185,6 +188,42 @@ def raw_lookup(args: argparse.Namespace, compiled: Path, queries: Path) -> tuple
     return float(got["us_per_lookup"]), float(got["hit_share"])
 
 
+@dataclass
+class Memory:
+    """Where a process tree's RSS is, in KiB: private (anonymous) memory, file-backed pages, and
+    of those the pages of the memory-mapped compiled list."""
+
+    rss: int = 0
+    anon: int = 0
+    file: int = 0
+    list: int = 0
+
+
+def memory(pid: int, marker: str = "lists.compiled") -> Memory:
+    """RSS of ``pid`` and its descendants, split by kind (``/proc/PID/status``, ``smaps``)."""
+    m = Memory()
+    for p in measure.process_tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "RssAnon", "RssFile"):
+                    kib = int(value.split()[0])
+                    if key == "VmRSS":
+                        m.rss += kib
+                    elif key == "RssAnon":
+                        m.anon += kib
+                    else:
+                        m.file += kib
+            in_list = False
+            for line in Path(f"/proc/{p}/smaps").read_text().splitlines():
+                fields = line.split()
+                if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                    in_list = marker in line  # a mapping's first line names its file
+                elif in_list and fields and fields[0] == "Rss:":
+                    m.list += int(fields[1])
+    return m
+
+
 def _file_id(path: Path) -> tuple[int, int] | None:
     with contextlib.suppress(OSError):
         st = path.stat()
@@ -194,7 +233,7 @@ def _file_id(path: Path) -> tuple[int, int] | None:
 
 def _start(
     stack: contextlib.ExitStack, args: argparse.Namespace, name: str, server: peers.Server,
-    probe: str, run_dir: Path,
+    probe: str, run_dir: Path, mem: dict[str, dict[str, Memory]],
 ) -> Live:
     """Start ``server`` pinned to the server core and time it until it blocks ``probe``."""
     row = report.Row(name)
@@ -213,12 +252,14 @@ def _start(
         return live
     row.load_cpu_s = measure.cpu_seconds(proc.pid)
     row.rss_ready_kib = measure.rss_kib(proc.pid)
+    mem.setdefault(name, {})["ready"] = memory(proc.pid)
     print(f"{name}: blocking after {row.load_s:.2f} s ({row.load_cpu_s:.2f} CPU-s), "
           f"RSS {row.rss_ready_kib / 1024:,.0f} MiB", flush=True)
     return live
 
 
-def _one_run(args: argparse.Namespace, live: Live, queries: Path) -> None:
+def _one_run(args: argparse.Namespace, live: Live, queries: Path,
+             mem: dict[str, dict[str, Memory]]) -> None:
     """One measured dnsperf run; RSS afterwards; a line of progress."""
     if live.row.reason:
         return
@@ -228,6 +269,7 @@ def _one_run(args: argparse.Namespace, live: Live, queries: Path) -> None:
         print(f"{live.row.name}: not available ({live.row.reason})", flush=True)
         return
     live.row.rss_after_kib = measure.rss_kib(live.proc.pid)
+    mem.setdefault(live.row.name, {})["after"] = memory(live.proc.pid)
     run = live.row.runs[-1]
     print(f"  {live.row.name}: {run.per_cpu:,.0f} q/CPU-s, {run.perf.qps:,.0f} qps, "
           f"RSS {live.row.rss_after_kib / 1024:,.0f} MiB", flush=True)
@@ -243,21 +285,28 @@ class Results:
     lookup_small: report.Row  # small list, its own names
     lookup_big: report.Row  # big list, names from the whole list
     lookup_big_same: report.Row  # big list, the small list's query file
+    lookup_control: report.Row  # small list again, another process: the noise between processes
     raw: dict[str, tuple[float, float]]  # row name -> (µs per in-process lookup, hit share)
+    memory: dict[str, dict[str, Memory]]  # row name -> "ready"/"after" -> RSS split
 
 
 def _bench(args: argparse.Namespace, data: lists.DataSet, small: lists.DataSet,
            q_big: Path, q_small: Path, run_dir: Path) -> Results | None:
     upstream = peers.nsd(run_dir, data, measure.free_port())
-    big_state, small_state = run_dir / "state-big", run_dir / "state-small"
+    big_state = run_dir / "state-big"
 
     def roja(sub: str, ds: lists.DataSet, state: Path, extra: str = "") -> peers.Server:
         return peers.roja(run_dir / sub, ds, measure.free_port(), upstream.port,
                           measure.free_port(), state=state, dns_extra=extra)
 
     roja_default = roja("roja-big", data, big_state)
-    roja_big = roja("roja-big-nocache", data, big_state, NO_ANSWER_CACHE)
-    roja_small = roja("roja-small-nocache", small, small_state, NO_ANSWER_CACHE)
+    # (d) runs each instance on a state dir of its own (its own incident database), the big
+    # ones with a hard link to the big compile (the same file, so the same page-cache pages).
+    d_states = [run_dir / f"state-d{i}" for i in range(4)]
+    roja_small = roja("roja-small-nocache", small, d_states[0], NO_ANSWER_CACHE)
+    roja_big = roja("roja-big-nocache", data, d_states[1], NO_ANSWER_CACHE)
+    roja_big_same = roja("roja-big-nocache-same", data, d_states[2], NO_ANSWER_CACHE)
+    roja_control = roja("roja-small-nocache-control", small, d_states[3], NO_ANSWER_CACHE)
     config = Path(roja_default.argv[-1])
 
     print(f"(a) compiling {data.n_domains:,} domains into a fresh {big_state} ...", flush=True)
@@ -273,11 +322,15 @@ def _bench(args: argparse.Namespace, data: lists.DataSet, small: lists.DataSet,
         print(small_c.reason, file=sys.stderr)
         return None
     print(f"    small list: {small_c.wall_s:.2f} s, {small_c.entries:,} entries", flush=True)
+    for state in d_states[1:3]:
+        os.link(big_state / "lists.compiled", state / "lists.compiled")
+    os.link(d_states[0] / "lists.compiled", d_states[3] / "lists.compiled")
 
     active = big_state / "lists.compiled"
+    mem: dict[str, dict[str, Memory]] = {}
     small_name, big_name = f"roja {small.n_domains:,}", f"roja {data.n_domains:,}"
     raw = {
-        small_name: raw_lookup(args, small_state / "lists.compiled", q_small),
+        small_name: raw_lookup(args, d_states[0] / "lists.compiled", q_small),
         big_name: raw_lookup(args, active, q_big),
         f"{big_name} (small file)": raw_lookup(args, active, q_small),
     }
@@ -293,9 +346,9 @@ def _bench(args: argparse.Namespace, data: lists.DataSet, small: lists.DataSet,
         print("(b) Roja startup with the compile present", flush=True)
         before = _file_id(active)
         with contextlib.ExitStack() as one:
-            live = _start(one, args, "roja", roja_default, data.blocked_probe, run_dir)
+            live = _start(one, args, "roja", roja_default, data.blocked_probe, run_dir, mem)
             recompiled = _file_id(active) != before
-            _one_run(args, live, q_big)
+            _one_run(args, live, q_big, mem)
         roja_row = live.row
 
         print("(c) peers with the same list", flush=True)
@@ -304,26 +357,30 @@ def _bench(args: argparse.Namespace, data: lists.DataSet, small: lists.DataSet,
             make = peers.dnsmasq if name == "dnsmasq" else peers.unbound
             server = make(run_dir, data, measure.free_port(), upstream.port)
             with contextlib.ExitStack() as one:
-                live = _start(one, args, name, server, data.blocked_probe, run_dir)
-                _one_run(args, live, q_big)
+                live = _start(one, args, name, server, data.blocked_probe, run_dir, mem)
+                _one_run(args, live, q_big, mem)
             peer_rows.append(live.row)
 
         print("(d) lookups: big list against small list, answer cache off", flush=True)
-        small_live = _start(stack, args, small_name, roja_small, small.blocked_probe, run_dir)
-        big_live = _start(stack, args, big_name, roja_big, data.blocked_probe, run_dir)
-        big_same = Live(report.Row(f"{big_name} (small file)"), big_live.server, big_live.proc)
-        big_same.row.reason = big_live.row.reason
-        for live, queries in ((small_live, q_small), (big_live, q_big)):
+        small_live = _start(stack, args, small_name, roja_small, small.blocked_probe, run_dir,
+                            mem)
+        big_live = _start(stack, args, big_name, roja_big, data.blocked_probe, run_dir, mem)
+        big_same = _start(stack, args, f"{big_name} (small file)", roja_big_same,
+                          data.blocked_probe, run_dir, mem)
+        control = _start(stack, args, f"{small_name} (second instance)", roja_control,
+                         small.blocked_probe, run_dir, mem)
+        runs = [(small_live, q_small), (big_live, q_big), (big_same, q_small),
+                (control, q_small)]
+        for live, queries in runs:
             if not live.row.reason:
                 with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                     _perf(args, live.server.port, queries, args.warmup)
         for i in range(args.repeat):
             print(f"  round {i + 1}/{args.repeat}", flush=True)
-            for live, queries in ((small_live, q_small), (big_live, q_big),
-                                  (big_same, q_small)):
-                _one_run(args, live, queries)
+            for live, queries in runs[i % 4:] + runs[: i % 4]:  # each goes first in turn
+                _one_run(args, live, queries, mem)
     return Results(big, small_c, roja_row, recompiled, peer_rows, small_live.row,
-                   big_live.row, big_same.row, raw)
+                   big_live.row, big_same.row, control.row, raw, mem)
 
 
 def _mib(kib: int) -> str:
@@ -368,6 +425,9 @@ def targets_table(r: Results, n: int, n_small: int) -> list[list[str]]:
         rows.append([f"lookups {n:,} vs {n_small:,} ({what})",
                      f"{_ratio(row.per_cpu, base)} ({row.per_cpu:,.0f} vs {base:,.0f} q/CPU-s)",
                      f">= {LOOKUP_TARGET:.2f}×", _yes(ok)])
+    ctl = r.lookup_control.per_cpu
+    rows.append([f"noise control: a second {n_small:,} instance", f"{_ratio(ctl, base)} "
+                 f"({ctl:,.0f} vs {base:,.0f} q/CPU-s)", "(1.00×)", "-"])
     return rows
 
 
@@ -400,7 +460,7 @@ def lookup_table(r: Results) -> list[list[str]]:
             "NXDOMAIN", "lookup alone", "notes"]
     rows = [head]
     base = r.lookup_small.per_cpu
-    for row in (r.lookup_small, r.lookup_big, r.lookup_big_same):
+    for row in (r.lookup_small, r.lookup_big, r.lookup_big_same, r.lookup_control):
         if row.reason or not row.runs:
             rows.append([f"{row.name}: not available ({row.reason or 'no runs'})"]
                         + [""] * (len(head) - 1))
@@ -409,7 +469,22 @@ def lookup_table(r: Results) -> list[list[str]]:
         rows.append([row.name, f"{row.per_cpu:,.0f}", f"{lo:,.0f}-{hi:,.0f}",
                      _ratio(row.per_cpu, base), f"{row.qps:,.0f}", f"{100 * row.busy:.0f}%",
                      _mib(row.rss_after_kib), f"{100 * row.nxdomain:.1f}%",
-                     f"{r.raw.get(row.name, (0.0, 0.0))[0]:.2f} µs", row.notes()])
+                     f"{r.raw[row.name][0]:.2f} µs" if r.raw.get(row.name, (0.0,))[0] else "-",
+                     row.notes()])
+    return rows
+
+
+def memory_table(r: Results) -> list[list[str]]:
+    rows = [["Roja instance", "when", "RSS", "anon (private)", "file-backed", "of which the list"]]
+    for name, when in (("roja", "ready"), ("roja", "after"),
+                       (r.lookup_small.name, "after"), (r.lookup_big.name, "after"),
+                       (r.lookup_big_same.name, "after")):
+        m = r.memory.get(name, {}).get(when)
+        if m is None:
+            continue
+        label = "default config" if name == "roja" else f"{name}, answer cache off"
+        rows.append([label, "after load" if when == "ready" else "after dnsperf",
+                     _mib(m.rss), _mib(m.anon), _mib(m.file), _mib(m.list)])
     return rows
 
 
@@ -463,6 +538,7 @@ def main(argv: list[str]) -> int:
         ("Targets", targets_table(results, n, n_small)),
         (f"Load and memory with {n:,} domains", systems_table(results)),
         ("Lookups (blocked names only, answer cache off)", lookup_table(results)),
+        ("Where Roja's RSS is", memory_table(results)),
     ]
     cmd = shlex.join(["python", "-m", "bench", "lists", *argv])
     setup = (
