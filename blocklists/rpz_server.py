@@ -58,6 +58,7 @@ from blocklists.rpz import (
     name_wire,
     rr_wire,
 )
+from configkit import client_address
 
 log = logging.getLogger("roja.rpz.server")
 
@@ -279,12 +280,9 @@ class RpzServer:
             writer.close()
 
     def _allowed(self, client: str) -> bool:
-        try:
-            address = ipaddress.ip_address(client.split("%", 1)[0])
-        except ValueError:
+        address = client_address(client)
+        if address is None:
             return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
         return any(address in network for network in self.allow)
 
     def respond(self, wire: bytes, client: str, tcp: bool) -> Iterator[bytes]:

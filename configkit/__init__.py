@@ -262,6 +262,19 @@ def _tname(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def client_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A client's address as the configured networks are matched against it: the zone id
+    (`fe80::1%eth0`) dropped and an IPv4-mapped IPv6 address (`::ffff:10.0.0.5`) taken as the
+    IPv4 address it carries. None for text that is not an address."""
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
 def parse_hostport(text: str, default_port: int, allow_zero: bool = False) -> tuple[str, int]:
     """`1.2.3.4`, `1.2.3.4:53`, `[::1]:53`, `::1` → (host, port). Raises ValueError."""
     text = text.strip()

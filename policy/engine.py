@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
+from configkit import client_address
 
 ListKind = Literal["deny", "allow", "legal"]
 SafeSearch = Literal["off", "moderate", "strict"]
@@ -88,12 +89,9 @@ class Policy:
         self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
 
     def group_for(self, client: str) -> Group:
-        try:
-            address = ipaddress.ip_address(client.split("%", 1)[0])
-        except ValueError:
+        address = client_address(client)
+        if address is None:
             return self.default_group
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
         for net, group in self._by_network:
             if address.version == net.version and address in net:
                 return group

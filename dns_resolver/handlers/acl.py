@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from configkit import client_address
 from dns_resolver.messages import Answer
 from dns_resolver.wire import REFUSED
 
@@ -37,12 +38,9 @@ class AclHandler:
         return verdict
 
     def _check(self, client: str) -> bool:
-        try:
-            addr = ipaddress.ip_address(client.split("%", 1)[0])
-        except ValueError:
+        addr = client_address(client)
+        if addr is None:
             return False
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
         nets = self._v4 if addr.version == 4 else self._v6
         return any(addr in n for n in nets)
 
