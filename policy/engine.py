@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple, Protocol
 
 from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
+from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
 
 ListKind = Literal["deny", "allow", "legal"]
@@ -19,11 +20,17 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Matcher(Protocol):
     def lookup(self, host: str) -> list[Match]: ...
 
+    def has_url_entries(self, host: str) -> bool: ...
+
+    def lookup_url(self, host: str, path: str) -> list[Match]: ...
+
 
 class HashedMatcher(Protocol):
     """The confidential (hashed) entries: matches carry a hash id, never the entry."""
 
     def match_host(self, host: str) -> list[HashMatch]: ...
+
+    def match_url(self, url: str) -> list[HashMatch]: ...
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,56 @@ class Policy:
                 allow = m
             elif rule.kind == "deny" and deny is None:
                 deny = m
+        if allow is not None:
+            return Decision("allow", f"allow list {allow.list_id!r} lists {allow.entry}",
+                            allow.category, allow.list_id, allow.entry)
+        if deny is not None:
+            return Decision("block", f"list {deny.list_id!r} lists {deny.entry}",
+                            deny.category, deny.list_id, deny.entry)
+        return PASS
+
+    def needs_proxy(self, host: str) -> bool:
+        """Does canonical `host` (or a parent) have URL-level entries, so that only the proxy
+        can decide for it? The resolver steers such names to the proxy (DNS steering)."""
+        return self.matcher.has_url_entries(host)
+
+    def decide_url(self, group: Group, url: str | CanonicalUrl,
+                   now: datetime | None = None) -> Decision:
+        """Decide for a URL: the host's decision first (a blocked host blocks every URL on
+        it), then confidential URL hashes, then URL entries (legal, then allow, then deny).
+        An unparseable URL passes here; the proxy answers it 400 before asking."""
+        found = canonical_url(url) if isinstance(url, str) else url
+        if found is None:
+            return PASS
+        host_decision = self.decide(group, found.host, now)
+        if host_decision.blocked:
+            return host_decision
+        if self.confidential is not None:
+            hashed = self.confidential.match_url(found.url)
+            if hashed:
+                h = hashed[0]
+                return Decision("block", f"confidential list {h.list_id!r} (hash {h.hash_id})",
+                                h.category, h.list_id, f"sha256:{h.hash_id}", legal=True,
+                                confidential=True)
+        path = found.path + ("?" + found.query if found.query else "")
+        matches = self.matcher.lookup_url(found.host, path)
+        allow: Match | None = None
+        deny: Match | None = None
+        for m in matches:
+            rule = self._rules.get(m.list_id)
+            if rule is None:
+                continue
+            if rule.kind == "legal":
+                return Decision("block", f"legal list {rule.id!r} lists {m.entry}",
+                                m.category or rule.category, rule.id, m.entry, legal=True)
+            if not group.applies(rule.id):
+                continue
+            if rule.kind == "allow" and allow is None:
+                allow = m
+            elif rule.kind == "deny" and deny is None:
+                deny = m
+        if host_decision.action == "allow":
+            return host_decision
         if allow is not None:
             return Decision("allow", f"allow list {allow.list_id!r} lists {allow.entry}",
                             allow.category, allow.list_id, allow.entry)
