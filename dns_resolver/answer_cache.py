@@ -4,6 +4,13 @@ This is what makes the fast path fast: a hit is answered by copying the stored r
 the ID, the RD/CD bits and the client's question bytes (0x20 case), and lowering the TTLs by the
 entry's age, without building any dnslib object. Blocks, canaries, safe-search rewrites and
 upstream answers all land here after their first answer. Cleared on every policy reload.
+
+Bounded twice: by entries (`[dns] answer_cache_size`) and by an estimate of the bytes it holds
+(`[dns] answer_cache_max_mb`), oldest first. The estimate is the reply's length plus
+`ENTRY_OVERHEAD`, the Python objects around it (key tuple and strings, `Entry`, dict slot),
+measured with tracemalloc at ~430 bytes on CPython 3.13. At 5M listed names a run over the
+whole list fills the cache with distinct block answers, so the byte bound is what keeps the
+DNS process within its memory target.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from dns_resolver.wire import Question, ttl_fields
 Key = tuple[str, str, int, int, int]
 _PACK_TTL = struct.Struct(">I").pack_into
 _PACK_ID = struct.Struct(">H").pack_into
+ENTRY_OVERHEAD = 430
 
 
 @dataclass(slots=True)
@@ -39,8 +47,10 @@ def edns_form(q: Question) -> int:
 
 
 class AnswerCache:
-    def __init__(self, size: int = 100_000) -> None:
+    def __init__(self, size: int = 100_000, max_bytes: int = 16 << 20) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
 
     def __len__(self) -> int:
@@ -52,6 +62,7 @@ class AnswerCache:
             return None
         if now >= entry.expires:
             del self._entries[key]
+            self.bytes -= len(entry.template) + ENTRY_OVERHEAD
             return None
         return entry
 
@@ -59,12 +70,19 @@ class AnswerCache:
             label: str, incident: object, fixed_records: int = 0) -> None:
         ttls = () if fixed else tuple(ttl_fields(wire))[fixed_records:]
         qlen = _question_length(wire)
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old.template) + ENTRY_OVERHEAD
         self._entries[key] = Entry(wire, ttls, now, now + ttl, kind, label, incident, qlen)
-        if len(self._entries) > self.size:
-            self._entries.popitem(last=False)
+        self.bytes += len(wire) + ENTRY_OVERHEAD
+        entries = self._entries
+        while entries and (len(entries) > self.size or self.bytes > self.max_bytes):
+            _, dropped = entries.popitem(last=False)
+            self.bytes -= len(dropped.template) + ENTRY_OVERHEAD
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0
 
 
 def _question_length(wire: bytes) -> int:

@@ -31,6 +31,7 @@ class DnsSettings:
     canaries: bool = True
     cache: CacheSettings = field(default_factory=CacheSettings)
     answer_cache_size: int = 100_000
+    answer_cache_max_mb: float = 16.0
     tcp_idle_timeout: float = 10.0
     tcp_max_connections: int = 256
     acl_allow: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in DEFAULT_ALLOW)
@@ -105,6 +106,7 @@ def parse(s: Section) -> DnsSettings:
         canaries=s.bool("canaries", True),
         cache=cache,
         answer_cache_size=s.int("answer_cache_size", 100_000, min=0),
+        answer_cache_max_mb=s.float("answer_cache_max_mb", 16.0, min=0),
         tcp_idle_timeout=s.float("tcp_idle_timeout", 10.0, min=0.5),
         tcp_max_connections=s.int("tcp_max_connections", 256, min=1),
         acl_allow=acl.networks("allow", list(DEFAULT_ALLOW)),

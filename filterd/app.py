@@ -142,7 +142,8 @@ class Appliance:
         chain = build_chain(cfg.dns, self.policy_ref, self.stats)
         self.resolver = Resolver(admission=chain.admission, chain=chain.entry,
                                  policy=self.policy_ref,
-                                 answers=AnswerCache(cfg.dns.answer_cache_size),
+                                 answers=AnswerCache(cfg.dns.answer_cache_size,
+                                                     int(cfg.dns.answer_cache_max_mb * 2**20)),
                                  stats=self.stats, incidents=self.writer, quick=chain.quick)
         self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
                                 cfg.dns.tcp_max_connections, reuse_port=cfg.dns.workers > 1)
