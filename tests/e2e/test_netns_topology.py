@@ -1,0 +1,42 @@
+"""The end-to-end test's network: the client reaches the internet only through the gateway."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from e2e.netns import CLIENT_IP, INTERNET_IP, OUTSIDE_RESOLVER_IP, topology
+
+SERVE = """
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 7007)); s.listen()
+while True:
+    c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()
+"""
+ASK = """
+import socket, sys
+for _ in range(50):
+    try:
+        c = socket.create_connection((sys.argv[1], 7007), timeout=2); break
+    except OSError:
+        import time; time.sleep(0.1)
+print(c.recv(100).decode())
+"""
+
+
+def test_client_reaches_the_internet_through_the_gateway_and_it_is_all_removed() -> None:
+    with topology() as net:
+        server = net.internet.popen([sys.executable, "-c", SERVE])
+        try:
+            time.sleep(0.2)
+            for target in (INTERNET_IP, OUTSIDE_RESOLVER_IP):
+                seen = net.client.run(sys.executable, "-c", ASK, target).stdout.decode().strip()
+                assert seen == CLIENT_IP  # routed, not masqueraded
+        finally:
+            server.kill()
+            server.wait()
+        names = [net.client.name, net.gateway.name, net.internet.name]
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert not any(n in listed for n in names)
