@@ -280,5 +280,6 @@ def event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
     return uvloop.run
 
 
-def run(cfg: RojaConfig) -> None:
-    event_loop_runner()(Appliance(cfg).run_until_signalled())
+def run(cfg: RojaConfig,
+        after_start: Callable[[], Awaitable[None]] | None = None) -> None:
+    event_loop_runner()(Appliance(cfg).run_until_signalled(after_start))

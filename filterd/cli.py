@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -61,12 +60,17 @@ def main(ctx: click.Context, config_opt: str | None) -> None:
 def serve(obj: LazyState, config_opt: str | None) -> None:
     """Nis shërbimin (DNS, metrika) / run the appliance in the foreground."""
     from filterd.app import run
+    from filterd.journal import setup_logging
+    from filterd.sdnotify import notify
 
     cfg: RojaConfig = load_or_exit(Path(config_opt)) if config_opt else obj["config"]
-    logging.basicConfig(level=cfg.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(cfg.log_level)  # journald fields under systemd, plain lines elsewhere
+
+    async def ready() -> None:
+        notify("READY=1\nSTATUS=DNS po shërben / serving")
+
     try:
-        run(cfg)
+        run(cfg, ready)
     except PermissionError as exc:
         click.echo(f"Nuk lejohet / Permission denied: {exc}. Portat nën 1024 duan root ose "
                    "CAP_NET_BIND_SERVICE / ports below 1024 need root or CAP_NET_BIND_SERVICE.",
