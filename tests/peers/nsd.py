@@ -73,6 +73,7 @@ class NsdServer:
     workdir: Path
     zones: tuple[str, ...]
     process: subprocess.Popen[bytes] = field(repr=False)
+    netns: str | None = None
     _stopped: bool = field(default=False, init=False, repr=False)
 
     @property
@@ -138,10 +139,10 @@ def _zone_filename(zone: str) -> str:
     return f"{name}.zone"
 
 
-def _write_conf(workdir: Path, port: int, zones: dict[str, str]) -> Path:
+def _write_conf(workdir: Path, port: int, zones: dict[str, str], host: str = HOST) -> Path:
     lines = [
         "server:",
-        f"    ip-address: {HOST}@{port}",
+        f"    ip-address: {host}@{port}",
         "    do-ip6: no",
         '    username: ""',
         '    chroot: ""',
@@ -173,7 +174,12 @@ def _check(argv: list[str]) -> None:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{result.stdout}{result.stderr}")
 
 
-def _answers_soa(host: str, port: int, zone: str) -> bool:
+def _answers_soa(host: str, port: int, zone: str, netns: str | None = None) -> bool:
+    if netns is not None:  # the address is only reachable inside that namespace
+        result = subprocess.run(["ip", "netns", "exec", netns, "dig", "+short", "+time=1",
+                                 "+tries=1", "-p", str(port), f"@{host}", zone, "SOA"],
+                                capture_output=True, text=True, check=False)
+        return result.returncode == 0 and bool(result.stdout.strip())
     query = dns.message.make_query(zone, dns.rdatatype.SOA)
     try:
         response = dns.query.udp(query, host, port=port, timeout=0.2)
@@ -188,15 +194,18 @@ def _wait_ready(server: NsdServer, deadline: float) -> bool:
     while time.monotonic() < deadline:
         if not server.running():
             return False
-        pending = [z for z in pending if not _answers_soa(server.host, server.port, z)]
+        pending = [z for z in pending
+                   if not _answers_soa(server.host, server.port, z, server.netns)]
         if not pending:
             return True
         time.sleep(0.05)
     return False
 
 
-def start_nsd(workdir: Path, zones: dict[str, str]) -> NsdServer:
-    """Start NSD serving `zones` ({"example.test.": zone file text}) on 127.0.0.1:<free port>.
+def start_nsd(workdir: Path, zones: dict[str, str], *, host: str = HOST,
+              port: int | None = None, netns: str | None = None) -> NsdServer:
+    """Start NSD serving `zones` ({"example.test.": zone file text}) on 127.0.0.1:<free port>
+    (or on `host`:`port` inside network namespace `netns`, for the end-to-end test).
 
     Zone texts are complete zone files (with SOA and NS); their names are relative to the zone
     unless $ORIGIN says otherwise. Returns once every zone answers its SOA (10 s at most);
@@ -215,26 +224,27 @@ def start_nsd(workdir: Path, zones: dict[str, str]) -> NsdServer:
 
     failures: list[str] = []
     for _ in range(START_ATTEMPTS):
-        port = free_port()
-        conf = _write_conf(workdir, port, zones)
+        listen_port = port if port is not None else free_port()
+        conf = _write_conf(workdir, listen_port, zones, host)
         _check([checkconf, str(conf)])
         with contextlib.suppress(FileNotFoundError):
             (workdir / "nsd.pid").unlink()
         with (workdir / "nsd.log").open("wb") as log:
+            prefix = ["ip", "netns", "exec", netns] if netns is not None else []
             process = subprocess.Popen(
-                [nsd, "-d", "-c", str(conf)],
+                [*prefix, nsd, "-d", "-c", str(conf)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=workdir,
                 process_group=0,
             )
-        server = NsdServer(HOST, port, workdir, tuple(zones), process)
+        server = NsdServer(host, listen_port, workdir, tuple(zones), process, netns)
         if _wait_ready(server, time.monotonic() + START_TIMEOUT):
             return server
         exited = not server.running()
         server.stop()
-        failures.append(f"port {port}: exit {process.returncode}\n{server.log()}")
-        if not exited:
+        failures.append(f"port {listen_port}: exit {process.returncode}\n{server.log()}")
+        if not exited or port is not None:
             break  # running but silent for START_TIMEOUT: another port will not help
     raise RuntimeError("NSD did not start:\n" + "\n".join(failures))

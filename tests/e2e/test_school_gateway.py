@@ -1,0 +1,184 @@
+"""End to end: a pupil's machine behind a school gateway running Roja, and an "internet".
+
+Three network namespaces (see `e2e.netns`): the client asks the gateway's Roja for names; Roja
+asks a real NSD in the internet namespace; the month's report leaves the gateway by SMTP to a
+real aiosmtpd in the internet namespace. Everything runs as real processes (`roja serve`,
+`dig`, NSD, aiosmtpd); nothing leaves the namespaces this test creates.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from e2e.netns import CLIENT_IP, GATEWAY_LAN_IP, INTERNET_IP, Topology, topology
+from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.zones import ZONES, _zone
+
+ROOT = Path(__file__).resolve().parents[2]
+ROJA = [str(Path(sys.executable).parent / "roja")]
+SMTP_PORT = 2525
+WEB_IP = "192.0.2.80"
+
+E2E_ZONE = _zone("e2e.test.", f"""\
+www A {WEB_IP}
+lojra A {WEB_IP}
+""")
+
+CONFIG = f"""
+[school]
+name = "Shkolla 9-vjeçare \\"Naim Frashëri\\""
+code = "E2E-001"
+
+[state]
+dir = "{{state}}"
+
+[dns]
+listen = ["{GATEWAY_LAN_IP}:53"]
+upstreams = ["{INTERNET_IP}:53"]
+block_answer = "nxdomain"
+
+[dns.acl]
+allow = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "127.0.0.0/8"]
+
+[metrics]
+listen = ""
+
+[[lists]]
+id = "lojra"
+path = "{{lists}}/lojra.txt"
+category = "dangerous_games"
+
+[[groups]]
+id = "nxenes"
+name = "Nxënësit"
+networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
+safe_search = "strict"
+
+[report]
+qark = "Korçë"
+municipality = "Pogradec"
+ict_teacher = "Drita Çela"
+
+[report.smtp]
+host = "{INTERNET_IP}"
+port = {SMTP_PORT}
+starttls = false
+from_addr = "roja@shkolla.e2e.test"
+to = ["zva-korce@e2e.test"]
+"""
+
+
+@dataclass
+class School:
+    net: Topology
+    config: Path
+    state: Path
+    maildir: Path
+    nsd: NsdServer
+    roja: subprocess.Popen[bytes]
+
+    def dig(self, name: str, rdtype: str = "A", server: str = GATEWAY_LAN_IP) -> str:
+        out = self.net.client.run("dig", "+time=2", "+tries=1", f"@{server}", name, rdtype,
+                                  check=False)
+        return out.stdout.decode()
+
+    def roja_cli(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return self.net.gateway.run(*ROJA, "--config", str(self.config), *args, timeout=120)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _wait_for_dns(school: School) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if school.roja.poll() is not None:
+            raise RuntimeError(f"roja serve exited: {school.roja.returncode}")
+        if "status: NOERROR" in school.dig("www.e2e.test"):
+            return
+        time.sleep(0.2)
+    raise RuntimeError("roja serve did not answer within 30 s")
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
+    require_peer("dig")
+    work = tmp_path_factory.mktemp("e2e")
+    lists = work / "lists"
+    lists.mkdir()
+    (lists / "lojra.txt").write_text("# Lojëra të rrezikshme (test)\nlojra.e2e.test\n")
+    config = work / "roja.toml"
+    state = work / "state"
+    config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists)),
+                      encoding="utf-8")
+    with topology() as net:
+        nsd = start_nsd(work / "nsd", {**ZONES, "e2e.test.": E2E_ZONE}, host=INTERNET_IP,
+                        port=53, netns=net.internet.name)
+        maildir = work / "maildir"
+        smtp = net.internet.popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox",
+             str(maildir), "-l", f"{INTERNET_IP}:{SMTP_PORT}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = (work / "roja.log").open("wb")
+        roja = net.gateway.popen([*ROJA, "serve", "--config", str(config)], env=_env(),
+                                 stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
+        school = School(net, config, state, maildir, nsd, roja)
+        try:
+            _wait_for_dns(school)
+            yield school
+        finally:
+            roja.terminate()
+            try:
+                roja.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                roja.kill()
+            smtp.kill()
+            nsd.stop()
+            log.close()
+
+
+def test_allowed_names_resolve_through_the_gateway(school: School) -> None:
+    out = school.dig("www.e2e.test")
+    assert "status: NOERROR" in out and WEB_IP in out
+
+
+def test_a_listed_name_is_blocked_for_the_pupil(school: School) -> None:
+    out = school.dig("lojra.e2e.test")
+    assert "status: NXDOMAIN" in out and WEB_IP not in out
+
+
+def test_safe_search_is_enforced_for_the_pupil(school: School) -> None:
+    out = school.dig("www.google.com")
+    assert "forcesafesearch.google.com." in out and "216.239.38.120" in out
+
+
+def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
+        school: School) -> None:
+    school.dig("lojra.e2e.test")
+    deadline = time.monotonic() + 20  # the incident writer flushes in batches
+    while b"lojra.e2e.test" not in school.roja_cli("incidents", "list").stdout:
+        assert time.monotonic() < deadline, "the block never became an incident"
+        time.sleep(0.3)
+    month = datetime.now(ZoneInfo("Europe/Tirane")).strftime("%Y-%m")
+    sent = school.roja_cli("report", "send", "--month", month)
+    assert sent.returncode == 0, sent.stderr.decode()
+    messages = list((school.maildir / "new").iterdir())
+    assert len(messages) == 1
+    message = email.message_from_bytes(messages[0].read_bytes())
+    assert message["To"] == "zva-korce@e2e.test"
+    names = [part.get_filename() for part in message.walk() if part.get_filename()]
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".csv") for n in names)
+    csv_part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".csv"))
+    csv_text = csv_part.get_payload(decode=True).decode("utf-8-sig")
+    assert "E2E-001" in csv_text
