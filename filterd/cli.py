@@ -106,6 +106,7 @@ def config_check(file: Path) -> None:
 
 def _register() -> None:
     from filterd.commands.demo import demo
+    from filterd.commands.firewall import firewall
     from filterd.commands.incident import incident
     from filterd.commands.incidents import incidents
     from filterd.commands.lists import lists
@@ -114,6 +115,7 @@ def _register() -> None:
     main.add_command(incidents)
     main.add_command(incident)
     main.add_command(demo)
+    main.add_command(firewall)
     main.add_command(lists)
     main.add_command(report)
 

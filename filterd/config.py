@@ -1,18 +1,19 @@
 """Load `/etc/roja/roja.toml` once into frozen dataclasses; every error names file, line, key.
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
-`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`.
+`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`.
 Each unit parses its own table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import blocklists.feed_config
 import blocklists.rpz_config
 import dns_resolver.config
+import filterd.firewall.config
 import policy.config
 import reporting.config
 import reporting.delivery_config
@@ -40,6 +41,8 @@ class RojaConfig:
     report: reporting.delivery_config.ReportSettings
     metrics_listen: tuple[str, int] | None
     log_level: str
+    firewall: filterd.firewall.config.FirewallSettings = field(
+        default_factory=filterd.firewall.config.FirewallSettings)
 
 
 def load_config(path: Path) -> RojaConfig:
@@ -78,12 +81,13 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     log = root.section("log")
     level = log.choice("level", ("debug", "info", "warning", "error"), "info")
     log.done()
+    firewall = filterd.firewall.config.parse(root.section("firewall"))
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
                       dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
-                      log_level=level)
+                      log_level=level, firewall=firewall)
 
 
 __all__ = ["ConfigError", "RojaConfig", "load_config", "parse_config_text"]

@@ -1,0 +1,60 @@
+"""`[firewall]` of roja.toml: what the gateway's nftables table does.
+
+    [firewall]
+    lan_interface = "enp2s0"     # the school LAN's card; "" = no firewall
+    redirect_dns = true          # LAN DNS (udp/tcp 53) → Roja's DNS port
+    dns_port = 0                 # 0: the port of the first [dns] listen address
+    block_outside_dns = true     # drop LAN DNS (53), DoT/DoQ (853) to anything else
+    block_doh = true             # drop LAN 443/853 to known DoH resolvers' addresses
+    block_vpn = true             # drop the VPN handshake ports (OpenVPN, WireGuard, IKE...)
+    transparent_proxy = "off"    # "off", "all" (every 80/443) or "steered" (roja_steered4/6)
+    proxy_http_port = 8080       # where the proxy takes redirected port-80 traffic
+    proxy_https_port = 8443      # ... and port-443 traffic
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from configkit import Section
+
+IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+PROXY_MODES = ("off", "all", "steered")
+
+
+@dataclass(frozen=True)
+class FirewallSettings:
+    lan_interface: str = ""
+    redirect_dns: bool = True
+    dns_port: int = 0
+    block_outside_dns: bool = True
+    block_doh: bool = True
+    block_vpn: bool = True
+    transparent_proxy: str = "off"
+    proxy_http_port: int = 8080
+    proxy_https_port: int = 8443
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.lan_interface)
+
+
+def parse(s: Section) -> FirewallSettings:
+    iface = s.str("lan_interface", "")
+    if iface and not IFACE.match(iface):
+        raise s.error("lan_interface", f"{iface!r} is not a network interface name "
+                                       "(letters, digits, '.', '_', '-', at most 15)")
+    settings = FirewallSettings(
+        lan_interface=iface,
+        redirect_dns=s.bool("redirect_dns", True),
+        dns_port=s.int("dns_port", 0, min=0, max=65535),
+        block_outside_dns=s.bool("block_outside_dns", True),
+        block_doh=s.bool("block_doh", True),
+        block_vpn=s.bool("block_vpn", True),
+        transparent_proxy=s.choice("transparent_proxy", PROXY_MODES, "off"),
+        proxy_http_port=s.int("proxy_http_port", 8080, min=1, max=65535),
+        proxy_https_port=s.int("proxy_https_port", 8443, min=1, max=65535),
+    )
+    s.done()
+    return settings

@@ -1,0 +1,176 @@
+"""`roja firewall apply|remove` inside network namespaces made here (never the host's):
+LAN DNS to any address lands on Roja's port, DoT leaving the LAN is dropped and counted,
+and the host-side tables of the namespace are left alone.
+
+    client ns 10.78.x.2 ──veth "rojalan0"── gateway ns 10.78.x.1 ── wan0 (veth, nothing behind)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ROJA = [str(Path(sys.executable).parent / "roja")]
+
+
+def require_netns_and_nft() -> None:
+    problem = ""
+    if os.geteuid() != 0:
+        problem = "network namespaces need root"
+    elif shutil.which("ip") is None or shutil.which("nft", path="/usr/sbin:/sbin:/usr/bin") \
+            is None:
+        problem = "`ip` or `nft` is missing"
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@dataclass(frozen=True)
+class Pair:
+    client: str
+    gateway: str
+    net: str
+
+    def run(self, ns: str, *cmd: str, stdin: str | None = None) -> str:
+        result = subprocess.run(["ip", "netns", "exec", ns, *cmd], capture_output=True,
+                                text=True, input=stdin, timeout=60, cwd=ROOT)
+        assert result.returncode == 0, f"{cmd}: {result.stdout}{result.stderr}"
+        return result.stdout
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    require_netns_and_nft()
+    tag = uuid.uuid4().hex[:6]
+    client, gateway = f"rojafw-c-{tag}", f"rojafw-g-{tag}"
+    net = f"10.78.{int(tag[:2], 16)}"
+    created: list[str] = []
+    try:
+        for ns in (client, gateway):
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+            created.append(ns)
+        subprocess.run(["ip", "-n", gateway, "link", "add", "rojalan0", "type", "veth",
+                        "peer", "name", "eth0", "netns", client], check=True)
+        for ns, dev, addr in ((gateway, "rojalan0", f"{net}.1/24"), (client, "eth0",
+                                                                     f"{net}.2/24")):
+            subprocess.run(["ip", "-n", ns, "addr", "add", addr, "dev", dev], check=True)
+            subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"], check=True)
+            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        subprocess.run(["ip", "-n", client, "route", "add", "default", "via", f"{net}.1"],
+                       check=True)
+        # A dummy "internet" side, so LAN traffic to the outside is routed (into forward).
+        subprocess.run(["ip", "-n", gateway, "link", "add", "wan0", "type", "veth", "peer",
+                        "name", "wan1"], check=True)
+        for dev in ("wan0", "wan1"):
+            subprocess.run(["ip", "-n", gateway, "link", "set", dev, "up"], check=True)
+        subprocess.run(["ip", "-n", gateway, "addr", "add", "203.0.113.1/24", "dev", "wan0"],
+                       check=True)
+        subprocess.run(["ip", "-n", gateway, "route", "add", "default", "via", "203.0.113.2"],
+                       check=True)
+        subprocess.run(["ip", "netns", "exec", gateway, "sysctl", "-qw",
+                        "net.ipv4.ip_forward=1"], check=True)
+        yield Pair(client, gateway, net)
+    finally:
+        for ns in created:
+            subprocess.run(["ip", "netns", "delete", ns], check=False)
+
+
+def write_config(tmp_path: Path, port: int) -> Path:
+    path = tmp_path / "roja.toml"
+    path.write_text(f'[state]\ndir = "{tmp_path}/state"\n[dns]\nlisten = ["0.0.0.0:{port}"]\n'
+                    '[firewall]\nlan_interface = "rojalan0"\n', encoding="utf-8")
+    return path
+
+
+ECHO = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+data, peer = s.recvfrom(512)
+s.sendto(b"roja:" + data, peer)
+"""
+
+SEND = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(b"query", (sys.argv[1], 53))
+print(s.recvfrom(512)[0].decode())
+"""
+
+DOT = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 853), timeout=1)
+    print("connected")
+except OSError as exc:
+    print("blocked", type(exc).__name__)
+"""
+
+
+def test_apply_redirects_dns_drops_dot_and_removes_only_its_table(
+        pair: Pair, tmp_path: Path) -> None:
+    config = write_config(tmp_path, 5300)
+    # A table of "the host" inside the gateway namespace, which Roja must leave alone.
+    pair.run(pair.gateway, "nft", "-f", "-", stdin="table inet host_fw {\n chain input {\n"
+             " type filter hook input priority 0; policy accept;\n }\n}\n")
+    for _ in range(2):  # applying twice replaces the table, no duplicate rules
+        out = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "apply")
+        assert "table inet roja" in out
+    listing = pair.run(pair.gateway, "nft", "list", "table", "inet", "roja")
+    assert listing.count("redirect to :5300") == 1
+    assert "set roja_steered4" in listing
+
+    echo = subprocess.Popen(["ip", "netns", "exec", pair.gateway, sys.executable, "-c", ECHO,
+                             "5300"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert echo.stdout is not None and echo.stdout.readline().strip() == "ready"
+        # DNS sent to an outside resolver's address lands on Roja's port on the gateway.
+        reply = pair.run(pair.client, sys.executable, "-c", SEND, "192.0.2.53")
+        assert reply.strip() == "roja:query"
+    finally:
+        echo.kill()
+        echo.wait()
+    dot = pair.run(pair.client, sys.executable, "-c", DOT, "198.51.100.7")
+    assert dot.startswith("blocked")
+
+    counters = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "render")
+    assert "dns_redirected" in counters
+    listing = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
+    assert _packets(listing, "dns_redirected") >= 1
+    assert _packets(listing, "dot_dropped") >= 1
+
+    out = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "remove")
+    assert "removed" in out
+    tables = pair.run(pair.gateway, "nft", "list", "tables")
+    assert "inet roja" not in tables and "inet host_fw" in tables
+    again = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "remove")
+    assert "was not loaded" in again
+
+
+def _packets(listing: str, name: str) -> int:
+    lines = listing.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith(f"counter {name} "):
+            for follow in lines[i + 1:i + 3]:
+                if "packets" in follow:
+                    return int(follow.split("packets")[1].split()[0])
+    raise AssertionError(f"counter {name} not in {listing}")
+
+
+def test_check_command_never_loads_anything(pair: Pair, tmp_path: Path) -> None:
+    config = write_config(tmp_path, 53)
+    out = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "check")
+    assert "OK" in out
+    assert "inet roja" not in pair.run(pair.gateway, "nft", "list", "tables")

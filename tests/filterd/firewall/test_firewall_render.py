@@ -1,0 +1,117 @@
+"""[firewall] parsing, the rendered table per mode, and `nft -c -f` accepting every variant."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from blocklists.bypass import VPN_PORTS, doh_addresses
+from configkit import ConfigError
+from filterd.cli import main
+from filterd.config import parse_config_text
+from filterd.firewall.config import FirewallSettings
+from filterd.firewall.render import render
+
+BASE = '[state]\ndir = "{state}"\n[dns]\nlisten = ["127.0.0.1:5300"]\n'
+
+
+def require_nft() -> str:
+    path = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
+    problem = "nft (nftables) is missing" if path is None else (
+        "nft -c needs root" if os.geteuid() != 0 else "")
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assert path is not None
+    return path
+
+
+def cfg_text(tmp_path: Path, firewall: str) -> str:
+    return BASE.replace("{state}", str(tmp_path / "state")) + "[firewall]\n" + firewall
+
+
+VARIANTS = {
+    "defaults": 'lan_interface = "eth1"\n',
+    "transparent_all": 'lan_interface = "enp2s0"\ntransparent_proxy = "all"\n',
+    "steered": 'lan_interface = "br-lan"\ntransparent_proxy = "steered"\n'
+               "proxy_http_port = 3128\nproxy_https_port = 3129\n",
+    "minimal": 'lan_interface = "lan0"\nredirect_dns = false\nblock_outside_dns = false\n'
+               "block_doh = false\nblock_vpn = false\n",
+    "own_port": 'lan_interface = "eth1.10"\ndns_port = 5353\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_nft_accepts_every_variant(tmp_path: Path, name: str) -> None:
+    nft = require_nft()
+    cfg = parse_config_text(cfg_text(tmp_path, VARIANTS[name]), tmp_path / "roja.toml")
+    text = render(cfg.firewall, cfg.dns.listen[0][1], doh_addresses(), VPN_PORTS)
+    result = subprocess.run([nft, "-c", "-f", "-"], input=text, text=True, capture_output=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_rules_follow_the_settings() -> None:
+    fw = FirewallSettings(lan_interface="eth1")
+    text = render(fw, 5300, doh_addresses(), VPN_PORTS)
+    assert "table inet roja {" in text and "delete table inet roja" in text
+    assert "flush ruleset" not in text
+    assert 'th dport 53 counter name "dns_redirected" redirect to :5300' in text
+    assert '"outside_dns_dropped" drop' in text and '"dot_dropped" drop' in text
+    assert "proxy_redirected\" redirect" not in text  # transparent proxy off
+    for address in doh_addresses():
+        assert str(address) in text
+    assert "udp dport { 500, 1194, 1701, 4500, 51820 }" in text
+    assert "tcp dport { 1194, 1723 }" in text
+    assert "set roja_steered4" in text and "set roja_steered6" in text
+
+    own = render(FirewallSettings(lan_interface="eth1", dns_port=5353), 53, [], [])
+    assert "redirect to :5353" in own and "elements" not in own and "vpn_dropped\" drop" not in own
+
+    everything = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all"),
+                        53, [], VPN_PORTS)
+    assert 'iifname "eth1" tcp dport 443 counter name "proxy_redirected" redirect to :8443' \
+        in everything
+    steered = render(FirewallSettings(lan_interface="eth1", transparent_proxy="steered"),
+                     53, [ipaddress.ip_address("192.0.2.1")], VPN_PORTS)
+    assert "ip daddr @roja_steered4 tcp dport 80 counter" in steered
+    assert "ip6 daddr @roja_steered6 tcp dport 443 counter" in steered
+    assert "\ttcp dport 443" not in steered
+
+
+def test_firewall_off_is_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="lan_interface"):
+        render(FirewallSettings(), 53, [], [])
+    path = tmp_path / "roja.toml"
+    path.write_text(BASE.replace("{state}", str(tmp_path / "s")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "firewall", "render"])
+    assert result.exit_code == 2
+    assert "lan_interface" in result.output
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    ('lan_interface = "eth1; flush ruleset"\n', "lan_interface"),
+    ('lan_interface = "eth1"\ntransparent_proxy = "maybe"\n', "transparent_proxy"),
+    ('lan_interface = "eth1"\nproxy_https_port = 70000\n', "proxy_https_port"),
+    ('lan_interface = "eth1"\nopen_everything = true\n', "open_everything"),
+])
+def test_bad_firewall_config_names_the_key(tmp_path: Path, line: str, key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(cfg_text(tmp_path, line), tmp_path / "roja.toml")
+    assert key in str(info.value) and "roja.toml" in str(info.value)
+
+
+def test_render_command_writes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "roja.toml"
+    path.write_text(cfg_text(tmp_path, VARIANTS["defaults"]), encoding="utf-8")
+    out = tmp_path / "roja.nft"
+    result = CliRunner().invoke(main, ["--config", str(path), "firewall", "render",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "redirect to :5300" in out.read_text(encoding="utf-8")
