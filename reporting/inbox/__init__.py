@@ -1,0 +1,15 @@
+"""The education-office inbox: `roja inbox serve` receives the schools' monthly reports.
+
+Regional education offices (DAR/ZVA, one per qark or district) and the ministry (MASR) run it.
+Schools upload their report bundle over HTTPS with their own token (`upload`); staff log in
+(`auth`) and see, for a chosen month, which schools of their qark reported, which are late and
+which are missing, with totals and trends (`dashboard`, `web`), and export the same data as CSV
+or JSON (`export`). Everything lives in one SQLite database in the inbox's data directory
+(`store`); the inbox has its own config file (`config`), separate from the appliance's roja.toml.
+
+Modules, one job each: `qarqe` (the 12 counties), `registry` (school CSV import), `schema_check`
+(JSON Schema subset for report.schema.json), `store` (schema, migrations, schools, tokens, users,
+audit log), `submissions` (revisions and idempotency), `upload` (validation of an upload),
+`auth` (passwords, sessions, CSRF, login links), `dashboard` (month queries), `export` (CSV and
+JSON), `views` and `web` (aiohttp handlers and routes), `app` (the server, TLS), `demo`.
+"""

@@ -1,0 +1,117 @@
+"""Receiving reports: the schools' upload endpoint and the staff's manual upload form.
+
+    POST /api/reports   Authorization: Bearer <token>, Idempotency-Key: <key>
+                        multipart parts `report` (JSON), `pdf` (and optionally `csv`)
+      201 {"receipt": "RJ-2026-10-BR-001-r1-…", "server_sha256": "<content hash>",
+           "revision": 1, "late": false, "message": "..."}    a new report or revision
+      200 the same body                                        a replay: nothing new stored
+      4xx {"error": "<Albanian> / <English>"}                  nothing stored
+
+This is the contract `reporting.delivery_https` (the appliance's `roja report send`) expects:
+`server_sha256` is the report's content hash. The manual form (`/ngarko`) takes the same files
+for a school in the staff member's scope, for reports that arrived by e-mail; it goes through
+the same checks and the same store (`reporting.inbox.upload`, `reporting.inbox.submissions`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from reporting.inbox import submissions
+from reporting.inbox.app import CONFIG, STORE, address, now, render
+from reporting.inbox.guards import check_csrf, school_in_scope, user_or_login
+from reporting.inbox.upload import Part, UploadError, check, read_parts
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _error(exc: UploadError) -> web.Response:
+    return web.json_response({"error": exc.message}, status=exc.status, dumps=json_text)
+
+
+def _message(result: submissions.Accepted) -> str:
+    if not result.created:
+        return "Ky raport është marrë më parë. / This report was received before."
+    sq, en = (" (me vonesë)", " (late)") if result.late else ("", "")
+    return (f"Raporti u mor, rishikimi {result.revision}{sq}. / Report received, revision "
+            f"{result.revision}{en}.")
+
+
+async def upload_api(request: web.Request) -> web.StreamResponse:
+    store, cfg = request.app[STORE], request.app[CONFIG]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    school = store.school_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if school is None:
+        store.audit("?", "upload_refused", "token", address(request), now(request))
+        return web.json_response(
+            {"error": "tokeni mungon ose nuk vlen / missing or invalid token"}, status=401,
+            headers={"WWW-Authenticate": "Bearer"}, dumps=json_text)
+    actor = f"shkolla:{school.code}"
+    try:
+        parts = await read_parts(request, cfg.max_upload_bytes)
+        incoming = check(parts, school, request.headers.get("Idempotency-Key"), "https",
+                         "token")
+        result = submissions.accept(store, incoming, cfg.late_day, now(request))
+    except UploadError as exc:
+        store.audit(actor, "upload_refused", f"{exc.status} {exc.message}", address(request),
+                    now(request))
+        return _error(exc)
+    except submissions.KeyReusedError:
+        store.audit(actor, "upload_refused", "409 key reused", address(request), now(request))
+        return _error(UploadError(409, "ky Idempotency-Key është përdorur për një raport tjetër",
+                                  "this Idempotency-Key was used for a different report"))
+    store.audit(actor, "upload" if result.created else "upload_replay",
+                f"{incoming.period} r{result.revision} {result.receipt}", address(request),
+                now(request))
+    return web.json_response(
+        {"receipt": result.receipt, "server_sha256": result.content_sha256,
+         "revision": result.revision, "late": result.late, "message": _message(result)},
+        status=201 if result.created else 200, dumps=json_text)
+
+
+def _form(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+    user = user_or_login(request)
+    schools = request.app[STORE].schools(user.scope)
+    context.setdefault("error", "")
+    context.setdefault("result", None)
+    context.setdefault("chosen", "")
+    return render(request, "upload.html", status=status, schools=schools, **context)
+
+
+async def upload_form(request: web.Request) -> web.StreamResponse:
+    return _form(request, chosen=request.query.get("shkolla", ""))
+
+
+async def upload_form_post(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    form = await request.post()
+    check_csrf(request, form)
+    store, cfg = request.app[STORE], request.app[CONFIG]
+    code = str(form.get("school", ""))
+    school = school_in_scope(request, user, code)
+    parts: dict[str, Part] = {}
+    for name in ("report", "pdf", "csv"):
+        field = form.get(name)
+        if isinstance(field, web.FileField):
+            data = field.file.read()
+            if data:
+                parts[name] = Part(field.filename or name, data)
+    try:
+        incoming = check(parts, school, None, "manual", user.name)
+        result = submissions.accept(store, incoming, cfg.late_day, now(request))
+    except UploadError as exc:
+        store.audit(user.name, "upload_refused", f"{code} {exc.status} {exc.message}",
+                    address(request), now(request))
+        return _form(request, status=exc.status, error=exc.message, chosen=code)
+    store.audit(user.name, "upload_manual" if result.created else "upload_replay",
+                f"{code} {incoming.period} r{result.revision} {result.receipt}",
+                address(request), now(request))
+    return _form(request, status=201 if result.created else 200, chosen=code,
+                 result={"receipt": result.receipt, "message": _message(result),
+                         "school": school, "period": incoming.period})

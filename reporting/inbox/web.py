@@ -1,0 +1,206 @@
+"""The inbox's routes and the staff pages (login, month dashboard, school, files, exports).
+
+    GET  /                        → this person's last-month dashboard, or the login page
+    GET  /hyr, POST /hyr          login (name + password; CSRF double-submit cookie)
+    GET  /hyr/lidhje/{token}      one-time login link (`roja inbox user link NAME`)
+    POST /dil                     logout
+    GET  /muaji/{YYYY-MM}         the month dashboard (?qark=berat narrows it for the ministry)
+    GET  /shkolla/{code}          a school's report history with its files
+    GET  /skedar/{id}/{kind}      a stored file (pdf, json, csv) as a download (logged)
+    GET  /eksport/{YYYY-MM}.csv   the month as CSV for Excel (logged)
+    GET  /api/v1/months/{YYYY-MM} the same data as JSON (session cookie; logged)
+    GET/POST /ngarko              manual upload of a report that arrived by e-mail
+    POST /api/reports             the schools' upload endpoint (reporting.inbox.api)
+
+An office sees only the schools of its qark (or district); a school outside it answers 404, as
+an unknown one does. Every POST form carries the session's CSRF token (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from aiohttp import web
+
+from reporting.inbox import api, auth, dashboard, export, submissions
+from reporting.inbox.app import CONFIG, STORE, address, now, render
+from reporting.inbox.guards import (
+    check_csrf,
+    cookie,
+    period_or_404,
+    safe_next,
+    school_in_scope,
+    scope_of,
+    user_or_login,
+)
+from reporting.inbox.qarqe import QARQE
+
+STATIC = Path(__file__).with_name("static")
+FILE_TYPES = {"pdf": "application/pdf", "json": "application/json",
+              "csv": "text/csv; charset=utf-8"}
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    if request.get("user") is None:
+        raise web.HTTPSeeOther("/hyr")
+    raise web.HTTPSeeOther(f"/muaji/{dashboard.last_month(now(request))}")
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request.get("user") is not None:
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
+    return _login_form(request, "", 200)
+
+
+def _login_form(request: web.Request, error: str, status: int) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status=status, error=error, login_csrf=token,
+                      next=safe_next(request.query.get("next")))
+    cookie(response, request, auth.LOGIN_CSRF_COOKIE, token, 3600, path="/hyr")
+    return response
+
+
+async def login_post(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    expected = request.cookies.get(auth.LOGIN_CSRF_COOKIE, "")
+    given = form.get("csrf")
+    if not auth.csrf_ok(expected, given if isinstance(given, str) else None):
+        raise web.HTTPForbidden(text="Formulari i hyrjes ka skaduar; provoni përsëri. / The "
+                                     "login form expired; please try again.")
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    store = request.app[STORE]
+    user = auth.login(store, name, password, now(request), address(request))
+    if user is None:
+        error = ("Emri ose fjalëkalimi është i gabuar (ose shumë prova; prisni 15 minuta). / "
+                 "Wrong name or password (or too many attempts; wait 15 minutes).")
+        return _login_form(request, error, 401)
+    target = safe_next(str(form.get("next", "/")))
+    return _start_session(request, user.name, target)
+
+
+def _start_session(request: web.Request, name: str, target: str) -> web.StreamResponse:
+    hours = request.app[CONFIG].session_hours
+    sid, _csrf = auth.new_session(request.app[STORE], name, hours, now(request))
+    response = web.HTTPSeeOther(target)
+    cookie(response, request, auth.SESSION_COOKIE, sid, hours * 3600)
+    response.del_cookie(auth.LOGIN_CSRF_COOKIE, path="/hyr")
+    return response
+
+
+async def login_link(request: web.Request) -> web.StreamResponse:
+    store = request.app[STORE]
+    name = auth.use_link(store, request.match_info["token"], now(request))
+    if name is None:
+        store.audit("?", "login_link_refused", "", address(request), now(request))
+        raise web.HTTPForbidden(text="Kjo lidhje hyrjeje është përdorur ose ka skaduar; "
+                                     "kërkoni një të re. / This login link was used or has "
+                                     "expired; ask for a new one.")
+    store.audit(name, "login", "link", address(request), now(request))
+    return _start_session(request, name, safe_next(request.query.get("next")))
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    user_or_login(request)
+    check_csrf(request, await request.post())
+    sid = request.cookies.get(auth.SESSION_COOKIE, "")
+    auth.end_session(request.app[STORE], sid)
+    response = web.HTTPSeeOther("/hyr")
+    response.del_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+async def month(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    period = period_or_404(request.match_info["period"])
+    scope = scope_of(request, user)
+    view = dashboard.month_view(request.app[STORE], period, scope,
+                                request.app[CONFIG].late_day)
+    return render(request, "month.html", view=view, qarqe=QARQE,
+                  prev=dashboard.shift(period, -1), next=dashboard.shift(period, 1),
+                  qark_query=f"?qark={scope.qark}" if scope != user.scope else "")
+
+
+async def school_page(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    school = school_in_scope(request, user, request.match_info["code"])
+    rows = submissions.history(request.app[STORE], school.code)
+    return render(request, "school.html", school=school, rows=rows)
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    store = request.app[STORE]
+    kind = request.match_info["kind"]
+    try:
+        sid = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    found = submissions.get(store, sid)
+    if found is None or kind not in FILE_TYPES:
+        raise web.HTTPNotFound()
+    school_in_scope(request, user, found.school_code)
+    stored = submissions.file(store, sid, kind)
+    if stored is None:
+        raise web.HTTPNotFound()
+    store.audit(user.name, "download", f"{found.receipt} {kind}", address(request),
+                now(request))
+    name = f"raport-{found.school_code}-{found.period}-r{found.revision}.{kind}"
+    return web.Response(body=stored[1], headers={
+        "Content-Type": FILE_TYPES[kind],
+        "Content-Disposition": f"attachment; filename=\"{name}\""})
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    period = period_or_404(request.match_info["period"])
+    scope = scope_of(request, user)
+    view = dashboard.month_view(request.app[STORE], period, scope,
+                                request.app[CONFIG].late_day)
+    request.app[STORE].audit(user.name, "export_csv", f"{period} {scope.qark or 'all'}",
+                             address(request), now(request))
+    name = f"raportet-{period}{'-' + scope.qark if scope.qark else ''}.csv"
+    return web.Response(body=export.csv_bytes(view), headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f"attachment; filename=\"{name}\""})
+
+
+async def export_json(request: web.Request) -> web.StreamResponse:
+    user = user_or_login(request)
+    period = request.match_info["period"]
+    if dashboard.check_period(period) is not None:
+        raise web.HTTPNotFound(text="Muaji duhet si VVVV-MM. / Use YYYY-MM.")
+    scope = scope_of(request, user)
+    view = dashboard.month_view(request.app[STORE], period, scope,
+                                request.app[CONFIG].late_day)
+    request.app[STORE].audit(user.name, "export_json", f"{period} {scope.qark or 'all'}",
+                             address(request), now(request))
+    return web.json_response(export.json_data(view),
+                             dumps=lambda d: api.json_text(d))
+
+
+async def style(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC / "style.css", headers={
+        "Content-Type": "text/css", "Cache-Control": "max-age=3600"})
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"ok": True})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/hyr", login_page)
+    app.router.add_post("/hyr", login_post)
+    app.router.add_get("/hyr/lidhje/{token}", login_link)
+    app.router.add_post("/dil", logout)
+    app.router.add_get("/muaji/{period}", month)
+    app.router.add_get("/shkolla/{code}", school_page)
+    app.router.add_get("/skedar/{id}/{kind}", download)
+    app.router.add_get(r"/eksport/{period}.csv", export_csv)
+    app.router.add_get("/api/v1/months/{period}", export_json)
+    app.router.add_get("/ngarko", api.upload_form)
+    app.router.add_post("/ngarko", api.upload_form_post)
+    app.router.add_post("/api/reports", api.upload_api)
+    app.router.add_get("/static/style.css", style)
+    app.router.add_get("/healthz", health)
