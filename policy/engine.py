@@ -1,19 +1,30 @@
-"""Groups, list rules and the `decide()` function (pure: no I/O, injected time)."""
+"""Groups, list rules and the `decide()` function (pure: no I/O, injected time).
+
+Order of a decision: legal lists (and the hashed confidential set) block and nothing opens
+them; then a time-boxed unblock of the host for the group; then allow lists; then deny lists,
+whose entries block when the group's profile blocks their category at that moment (schedules
+open or close categories). `decide(..., now=None)` uses the state computed for the policy's own
+`now` (the appliance moves it with `at(now)` at every schedule boundary); an explicit `now`
+outside that state's validity computes the state for that moment.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Literal, NamedTuple, Protocol
 
 from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
 from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
+from policy.categories import ALIASES
+from policy.schedule import Schedule
+from policy.state import GroupState, Profile, SafeSearch, State, Unblock, state_at
 
 ListKind = Literal["deny", "allow", "legal"]
-SafeSearch = Literal["off", "moderate", "strict"]
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -44,13 +55,17 @@ class ListRule:
 
 @dataclass(frozen=True)
 class Group:
-    """Clients identified by their networks, and the lists and safe-search level they get."""
+    """Clients identified by explicit addresses, MAC addresses (through the neighbour table
+    snapshot the policy is given) or networks; the lists, profile and safe-search level."""
 
     id: str
     name: str
     networks: tuple[Network, ...] = ()
     lists: frozenset[str] | None = None  # None: every deny and allow list applies
     safe_search: SafeSearch = "moderate"
+    addresses: tuple[str, ...] = ()      # canonical address text (configkit.client_address)
+    macs: tuple[str, ...] = ()           # lower-case, colon-separated
+    profile: str = ""                    # a Profile id; "" blocks every category
 
     def applies(self, list_id: str) -> bool:
         return self.lists is None or list_id in self.lists
@@ -75,6 +90,18 @@ class Decision(NamedTuple):
 PASS = Decision("pass", "no list matches")
 
 
+def normalize_mac(text: str) -> str | None:
+    """`AA-BB-CC-DD-EE-FF` or `aa:bb:...` → `aa:bb:cc:dd:ee:ff`; None if not a MAC address."""
+    parts = text.strip().lower().replace("-", ":").split(":")
+    if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdef" for c in p)
+                                  for p in parts):
+        return None
+    return ":".join(parts)
+
+
+GroupHow = Literal["address", "mac", "network", "default"]
+
+
 @dataclass
 class Policy:
     groups: tuple[Group, ...]
@@ -82,8 +109,19 @@ class Policy:
     rules: dict[str, ListRule]
     matcher: Matcher
     confidential: HashedMatcher | None = None
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    schedules: tuple[Schedule, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    unblocks: tuple[Unblock, ...] = ()
+    neighbours: Mapping[str, str] = field(default_factory=dict)  # address → MAC, a snapshot
+    now: datetime | None = None
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
+    _by_address: dict[str, Group] = field(default_factory=dict, init=False)
+    _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
     _rules: dict[str, ListRule] = field(default_factory=dict, init=False)
+    _standalone_allow: frozenset[str] = field(default=frozenset(), init=False)
+    _state: State = field(default=State(None, None, {}), init=False)
+    _oneoff: State = field(default=State(None, None, {}), init=False)
 
     def __post_init__(self) -> None:
         # Allow entries inside a deny or allow list X are tagged `X@allow`: an allow rule that
@@ -91,23 +129,82 @@ class Policy:
         self._rules = dict(self.rules) | {
             f"{r.id}@allow": ListRule(r.id, "allow", r.category)
             for r in self.rules.values() if r.kind != "legal"}
+        self._standalone_allow = frozenset(r.id for r in self.rules.values() if r.kind == "allow")
         pairs = [(net, g) for g in self.groups for net in g.networks]
         # Longest prefix first, so a /24 group wins over the /16 it sits in.
         self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
+        self._by_address = {a: g for g in self.groups for a in g.addresses}
+        self._by_mac = {m: g for g in self.groups for m in g.macs}
+        self._state = self._compute(self.now)
 
-    def group_for(self, client: str) -> Group:
+    def _group_profiles(self) -> dict[str, Profile | None]:
+        return {g.id: self.profiles.get(g.profile) if g.profile else None
+                for g in (*self.groups, self.default_group)}
+
+    def _compute(self, now: datetime | None) -> State:
+        return state_at(self._group_profiles(), self.schedules, self.holidays, self.unblocks,
+                        now)
+
+    # -- new policies from this one (the appliance swaps them in, then clears its caches) --
+
+    def at(self, now: datetime) -> Policy:
+        """This policy with its state moved to `now` (schedules in force, unblocks active)."""
+        return replace(self, now=now)
+
+    def with_unblocks(self, unblocks: tuple[Unblock, ...], now: datetime | None = None) -> Policy:
+        return replace(self, unblocks=unblocks, now=now if now is not None else self.now)
+
+    def with_neighbours(self, neighbours: Mapping[str, str]) -> Policy:
+        return replace(self, neighbours=neighbours)
+
+    def next_change(self) -> datetime | None:
+        """When the state computed for `now` stops being valid (UTC), or None: never."""
+        return self._state.until
+
+    def state_for(self, group: Group, now: datetime | None = None) -> GroupState:
+        state = self._state
+        if now is not None and not state.valid_at(now):
+            state = self._oneoff
+            if not state.valid_at(now):
+                state = self._oneoff = self._compute(now)
+        found = state.groups.get(group.id)
+        if found is not None:
+            return found
+        # A group this policy does not know (an old policy's, or a test's): computed alone.
+        return state_at({group.id: self.profiles.get(group.profile) if group.profile else None},
+                        self.schedules, self.holidays, self.unblocks, now or self.now
+                        ).groups[group.id]
+
+    # -- groups --
+
+    def locate(self, client: str, mac: str | None = None) -> tuple[Group, GroupHow, str]:
+        """The client's group, how it was found, and the matching address/MAC/network."""
         address = client_address(client)
         if address is None:
-            return self.default_group
+            return self.default_group, "default", ""
+        key = str(address)
+        group = self._by_address.get(key)
+        if group is not None:
+            return group, "address", key
+        if self._by_mac:
+            found = normalize_mac(mac) if mac else self.neighbours.get(key)
+            if found is not None and found in self._by_mac:
+                return self._by_mac[found], "mac", found
         for net, group in self._by_network:
             if address.version == net.version and address in net:
-                return group
-        return self.default_group
+                return group, "network", str(net)
+        return self.default_group, "default", ""
 
-    def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
-        """Decide for canonical `host`. Legal lists first, then allow, then deny."""
-        del now  # schedules arrive with policy v2; the signature is already final
-        matches = self.matcher.lookup(host)
+    def group_for(self, client: str, mac: str | None = None) -> Group:
+        return self.locate(client, mac)[0]
+
+    # -- decisions --
+
+    def legal_block(self, host: str) -> Decision | None:
+        """The legal layer alone: the block of a legal list or the confidential set, or None."""
+        return self._legal(host, self.matcher.lookup(host))
+
+    def _legal(self, host: str, matches: list[Match]) -> Decision | None:
         for m in matches:
             rule = self._rules.get(m.list_id)
             if rule is not None and rule.kind == "legal":
@@ -121,28 +218,58 @@ class Policy:
                 return Decision("block", f"confidential list {h.list_id!r} (hash {h.hash_id})",
                                 h.category, h.list_id, f"sha256:{h.hash_id}", legal=True,
                                 confidential=True)
-        if not matches:
-            return PASS
+        return None
+
+    def _allow_applies(self, group: Group, gs: GroupState, m: Match, rule: ListRule) -> bool:
+        if not group.applies(rule.id):
+            return False
+        if gs.allow_lists is None or m.list_id not in self._standalone_allow:
+            return True
+        return rule.id in gs.allow_lists
+
+    def _pick(self, group: Group, gs: GroupState,
+              matches: list[Match]) -> tuple[Match | None, Match | None]:
         allow: Match | None = None
         deny: Match | None = None
         for m in matches:
             rule = self._rules.get(m.list_id)
-            if rule is None:
+            if rule is None or rule.kind == "legal":
                 continue
-            if rule.kind == "legal":
-                continue  # handled above
-            if not group.applies(rule.id):
-                continue
-            if rule.kind == "allow" and allow is None:
-                allow = m
-            elif rule.kind == "deny" and deny is None:
+            if rule.kind == "allow":
+                if allow is None and self._allow_applies(group, gs, m, rule):
+                    allow = m
+            elif deny is None and group.applies(rule.id) and gs.blocks(
+                    rule.id, m.category or rule.category, ALIASES):
                 deny = m
+        return allow, deny
+
+    def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
+        """Decide for canonical `host`: legal, then unblocks, then allow, then deny."""
+        matches = self.matcher.lookup(host)
+        legal = self._legal(host, matches)
+        if legal is not None:
+            return legal
+        if not matches:
+            return PASS
+        gs = self.state_for(group, now)
+        allow, deny = self._pick(group, gs, matches)
+        return self._outcome(gs, host, allow, deny)
+
+    def _outcome(self, gs: GroupState, host: str, allow: Match | None,
+                 deny: Match | None) -> Decision:
         if allow is not None:
             return Decision("allow", f"allow list {allow.list_id!r} lists {allow.entry}",
                             allow.category, allow.list_id, allow.entry)
         if deny is not None:
+            rule = self._rules.get(deny.list_id)
+            category = deny.category or (rule.category if rule else "")
+            unblock = gs.unblock_for(host)
+            if unblock is not None:
+                return Decision("allow", f"unblock #{unblock.id} of {unblock.host} by "
+                                f"{unblock.by} until {unblock.expires.isoformat()}",
+                                category, "unblock", unblock.host)
             return Decision("block", f"list {deny.list_id!r} lists {deny.entry}",
-                            deny.category, deny.list_id, deny.entry)
+                            category, deny.list_id, deny.entry)
         return PASS
 
     def needs_proxy(self, host: str) -> bool:
@@ -153,8 +280,9 @@ class Policy:
     def decide_url(self, group: Group, url: str | CanonicalUrl,
                    now: datetime | None = None) -> Decision:
         """Decide for a URL: the host's decision first (a blocked host blocks every URL on
-        it), then confidential URL hashes, then URL entries (legal, then allow, then deny).
-        An unparseable URL passes here; the proxy answers it 400 before asking."""
+        it), then confidential URL hashes, then URL entries (legal, then allow, then deny; an
+        unblock of the host opens its deny entries too). An unparseable URL passes here; the
+        proxy answers it 400 before asking."""
         found = canonical_url(url) if isinstance(url, str) else url
         if found is None:
             return PASS
@@ -170,27 +298,15 @@ class Policy:
                                 confidential=True)
         path = found.path + ("?" + found.query if found.query else "")
         matches = self.matcher.lookup_url(found.host, path)
-        allow: Match | None = None
-        deny: Match | None = None
         for m in matches:
             rule = self._rules.get(m.list_id)
-            if rule is None:
-                continue
-            if rule.kind == "legal":
+            if rule is not None and rule.kind == "legal":
                 return Decision("block", f"legal list {rule.id!r} lists {m.entry}",
                                 m.category or rule.category, rule.id, m.entry, legal=True)
-            if not group.applies(rule.id):
-                continue
-            if rule.kind == "allow" and allow is None:
-                allow = m
-            elif rule.kind == "deny" and deny is None:
-                deny = m
         if host_decision.action == "allow":
             return host_decision
-        if allow is not None:
-            return Decision("allow", f"allow list {allow.list_id!r} lists {allow.entry}",
-                            allow.category, allow.list_id, allow.entry)
-        if deny is not None:
-            return Decision("block", f"list {deny.list_id!r} lists {deny.entry}",
-                            deny.category, deny.list_id, deny.entry)
-        return PASS
+        if not matches:
+            return PASS
+        gs = self.state_for(group, now)
+        allow, deny = self._pick(group, gs, matches)
+        return self._outcome(gs, found.host, allow, deny)
