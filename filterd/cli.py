@@ -107,8 +107,10 @@ def config_check(file: Path) -> None:
 def _register() -> None:
     from filterd.commands.demo import demo
     from filterd.commands.firewall import firewall
+    from filterd.commands.inbox import inbox
     from filterd.commands.incident import incident
     from filterd.commands.incidents import incidents
+    from filterd.commands.install import install
     from filterd.commands.lists import lists
     from filterd.commands.report import report
 
@@ -116,8 +118,10 @@ def _register() -> None:
     main.add_command(incident)
     main.add_command(demo)
     main.add_command(firewall)
+    main.add_command(install)
     main.add_command(lists)
     main.add_command(report)
+    main.add_command(inbox)
 
 
 _register()

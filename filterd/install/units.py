@@ -1,0 +1,110 @@
+"""Install the unit files, sysusers.d and tmpfiles.d entries; enable and start them.
+
+Units go to `/etc/systemd/system` (admin-installed, not a package). Each unit is installed
+only when the `roja` command it runs exists (`roja selftest`, `roja bypass-watch`), and the
+firewall only when `[firewall] lan_interface` is set. With systemd as PID 1 (and the real
+root) they are enabled and started; in a `--root` tree they are enabled offline with
+`systemctl --root`; in a container without systemd the installer prints what to run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterd.install import InstallError, Layout
+
+UNITS = ("roja.service", "roja-firewall.service", "roja-report.service", "roja-report.timer",
+         "roja-selftest.service", "roja-selftest.timer", "roja-bypass-watch.service")
+# What `systemctl enable` gets (a timer enables its service's runs).
+ENABLE = ("roja-firewall.service", "roja.service", "roja-report.timer", "roja-selftest.timer",
+          "roja-bypass-watch.service")
+NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch"}
+
+
+def systemd_running(layout: Layout) -> bool:
+    """systemd is PID 1 (its runtime directory exists) and we install into the real root."""
+    return layout.real and Path("/run/systemd/system").is_dir()
+
+
+def wanted(commands: set[str], firewall: bool) -> list[str]:
+    out = []
+    for unit in UNITS:
+        stem = unit.rsplit(".", 1)[0]
+        if stem in NEEDS_COMMAND and NEEDS_COMMAND[stem] not in commands:
+            continue
+        if stem == "roja-firewall" and not firewall:
+            continue
+        out.append(unit)
+    return out
+
+
+def install_files(layout: Layout, systemd_dir: Path, units: list[str]) -> None:
+    layout.unit_dir.mkdir(parents=True, exist_ok=True)
+    for unit in units:
+        shutil.copyfile(systemd_dir / unit, layout.unit_dir / unit)
+        (layout.unit_dir / unit).chmod(0o644)
+    for src, dst in ((systemd_dir / "sysusers.d" / "roja.conf", layout.sysusers),
+                     (systemd_dir / "tmpfiles.d" / "roja.conf", layout.tmpfiles)):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        dst.chmod(0o644)
+
+
+@dataclass(frozen=True)
+class Activation:
+    enabled: tuple[str, ...]
+    started: bool
+    note: str
+
+
+def activate(layout: Layout, units: list[str]) -> Activation:
+    """daemon-reload + enable (+ start when systemd runs)."""
+    enable = [u for u in ENABLE if u in units]
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        return Activation((), False, "systemctl mungon / systemctl is missing: start "
+                          "`roja firewall apply` and `roja serve` yourself")
+    if systemd_running(layout):
+        _run([systemctl, "daemon-reload"])
+        if shutil.which("systemd-tmpfiles"):
+            _run(["systemd-tmpfiles", "--create", str(layout.tmpfiles)])
+        _run([systemctl, "enable", *enable])
+        _run([systemctl, "restart", *[u for u in enable if u.endswith(".service")]])
+        _run([systemctl, "start", *[u for u in enable if u.endswith(".timer")]])
+        return Activation(tuple(enable), True, "")
+    root = [] if layout.real else [f"--root={layout.root}"]
+    _run([systemctl, *root, "enable", *enable])
+    return Activation(tuple(enable), False, (
+        "systemd nuk po punon këtu (kontejner?): njësitë u aktivizuan për nisjen e ardhshme. "
+        "Për ta nisur tani / systemd is not running here (a container?): the units are "
+        "enabled for the next boot. To run now: `roja firewall apply` (as root) and "
+        "`roja serve --config /etc/roja/roja.toml`."))
+
+
+def deactivate_and_remove(layout: Layout) -> None:
+    present = [u for u in UNITS if (layout.unit_dir / u).exists()]
+    systemctl = shutil.which("systemctl")
+    if present and systemctl is not None:
+        if systemd_running(layout):
+            subprocess.run([systemctl, "disable", "--now", *present], capture_output=True,
+                           check=False)
+        else:
+            root = [] if layout.real else [f"--root={layout.root}"]
+            subprocess.run([systemctl, *root, "disable", *present], capture_output=True,
+                           check=False)
+    for unit in present:
+        (layout.unit_dir / unit).unlink(missing_ok=True)
+    layout.sysusers.unlink(missing_ok=True)
+    layout.tmpfiles.unlink(missing_ok=True)
+    if present and systemctl is not None and systemd_running(layout):
+        subprocess.run([systemctl, "daemon-reload"], capture_output=True, check=False)
+
+
+def _run(args: list[str]) -> None:
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise InstallError(f"{' '.join(args)} dështoi / failed:\n"
+                           f"{(result.stderr or result.stdout).strip()}")

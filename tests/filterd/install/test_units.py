@@ -1,0 +1,104 @@
+"""The unit files: `systemd-analyze verify` against an installed test root, the security
+exposure of every service (roja.service at most 2.0), and the daemon really serving under
+W^X memory (what MemoryDenyWriteExecute=yes enforces), via prctl(PR_SET_MDWE)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from install_kit import ANSWERS, REPO, require, roja_install, systemd_root
+
+from dns_resolver.testing import ask_udp, make_query, parse
+from filterd.testing import free_port
+
+UNITS = sorted(p.name for p in (REPO / "systemd").iterdir() if p.suffix in (".service",
+                                                                            ".timer"))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("units")
+    result = roja_install(root, *ANSWERS)
+    assert result.returncode == 0, result.stderr
+    systemd_root(root)
+    for unit in UNITS:  # units whose command another part provides are verified too
+        shutil.copyfile(REPO / "systemd" / unit, root / "etc/systemd/system" / unit)
+    return root
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_systemd_analyze_verify(root: Path, unit: str) -> None:
+    analyze = require("systemd-analyze")
+    result = subprocess.run([analyze, "verify", f"--root={root}",
+                             f"/etc/systemd/system/{unit}"], capture_output=True, text=True)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def exposure(unit: Path) -> float:
+    analyze = require("systemd-analyze")
+    out = subprocess.run([analyze, "security", "--offline=true", "--no-pager", str(unit)],
+                         capture_output=True, text=True).stdout
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out)
+    assert match, out[-500:]
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize("unit", [u for u in UNITS if u.endswith(".service")])
+def test_services_are_hardened(unit: str) -> None:
+    assert exposure(REPO / "systemd" / unit) <= 2.0
+
+
+def test_roja_service_has_only_the_bind_capability() -> None:
+    text = (REPO / "systemd/roja.service").read_text(encoding="utf-8")
+    assert "\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n" in text
+    assert "\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n" in text
+    assert "\nUser=roja\n" in text and "\nMemoryDenyWriteExecute=yes\n" in text
+    watch = (REPO / "systemd/roja-bypass-watch.service").read_text(encoding="utf-8")
+    assert "\nCapabilityBoundingSet=CAP_NET_RAW\n" in watch
+
+
+UNDER_MDWE = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+    sys.exit("prctl(PR_SET_MDWE) failed: errno %d" % ctypes.get_errno())
+os.execv(sys.argv[1], sys.argv[1:])
+"""
+GET_MDWE = "import ctypes; print(ctypes.CDLL(None).prctl(66, 0, 0, 0, 0))"  # PR_GET_MDWE
+
+
+def test_the_daemon_serves_under_memory_deny_write_execute(tmp_path: Path) -> None:
+    probe = subprocess.run([sys.executable, "-c", UNDER_MDWE, sys.executable, "-c", GET_MDWE],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"kernel without PR_SET_MDWE (Linux < 6.3): {probe.stderr.strip()}")
+    assert probe.stdout.strip() == "1"  # the W^X rule survives exec, as in the service
+    port = free_port()
+    (tmp_path / "deny.txt").write_text("blocked.example\n", encoding="utf-8")
+    config = tmp_path / "roja.toml"
+    config.write_text(f'[state]\ndir = "{tmp_path}/state"\n[dns]\n'
+                      f'listen = ["127.0.0.1:{port}"]\nupstreams = ["127.0.0.1:9"]\n'
+                      '[metrics]\nlisten = ""\n[[lists]]\nid = "t"\npath = "deny.txt"\n'
+                      'format = "domains"\nkind = "deny"\ncategory = "gambling"\n',
+                      encoding="utf-8")
+    roja = str(Path(sys.executable).parent / "roja")
+    proc = subprocess.Popen([sys.executable, "-c", UNDER_MDWE, roja, "serve", "--config",
+                             str(config)], stderr=subprocess.PIPE, text=True)
+    try:
+        reply = None
+        for _ in range(300):
+            if proc.poll() is not None:
+                break
+            reply = ask_udp(("127.0.0.1", port), make_query("blocked.example"), timeout=0.1)
+            if reply is not None:
+                break
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert reply is not None and parse(reply).header.rcode == 3  # NXDOMAIN: blocked
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
