@@ -113,6 +113,7 @@ def _register() -> None:
     from filterd.commands.install import install
     from filterd.commands.lists import lists
     from filterd.commands.report import report
+    from filterd.commands.status import status
 
     main.add_command(incidents)
     main.add_command(incident)
@@ -121,6 +122,7 @@ def _register() -> None:
     main.add_command(install)
     main.add_command(lists)
     main.add_command(report)
+    main.add_command(status)
     main.add_command(inbox)
 
 
