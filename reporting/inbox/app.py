@@ -6,7 +6,7 @@
 
 Middlewares, in order: errors (an HTML page in Albanian/English for people, `{"error": ...}` for
 /api/, a logged 500 for anything unexpected: the server never stops on bad input), the session
-(the cookie's user and CSRF token into `request["user"]`, `request["csrf"]`), and the security
+(the cookie's user and CSRF token into `request[USER]`, `request[CSRF]`), and the security
 headers (a strict Content-Security-Policy with no external source, no-referrer, nosniff,
 no-store). The database is one SQLite connection used from the event loop thread; every query
 is indexed and bounded by the number of schools.
@@ -30,7 +30,7 @@ from aiohttp import web
 from reporting.inbox import auth
 from reporting.inbox.config import InboxConfig
 from reporting.inbox.qarqe import qark_name
-from reporting.inbox.store import DB_FILE, Store
+from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
 
 log = logging.getLogger("roja.inbox")
@@ -40,6 +40,8 @@ CONFIG = web.AppKey("config", InboxConfig)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 Clock = Callable[[], float]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+USER: web.RequestKey[User] = web.RequestKey("user", User)
+CSRF: web.RequestKey[str] = web.RequestKey("csrf", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -66,7 +68,7 @@ def templates() -> jinja2.Environment:
 
 def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
     page = request.app[TEMPLATES].get_template(name).render(
-        user=request.get("user"), csrf=request.get("csrf", ""), path=request.path, **context)
+        user=request.get(USER), csrf=request.get(CSRF, ""), path=request.path, **context)
     return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -109,7 +111,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     if sid:
         found = auth.session(request.app[STORE], sid, now(request))
         if found is not None:
-            request["user"], request["csrf"] = found
+            request[USER], request[CSRF] = found
     return await handler(request)
 
 
@@ -158,10 +160,10 @@ async def start(cfg: InboxConfig, store: Store | None = None,
                 clock: Callable[[], float] = time.time) -> tuple[web.AppRunner, str]:
     """Start serving; returns the runner (await runner.cleanup() to stop) and the base URL
     (with the real port when cfg.port is 0)."""
-    runner = web.AppRunner(create_app(cfg, store, clock), access_log=None)
+    runner = web.AppRunner(create_app(cfg, store, clock), access_log=None,
+                           shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context(cfg),
-                       shutdown_timeout=5.0)
+    site = web.TCPSite(runner, cfg.host, cfg.port, ssl_context=ssl_context(cfg))
     await site.start()
     port = cfg.port
     server = getattr(site, "_server", None)

@@ -17,25 +17,24 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from reporting.inbox import auth, dashboard
-from reporting.inbox.app import CONFIG, STORE
+from reporting.inbox.app import CONFIG, CSRF, STORE, USER
 from reporting.inbox.qarqe import qark_id
 from reporting.inbox.registry import School
 from reporting.inbox.store import Scope, User
 
 
 def user_or_login(request: web.Request) -> User:
-    user = request.get("user")
+    user = request.get(USER)
     if user is None:
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(text="duhet të hyni / log in first")
         raise web.HTTPSeeOther(f"/hyr?next={quote(request.path_qs, safe='')}")
-    assert isinstance(user, User)
     return user
 
 
 def check_csrf(request: web.Request, form: MultiDictProxy[Any]) -> None:
     given = form.get("csrf")
-    if not auth.csrf_ok(str(request.get("csrf", "")), given if isinstance(given, str) else None):
+    if not auth.csrf_ok(request.get(CSRF, ""), given if isinstance(given, str) else None):
         raise web.HTTPForbidden(text="Formulari ka skaduar ose mungon tokeni CSRF; rifreskoni "
                                      "faqen. / The form expired or its CSRF token is missing; "
                                      "reload the page.")

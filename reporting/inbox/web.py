@@ -24,7 +24,7 @@ from pathlib import Path
 from aiohttp import web
 
 from reporting.inbox import api, auth, dashboard, export, submissions
-from reporting.inbox.app import CONFIG, STORE, address, now, render
+from reporting.inbox.app import CONFIG, STORE, USER, address, now, render
 from reporting.inbox.guards import (
     check_csrf,
     cookie,
@@ -42,13 +42,13 @@ FILE_TYPES = {"pdf": "application/pdf", "json": "application/json",
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    if request.get("user") is None:
+    if request.get(USER) is None:
         raise web.HTTPSeeOther("/hyr")
     raise web.HTTPSeeOther(f"/muaji/{dashboard.last_month(now(request))}")
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    if request.get("user") is not None:
+    if request.get(USER) is not None:
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
     return _login_form(request, "", 200)
 
@@ -82,7 +82,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 def _start_session(request: web.Request, name: str, target: str) -> web.StreamResponse:
     hours = request.app[CONFIG].session_hours
     sid, _csrf = auth.new_session(request.app[STORE], name, hours, now(request))
-    response = web.HTTPSeeOther(target)
+    response = web.Response(status=303, headers={"Location": target})
     cookie(response, request, auth.SESSION_COOKIE, sid, hours * 3600)
     response.del_cookie(auth.LOGIN_CSRF_COOKIE, path="/hyr")
     return response
@@ -105,7 +105,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     check_csrf(request, await request.post())
     sid = request.cookies.get(auth.SESSION_COOKIE, "")
     auth.end_session(request.app[STORE], sid)
-    response = web.HTTPSeeOther("/hyr")
+    response = web.Response(status=303, headers={"Location": "/hyr"})
     response.del_cookie(auth.SESSION_COOKIE, path="/")
     return response
 
