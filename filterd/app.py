@@ -39,6 +39,13 @@ from filterd.hotline import (
     hotline_source,
     sync_loop,
 )
+from filterd.policy_runtime import (
+    PolicyRuntime,
+    record_load,
+    remove_pid,
+    write_pid,
+    write_reload_status,
+)
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
@@ -96,7 +103,9 @@ def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
     if hotline:
         rules[hotline[1].id] = hotline[1]
     policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled,
-                    confidential=confidential_set(cfg.feed, cfg.state_dir))
+                    confidential=confidential_set(cfg.feed, cfg.state_dir),
+                    profiles=cfg.policy.profiles, schedules=cfg.policy.schedules,
+                    holidays=cfg.policy.holidays, now=datetime.now(TIRANE))
     return policy, compiled
 
 
@@ -123,6 +132,8 @@ class Appliance:
         self.writer: IncidentWriter | None = None
         self.resolver: Resolver | None = None
         self.policy_ref: PolicyRef | None = None
+        self.runtime: PolicyRuntime | None = None
+        self._runtime_task: asyncio.Task[None] | None = None
         self._compiled: CompiledList | None = None
         self._metrics_server: tuple[WSGIServer, Thread] | None = None
 
@@ -138,7 +149,9 @@ class Appliance:
                                      key_for_year=yearly_keys(cfg.state_dir))
         self.combined.incidents = self.writer
         await self.writer.start()
-        self.policy_ref = PolicyRef(policy)
+        self.runtime = PolicyRuntime(cfg.state_dir, policy, self._policy_changed,
+                                     main=self.spawn_workers)
+        self.policy_ref = PolicyRef(self.runtime.current)
         chain = build_chain(cfg.dns, self.policy_ref, self.stats)
         self.resolver = Resolver(admission=chain.admission, chain=chain.entry,
                                  policy=self.policy_ref,
@@ -152,7 +165,11 @@ class Appliance:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
                                       self.combined)
             self.workers.start()
+        self._runtime_task = asyncio.create_task(self.runtime.run(), name="roja-policy")
         if self.spawn_workers:
+            write_pid(cfg.state_dir)
+            await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, None,
+                                    self.runtime.current, "start")
             await asyncio.to_thread(record_event, self.db_path, "start")
             self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
             self._reporting = asyncio.create_task(self._reports(), name="roja-reports")
@@ -175,14 +192,26 @@ class Appliance:
             policy, compiled = await asyncio.to_thread(build_policy, cfg)
         except Exception as exc:
             log.error("reload failed, the old policy stays in force: %s", exc)
+            if self.spawn_workers:
+                await asyncio.to_thread(write_reload_status, self.cfg.state_dir, False, str(exc))
             return False
-        assert self.policy_ref is not None and self.resolver is not None
-        self.policy_ref.current = policy
-        self.resolver.policy_changed()
+        assert self.runtime is not None
+        old = self.runtime.base
+        self.runtime.set_base(policy)
+        if self.spawn_workers:
+            await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
+            await asyncio.to_thread(write_reload_status, cfg.state_dir, True)
         self.lists.counts = compiled.counts_by_list()
         self._compiled = compiled
         log.info("reloaded %s", cfg.path)
         return True
+
+    def _policy_changed(self, policy: Policy) -> None:
+        """A new policy from the runtime (unblocks, schedule boundary, neighbours, reload)."""
+        if self.policy_ref is not None:
+            self.policy_ref.current = policy
+        if self.resolver is not None:
+            self.resolver.policy_changed()
 
     async def _sync_feed(self) -> None:
         async def reload_everywhere() -> None:
@@ -229,6 +258,12 @@ class Appliance:
             await asyncio.sleep(3600)
 
     async def stop(self) -> None:
+        if self._runtime_task is not None:
+            self._runtime_task.cancel()
+        if self.runtime is not None:
+            self.runtime.close()
+            if self.spawn_workers:
+                remove_pid(self.cfg.state_dir)
         if self._reporting is not None:
             self._reporting.cancel()
         if self._housekeeping is not None:
