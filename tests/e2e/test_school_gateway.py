@@ -20,7 +20,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e.netns import CLIENT_IP, GATEWAY_LAN_IP, INTERNET_IP, Topology, topology
+from e2e.netns import (
+    CLIENT_IP,
+    GATEWAY_LAN_IP,
+    INTERNET_IP,
+    OUTSIDE_RESOLVER_IP,
+    Topology,
+    topology,
+)
 from peers.nsd import NsdServer, require_peer, start_nsd
 from peers.zones import ZONES, _zone
 
@@ -63,6 +70,9 @@ id = "nxenes"
 name = "Nxënësit"
 networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
 safe_search = "strict"
+
+[firewall]
+lan_interface = "{{lan}}"
 
 [report]
 qark = "Korçë"
@@ -120,9 +130,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     (lists / "lojra.txt").write_text("# Lojëra të rrezikshme (test)\nlojra.e2e.test\n")
     config = work / "roja.toml"
     state = work / "state"
-    config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists)),
-                      encoding="utf-8")
     with topology() as net:
+        config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists))
+                          .replace("{lan}", net.lan_interface), encoding="utf-8")
         nsd = start_nsd(work / "nsd", {**ZONES, "e2e.test.": E2E_ZONE}, host=INTERNET_IP,
                         port=53, netns=net.internet.name)
         maildir = work / "maildir"
@@ -136,6 +146,8 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
         school = School(net, config, state, maildir, nsd, roja)
         try:
             _wait_for_dns(school)
+            applied = school.roja_cli("firewall", "apply")
+            assert applied.returncode == 0, applied.stderr.decode()
             yield school
         finally:
             roja.terminate()
@@ -182,3 +194,25 @@ def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
     csv_part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".csv"))
     csv_text = csv_part.get_payload(decode=True).decode("utf-8-sig")
     assert "E2E-001" in csv_text
+
+
+def test_an_outside_resolver_gets_the_gateway_s_answer_instead(school: School) -> None:
+    # The firewall redirects the LAN's port 53 to Roja, whatever address the pupil asks.
+    out = school.dig("lojra.e2e.test", server=OUTSIDE_RESOLVER_IP)
+    assert "status: NXDOMAIN" in out
+    assert "status: NOERROR" in school.dig("www.e2e.test", server=OUTSIDE_RESOLVER_IP)
+
+
+def test_dns_over_tls_to_an_outside_resolver_is_dropped(school: School) -> None:
+    listener = school.net.internet.popen(
+        [sys.executable, "-c", "import socket,time; s=socket.socket(); "
+         f"s.bind(('{OUTSIDE_RESOLVER_IP}', 853)); s.listen(); time.sleep(30)"])
+    try:
+        time.sleep(0.3)
+        probe = school.net.client.run(
+            sys.executable, "-c", "import socket; socket.create_connection("
+            f"('{OUTSIDE_RESOLVER_IP}', 853), timeout=2)", check=False)
+        assert probe.returncode != 0 and b"timed out" in probe.stderr
+    finally:
+        listener.kill()
+        listener.wait()
