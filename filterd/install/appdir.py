@@ -27,7 +27,9 @@ import sys
 
 from filterd.cli import main
 
-sys.exit(main())
+# The guard matters: the list compiler runs in a spawned child, which imports this file again.
+if __name__ == "__main__":
+    sys.exit(main())
 """
 HOME_PREFIXES = ("/root/", "/home/", "/run/user/")
 

@@ -1,15 +1,15 @@
 """End to end: a pupil's machine behind a school gateway running Roja, and an "internet".
 
-Three network namespaces (see `e2e.netns`): the client asks the gateway's Roja for names; Roja
-asks a real NSD in the internet namespace; the month's report leaves the gateway by SMTP to a
-real aiosmtpd in the internet namespace. Everything runs as real processes (`roja serve`,
-`dig`, NSD, aiosmtpd); nothing leaves the namespaces this test creates.
+Roja is installed with `roja install --root` into a temporary root (no systemd) and run from
+there. Three network namespaces (see `e2e.netns`): the client asks the gateway's Roja for
+names; Roja asks a real NSD in the internet namespace; the month's report leaves the gateway
+by SMTP to a real aiosmtpd in the internet namespace. Everything runs as real processes
+(`roja serve`, `dig`, NSD, aiosmtpd); nothing leaves the namespaces this test creates.
 """
 
 from __future__ import annotations
 
 import email
-import os
 import subprocess
 import sys
 import time
@@ -28,11 +28,11 @@ from e2e.netns import (
     Topology,
     topology,
 )
+from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
 from peers.zones import ZONES, _zone
 
 ROOT = Path(__file__).resolve().parents[2]
-ROJA = [str(Path(sys.executable).parent / "roja")]
 SMTP_PORT = 2525
 WEB_IP = "192.0.2.80"
 
@@ -96,6 +96,7 @@ class School:
     maildir: Path
     nsd: NsdServer
     roja: subprocess.Popen[bytes]
+    launcher: str
 
     def dig(self, name: str, rdtype: str = "A", server: str = GATEWAY_LAN_IP) -> str:
         out = self.net.client.run("dig", "+time=2", "+tries=1", f"@{server}", name, rdtype,
@@ -103,11 +104,8 @@ class School:
         return out.stdout.decode()
 
     def roja_cli(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        return self.net.gateway.run(*ROJA, "--config", str(self.config), *args, timeout=120)
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+        return self.net.gateway.run(self.launcher, "--config", str(self.config), *args,
+                                    timeout=120)
 
 
 def _wait_for_dns(school: School) -> None:
@@ -125,6 +123,10 @@ def _wait_for_dns(school: School) -> None:
 def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     require_peer("dig")
     work = tmp_path_factory.mktemp("e2e")
+    installed = roja_install(work / "root", "--non-interactive", "--lan-interface", "lan0",
+                             "--lan-address", GATEWAY_LAN_IP, "--school-code", "E2E-001")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    launcher = str(work / "root/opt/roja/venv/bin/roja")
     lists = work / "lists"
     lists.mkdir()
     (lists / "lojra.txt").write_text("# Lojëra të rrezikshme (test)\nlojra.e2e.test\n")
@@ -141,9 +143,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
              str(maildir), "-l", f"{INTERNET_IP}:{SMTP_PORT}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log = (work / "roja.log").open("wb")
-        roja = net.gateway.popen([*ROJA, "serve", "--config", str(config)], env=_env(),
-                                 stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
-        school = School(net, config, state, maildir, nsd, roja)
+        roja = net.gateway.popen([launcher, "serve", "--config", str(config)],
+                                 stdout=log, stderr=subprocess.STDOUT, cwd=str(work))
+        school = School(net, config, state, maildir, nsd, roja, launcher)
         try:
             _wait_for_dns(school)
             applied = school.roja_cli("firewall", "apply")
