@@ -19,7 +19,8 @@ def test_vagrant_validate(tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("vagrant is missing (./run installs it)")
         pytest.skip("vagrant is missing")
-    env = {**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_HOME": str(tmp_path)}
+    env = {**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_HOME": str(tmp_path),
+           "VAGRANT_DOTFILE_PATH": str(tmp_path / "dotfile")}  # keep .vagrant/ out of the repo
     result = subprocess.run([vagrant, "validate", "--ignore-provider"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
