@@ -105,6 +105,7 @@ def config_check(file: Path) -> None:
 
 
 def _register() -> None:
+    from filterd.commands.audit import audit
     from filterd.commands.demo import demo
     from filterd.commands.firewall import firewall
     from filterd.commands.inbox import inbox
@@ -112,8 +113,11 @@ def _register() -> None:
     from filterd.commands.incidents import incidents
     from filterd.commands.install import install
     from filterd.commands.lists import lists
+    from filterd.commands.policy import policy
+    from filterd.commands.reload import reload
     from filterd.commands.report import report
     from filterd.commands.status import status
+    from filterd.commands.unblock import unblock
 
     main.add_command(incidents)
     main.add_command(incident)
@@ -122,6 +126,10 @@ def _register() -> None:
     main.add_command(install)
     main.add_command(lists)
     main.add_command(report)
+    main.add_command(unblock)
+    main.add_command(audit)
+    main.add_command(policy)
+    main.add_command(reload)
     main.add_command(status)
     main.add_command(inbox)
 

@@ -200,6 +200,10 @@ class Policy:
 
     # -- decisions --
 
+    def rule_for(self, list_id: str) -> ListRule | None:
+        """The rule of a compiled list id (`X@allow` is list X's allow rule)."""
+        return self._rules.get(list_id)
+
     def legal_block(self, host: str) -> Decision | None:
         """The legal layer alone: the block of a legal list or the confidential set, or None."""
         return self._legal(host, self.matcher.lookup(host))
@@ -220,7 +224,7 @@ class Policy:
                                 confidential=True)
         return None
 
-    def _allow_applies(self, group: Group, gs: GroupState, m: Match, rule: ListRule) -> bool:
+    def allow_applies(self, group: Group, gs: GroupState, m: Match, rule: ListRule) -> bool:
         if not group.applies(rule.id):
             return False
         if gs.allow_lists is None or m.list_id not in self._standalone_allow:
@@ -236,7 +240,7 @@ class Policy:
             if rule is None or rule.kind == "legal":
                 continue
             if rule.kind == "allow":
-                if allow is None and self._allow_applies(group, gs, m, rule):
+                if allow is None and self.allow_applies(group, gs, m, rule):
                     allow = m
             elif deny is None and group.applies(rule.id) and gs.blocks(
                     rule.id, m.category or rule.category, ALIASES):

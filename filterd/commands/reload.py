@@ -1,0 +1,70 @@
+"""`roja reload`: check the config, then ask the running appliance to reload it (SIGHUP).
+
+The appliance writes its pid to `<state_dir>/roja.pid` and the outcome of each reload to
+`<state_dir>/reload.json`; this command waits for that outcome and prints it. A bad config is
+refused here with its file, line and key, before the daemon is disturbed; a reload that fails
+in the daemon (a list that does not load) keeps the old policy, and the reason is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from filterd import audit
+from filterd.policy_runtime import PID_NAME, RELOAD_NAME
+
+
+def _status(state_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((state_dir / RELOAD_NAME).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+@click.command("reload")
+@click.option("--wait", type=float, default=60.0, help="Sekonda pritje / seconds to wait")
+@click.option("--by", "by", default="", help="Kush / who (për auditimin / for the audit log)")
+@click.pass_obj
+def reload(obj: dict[str, Any], wait: float, by: str) -> None:
+    """Ringarko konfigurimin në shërbimin që punon / reload the running appliance."""
+    cfg = obj["config"]  # a config error exits here with file, line and key
+    missing = [lc for lc in cfg.policy.lists
+               if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file())]
+    if missing:
+        click.echo(f"Nuk ringarkohet: mungon skedari i listës {missing[0].rule.id!r} / not "
+                   f"reloaded: list file missing: {missing[0].path}", err=True)
+        sys.exit(2)
+    state_dir: Path = cfg.state_dir
+    try:
+        pid = int((state_dir / PID_NAME).read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        click.echo(f"Shërbimi nuk punon (s'ka {state_dir / PID_NAME}) / the appliance is not "
+                   "running", err=True)
+        sys.exit(1)
+    before = float(_status(state_dir).get("at", 0.0))
+    if by:
+        audit.append(state_dir, who=by, what=f"reload requested ({cfg.path})")
+    os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        status = _status(state_dir)
+        if float(status.get("at", 0.0)) > before:
+            if status.get("ok"):
+                click.echo("U ringarkua / reloaded")
+                return
+            click.echo("Ringarkimi dështoi, politika e vjetër mbetet / reload failed, the old "
+                       f"policy stays: {status.get('error', '')}", err=True)
+            sys.exit(1)
+        time.sleep(0.1)
+    click.echo("Pa përgjigje nga shërbimi / no answer from the appliance", err=True)
+    sys.exit(1)

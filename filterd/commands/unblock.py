@@ -1,0 +1,202 @@
+"""`roja unblock add|list|remove|requests`: time-boxed unblocks for one group, with an audit trail.
+
+    roja unblock add --group nxenesit --host example.org --for 45m --by "A. Hoxha" \\
+        --reason "Projekt në klasë"
+    roja unblock list
+    roja unblock remove 3 --by "A. Hoxha"
+    roja unblock requests                      # pending requests from the block page
+    roja unblock requests accept 7 --for 45m --by "A. Hoxha"
+    roja unblock requests refuse 8 --by "A. Hoxha" --reason "Bixhoz"
+
+An unblock opens the host and its subdomains for the group until it expires; the running
+appliance picks it up within seconds (no restart). A host that a legal list blocks is refused:
+nothing opens the legal layer. Every change goes into the audit log (`roja audit list`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from datetime import datetime
+from typing import Any, NoReturn
+
+import click
+
+from blocklists.canonical import canonical_host
+from filterd import audit, overrides
+from filterd.unblock_requests import decide_request, list_requests
+from policy.categories import label
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+MAX_SECONDS = 31 * 86400
+
+
+def parse_duration(text: str) -> int:
+    """`45m`, `2h`, `1h30m`, `1d`, `90s` → seconds. click.BadParameter otherwise."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found or not any(found.groups()):
+        raise click.BadParameter(f"{text!r}: p.sh. / e.g. 45m, 2h, 1h30m, 1d")
+    d, h, m, s = (int(x or 0) for x in found.groups())
+    seconds = ((d * 24 + h) * 60 + m) * 60 + s
+    if not 0 < seconds <= MAX_SECONDS:
+        raise click.BadParameter(f"{text!r}: 1s … 31d")
+    return seconds
+
+
+def _local(ts: float) -> str:
+    return datetime.fromtimestamp(ts, audit.TIRANE).strftime("%d.%m.%Y %H:%M")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+def _check(obj: dict[str, Any], group_id: str, host_text: str) -> str:
+    """The canonical host, after checking the group exists and no legal list blocks it."""
+    from filterd.app import build_policy
+
+    cfg = obj["config"]
+    groups = {g.id for g in cfg.policy.groups} | {cfg.policy.default_group.id}
+    if group_id not in groups:
+        _fail(f"Nuk ka grup {group_id!r} / no group {group_id!r} (grupet / groups: "
+              f"{', '.join(sorted(groups))})")
+    host = canonical_host(host_text)
+    if not host:
+        _fail(f"{host_text!r} nuk është emër hosti / is not a host name")
+    try:
+        policy, compiled = build_policy(cfg)
+    except Exception as exc:  # the lists must load to check the legal layer
+        _fail(f"Listat nuk u ngarkuan, s'mund të kontrollohet shtresa ligjore / the lists did "
+              f"not load, the legal layer cannot be checked: {exc}")
+    try:
+        legal = policy.legal_block(host)
+    finally:
+        compiled.close()
+    if legal is not None:
+        _fail(f"Refuzohet: {host} bllokohet nga një listë ligjore ({label(legal.category)}); "
+              f"asgjë nuk e hap. / Refused: a legal list blocks {host} "
+              f"({legal.category}); nothing can open it.")
+    return host
+
+
+@click.group()
+def unblock() -> None:
+    """Zhbllokime të përkohshme / time-boxed unblocks."""
+
+
+@unblock.command("add")
+@click.option("--group", "group_id", required=True, help="Grupi / group id")
+@click.option("--host", required=True, help="p.sh. / e.g. example.org (edhe nëndomenet)")
+@click.option("--for", "duration", required=True, help="45m, 2h, 1d")
+@click.option("--by", "by", required=True, help="Kush / who (emri / name)")
+@click.option("--reason", required=True, help="Pse / why")
+@click.pass_obj
+def add(obj: dict[str, Any], group_id: str, host: str, duration: str, by: str,
+        reason: str) -> None:
+    """Zhblloko një host për një grup / unblock a host for one group, for a while."""
+    seconds = parse_duration(duration)
+    canonical = _check(obj, group_id, host)
+    row = overrides.add(obj["state_dir"], group_id=group_id, host=canonical, seconds=seconds,
+                        by=by, reason=reason, now=time.time())
+    click.echo(f"Zhbllokimi #{row.id}: {canonical} për / for {group_id} deri më / until "
+               f"{_local(row.expires)}")
+
+
+@unblock.command("list")
+@click.option("--all", "everything", is_flag=True, help="Edhe të mbaruarat / also ended ones")
+@click.pass_obj
+def list_(obj: dict[str, Any], everything: bool) -> None:
+    """Zhbllokimet në fuqi / the unblocks in force."""
+    now = time.time()
+    overrides.sweep_expired(obj["state_dir"], now)
+    rows = overrides.list_rows(obj["state_dir"], now, everything)
+    if not rows:
+        click.echo("Asnjë zhbllokim / no unblocks")
+    for r in rows:
+        state = ("në fuqi / active" if r.active(now) else
+                 "hequr / removed" if r.removed is not None else "mbaroi / expired")
+        click.echo(f"#{r.id}  {r.group_id}  {r.host}  deri / until {_local(r.expires)}  "
+                   f"{state}  {r.by}: {r.reason}")
+
+
+@unblock.command("remove")
+@click.argument("unblock_id", type=int)
+@click.option("--by", "by", default="", help="Kush / who")
+@click.option("--reason", default="", help="Pse / why")
+@click.pass_obj
+def remove(obj: dict[str, Any], unblock_id: int, by: str, reason: str) -> None:
+    """Hiq një zhbllokim / end an unblock now."""
+    who = by or _user()
+    if not overrides.remove(obj["state_dir"], unblock_id, who, time.time(), reason):
+        _fail(f"Nuk ka zhbllokim në fuqi #{unblock_id} / no active unblock #{unblock_id}")
+    click.echo(f"Zhbllokimi #{unblock_id} u hoq / removed")
+
+
+def _user() -> str:
+    import getpass
+    import os
+
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
+@unblock.group("requests", invoke_without_command=True)
+@click.option("--all", "everything", is_flag=True, help="Edhe të vendosurat / also decided")
+@click.pass_context
+def requests(ctx: click.Context, everything: bool) -> None:
+    """Kërkesat nga faqja e bllokimit / requests from the block page."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = list_requests(ctx.obj["state_dir"], None if everything else "pending")
+    if not rows:
+        click.echo("Asnjë kërkesë / no requests")
+    for r in rows:
+        host = r.host or "(konfidenciale / confidential)"
+        click.echo(f"#{r.id}  {_local(r.created)}  {r.group_id}  {host}  {label(r.category)}  "
+                   f"×{r.count}  {r.status}" + (f"  «{r.note}»" if r.note else ""))
+
+
+@requests.command("accept")
+@click.argument("request_id", type=int)
+@click.option("--for", "duration", required=True, help="45m, 2h, 1d")
+@click.option("--by", "by", required=True, help="Kush / who")
+@click.option("--reason", default="", help="Pse / why")
+@click.pass_obj
+def accept(obj: dict[str, Any], request_id: int, duration: str, by: str, reason: str) -> None:
+    """Prano: krijon një zhbllokim / accept: creates a time-boxed unblock."""
+    seconds = parse_duration(duration)
+    state_dir = obj["state_dir"]
+    pending = {r.id: r for r in list_requests(state_dir, "pending")}
+    request = pending.get(request_id)
+    if request is None:
+        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
+    if not request.host:
+        _fail("Një kërkesë konfidenciale nuk mund të pranohet / a confidential request "
+              "cannot be accepted")
+    host = _check(obj, request.group_id, request.host)
+    decide_request(state_dir, request_id, "accepted", by)
+    why = reason or request.note or "kërkesë nga faqja e bllokimit / block-page request"
+    audit.append(state_dir, who=by, why=why,
+                 what=f"request accepted #{request_id}: group {request.group_id}, host {host}")
+    row = overrides.add(state_dir, group_id=request.group_id, host=host, seconds=seconds,
+                        by=by, reason=why, now=time.time(), request_id=request_id)
+    click.echo(f"Kërkesa #{request_id} u pranua; zhbllokimi #{row.id} deri më / until "
+               f"{_local(row.expires)} / request accepted")
+
+
+@requests.command("refuse")
+@click.argument("request_id", type=int)
+@click.option("--by", "by", required=True, help="Kush / who")
+@click.option("--reason", default="", help="Pse / why")
+@click.pass_obj
+def refuse(obj: dict[str, Any], request_id: int, by: str, reason: str) -> None:
+    """Refuzo / refuse a request."""
+    state_dir = obj["state_dir"]
+    done = decide_request(state_dir, request_id, "refused", by)
+    if done is None:
+        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
+    audit.append(state_dir, who=by, why=reason,
+                 what=f"request refused #{request_id}: group {done.group_id}, "
+                      f"host {done.host or '(confidential)'}")
+    click.echo(f"Kërkesa #{request_id} u refuzua / request refused")

@@ -1,0 +1,167 @@
+"""Why a decision is what it is: every rule that led to it, as structured steps.
+
+`explain(policy, client, host=..., url=..., now=..., mac=...)` is pure like `decide`: it
+returns the same `Decision` as `Policy.decide`/`decide_url` (it calls them) plus `Step`s, each
+with an Albanian and an English sentence, in order: the group and why, the profile, the time and
+the schedules in force, the legal layer, the unblocks, each list match and what it did, and the
+outcome. A confidential entry is never shown: only its category and hash id.
+
+    result = explain(policy, "10.0.3.17", url="https://example.org/x", now=at)
+    for step in result.steps: print(step.sq, "/", step.en)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from blocklists.urls import canonical_url
+from policy.categories import ALIASES, label
+from policy.engine import Decision, Group, Policy
+from policy.schedule import DAYS, local_time
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str   # group | profile | time | schedule | legal | unblock | list | outcome
+    sq: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    client: str
+    group: Group
+    decision: Decision
+    steps: tuple[Step, ...]
+
+
+_HOW = {
+    "address": ("adresa {d} është në listën e grupit", "address {d} is listed in the group"),
+    "mac": ("MAC-u {d} është në listën e grupit", "MAC {d} is listed in the group"),
+    "network": ("adresa është në rrjetin {d}", "the address is in network {d}"),
+    "default": ("asnjë grup nuk e njeh: grupi i paracaktuar",
+                "no group claims it: the default group"),
+}
+
+
+def _cats(cats: frozenset[str] | None) -> tuple[str, str]:
+    if cats is None:
+        return "të gjitha kategoritë", "every category"
+    text = ", ".join(sorted(cats)) or "—"
+    return text, text
+
+
+def explain(policy: Policy, client: str, *, host: str | None = None, url: str | None = None,
+            now: datetime | None = None, mac: str | None = None) -> Explanation:
+    group, how, detail = policy.locate(client, mac)
+    steps = [Step("group", f"Grupi: {group.name} ({group.id}), sepse "
+                  f"{_HOW[how][0].format(d=detail)}",
+                  f"Group: {group.name} ({group.id}), because {_HOW[how][1].format(d=detail)}")]
+    gs = policy.state_for(group, now)
+    profile = policy.profiles.get(group.profile) if group.profile else None
+    blocked_sq, blocked_en = _cats(gs.blocked)
+    if profile is not None:
+        steps.append(Step("profile", f"Profili {profile.id}: bllokon {blocked_sq}; kërkim i "
+                          f"sigurt {group.safe_search}",
+                          f"Profile {profile.id}: blocks {blocked_en}; safe search "
+                          f"{group.safe_search}"))
+    else:
+        steps.append(Step("profile", f"Pa profil: listat deny bllokojnë {blocked_sq}; kërkim "
+                          f"i sigurt {group.safe_search}",
+                          f"No profile: deny lists block {blocked_en}; safe search "
+                          f"{group.safe_search}"))
+    if now is not None:
+        local = local_time(now)
+        holiday = local.date() in policy.holidays
+        when = f"{local:%Y-%m-%d %H:%M} ({DAYS[local.weekday()]})"
+        steps.append(Step("time", f"Koha (Europe/Tirane): {when}"
+                          + (", ditë pushimi" if holiday else ""),
+                          f"Time (Europe/Tirane): {when}" + (", a holiday" if holiday else "")))
+    for s in policy.schedules:
+        if group.id not in s.groups:
+            continue
+        window = s.window_at(now, policy.holidays) if now is not None else None
+        verb_sq = "hap" if s.action == "allow" else "mbyll"
+        verb_en = "opens" if s.action == "allow" else "closes"
+        cats = ", ".join(s.categories)
+        if window is not None:
+            steps.append(Step("schedule", f"Orari {s.name or s.describe()}: në fuqi ({window}), "
+                              f"{verb_sq} {cats}",
+                              f"Schedule {s.name or s.describe()}: in force ({window}), "
+                              f"{verb_en} {cats}"))
+        else:
+            steps.append(Step("schedule", f"Orari {s.describe()}: jo në fuqi tani ({cats})",
+                              f"Schedule {s.describe()}: not in force now ({cats})"))
+    target = host
+    if url is not None:
+        found = canonical_url(url)
+        target = found.host if found is not None else None
+    if target is None:
+        steps.append(Step("outcome", "Adresa URL nuk lexohet: kalon (proxy-ja kthen 400)",
+                          "The URL cannot be read: it passes (the proxy answers 400)"))
+        return Explanation(client, group, Decision("pass", "unreadable URL"), tuple(steps))
+    decision = (policy.decide_url(group, url, now) if url is not None
+                else policy.decide(group, target, now))
+    legal = policy.legal_block(target)
+    if legal is not None or decision.legal:
+        d = legal or decision
+        steps.append(Step("legal", f"Shtresa ligjore: {_entry(d)} në listën {d.list_id} "
+                          f"({label(d.category)}) — asgjë nuk e hap",
+                          f"Legal layer: {_entry(d)} on list {d.list_id} "
+                          f"({label(d.category)}) — nothing can open it"))
+    else:
+        steps.append(Step("legal", "Shtresa ligjore: asnjë përputhje",
+                          "Legal layer: no match"))
+        steps.extend(_matches(policy, group, target, now))
+        unblock = gs.unblock_for(target)
+        if unblock is not None:
+            steps.append(Step("unblock", f"Zhbllokim #{unblock.id} për {unblock.host} nga "
+                              f"{unblock.by} deri më {local_time(unblock.expires):%Y-%m-%d %H:%M}"
+                              f" ({unblock.reason})",
+                              f"Unblock #{unblock.id} of {unblock.host} by {unblock.by} until "
+                              f"{local_time(unblock.expires):%Y-%m-%d %H:%M} ({unblock.reason})"))
+    verdict = {"block": ("BLLOKOHET", "BLOCKED"), "allow": ("LEJOHET", "ALLOWED"),
+               "pass": ("KALON", "PASSES")}[decision.action]
+    cat = f" — {label(decision.category)}" if decision.category else ""
+    steps.append(Step("outcome", f"Vendimi: {verdict[0]}{cat}",
+                      f"Decision: {verdict[1]}{cat} ({_reason(decision)})"))
+    return Explanation(client, group, decision, tuple(steps))
+
+
+def _entry(d: Decision) -> str:
+    return f"hash {d.entry.removeprefix('sha256:')[:16]}…" if d.confidential else d.entry
+
+
+def _reason(d: Decision) -> str:
+    return f"confidential list {d.list_id!r}" if d.confidential else d.reason
+
+
+def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> list[Step]:
+    gs = policy.state_for(group, now)
+    out: list[Step] = []
+    for m in policy.matcher.lookup(host):
+        rule = policy.rule_for(m.list_id)
+        if rule is None:
+            out.append(Step("list", f"Lista {m.list_id} e njeh {m.entry}, por s'ka rregull",
+                            f"List {m.list_id} lists {m.entry}, but has no rule"))
+            continue
+        category = m.category or rule.category
+        c = ALIASES.get(category, category)
+        head_sq = f"Lista {rule.id} ({rule.kind}, {label(category)}) përmban {m.entry}"
+        head_en = f"List {rule.id} ({rule.kind}, {label(category)}) lists {m.entry}"
+        if not group.applies(rule.id):
+            sq, en = "nuk vlen për këtë grup (lists)", "does not apply to this group (lists)"
+        elif rule.kind == "allow":
+            applies = policy.allow_applies(group, gs, m, rule)
+            sq, en = (("lejon", "allows") if applies else
+                      ("nuk vlen për profilin (allow_lists)",
+                       "does not apply to the profile (allow_lists)"))
+        elif gs.blocks(rule.id, category, ALIASES):
+            sq, en = "bllokon", "blocks"
+        elif c in gs.opened:
+            sq, en = "e hapur nga orari në fuqi", "opened by the schedule in force"
+        else:
+            sq, en = "kategoria nuk bllokohet nga profili", "the profile does not block it"
+        out.append(Step("list", f"{head_sq}: {sq}", f"{head_en}: {en}"))
+    return out
