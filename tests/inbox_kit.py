@@ -68,7 +68,7 @@ def report_doc(code: str, period: str = "2026-10", *, name: str = "Shkolla",
     if key not in _EMPTY:
         data = collect(Path("/nonexistent/roja-test.sqlite"), period, _School("x", "x"),
                        "Berat", "Berat", "Mësuesi", datetime(2026, 11, 1, tzinfo=TIRANE))
-        _EMPTY[period] = report_json.to_document(data)
+        _EMPTY[period] = json.loads(json.dumps(report_json.to_document(data)))
     doc = copy.deepcopy(_EMPTY[period])
     r = doc["report"]
     r["header"].update(school_code=code, school_name=name)

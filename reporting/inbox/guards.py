@@ -29,6 +29,7 @@ def user_or_login(request: web.Request) -> User:
         if request.path.startswith("/api/"):
             raise web.HTTPUnauthorized(text="duhet të hyni / log in first")
         raise web.HTTPSeeOther(f"/hyr?next={quote(request.path_qs, safe='')}")
+    assert isinstance(user, User)
     return user
 
 

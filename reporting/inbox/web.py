@@ -118,6 +118,8 @@ async def month(request: web.Request) -> web.StreamResponse:
                                 request.app[CONFIG].late_day)
     return render(request, "month.html", view=view, qarqe=QARQE,
                   prev=dashboard.shift(period, -1), next=dashboard.shift(period, 1),
+                  prev_label=dashboard.month_label(dashboard.shift(period, -1)),
+                  next_label=dashboard.month_label(dashboard.shift(period, 1)),
                   qark_query=f"?qark={scope.qark}" if scope != user.scope else "")
 
 
