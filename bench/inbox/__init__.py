@@ -1,0 +1,1 @@
+"""Benchmark of the education-office inbox (issue 8)."""
