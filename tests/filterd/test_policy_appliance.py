@@ -57,8 +57,8 @@ def ask(addr: tuple[str, int], name: str, source: str) -> dns.message.Message:
     return dns.query.udp(q, addr[0], port=addr[1], timeout=3, source=source)
 
 
-async def until(check: object, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def until(check: object, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
     while not await asyncio.to_thread(check):  # type: ignore[arg-type]
         assert time.monotonic() < deadline, "condition not reached"
         await asyncio.sleep(0.05)
