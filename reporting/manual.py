@@ -37,24 +37,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from policy.categories import CATEGORIES as _ALL
 from reporting.incidents import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION, IncidentStoreError
 
 Labels = tuple[str, str]  # (Albanian, English)
 
-CATEGORIES: dict[str, Labels] = {
-    "hate_speech": ("Gjuha e urrejtjes", "Hate speech"),
-    "account_theft": ("Vjedhje llogarie / postim fotosh", "Account theft, posting of photos"),
-    "csam": ("Pornografi me të mitur", "Child sexual abuse material"),
-    "nudity": ("Nuditet", "Nudity"),
-    "sexual_harassment": ("Ngacmim seksual", "Sexual harassment"),
-    "violence_denigration": ("Dhunë / denigrim imazhi", "Violence, image denigration"),
-    "stalking_threats": ("Përndjekje / kërcënim / shantazh", "Stalking, threats, blackmail"),
-    "dangerous_games": ("Lojëra të rrezikshme",
-                        'Dangerous games (e.g. "Blue Whale", "Jonathan Galindo")'),
-    "grooming": ("Grooming (përgatitje për abuzim)", "Grooming"),
-    "sexting": ("Sexting", "Sexting"),
-    "other": ("Tjetër", "Other"),
-}
+# The hotline taxonomy: `policy.categories` is the one table of ids and labels.
+CATEGORIES: dict[str, Labels] = {c.id: (c.sq, c.en) for c in _ALL.values()
+                                 if c.family == "hotline"}
 PLATFORMS: dict[str, Labels] = {
     "instagram": ("Instagram", "Instagram"),
     "facebook": ("Facebook", "Facebook"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from policy.categories import ALIASES, CATEGORIES
 from reporting import manual
 
 
@@ -17,20 +18,12 @@ def _albanian(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
     return {key: sq[:1].upper() + sq[1:] for key, (sq, _en) in vocabulary.items()}
 
 
-# Filtering categories (blocking), plus the names the incident store uses for them.
+# Filtering categories (blocking): `policy.categories` is the one table; the aliases (older
+# or source-specific ids such as `adult`) show the label of the category they mean, except
+# `circumvention`, which the reports count apart.
 BLOCK_CATEGORIES: Mapping[str, str] = {
-    "discrimination": "Diskriminim",
-    "drugs": "Drogë dhe substanca",
-    "extremism": "Ekstremizëm",
-    "gambling": "Bixhoz dhe lojëra fati",
-    "malware": "Programe keqdashëse, hakim dhe anashkalim i filtrit",
-    "pornography": "Pornografi",
-    "adult": "Pornografi",
-    "piracy": "Pirateri",
-    "self_harm": "Vetëdëmtim dhe vetëvrasje",
-    "violence": "Dhunë",
-    "social_media": "Rrjete sociale",
-    "ads_trackers": "Reklama dhe gjurmues",
+    **{c.id: c.sq for c in CATEGORIES.values() if c.family != "hotline"},
+    **{alias: CATEGORIES[target].sq for alias, target in ALIASES.items()},
     "circumvention": "Anashkalim i filtrit",
 }
 
