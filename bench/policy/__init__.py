@@ -1,0 +1,1 @@
+"""Policy benchmark: the resolver with 6 groups, profiles and schedules vs one group."""
