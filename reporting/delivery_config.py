@@ -18,6 +18,7 @@
     [report.https]               # optional: upload of JSON + PDF to the education-office inbox
     url = "https://inbox.example.al/api/reports"
     token = "..."
+    ca_file = ""                 # optional: PEM of the office's own CA (default: the system's)
 
 No recipients at all is valid: the report is then only built. `https://` is required for the
 upload URL; plain `http://` is accepted only for a loopback host (127.0.0.1, ::1, localhost), for
@@ -30,6 +31,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from configkit import Section
@@ -54,6 +56,7 @@ class HttpsSettings:
     url: str
     token: str
     timeout: float = 60.0
+    ca_file: str = ""  # PEM bundle to trust instead of the system's CAs
 
 
 @dataclass(frozen=True)
@@ -134,9 +137,12 @@ def _https(s: Section) -> HttpsSettings:
     url = s.str("url")
     token = s.str("token")
     timeout = s.float("timeout", 60.0, min=1.0, max=600.0)
+    ca_file = s.str("ca_file", "")
+    if ca_file and not Path(ca_file).is_file():
+        raise s.error("ca_file", f"{ca_file!r}: no such file")
     s.done()
     if (why := check_url(url)) is not None:
         raise s.error("url", why)
     if not token.strip() or any(c.isspace() for c in token):
         raise s.error("token", "must be the token the inbox issued (no spaces)")
-    return HttpsSettings(url, token, timeout)
+    return HttpsSettings(url, token, timeout, ca_file)

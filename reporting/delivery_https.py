@@ -60,7 +60,8 @@ class HttpsChannel:
         self.settings = settings
         self.opener = urllib.request.build_opener(
             _NoRedirect(), urllib.request.HTTPSHandler(
-                context=ssl_context or ssl.create_default_context()))
+                context=ssl_context or ssl.create_default_context(
+                    cafile=settings.ca_file or None)))
 
     def accepts(self, recipient: str) -> bool:
         return recipient == self.settings.url

@@ -79,6 +79,8 @@ token = "t"
      "report.https.url", "https://"),
     ("[report.https]\nurl = 'https://inbox.example.al/x'\ntoken = ''\n", 3,
      "report.https.token", "token"),
+    ("[report.https]\nurl = 'https://inbox.example.al/x'\ntoken = 't'\n"
+     "ca_file = '/nonexistent/ca.pem'\n", 4, "report.https.ca_file", "no such file"),
 ])
 def test_errors_name_file_line_and_key(text: str, line: int, key: str, words: str) -> None:
     with pytest.raises(ConfigError) as info:
