@@ -9,7 +9,10 @@ by SMTP to a real aiosmtpd in the internet namespace. Everything runs as real pr
 
 from __future__ import annotations
 
+import datetime as dt
 import email
+import ipaddress
+import re
 import subprocess
 import sys
 import time
@@ -20,6 +23,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from e2e.netns import (
     CLIENT_IP,
     GATEWAY_LAN_IP,
@@ -34,6 +41,7 @@ from peers.zones import ZONES, _zone
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP_PORT = 2525
+INBOX_PORT = 8443
 WEB_IP = "192.0.2.80"
 
 E2E_ZONE = _zone("e2e.test.", f"""\
@@ -85,6 +93,11 @@ port = {SMTP_PORT}
 starttls = false
 from_addr = "roja@shkolla.e2e.test"
 to = ["zva-korce@e2e.test"]
+
+[report.https]
+url = "https://{INTERNET_IP}:{INBOX_PORT}/api/reports"
+token = "{{token}}"
+ca_file = "{{ca}}"
 """
 
 
@@ -94,6 +107,8 @@ class School:
     config: Path
     state: Path
     maildir: Path
+    inbox_data: Path
+    inbox_ca: Path
     nsd: NsdServer
     roja: subprocess.Popen[bytes]
     launcher: str
@@ -132,9 +147,25 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     (lists / "lojra.txt").write_text("# Lojëra të rrezikshme (test)\nlojra.e2e.test\n")
     config = work / "roja.toml"
     state = work / "state"
+    inbox_data = work / "inbox"
+    cert, key = inbox_certificate(work)
+    schools = work / "schools.csv"
+    schools.write_text("code,name,qark,municipality,email\n"
+                       "E2E-001,Shkolla Naim Frashëri,Korçë,Pogradec,tik@e2e.test\n"
+                       "E2E-002,Shkolla Çajupi,Korçë,Korçë,tik2@e2e.test\n", encoding="utf-8")
+    inbox = [launcher, "inbox"]
+    for argv in ([*inbox, "schools", "import", str(schools), "--data-dir", str(inbox_data)],
+                 [*inbox, "user", "add", "zva-korce", "--role", "office", "--qark", "Korçë",
+                  "--password-file", str(_password_file(work)), "--data-dir", str(inbox_data)]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+    issued = subprocess.run([*inbox, "token", "issue", "E2E-001", "--data-dir", str(inbox_data)],
+                            capture_output=True, text=True, timeout=60)
+    token = _token_in(issued.stdout)
     with topology() as net:
         config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists))
-                          .replace("{lan}", net.lan_interface), encoding="utf-8")
+                          .replace("{lan}", net.lan_interface).replace("{token}", token)
+                          .replace("{ca}", str(cert)), encoding="utf-8")
         nsd = start_nsd(work / "nsd", {**ZONES, "e2e.test.": E2E_ZONE}, host=INTERNET_IP,
                         port=53, netns=net.internet.name)
         maildir = work / "maildir"
@@ -142,10 +173,14 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox",
              str(maildir), "-l", f"{INTERNET_IP}:{SMTP_PORT}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        inbox_server = net.internet.popen(
+            [*inbox, "serve", "--data-dir", str(inbox_data), "--listen",
+             f"{INTERNET_IP}:{INBOX_PORT}", "--tls-cert", str(cert), "--tls-key", str(key)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log = (work / "roja.log").open("wb")
         roja = net.gateway.popen([launcher, "serve", "--config", str(config)],
                                  stdout=log, stderr=subprocess.STDOUT, cwd=str(work))
-        school = School(net, config, state, maildir, nsd, roja, launcher)
+        school = School(net, config, state, maildir, inbox_data, cert, nsd, roja, launcher)
         try:
             _wait_for_dns(school)
             applied = school.roja_cli("firewall", "apply")
@@ -158,6 +193,7 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             except subprocess.TimeoutExpired:
                 roja.kill()
             smtp.kill()
+            inbox_server.kill()
             nsd.stop()
             log.close()
 
@@ -218,3 +254,58 @@ def test_dns_over_tls_to_an_outside_resolver_is_dropped(school: School) -> None:
     finally:
         listener.kill()
         listener.wait()
+
+
+def test_the_report_reaches_the_education_office_inbox_and_shows_as_submitted(
+        school: School) -> None:
+    month = datetime.now(ZoneInfo("Europe/Tirane")).strftime("%Y-%m")
+    status = school.roja_cli("report", "status", "--month", month).stdout.decode()
+    if "https" not in status or "u dërgua" not in status.lower():
+        sent = school.roja_cli("report", "send", "--month", month)
+        assert sent.returncode == 0, sent.stderr.decode()
+    link = school.net.internet.run(
+        school.launcher, "inbox", "user", "link", "zva-korce", "--data-dir",
+        str(school.inbox_data)).stdout.decode()
+    url = next(w for w in link.split() if w.startswith("http"))
+    url = f"https://{INTERNET_IP}:{INBOX_PORT}/" + url.split("/", 3)[3]
+    jar = str(school.inbox_data / "cookies.txt")
+    curl = ["curl", "-sSL", "--cacert", str(school.inbox_ca), "-c", jar, "-b", jar]
+    school.net.internet.run(*curl, url)  # the one-time link logs the office in
+    page = school.net.internet.run(
+        *curl, f"https://{INTERNET_IP}:{INBOX_PORT}/muaji/{month}").stdout.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "2 Shkolla gjithsej 1 Dorëzuar në afat 0 Me vonesë 1 Mungon" in text, text[:1500]
+    assert "Shkolla Naim Frashëri E2E-001 · Pogradec Dorëzuar" in text, text[:3000]
+
+
+def inbox_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the inbox's address in the internet namespace."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, INTERNET_IP)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(INTERNET_IP))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "inbox-cert.pem", directory / "inbox-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def _password_file(directory: Path) -> Path:
+    path = directory / "password.txt"
+    path.write_text("fjalëkalim-i-gjatë-e2e\n", encoding="utf-8")
+    return path
+
+
+def _token_in(text: str) -> str:
+    words = [w for w in text.split() if len(w) >= 24 and w.isascii() and "/" not in w]
+    assert words, text
+    return words[0]
