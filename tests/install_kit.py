@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)
@@ -16,16 +13,6 @@ ROJA = str(Path(sys.executable).parent / "roja")
 ANSWERS = ["--non-interactive", "--lan-interface", "eth1", "--lan-address", "192.168.50.1",
            "--school-code", "AL-TR-0042", "--school-name", "Shkolla \"Çajupi\"",
            "--recipient", "tik@shkolla.example.al", "--recipient", "dar@example.al"]
-
-
-def require(binary: str) -> str:
-    path = shutil.which(binary) or shutil.which(binary, path="/usr/sbin:/sbin")
-    if path is None:
-        message = f"{binary} is missing (Debian: apt-get install it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def roja_install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -9,9 +9,7 @@ by SMTP to a real aiosmtpd in the internet namespace. Everything runs as real pr
 
 from __future__ import annotations
 
-import datetime as dt
 import email
-import ipaddress
 import re
 import subprocess
 import sys
@@ -23,10 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cert_kit import self_signed
 from e2e.netns import (
     CLIENT_IP,
     GATEWAY_LAN_IP,
@@ -148,7 +143,7 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     config = work / "roja.toml"
     state = work / "state"
     inbox_data = work / "inbox"
-    cert, key = inbox_certificate(work)
+    cert, key = self_signed(work, INTERNET_IP, "inbox-")
     schools = work / "schools.csv"
     schools.write_text("code,name,qark,municipality,email\n"
                        "E2E-001,Shkolla Naim Frashëri,Korçë,Pogradec,tik@e2e.test\n"
@@ -277,26 +272,6 @@ def test_the_report_reaches_the_education_office_inbox_and_shows_as_submitted(
     assert "2 Shkolla gjithsej 1 Dorëzuar në afat 0 Me vonesë 1 Mungon" in text, text[:1500]
     assert "Shkolla Naim Frashëri E2E-001 · Pogradec Dorëzuar" in text, text[:3000]
 
-
-def inbox_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for the inbox's address in the internet namespace."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, INTERNET_IP)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(INTERNET_IP))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "inbox-cert.pem", directory / "inbox-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def _password_file(directory: Path) -> Path:

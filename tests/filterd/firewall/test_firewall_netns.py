@@ -7,8 +7,6 @@ and the host-side tables of the namespace are left alone.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -17,22 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from e2e.netns import require_netns
+from peers.nsd import require_peer
 
 ROOT = Path(__file__).resolve().parents[3]
 ROJA = [str(Path(sys.executable).parent / "roja")]
 
 
 def require_netns_and_nft() -> None:
-    problem = ""
-    if os.geteuid() != 0:
-        problem = "network namespaces need root"
-    elif shutil.which("ip") is None or shutil.which("nft", path="/usr/sbin:/sbin:/usr/bin") \
-            is None:
-        problem = "`ip` or `nft` is missing"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(problem)
-        pytest.skip(problem)
+    require_netns()
+    require_peer("nft")
 
 
 @dataclass(frozen=True)

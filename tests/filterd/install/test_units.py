@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from install_kit import ANSWERS, REPO, require, roja_install, systemd_root
+from install_kit import ANSWERS, REPO, roja_install, systemd_root
+from peers.nsd import require_peer as require
 
 from dns_resolver.testing import ask_udp, make_query, parse
 from filterd.testing import free_port
