@@ -13,6 +13,7 @@ from dns_resolver.handlers.cache import CacheHandler
 from dns_resolver.handlers.canary import CanaryHandler
 from dns_resolver.handlers.ratelimit import RateLimiter
 from dns_resolver.handlers.safesearch import SafeSearchHandler
+from dns_resolver.handlers.steering import SteeringHandler, SteerSettings
 from dns_resolver.handlers.upstream import UpstreamHandler
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
@@ -29,7 +30,8 @@ class Chain:
     upstream: UpstreamHandler
 
 
-def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats) -> Chain:
+def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
+                steer: SteerSettings | None = None) -> Chain:
     cache = CacheHandler(cfg.cache, stats)
     upstream = UpstreamHandler(cfg.upstream, stats)
     admission: list[Admission] = [
@@ -45,8 +47,12 @@ def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats) -> Chain:
         quick.append(canary)
     blocklist = BlocklistHandler(policy, cfg.block)
     quick.append(blocklist)                  # the fast path runs these synchronous fronts in order
+    handlers.append(blocklist)               # decide by group; inspects CNAMEs on the way back
+    if steer is not None:
+        # after policy (a blocked name stays blocked), before safe search and the caches: a
+        # host with URL entries must reach the proxy whatever the upstream says
+        handlers.append(SteeringHandler(policy, steer))
     handlers += [
-        blocklist,                            # decide by group; inspects CNAMEs on the way back
         SafeSearchHandler(),                  # after policy: a listed search engine stays blocked
         cache,                                # shared by groups: holds upstream data, not decisions
         upstream,                             # the end: asks the upstream resolvers

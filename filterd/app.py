@@ -46,6 +46,7 @@ from filterd.policy_runtime import (
     write_pid,
     write_reload_status,
 )
+from filterd.proxy.service import ProxyService
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
@@ -136,6 +137,7 @@ class Appliance:
         self._runtime_task: asyncio.Task[None] | None = None
         self._compiled: CompiledList | None = None
         self._metrics_server: tuple[WSGIServer, Thread] | None = None
+        self.proxy: ProxyService | None = None
 
     async def start(self) -> None:
         cfg = self.cfg
@@ -152,7 +154,7 @@ class Appliance:
         self.runtime = PolicyRuntime(cfg.state_dir, policy, self._policy_changed,
                                      main=self.spawn_workers)
         self.policy_ref = PolicyRef(self.runtime.current)
-        chain = build_chain(cfg.dns, self.policy_ref, self.stats)
+        chain = build_chain(cfg.dns, self.policy_ref, self.stats, cfg.proxy.steering())
         self.resolver = Resolver(admission=chain.admission, chain=chain.entry,
                                  policy=self.policy_ref,
                                  answers=AnswerCache(cfg.dns.answer_cache_size,
@@ -173,6 +175,12 @@ class Appliance:
             await asyncio.to_thread(record_event, self.db_path, "start")
             self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
             self._reporting = asyncio.create_task(self._reports(), name="roja-reports")
+        if cfg.proxy.enabled and self.spawn_workers:  # one proxy, in the main process
+            self.proxy = ProxyService(cfg.proxy, cfg.state_dir, self.policy_ref, self.writer,
+                                      cfg.dns.upstream.servers, school=cfg.school.name,
+                                      transparent_ports=(cfg.firewall.proxy_http_port,
+                                                         cfg.firewall.proxy_https_port))
+            await self.proxy.start()
         if cfg.rpz.enabled and self.spawn_workers:
             await self.rpz.refresh()
         if cfg.feed.enabled and self.spawn_workers:
@@ -203,6 +211,9 @@ class Appliance:
             await asyncio.to_thread(write_reload_status, cfg.state_dir, True)
         self.lists.counts = compiled.counts_by_list()
         self._compiled = compiled
+        if cfg.proxy != self.cfg.proxy:
+            log.warning("[proxy] changed: restart Roja for it to apply (the proxy already "
+                        "uses the new lists)")
         log.info("reloaded %s", cfg.path)
         return True
 
@@ -276,6 +287,8 @@ class Appliance:
             await self.workers.stop()
         if self.server is not None:
             await self.server.stop()
+        if self.proxy is not None:
+            await self.proxy.stop()
         if self.writer is not None:
             await self.writer.stop()
         if self._metrics_server is not None:

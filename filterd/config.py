@@ -1,7 +1,8 @@
 """Load `/etc/roja/roja.toml` once into frozen dataclasses; every error names file, line, key.
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
-`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`.
+`[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`,
+`[proxy]`.
 Each unit parses its own table.
 """
 
@@ -14,6 +15,7 @@ import blocklists.feed_config
 import blocklists.rpz_config
 import dns_resolver.config
 import filterd.firewall.config
+import filterd.proxy.config
 import policy.config
 import reporting.config
 import reporting.delivery_config
@@ -43,6 +45,8 @@ class RojaConfig:
     log_level: str
     firewall: filterd.firewall.config.FirewallSettings = field(
         default_factory=filterd.firewall.config.FirewallSettings)
+    proxy: filterd.proxy.config.ProxySettings = field(
+        default_factory=filterd.proxy.config.ProxySettings)
 
 
 def load_config(path: Path) -> RojaConfig:
@@ -82,12 +86,13 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     level = log.choice("level", ("debug", "info", "warning", "error"), "info")
     log.done()
     firewall = filterd.firewall.config.parse(root.section("firewall"))
+    proxy = filterd.proxy.config.parse(root.section("proxy"), base)
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
                       dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
-                      log_level=level, firewall=firewall)
+                      log_level=level, firewall=firewall, proxy=proxy)
 
 
 __all__ = ["ConfigError", "RojaConfig", "load_config", "parse_config_text"]

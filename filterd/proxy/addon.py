@@ -1,0 +1,249 @@
+"""The mitmproxy addon: a thin adapter between mitmproxy's hooks and `gate` (which asks the
+policy). It guards, asks, records the incident and serves the block page; it holds no rules.
+
+Per client connection it remembers the names it decided to let through; `server_connect`
+connects only to one of those (domain fronting: CONNECT target, SNI and Host are each
+decided, any block blocks, and the connection goes to the decided name, resolved through the
+appliance's upstream, never to the client's choice of address or to the proxy itself).
+
+Hooks: `client_connected` (connection limit), `http_connect` (explicit proxy: the CONNECT
+target), `tls_clienthello` (by SNI: pass through undecrypted, intercept, block or refuse),
+`requestheaders` (per URL: the block page or the request on its way, with safe search),
+`responseheaders` (drops Alt-Svc so clients stay on TCP), `server_connect`/`_connected`.
+A blocked and an unlisted path on a listed host take the same path through here; the block
+response's headers are constant (`blockpage.BLOCK_HEADERS`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from mitmproxy import connection, http
+from mitmproxy.proxy import mode_specs, server_hooks
+from mitmproxy.tls import ClientHelloData
+
+from filterd.proxy.blockpage import BLOCK_HEADERS, BlockInfo, Pages
+from filterd.proxy.gate import Gate, Outcome, canonical_names, record, safe_search_param
+from filterd.proxy.resolve import UpstreamResolver
+from policy import Group
+from reporting.incidents import IncidentSink
+
+log = logging.getLogger("roja.proxy")
+# The reverse-mode target of the steering listener: never connected to (server_connect
+# refuses it); every real destination comes from the SNI or the Host header.
+PLACEHOLDER = "roja-steered.invalid"
+REFUSED_TEXT = ("Roja: lidhja u refuzua nga filtri i shkollës / "
+                "the connection was refused by the school's filter\n")
+
+
+@dataclass
+class ClientState:
+    decided: set[str] = field(default_factory=set)  # names this connection may reach
+    refused: str = ""                               # why the connection is refused
+    block: Outcome | None = None                    # a blocked host intercepted for the page
+
+
+def _mode(client: connection.Client) -> str:
+    mode = client.proxy_mode
+    if isinstance(mode, mode_specs.RegularMode):
+        return "explicit"
+    if isinstance(mode, mode_specs.ReverseMode):
+        return "steering"
+    return "transparent"
+
+
+class RojaAddon:
+    def __init__(self, gate: Gate, pages: Pages, resolver: UpstreamResolver,
+                 incidents: IncidentSink | None, *, ca_installed: bool = False,
+                 max_connections: int = 2000, steer_tls_port: int = 443) -> None:
+        self.gate = gate
+        self.pages = pages
+        self.resolver = resolver
+        self.incidents = incidents
+        self.ca_installed = ca_installed
+        self.max_connections = max_connections
+        self.steer_tls_port = steer_tls_port  # the origins' TLS port (tests use their own)
+        self.clients: dict[str, ClientState] = {}
+        self._names: dict[str, tuple[str, int]] = {}
+        self.own: set[tuple[str, int]] = set()  # the proxy's listeners: never an upstream
+        self.counts = {"blocked": 0, "doh_refused": 0, "passed_through": 0, "intercepted": 0,
+                       "refused": 0, "bad_request": 0, "too_many": 0}
+
+    # -- connections --
+
+    def client_connected(self, client: connection.Client) -> None:
+        if len(self.clients) >= self.max_connections:
+            self.counts["too_many"] += 1
+            client.error = "too many connections"
+            return
+        self.clients[client.id] = ClientState()
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        self.clients.pop(client.id, None)
+
+    def _state(self, client: connection.Client) -> ClientState:
+        return self.clients.setdefault(client.id, ClientState())
+
+    def _who(self, client: connection.Client) -> tuple[str, Group]:
+        ip = str(client.peername[0]) if client.peername else ""
+        return ip, self.gate.group(ip)
+
+    def _stop(self, outcome: Outcome, ip: str, group: Group) -> None:
+        record(self.incidents, outcome, ip, group)
+        self.counts["doh_refused" if outcome.kind == "doh" else "blocked"] += 1
+
+    # -- explicit proxy: CONNECT --
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live:
+            return
+        ip, group = self._who(flow.client_conn)
+        outcome = self.gate.connection(group, [flow.request.host])
+        if outcome.kind == "bad":
+            self.counts["bad_request"] += 1
+            flow.response = http.Response.make(400, "Roja: adresë e pavlefshme / bad address\n")
+        elif outcome.stops:
+            self._stop(outcome, ip, group)
+            if outcome.kind == "block" and self.ca_installed:
+                self._state(flow.client_conn).block = outcome  # intercept to show the page
+            else:
+                flow.response = http.Response.make(403, REFUSED_TEXT)
+        else:
+            self._state(flow.client_conn).decided.add(outcome.host)
+
+    # -- TLS, by SNI --
+
+    def tls_clienthello(self, data: ClientHelloData) -> None:
+        client = data.context.client
+        st = self._state(client)
+        if st.block is not None:
+            return  # a blocked CONNECT with the school CA: intercept, the page follows
+        ip, group = self._who(client)
+        mode = _mode(client)
+        sni = data.client_hello.sni
+        target = data.context.server.address
+        names: list[str | None] = [sni]
+        if mode == "explicit" and target:
+            names.append(str(target[0]))
+        elif not sni:
+            if mode == "steering" or not target:
+                return self._refuse(data, st, "no SNI: destination unknown")
+            names = [str(target[0])]  # transparent without SNI: the address is all we have
+        outcome = self.gate.connection(group, names)
+        if outcome.kind == "bad":
+            return self._refuse(data, st, "unreadable SNI")
+        if outcome.stops:
+            self._stop(outcome, ip, group)
+            if outcome.kind == "block" and self.ca_installed:
+                st.block = outcome
+                return
+            return self._refuse(data, st, f"{outcome.kind}: {outcome.host}")
+        if outcome.kind == "intercept":
+            self.counts["intercepted"] += 1
+            return
+        # Allowed, no URL entries: forward the encrypted bytes to the name decided on.
+        self.counts["passed_through"] += 1
+        data.ignore_connection = True
+        port = self.steer_tls_port if mode == "steering" or not target else int(target[1])
+        dest = (canonical_names([sni]) or [outcome.host])[0] if sni else outcome.host
+        st.decided.add(dest)
+        data.context.server.address = (dest, port)
+
+    def _refuse(self, data: ClientHelloData, st: ClientState, why: str) -> None:
+        self.counts["refused"] += 1
+        st.refused = why
+        data.ignore_connection = True  # nothing is decrypted; server_connect closes it
+
+    # -- requests (plain HTTP, and HTTPS that was intercepted) --
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live or flow.request.method == "CONNECT":
+            return
+        client = flow.client_conn
+        st = self._state(client)
+        ip, group = self._who(client)
+        mode = _mode(client)
+        req = flow.request
+        scheme = "https" if client.tls else "http"
+        host_header = req.host_header or ""
+        others: list[str | None] = [client.sni]
+        if mode != "steering":
+            others.append(req.host)  # absolute-form URL host, CONNECT target, original address
+        primary = host_header or (req.host if mode == "explicit" else client.sni) or ""
+        outcome = st.block or self.gate.request(group, scheme, primary, req.path, others)
+        if outcome.kind == "bad" or not primary:
+            self.counts["bad_request"] += 1
+            flow.response = http.Response.make(
+                400, "Roja: kërkesë e pavlefshme / bad request\n",
+                {"Content-Type": "text/plain; charset=utf-8"})
+            return
+        if outcome.stops:
+            if st.block is None:
+                self._stop(outcome, ip, group)
+            flow.response = self.block_response(outcome, group)
+            return
+        dest = outcome.host
+        port = _port_of(host_header) or (req.port if mode != "steering" else 0) \
+            or (443 if client.tls else 80)
+        st.decided.add(dest)
+        req.data.host, req.data.port, req.scheme = dest, port, scheme
+        param = safe_search_param(group, dest, req.path)
+        if param is not None:
+            req.query[param[0]] = param[1]
+        level = self.gate.youtube_level(group, dest)
+        if level is not None:
+            req.headers["YouTube-Restrict"] = level
+
+    def block_response(self, outcome: Outcome, group: Group) -> http.Response:
+        d = outcome.decision
+        assert d is not None
+        info = BlockInfo(group.id, outcome.host, d.category, d.list_id, d.confidential)
+        return http.Response.make(403, self.pages.block(info, doh=outcome.kind == "doh"),
+                                  dict(BLOCK_HEADERS))
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            flow.response.headers.pop("alt-svc", None)  # stay on TCP, where the filter is
+
+    # -- upstream connections --
+
+    async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        st = self.clients.get(data.client.id)
+        address = data.server.address
+        if st is None or st.refused or address is None:
+            data.server.error = st.refused if st is not None and st.refused else \
+                "destination unknown"
+            return
+        host, port = str(address[0]), int(address[1])
+        name = (canonical_names([host]) or [""])[0]
+        if host == PLACEHOLDER or name not in st.decided:
+            data.server.error = f"{host} was not decided on"
+            return
+        try:
+            ip = await self.resolver.resolve(name)
+        except LookupError as exc:
+            data.server.error = f"cannot resolve {host}: {exc}"
+            return
+        if (ip, port) in self.own:
+            data.server.error = f"{host} leads back to the proxy"
+            return
+        self._names[data.server.id] = (host, port)
+        data.server.address = (ip, port)
+
+    def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
+        named = self._names.pop(data.server.id, None)
+        if named is not None:  # keep the name, so later requests reuse this connection
+            data.server.address = named
+
+    def server_connect_error(self, data: server_hooks.ServerConnectionHookData) -> None:
+        self._names.pop(data.server.id, None)
+
+
+def _port_of(host_header: str) -> int:
+    """The port of a Host header (`name:8080`, `[::1]:8080`), or 0 when it has none."""
+    head, sep, tail = host_header.rpartition(":")
+    if not sep or not tail.isdigit() or (head.count(":") and not head.endswith("]")):
+        return 0
+    port = int(tail)
+    return port if 0 < port < 65536 else 0

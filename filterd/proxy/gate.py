@@ -1,0 +1,155 @@
+"""What the proxy does with a connection or a request, from the policy alone (no mitmproxy).
+
+At ClientHello (or CONNECT) every name the client showed (SNI, CONNECT target) is decided:
+a known DoH endpoint is refused; a blocked name is blocked; a name with URL-level entries is
+intercepted; anything else passes through undecrypted. For a request, every name (Host
+header, absolute-form URL host, SNI) is decided as a host and the URL of the Host name with
+`Policy.decide_url`; any block blocks (domain fronting), and only a decided name is ever
+connected to. Safe search: `YouTube-Restrict` on YouTube, `safe=active` on Google search,
+`adlt=strict` on Bing search, per group (`[proxy] youtube_restrict`, group `safe_search`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from blocklists.bypass import is_doh_host
+from blocklists.urls import canonical_url, canonical_url_host
+from dns_resolver.handlers.safesearch import rewrite_table
+from policy import Decision, Group, Policy
+from reporting.incidents import Incident, IncidentSink
+
+Kind = Literal["pass", "intercept", "block", "doh", "bad"]
+DOH_CATEGORY = "filter_bypass"
+DOH_LIST = "doh"
+
+_SAFE = rewrite_table("moderate")
+_GOOGLE = frozenset(n for n, t in _SAFE.items() if t == "forcesafesearch.google.com")
+_BING = frozenset(n for n, t in _SAFE.items() if t == "strict.bing.com")
+_YOUTUBE = frozenset(n for n, t in _SAFE.items() if t.startswith("restrict"))
+
+
+class PolicySource(Protocol):
+    current: Policy
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """`kind`, the name that decided it and the policy's decision (for blocks)."""
+
+    kind: Kind
+    host: str = ""
+    decision: Decision | None = None
+    url: str = ""
+
+    @property
+    def stops(self) -> bool:
+        return self.kind in ("block", "doh", "bad")
+
+
+def doh_decision(host: str) -> Decision:
+    return Decision("block", f"DNS-over-HTTPS endpoint {host} (filter bypass)",
+                    DOH_CATEGORY, DOH_LIST, host)
+
+
+def canonical_names(names: Iterable[str | None]) -> list[str] | None:
+    """Canonical hosts of `names` (empty ones skipped, duplicates once); None if any cannot
+    be read as a host at all (the request is then refused as malformed)."""
+    out: list[str] = []
+    for name in names:
+        if not name:
+            continue
+        host = canonical_url_host(name.rstrip("."))
+        if host is None:
+            return None
+        if host not in out:
+            out.append(host)
+    return out
+
+
+class Gate:
+    def __init__(self, policy: PolicySource, youtube_restrict: str = "group") -> None:
+        self.policy = policy
+        self.youtube_restrict = youtube_restrict
+
+    def group(self, client: str) -> Group:
+        return self.policy.current.group_for(client)
+
+    def connection(self, group: Group, names: Iterable[str | None]) -> Outcome:
+        """At CONNECT or ClientHello: doh > block > intercept > pass, over every name."""
+        hosts = canonical_names(names)
+        if hosts is None:
+            return Outcome("bad")
+        for host in hosts:
+            if is_doh_host(host):
+                return Outcome("doh", host, doh_decision(host))
+        policy = self.policy.current
+        for host in hosts:
+            d = policy.decide(group, host)
+            if d.blocked:
+                return Outcome("block", host, d)
+        if any(policy.needs_proxy(h) for h in hosts):
+            return Outcome("intercept", hosts[0])
+        return Outcome("pass", hosts[0] if hosts else "")
+
+    def request(self, group: Group, scheme: str, host: str, path: str,
+                others: Iterable[str | None] = ()) -> Outcome:
+        """A request for `scheme://host/path` (host = the Host header's name); `others` are the
+        other names the client showed for it (SNI, absolute-form URL host)."""
+        hosts = canonical_names([host, *others])
+        if not hosts or not path.startswith("/") or len(path) > 8192:
+            return Outcome("bad")
+        primary = hosts[0]
+        first = self.connection(group, hosts[1:]) if len(hosts) > 1 else Outcome("pass")
+        if first.stops:
+            return first
+        url = f"{scheme}://{primary}{path}"
+        found = canonical_url(url)
+        if found is None:
+            return Outcome("bad")
+        shown = f"{found.scheme}://{found.host}{found.path}"  # no query: it may be personal
+        if is_doh_host(found.host):
+            return Outcome("doh", found.host, doh_decision(found.host), shown)
+        d = self.policy.current.decide_url(group, found)
+        if d.blocked:
+            return Outcome("block", found.host, d, shown)
+        return Outcome("pass", primary, d, shown)
+
+    def youtube_level(self, group: Group, host: str) -> str | None:
+        """`Moderate` or `Strict` for YouTube hosts (None: no header)."""
+        if host not in _YOUTUBE:
+            return None
+        level = group.safe_search if self.youtube_restrict == "group" else self.youtube_restrict
+        return {"moderate": "Moderate", "strict": "Strict"}.get(level)
+
+
+def safe_search_param(group: Group, host: str, path: str) -> tuple[str, str] | None:
+    """The query parameter that forces safe search on a search page, or None."""
+    if group.safe_search == "off":
+        return None
+    bare = path.split("?", 1)[0]
+    if host in _GOOGLE and bare in ("/search", "/images", "/webhp"):
+        return ("safe", "active")
+    if host in _BING and bare in ("/search", "/images/search", "/videos/search"):
+        return ("adlt", "strict")
+    return None
+
+
+def incident(outcome: Outcome, client: str, group: Group, action: str) -> Incident:
+    """The incident for a stop; a confidential entry is recorded by its hash id only."""
+    d = outcome.decision
+    assert d is not None
+    name = d.entry if d.confidential else (outcome.url or outcome.host)
+    return Incident(at=time.time(), client=client, group=group.id, name=name,
+                    category=d.category, list_id=d.list_id, action=action, source="proxy",
+                    reason=d.reason)
+
+
+def record(sink: IncidentSink | None, outcome: Outcome, client: str, group: Group) -> None:
+    if sink is None or outcome.decision is None:
+        return
+    action = "doh-refused" if outcome.kind == "doh" else "blocked"
+    sink.submit(incident(outcome, client, group, action))
