@@ -233,8 +233,11 @@ class RojaAddon:
 
     def server_connected(self, data: server_hooks.ServerConnectionHookData) -> None:
         named = self._names.pop(data.server.id, None)
-        if named is not None:  # keep the name, so later requests reuse this connection
-            data.server.address = named
+        if named is not None:
+            # Back to the name the HTTP layer matches connections on, so later requests on
+            # this client connection reuse it (peername keeps the address). mitmproxy's
+            # setter refuses changes on open connections, hence the direct write.
+            data.server.__dict__["address"] = named
 
     def server_connect_error(self, data: server_hooks.ServerConnectionHookData) -> None:
         self._names.pop(data.server.id, None)

@@ -69,13 +69,14 @@ def guard_header_size() -> None:
 
     def read_headers(self: Any, event: events.ConnectionEvent
                      ) -> Generator[commands.Command, Any, None]:
-        yield from original(self, event)
-        if self.state == self.read_headers and len(self.buf) > MAX_HEAD:
+        if len(self.buf) > MAX_HEAD and b"\r\n\r\n" not in bytes(self.buf)[:MAX_HEAD + 4]:
             yield commands.SendData(self.conn, _http1.make_error_response(
                 431, "Request header fields too large"))
             yield commands.CloseConnection(self.conn)
             self.buf = ReceiveBuffer()
             self.state = self.done
+            return
+        yield from original(self, event)
 
     read_headers.roja_guard = True  # type: ignore[attr-defined]
     _http1.Http1Server.read_headers = read_headers  # type: ignore[method-assign]
