@@ -54,6 +54,17 @@ class ListSource:
     category: str
     mapping: Path | None = None  # ut1: source category → Roja category
     max_shrink: float = 0.5
+    # Also list `selftest_name(id)` under this list's tag, so `roja selftest` can check that the
+    # running filter enforces this list without asking for any real harmful name.
+    selftest: bool = False
+
+
+SELFTEST_ZONE = "selftest.roja.test"  # RFC 6761 `.test`: never delegated, never on the Internet
+
+
+def selftest_name(list_id: str) -> str:
+    """The reserved test name that stands for list `list_id` (see `ListSource.selftest`)."""
+    return f"{list_id.lower().replace('_', '-')}.{SELFTEST_ZONE}"
 
 
 @dataclass
@@ -82,7 +93,7 @@ def _files(source: ListSource) -> list[Path]:
 def fingerprint(sources: list[ListSource]) -> str:
     parts: list[object] = []
     for s in sources:
-        parts.append([s.id, str(s.path), s.format, s.category])
+        parts.append([s.id, str(s.path), s.format, s.category, s.selftest])
         for path in _files(s):
             st = path.stat()
             parts.append([str(path), st.st_size, st.st_mtime_ns])
@@ -105,6 +116,8 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
 
     def batches() -> Iterator[tuple[list[str], Tag]]:
         for source, report in zip(sources, reports, strict=True):
+            if source.selftest:
+                yield [selftest_name(source.id)], Tag(source.id, source.category)
             if source.format in PLAIN_FORMATS:  # hosts only, one tag: straight to the compiler
                 list_tag = Tag(source.id, source.category)
                 for hosts in plain.read_batches(source.path, source.format, report):

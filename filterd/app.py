@@ -8,6 +8,7 @@ step fails, the old policy keeps serving and the error is logged.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import time
@@ -74,10 +75,23 @@ class ListGauge(Collector):
 
 
 def list_sources(cfg: RojaConfig) -> list[ListSource]:
+    # Deny and legal lists also carry their reserved self-test name (`roja selftest`).
     sources = [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
-                          lc.max_shrink) for lc in cfg.policy.lists]
+                          lc.max_shrink, selftest=lc.rule.kind != "allow")
+               for lc in cfg.policy.lists]
     hotline = hotline_source(cfg.feed, cfg.state_dir)
-    return [*sources, hotline[0]] if hotline else sources
+    if hotline:
+        sources.append(dataclasses.replace(hotline[0], selftest=True))
+    return sources
+
+
+def entry_counts(compiled: CompiledList, cfg: RojaConfig) -> dict[str, int]:
+    """Entries per list as the lists have them (without their self-test names)."""
+    counts = compiled.counts_by_list()
+    for source in list_sources(cfg):
+        if source.selftest and counts.get(source.id):
+            counts[source.id] -= 1
+    return counts
 
 
 def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
@@ -144,7 +158,7 @@ class Appliance:
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         policy, compiled = await asyncio.to_thread(build_policy, cfg)
         self._compiled = compiled
-        self.lists.counts = compiled.counts_by_list()
+        self.lists.counts = entry_counts(compiled, self.cfg)
         key = load_or_create_key(cfg.state_dir)
         self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
                                      shared=cfg.dns.workers > 1,
@@ -209,7 +223,7 @@ class Appliance:
         if self.spawn_workers:
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
             await asyncio.to_thread(write_reload_status, cfg.state_dir, True)
-        self.lists.counts = compiled.counts_by_list()
+        self.lists.counts = entry_counts(compiled, cfg)
         self._compiled = compiled
         if cfg.proxy != self.cfg.proxy:
             log.warning("[proxy] changed: restart Roja for it to apply (the proxy already "

@@ -116,6 +116,7 @@ def _register() -> None:
     from filterd.commands.policy import policy
     from filterd.commands.reload import reload
     from filterd.commands.report import report
+    from filterd.commands.selftest import selftest
     from filterd.commands.status import status
     from filterd.commands.unblock import unblock
 
@@ -132,6 +133,7 @@ def _register() -> None:
     main.add_command(reload)
     main.add_command(status)
     main.add_command(inbox)
+    main.add_command(selftest)
 
 
 _register()

@@ -2,7 +2,7 @@
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
 `[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`,
-`[proxy]`.
+`[proxy]`, `[selftest]`.
 Each unit parses its own table.
 """
 
@@ -16,6 +16,7 @@ import blocklists.rpz_config
 import dns_resolver.config
 import filterd.firewall.config
 import filterd.proxy.config
+import filterd.selftest.config
 import policy.config
 import reporting.config
 import reporting.delivery_config
@@ -47,6 +48,8 @@ class RojaConfig:
         default_factory=filterd.firewall.config.FirewallSettings)
     proxy: filterd.proxy.config.ProxySettings = field(
         default_factory=filterd.proxy.config.ProxySettings)
+    selftest: filterd.selftest.config.SelftestSettings = field(
+        default_factory=filterd.selftest.config.SelftestSettings)
 
 
 def load_config(path: Path) -> RojaConfig:
@@ -87,12 +90,14 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     log.done()
     firewall = filterd.firewall.config.parse(root.section("firewall"))
     proxy = filterd.proxy.config.parse(root.section("proxy"), base)
+    selftest = filterd.selftest.config.parse(root.section("selftest"))
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
                       dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
-                      log_level=level, firewall=firewall, proxy=proxy)
+                      log_level=level, firewall=firewall, proxy=proxy,
+                      selftest=selftest)
 
 
 __all__ = ["ConfigError", "RojaConfig", "load_config", "parse_config_text"]

@@ -22,7 +22,7 @@ def _albanian(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
 # or source-specific ids such as `adult`) show the label of the category they mean, except
 # `circumvention`, which the reports count apart.
 BLOCK_CATEGORIES: Mapping[str, str] = {
-    **{c.id: c.sq for c in CATEGORIES.values() if c.family != "hotline"},
+    **{c.id: c.sq for c in CATEGORIES.values()},  # hotline ids too: lists carry csam etc.
     **{alias: CATEGORIES[target].sq for alias, target in ALIASES.items()},
     "circumvention": "Anashkalim i filtrit",
 }

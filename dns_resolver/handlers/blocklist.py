@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from dnslib import QTYPE
 
 from blocklists.canonical import canonical_host
+from blocklists.store import SELFTEST_ZONE
 from dns_resolver.messages import Answer, IncidentNote, Next, Query
 from dns_resolver.wire import NXDOMAIN, Question, synth_reply
 from policy import Decision, Group, Policy
 
 EDE_BLOCKED, EDE_FILTERED = 15, 17
+SELFTEST_SUFFIX = "." + SELFTEST_ZONE
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,11 @@ class BlocklistHandler:
                            soa_owner=None if rdata else owner, ede=ede)
         reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
         name = d.entry if d.confidential else q.name
+        # The self-test's reserved names are checks, not pupils: no incident, no report line.
+        note = None if name.endswith(SELFTEST_SUFFIX) else IncidentNote(
+            name, d.category, d.list_id, action, reason)
         return Answer("blocked", reason, rcode=rcode, label=d.list_id, ede=ede,
-                      cache_ttl=s.ttl, fixed_ttl=True, wire=wire,
-                      incident=IncidentNote(name, d.category, d.list_id, action, reason))
+                      cache_ttl=s.ttl, fixed_ttl=True, wire=wire, incident=note)
 
 
 def _names_in(answer: Answer) -> list[str]:

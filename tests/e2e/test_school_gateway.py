@@ -74,6 +74,9 @@ name = "Nxënësit"
 networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
 safe_search = "strict"
 
+[selftest]
+allowed_name = "www.e2e.test"
+
 [firewall]
 lan_interface = "{{lan}}"
 
@@ -208,6 +211,14 @@ def test_safe_search_is_enforced_for_the_pupil(school: School) -> None:
     assert "forcesafesearch.google.com." in out and "216.239.38.120" in out
 
 
+def test_the_filter_self_test_passes_on_the_gateway(school: School) -> None:
+    result = school.roja_cli("selftest")
+    out = result.stdout.decode()
+    assert result.returncode == 0, out + result.stderr.decode()
+    assert "✔ [nxenes] lista 'lojra' (dangerous_games)" in out
+    assert "✔ [nxenes] kërkim i sigurt (strict)" in out
+
+
 def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
         school: School) -> None:
     school.dig("lojra.e2e.test")
@@ -227,6 +238,12 @@ def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
     csv_part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".csv"))
     csv_text = csv_part.get_payload(decode=True).decode("utf-8-sig")
     assert "E2E-001" in csv_text
+    lines = csv_text.splitlines()
+    assert "Gjendja e filtrit,selftest_pass,Kontrolle të kaluara,1" in lines
+    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,dangerous_games,"
+                               "Lojëra të rrezikshme,") for line in lines)
+    # The self-test's own reserved names are never pupils' incidents.
+    assert b"selftest.roja.test" not in school.roja_cli("incidents", "list").stdout
 
 
 def test_an_outside_resolver_gets_the_gateway_s_answer_instead(school: School) -> None:
