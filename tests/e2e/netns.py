@@ -4,6 +4,7 @@
  client ns            gateway ns                         internet ns
  10.77.1.2  ──veth──  10.77.1.1 (LAN)   10.77.2.1 ──veth──  10.77.2.2 (upstream DNS, web)
                       ip_forward = 1                        10.77.2.53 (an outside resolver)
+                                                            10.77.2.80 (a web origin)
 ```
 
 `topology()` creates the three namespaces with unique names, veth pairs, addresses and
@@ -28,6 +29,7 @@ import pytest
 LAN_NET, WAN_NET = "10.77.1", "10.77.2"
 CLIENT_IP, GATEWAY_LAN_IP = f"{LAN_NET}.2", f"{LAN_NET}.1"
 GATEWAY_WAN_IP, INTERNET_IP, OUTSIDE_RESOLVER_IP = f"{WAN_NET}.1", f"{WAN_NET}.2", f"{WAN_NET}.53"
+WEB_IP = f"{WAN_NET}.80"
 
 
 def require_netns() -> None:
@@ -97,6 +99,7 @@ def topology() -> Iterator[Topology]:
             ns.run("ip", "addr", "add", f"{addr}/24", "dev", dev)
             ns.run("ip", "link", "set", dev, "up")
         internet.run("ip", "addr", "add", f"{OUTSIDE_RESOLVER_IP}/24", "dev", wan_i)
+        internet.run("ip", "addr", "add", f"{WEB_IP}/24", "dev", wan_i)
         client.run("ip", "route", "add", "default", "via", GATEWAY_LAN_IP)
         internet.run("ip", "route", "add", f"{LAN_NET}.0/24", "via", GATEWAY_WAN_IP)
         gateway.run("sysctl", "-qw", "net.ipv4.ip_forward=1")

@@ -27,6 +27,7 @@ from e2e.netns import (
     GATEWAY_LAN_IP,
     INTERNET_IP,
     OUTSIDE_RESOLVER_IP,
+    WEB_IP,
     Topology,
     topology,
 )
@@ -37,11 +38,11 @@ from peers.zones import ZONES, _zone
 ROOT = Path(__file__).resolve().parents[2]
 SMTP_PORT = 2525
 INBOX_PORT = 8443
-WEB_IP = "192.0.2.80"
 
 E2E_ZONE = _zone("e2e.test.", f"""\
 www A {WEB_IP}
 lojra A {WEB_IP}
+video A {WEB_IP}
 """)
 
 CONFIG = f"""
@@ -62,6 +63,20 @@ allow = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "127.0.0.0/8"]
 
 [metrics]
 listen = ""
+
+[proxy]
+enabled = true
+mode = "steering"
+listen = ""
+steer_ipv4 = "{GATEWAY_LAN_IP}"
+blockpage_listen = "{GATEWAY_LAN_IP}:8081"
+school_contact = "Mësuesja e TIK-ut, dhoma 12"
+
+[[lists]]
+id = "video-urls"
+path = "{{lists}}/video-urls.txt"
+format = "urls"
+category = "violence"
 
 [[lists]]
 id = "lojra"
@@ -143,6 +158,11 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
     lists = work / "lists"
     lists.mkdir()
     (lists / "lojra.txt").write_text("# Lojëra të rrezikshme (test)\nlojra.e2e.test\n")
+    (lists / "video-urls.txt").write_text("video.e2e.test/dhune/\n")
+    site = work / "site"
+    (site / "dhune").mkdir(parents=True)
+    (site / "dhune" / "klip.html").write_text("violent clip\n")
+    (site / "mesim.html").write_text("<p>mësim</p>\n")
     config = work / "roja.toml"
     state = work / "state"
     inbox_data = work / "inbox"
@@ -171,6 +191,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Mailbox",
              str(maildir), "-l", f"{INTERNET_IP}:{SMTP_PORT}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        web = net.internet.popen([sys.executable, "-m", "http.server", "80", "--bind", WEB_IP,
+                                  "--directory", str(site)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         inbox_server = net.internet.popen(
             [*inbox, "serve", "--data-dir", str(inbox_data), "--listen",
              f"{INTERNET_IP}:{INBOX_PORT}", "--tls-cert", str(cert), "--tls-key", str(key)],
@@ -192,6 +215,7 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
                 roja.kill()
             smtp.kill()
             inbox_server.kill()
+            web.kill()
             nsd.stop()
             log.close()
 
@@ -209,6 +233,27 @@ def test_a_listed_name_is_blocked_for_the_pupil(school: School) -> None:
 def test_safe_search_is_enforced_for_the_pupil(school: School) -> None:
     out = school.dig("www.google.com")
     assert "forcesafesearch.google.com." in out and "216.239.38.120" in out
+
+
+def test_a_url_listed_path_is_blocked_by_the_proxy_and_the_rest_of_the_host_passes(
+        school: School) -> None:
+    steered = school.dig("video.e2e.test")
+    assert GATEWAY_LAN_IP in steered and WEB_IP not in steered  # DNS steers it to the proxy
+    assert WEB_IP in school.dig("www.e2e.test")                 # no URL entries: untouched
+
+    def curl(url: str) -> tuple[str, str]:
+        out = school.net.client.run("curl", "-s", "-m", "10", "-w", "\n%{http_code}", url,
+                                    check=False).stdout.decode()
+        body, _, code = out.rpartition("\n")
+        return code, body
+
+    code, body = curl("http://video.e2e.test/dhune/klip.html")
+    assert code == "403" and "violent clip" not in body
+    assert "ALO 116 111" in body and "Mësuesja e TIK-ut, dhoma 12" in body
+    code, body = curl("http://video.e2e.test/mesim.html")
+    assert code == "200" and "mësim" in body
+    code, body = curl("http://www.e2e.test/dhune/klip.html")  # another host: not listed
+    assert code == "200" and "violent clip" in body
 
 
 def test_the_filter_self_test_passes_on_the_gateway(school: School) -> None:
@@ -242,6 +287,8 @@ def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
     assert "Gjendja e filtrit,selftest_pass,Kontrolle të kaluara,1" in lines
     assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,dangerous_games,"
                                "Lojëra të rrezikshme,") for line in lines)
+    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,violence,")
+               for line in lines)  # the proxy's URL block (runs earlier in this module)
     # The self-test's own reserved names are never pupils' incidents.
     assert b"selftest.roja.test" not in school.roja_cli("incidents", "list").stdout
 
