@@ -106,6 +106,7 @@ def config_check(file: Path) -> None:
 
 def _register() -> None:
     from filterd.commands.audit import audit
+    from filterd.commands.bypasswatch import bypass_watch
     from filterd.commands.demo import demo
     from filterd.commands.firewall import firewall
     from filterd.commands.inbox import inbox
@@ -134,6 +135,7 @@ def _register() -> None:
     main.add_command(status)
     main.add_command(inbox)
     main.add_command(selftest)
+    main.add_command(bypass_watch)
 
 
 _register()
