@@ -55,8 +55,8 @@ lisen = ["127.0.0.1:53"]
 
 
 def test_unknown_top_level_table_is_rejected(tmp_path: Path) -> None:
-    err = error_of(tmp_path, '[dns]\nworkers = 1\n\n[proxy]\nport = 8080\n')
-    assert str(err).startswith(f"{tmp_path / 'roja.toml'}:4: proxy: unknown key")
+    err = error_of(tmp_path, '[dns]\nworkers = 1\n\n[proksi]\nport = 8080\n')
+    assert str(err).startswith(f"{tmp_path / 'roja.toml'}:4: proksi: unknown key")
     assert "dns" in str(err) and "lists" in str(err)
 
 
