@@ -60,6 +60,9 @@ class ListSource:
 
 
 SELFTEST_ZONE = "selftest.roja.test"  # RFC 6761 `.test`: never delegated, never on the Internet
+# A URL list (format `urls`) carries its name as a URL entry instead: `<name>/roja-selftest/`
+# is blocked by the proxy and every other path on that host is not.
+SELFTEST_PATH = "/roja-selftest/"
 
 
 def selftest_name(list_id: str) -> str:
@@ -116,7 +119,10 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
 
     def batches() -> Iterator[tuple[list[str], Tag]]:
         for source, report in zip(sources, reports, strict=True):
-            if source.selftest:
+            if source.selftest and source.format == "urls":  # the proxy decides these
+                urls.append((selftest_name(source.id), SELFTEST_PATH,
+                             Tag(source.id, source.category)))
+            elif source.selftest:
                 yield [selftest_name(source.id)], Tag(source.id, source.category)
             if source.format in PLAIN_FORMATS:  # hosts only, one tag: straight to the compiler
                 list_tag = Tag(source.id, source.category)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from blocklists.bypass import is_doh_host
+from blocklists.store import SELFTEST_ZONE
 from blocklists.urls import canonical_url, canonical_url_host
 from dns_resolver.handlers.safesearch import rewrite_table
 from policy import Decision, Group, Policy
@@ -30,6 +31,7 @@ _SAFE = rewrite_table("moderate")
 _GOOGLE = frozenset(n for n, t in _SAFE.items() if t == "forcesafesearch.google.com")
 _BING = frozenset(n for n, t in _SAFE.items() if t == "strict.bing.com")
 _YOUTUBE = frozenset(n for n, t in _SAFE.items() if t.startswith("restrict"))
+SELFTEST_SUFFIX = "." + SELFTEST_ZONE
 
 
 class PolicySource(Protocol):
@@ -149,7 +151,8 @@ def incident(outcome: Outcome, client: str, group: Group, action: str) -> Incide
 
 
 def record(sink: IncidentSink | None, outcome: Outcome, client: str, group: Group) -> None:
-    if sink is None or outcome.decision is None:
+    # `roja selftest`'s reserved names (blocklists.store.SELFTEST_ZONE) are never incidents.
+    if sink is None or outcome.decision is None or outcome.host.endswith(SELFTEST_SUFFIX):
         return
     action = "doh-refused" if outcome.kind == "doh" else "blocked"
     sink.submit(incident(outcome, client, group, action))

@@ -32,9 +32,11 @@ from filterd.config import RojaConfig
 from policy import Group, ListRule, Policy
 
 EDE_BLOCKED = (15, 17)
-SAFE_SEARCH_NAME = "www.google.com"
-SAFE_SEARCH_TARGETS = ("forcesafesearch.google.com.",)
-SAFE_SEARCH_ADDRESSES = ("216.239.38.120",)
+# (name, what a rewritten answer contains): the first one without URL entries is asked (a
+# steered name is answered with the proxy's address, and the proxy enforces safe search).
+SAFE_SEARCH_PROBES = (("www.google.com", ("forcesafesearch.google.com.", "216.239.38.120")),
+                      ("www.bing.com", ("strict.bing.com.", "204.79.197.220")),
+                      ("duckduckgo.com", ("safe.duckduckgo.com.",)))
 CANARY_NAME = "use-application-dns.net"
 
 
@@ -115,13 +117,19 @@ def run_checks(cfg: RojaConfig, policy: Policy, now: datetime) -> Iterator[Check
         sources.append((group, source))
     if all(g.id != policy.default_group.id for g in groups):
         sources.append((policy.default_group, _default_source(cfg, policy)))
-    lists = [lc.rule for lc in cfg.policy.lists if lc.rule.kind != "allow"]
+    from filterd.selftest.proxy import proxy_checks  # it builds on this module
+
+    lists = [lc.rule for lc in cfg.policy.lists if lc.rule.kind != "allow"
+             and lc.format != "urls"]
+    url_lists = [lc.rule for lc in cfg.policy.lists if lc.rule.kind != "allow"
+                 and lc.format == "urls"]  # the proxy enforces these: filterd.selftest.proxy
     for group, source in sources:
         if source is None:
             yield Check(group.id, "grupi nuk arrihet nga ky kompjuter / group not reachable "
                         "from this machine", None)
             continue
         yield from _group_checks(resolver, policy, group, source, lists, now)
+        yield from proxy_checks(cfg, resolver, policy, group, source, url_lists, now)
     yield from _global_checks(resolver, cfg, sources)
 
 
@@ -146,12 +154,13 @@ def _group_checks(resolver: Resolver, policy: Policy, group: Group, source: str,
                     why or ("" if seen == expected else "përgjigja ndryshon nga konfigurimi / "
                             "the answer differs from the configuration"))
     level = group.safe_search
-    if level != "off":
-        reply, why = _ask(resolver, SAFE_SEARCH_NAME, source)
+    probe = next((p for p in SAFE_SEARCH_PROBES if not policy.needs_proxy(p[0])), None)
+    if level != "off" and probe is not None:
+        reply, why = _ask(resolver, probe[0], source)
         text = reply.to_text() if reply is not None else ""
-        ok = any(t in text for t in SAFE_SEARCH_TARGETS + SAFE_SEARCH_ADDRESSES)
-        yield Check(group.id, f"kërkim i sigurt ({level}) / safe search: {SAFE_SEARCH_NAME}",
-                    ok, why or ("" if ok else "pa forcesafesearch / not rewritten"))
+        ok = any(t in text for t in probe[1])
+        yield Check(group.id, f"kërkim i sigurt ({level}) / safe search: {probe[0]}",
+                    ok, why or ("" if ok else f"pa {probe[1][0]} / not rewritten"))
 
 
 def _global_checks(resolver: Resolver, cfg: RojaConfig,
