@@ -4,7 +4,8 @@ Roja is installed with `roja install --root` into a temporary root (no systemd) 
 there. Three network namespaces (see `e2e.netns`): the client asks the gateway's Roja for
 names; Roja asks a real NSD in the internet namespace; the month's report leaves the gateway
 by SMTP to a real aiosmtpd in the internet namespace. Everything runs as real processes
-(`roja serve`, `dig`, NSD, aiosmtpd); nothing leaves the namespaces this test creates.
+(`roja serve`, `roja bypass-watch` on the LAN card, `dig`, NSD, aiosmtpd); nothing leaves
+the namespaces this test creates.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from e2e.netns import (
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
 from peers.zones import ZONES, _zone
+
+from reporting.incidents import IncidentStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP_PORT = 2525
@@ -125,6 +128,7 @@ class School:
     nsd: NsdServer
     roja: subprocess.Popen[bytes]
     launcher: str
+    watch_log: Path  # `roja bypass-watch` on the gateway's LAN card
 
     def dig(self, name: str, rdtype: str = "A", server: str = GATEWAY_LAN_IP) -> str:
         out = self.net.client.run("dig", "+time=2", "+tries=1", f"@{server}", name, rdtype,
@@ -145,6 +149,15 @@ def _wait_for_dns(school: School) -> None:
             return
         time.sleep(0.2)
     raise RuntimeError("roja serve did not answer within 30 s")
+
+
+def _wait_for_watch(school: School, watch: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while b"watching" not in school.watch_log.read_bytes():
+        if watch.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("roja bypass-watch did not start: "
+                               + school.watch_log.read_text(errors="replace"))
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -201,13 +214,25 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
         log = (work / "roja.log").open("wb")
         roja = net.gateway.popen([launcher, "serve", "--config", str(config)],
                                  stdout=log, stderr=subprocess.STDOUT, cwd=str(work))
-        school = School(net, config, state, maildir, inbox_data, cert, nsd, roja, launcher)
+        school = School(net, config, state, maildir, inbox_data, cert, nsd, roja, launcher,
+                        work / "watch.log")
+        watch_log = school.watch_log.open("wb")
+        watch = net.gateway.popen([launcher, "--config", str(config), "bypass-watch",
+                                   "--interface", net.lan_interface],
+                                  stdout=watch_log, stderr=subprocess.STDOUT, cwd=str(work))
         try:
             _wait_for_dns(school)
             applied = school.roja_cli("firewall", "apply")
             assert applied.returncode == 0, applied.stderr.decode()
+            _wait_for_watch(school, watch)
             yield school
         finally:
+            watch.terminate()
+            try:
+                watch.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                watch.kill()
+            watch_log.close()
             roja.terminate()
             try:
                 roja.wait(timeout=10)
@@ -313,6 +338,28 @@ def test_dns_over_tls_to_an_outside_resolver_is_dropped(school: School) -> None:
     finally:
         listener.kill()
         listener.wait()
+
+
+def test_the_outside_resolver_and_dot_attempts_are_logged_by_the_bypass_watch(
+        school: School) -> None:
+    school.dig("www.e2e.test", server=OUTSIDE_RESOLVER_IP)  # also done by the tests above
+    # One incident per pupil and kind a minute: the DNS one may name an earlier outside
+    # resolver of this module; the DoT one is the test above.
+    deadline = time.monotonic() + 15
+    kinds: set[str] = set()
+    while time.monotonic() < deadline:
+        with IncidentStore(school.state / "incidents.sqlite") as store:
+            rows = [r for r in store.list_since(0) if r.source == "bypass"]
+        kinds = {r.name.split()[0] for r in rows}
+        if {"outside_dns", "dot"} <= kinds:
+            break
+        time.sleep(0.3)
+    assert {"outside_dns", "dot"} <= kinds, [r.name for r in rows]
+    assert f"dot {OUTSIDE_RESOLVER_IP}:853" in {r.name for r in rows}
+    assert all(r.category == "filter_bypass" and r.group == "nxenes" and
+               r.client != CLIENT_IP for r in rows)
+    listed = school.roja_cli("incidents", "list").stdout.decode()
+    assert f"dot {OUTSIDE_RESOLVER_IP}:853" in listed and CLIENT_IP not in listed
 
 
 def test_the_report_reaches_the_education_office_inbox_and_shows_as_submitted(
