@@ -289,35 +289,6 @@ def test_the_filter_self_test_passes_on_the_gateway(school: School) -> None:
     assert "✔ [nxenes] kërkim i sigurt (strict)" in out
 
 
-def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
-        school: School) -> None:
-    school.dig("lojra.e2e.test")
-    deadline = time.monotonic() + 20  # the incident writer flushes in batches
-    while b"lojra.e2e.test" not in school.roja_cli("incidents", "list").stdout:
-        assert time.monotonic() < deadline, "the block never became an incident"
-        time.sleep(0.3)
-    month = datetime.now(ZoneInfo("Europe/Tirane")).strftime("%Y-%m")
-    sent = school.roja_cli("report", "send", "--month", month)
-    assert sent.returncode == 0, sent.stderr.decode()
-    messages = list((school.maildir / "new").iterdir())
-    assert len(messages) == 1
-    message = email.message_from_bytes(messages[0].read_bytes())
-    assert message["To"] == "zva-korce@e2e.test"
-    names = [part.get_filename() for part in message.walk() if part.get_filename()]
-    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".csv") for n in names)
-    csv_part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".csv"))
-    csv_text = csv_part.get_payload(decode=True).decode("utf-8-sig")
-    assert "E2E-001" in csv_text
-    lines = csv_text.splitlines()
-    assert "Gjendja e filtrit,selftest_pass,Kontrolle të kaluara,1" in lines
-    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,dangerous_games,"
-                               "Lojëra të rrezikshme,") for line in lines)
-    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,violence,")
-               for line in lines)  # the proxy's URL block (runs earlier in this module)
-    # The self-test's own reserved names are never pupils' incidents.
-    assert b"selftest.roja.test" not in school.roja_cli("incidents", "list").stdout
-
-
 def test_an_outside_resolver_gets_the_gateway_s_answer_instead(school: School) -> None:
     # The firewall redirects the LAN's port 53 to Roja, whatever address the pupil asks.
     out = school.dig("lojra.e2e.test", server=OUTSIDE_RESOLVER_IP)
@@ -360,6 +331,37 @@ def test_the_outside_resolver_and_dot_attempts_are_logged_by_the_bypass_watch(
                r.client != CLIENT_IP for r in rows)
     listed = school.roja_cli("incidents", "list").stdout.decode()
     assert f"dot {OUTSIDE_RESOLVER_IP}:853" in listed and CLIENT_IP not in listed
+
+
+def test_the_month_report_lists_the_block_and_reaches_the_office_by_smtp(
+        school: School) -> None:
+    school.dig("lojra.e2e.test")
+    deadline = time.monotonic() + 20  # the incident writer flushes in batches
+    while b"lojra.e2e.test" not in school.roja_cli("incidents", "list").stdout:
+        assert time.monotonic() < deadline, "the block never became an incident"
+        time.sleep(0.3)
+    month = datetime.now(ZoneInfo("Europe/Tirane")).strftime("%Y-%m")
+    sent = school.roja_cli("report", "send", "--month", month)
+    assert sent.returncode == 0, sent.stderr.decode()
+    messages = list((school.maildir / "new").iterdir())
+    assert len(messages) == 1
+    message = email.message_from_bytes(messages[0].read_bytes())
+    assert message["To"] == "zva-korce@e2e.test"
+    names = [part.get_filename() for part in message.walk() if part.get_filename()]
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".csv") for n in names)
+    csv_part = next(p for p in message.walk() if (p.get_filename() or "").endswith(".csv"))
+    csv_text = csv_part.get_payload(decode=True).decode("utf-8-sig")
+    assert "E2E-001" in csv_text
+    lines = csv_text.splitlines()
+    assert "Gjendja e filtrit,selftest_pass,Kontrolle të kaluara,1" in lines
+    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,dangerous_games,"
+                               "Lojëra të rrezikshme,") for line in lines)
+    assert any(line.startswith("Aksesi i bllokuar sipas kategorisë,violence,")
+               for line in lines)  # the proxy's URL block (run earlier in this module)
+    assert not any(line.startswith("Përpjekje anashkalimi,total,Gjithsej,0")
+                   for line in lines)  # the bypass watch's incidents (run earlier) are counted
+    # The self-test's own reserved names are never pupils' incidents.
+    assert b"selftest.roja.test" not in school.roja_cli("incidents", "list").stdout
 
 
 def test_the_report_reaches_the_education_office_inbox_and_shows_as_submitted(
