@@ -39,10 +39,10 @@ from bench.proxy import peers
 
 ZONE = "bench.test"
 ORIGIN_IP, STEER_IP = "127.0.0.1", "127.0.0.2"
-# A second request on a kept-alive connection to the steering listener got no answer in this
-# harness (the proxy's reverse-mode listener), so steered requests use a new connection each:
-# pessimistic for Roja (a TCP handshake and a new proxy connection per steered request).
-STEERED_KEEPALIVE = False
+# Connections are kept alive per (address, port, host), as browsers do (HTTP/1.1 connections
+# are per origin). Reusing one connection to the steering listener for *another* host got no
+# answer at all (the listener is bound to the first host; it should say 421, not hang).
+STEERED_KEEPALIVE = True
 
 
 def dataset(hosts: int, domains: int, steered_share: float,
@@ -68,16 +68,18 @@ def request_mix(names: list[str], steered: set[str], n: int, seed: int) -> list[
 
 
 class Pool:
-    """Keep-alive HTTP/1.1 connections per (address, port)."""
+    """Keep-alive HTTP/1.1 connections per (address, port, host), as a browser keeps them."""
 
     def __init__(self) -> None:
-        self.conns: dict[tuple[str, int], http.client.HTTPConnection] = {}
+        self.conns: dict[tuple[str, int, str], http.client.HTTPConnection] = {}
 
-    def get(self, address: str, port: int, target: str, host: str, keep: bool = True) -> int:
+    def get(self, address: str, port: int, target: str, host: str, keep: bool = True,
+            per_host: bool = True) -> int:
         for attempt in range(2):
-            conn = self.conns.get((address, port))
+            key = (address, port, host if per_host else "")  # a proxy's connection: shared
+            conn = self.conns.get(key)
             if conn is None:
-                conn = self.conns[(address, port)] = http.client.HTTPConnection(
+                conn = self.conns[key] = http.client.HTTPConnection(
                     address, port, timeout=30)
             try:
                 conn.request("GET", target, headers={"Host": host})
@@ -85,11 +87,11 @@ class Pool:
                 resp.read()
                 if not keep:  # see `STEERED_KEEPALIVE`
                     conn.close()
-                    del self.conns[(address, port)]
+                    del self.conns[key]
                 return resp.status
             except (http.client.HTTPException, OSError):
                 conn.close()
-                del self.conns[(address, port)]
+                del self.conns[key]
                 if attempt:
                     raise
         return 0
@@ -196,7 +198,7 @@ blockpage_listen = ""
                     # mitmdump resolves with the system resolver, which does not know the
                     # bench names: give it the origin's address (no DNS cost for either).
                     target = f"http://{ORIGIN_IP if literal else host}{path}"
-                    count(statuses, pool.get("127.0.0.1", port, target, host))
+                    count(statuses, pool.get("127.0.0.1", port, target, host, per_host=False))
                 pool.close()
                 return statuses
             return run
