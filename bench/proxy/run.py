@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -103,6 +104,7 @@ def main(argv: list[str]) -> int:
     os.chmod(work, 0o755)
     procs: list[peers.Proc] = []
     loads: list[float] = [os.getloadavg()[0]]
+    ok = False
     try:
         ca, cert, key = peers.certificates(work, ZONE)
         procs.append(peers.dnsmasq(work, 53, ZONE, ORIGIN_IP, listen=DNS_IP))
@@ -151,9 +153,12 @@ def main(argv: list[str]) -> int:
         print("\n".join(lines))
         if args.out:
             args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        ok = True
     finally:
         for proc in reversed(procs):
             proc.stop()
+        if ok:  # the logs stay for a failed run
+            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
