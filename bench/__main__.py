@@ -11,7 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "lists": "Roja's compiled list at 5M domains: compile, startup, RSS, lookups vs peers",
     "reporting": "incident ingest rate and monthly report build time at 1M incidents",
     "policy": "resolver with 6 groups, profiles, schedules and 1M entries vs one group",
-    "proxy": "whole-filter CPU: Roja DNS steering + proxy vs squid+squidGuard (and mitmdump)",
+    "proxy": "Roja proxy vs squid+squidGuard, e2guardian, mitmdump; whole-filter CPU",
     "inbox": "education-office inbox: month dashboard and upload times, 1,800 schools × 24 months",
 }
 
