@@ -5,9 +5,8 @@ HTTPS on 127.0.0.1:443, certificate from a bench CA). All peers run at once, sid
 the parts are interleaved over `--rounds` rounds and the median is reported.
 
 1. Plain HTTP through each proxy (`curl --parallel`, keep-alive, `--concurrency`
-   connections, a host
-   with URL entries, an allowed path): requests/s and CPU ms per request; direct to the
-   origin first, to show the origin is not the bottleneck.
+   connections, a host with URL entries, an allowed path): requests/s and CPU ms per
+   request; direct to the origin first, to show the origin is not the bottleneck.
 2. One large HTTPS download through an allowed TLS tunnel (curl): CONNECT through each
    explicit proxy, and Roja's steering listener passing TLS through by SNI, against direct;
    plain mitmdump and Roja on a URL-listed host decrypt, shown for contrast.
