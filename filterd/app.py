@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import datetime
 from pathlib import Path
 from threading import Thread
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIServer
 from zoneinfo import ZoneInfo
 
@@ -47,15 +47,16 @@ from filterd.policy_runtime import (
     write_pid,
     write_reload_status,
 )
-from filterd.proxy.service import ProxyService
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
-from reporting import delivery
 from reporting.events import record_event
 from reporting.incidents import IncidentWriter
 from reporting.pseudonym import load_or_create_key, yearly_keys
 from reporting.retention import purge
+
+if TYPE_CHECKING:
+    from filterd.proxy.service import ProxyService
 
 log = logging.getLogger("roja")
 TIRANE = ZoneInfo("Europe/Tirane")
@@ -190,6 +191,9 @@ class Appliance:
             self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
             self._reporting = asyncio.create_task(self._reports(), name="roja-reports")
         if cfg.proxy.enabled and self.spawn_workers:  # one proxy, in the main process
+            # Imported here: mitmproxy adds ~45 MiB to the process, which a resolver
+            # without the proxy (an ISP's, say) should not carry.
+            from filterd.proxy.service import ProxyService
             self.proxy = ProxyService(cfg.proxy, cfg.state_dir, self.policy_ref, self.writer,
                                       cfg.dns.upstream.servers, school=cfg.school.name,
                                       transparent_ports=(cfg.firewall.proxy_http_port,
@@ -274,6 +278,8 @@ class Appliance:
         """Last month's report on or after `[report] send_day`, and retries of due deliveries
         (hourly; `tick` catches up after downtime and never queues a bundle twice)."""
         await asyncio.sleep(300)
+        from reporting import delivery  # PDF and HTTPS libraries, not needed before this
+
         while True:
             try:
                 await asyncio.to_thread(delivery.tick, self.cfg.state_dir, self.cfg.school,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -45,7 +46,43 @@ class LazyState(dict[str, Any]):
         raise KeyError(key)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Subcommands live in filterd/commands/<module>.py and are imported only when called: `roja
+# serve` then carries none of the PDF, inbox or proxy-tooling libraries, which keeps the
+# daemon's memory and start-up small (click's documented lazy-loading pattern).
+LAZY_COMMANDS = {
+    "audit": "audit:audit",
+    "bypass-watch": "bypasswatch:bypass_watch",
+    "demo": "demo:demo",
+    "firewall": "firewall:firewall",
+    "inbox": "inbox:inbox",
+    "incident": "incident:incident",
+    "incidents": "incidents:incidents",
+    "install": "install:install",
+    "lists": "lists:lists",
+    "policy": "policy:policy",
+    "reload": "reload:reload",
+    "report": "report:report",
+    "selftest": "selftest:selftest",
+    "status": "status:status",
+    "unblock": "unblock:unblock",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr = LAZY_COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(f"filterd.commands.{module}"), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"filterd.commands.{module}.{attr} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_opt", metavar="FILE",
               help="Skedari i konfigurimit / config file (default /etc/roja/roja.toml)")
 @click.pass_context
@@ -104,38 +141,3 @@ def config_check(file: Path) -> None:
         sys.exit(1)
 
 
-def _register() -> None:
-    from filterd.commands.audit import audit
-    from filterd.commands.bypasswatch import bypass_watch
-    from filterd.commands.demo import demo
-    from filterd.commands.firewall import firewall
-    from filterd.commands.inbox import inbox
-    from filterd.commands.incident import incident
-    from filterd.commands.incidents import incidents
-    from filterd.commands.install import install
-    from filterd.commands.lists import lists
-    from filterd.commands.policy import policy
-    from filterd.commands.reload import reload
-    from filterd.commands.report import report
-    from filterd.commands.selftest import selftest
-    from filterd.commands.status import status
-    from filterd.commands.unblock import unblock
-
-    main.add_command(incidents)
-    main.add_command(incident)
-    main.add_command(demo)
-    main.add_command(firewall)
-    main.add_command(install)
-    main.add_command(lists)
-    main.add_command(report)
-    main.add_command(unblock)
-    main.add_command(audit)
-    main.add_command(policy)
-    main.add_command(reload)
-    main.add_command(status)
-    main.add_command(inbox)
-    main.add_command(selftest)
-    main.add_command(bypass_watch)
-
-
-_register()

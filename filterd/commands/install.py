@@ -127,7 +127,7 @@ def _install(layout: Layout, answers: configfile.Answers | None, deps_from: Path
     lan = answers.lan_interface if answers else configfile.configured_interface(layout)
     configfile.write_extras(layout, lan, owner)
     click.echo(f"4/4 Njësitë systemd / systemd units → {layout.unit_dir}")
-    wanted = units.wanted(set(main.commands), firewall=bool(lan))
+    wanted = units.wanted(set(main.list_commands(click.Context(main))), firewall=bool(lan))
     units.install_files(layout, layout.app / "systemd", wanted)
     result = units.activate(layout, wanted)
     click.echo(f"    aktivizuar / enabled: {', '.join(result.enabled) or '-'}")
