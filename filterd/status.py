@@ -39,6 +39,8 @@ class Health:
     selftest: dict[str, Any] | None   # {"ok", "at", "detail"}
     report: dict[str, Any] | None     # {"period", "status", "at", "recipient"}
     incidents_today: int
+    bypass_today: int = 0             # filter_bypass incidents (outside DNS, DoT, DoH, VPN)
+    bypass_clients_today: int = 0     # distinct (pseudonymous) devices behind them
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -124,16 +126,20 @@ def last_report(state_dir: Path) -> dict[str, Any] | None:
             "error": latest.last_error}
 
 
-def incidents_today(db: Path, now: datetime) -> int:
+def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
+    """(incidents, bypass attempts, devices that tried a bypass) since midnight in Tirana."""
     start = now.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         store = IncidentStore(db)
     except IncidentStoreError:
-        return 0
+        return 0, 0, 0
     try:
-        return sum(row.count for row in store.list_since(start.timestamp(), limit=1_000_000))
+        rows = store.list_since(start.timestamp(), limit=1_000_000)
     finally:
         store.close()
+    bypass = [row for row in rows if row.category == "filter_bypass"]
+    return (sum(row.count for row in rows), sum(row.count for row in bypass),
+            len({row.client for row in bypass}))
 
 
 def collect(cfg: RojaConfig, now: datetime | None = None,
@@ -143,8 +149,9 @@ def collect(cfg: RojaConfig, now: datetime | None = None,
     db = cfg.state_dir / "incidents.sqlite"
     feed: dict[str, Any] = feed_status(cfg.state_dir) if (cfg.state_dir / "feed").exists() or \
         cfg.feed.enabled else {"serial": None}
-    health = Health(state, how, feed, last_selftest(db), last_report(cfg.state_dir),
-                    incidents_today(db, moment))
+    total, bypass, bypass_clients = incidents_today(db, moment)
+    health = Health(state, how, feed, last_selftest(db), last_report(cfg.state_dir), total,
+                    bypass, bypass_clients)
     if state not in ("active", "answering"):
         health.problems.append("service")
     if cfg.feed.enabled:

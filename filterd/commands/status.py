@@ -63,6 +63,10 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         lines.append(f"{mark(ok)} Raporti i fundit / last report: {r['period']} → "
                      f"{r['recipient']}: {state}, {_when(r['at'])}")
     lines.append(f"· Incidente sot / incidents today: {h.incidents_today}")
+    if h.bypass_today:
+        lines.append(f"· Përpjekje për të anashkaluar filtrin sot / filter bypass attempts "
+                     f"today: {h.bypass_today} nga / from {h.bypass_clients_today} pajisje / "
+                     "devices (roja incidents list)")
     lines.append("Gjendja / overall: " + ("NË RREGULL / HEALTHY" if h.healthy else
                                           "KA PROBLEME / NEEDS ATTENTION: "
                                           + ", ".join(h.problems)))

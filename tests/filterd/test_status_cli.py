@@ -13,8 +13,10 @@ from click.testing import CliRunner
 from dns_resolver.testing import ask_udp, make_query
 from filterd.cli import main
 from filterd.testing import dns_address, running_appliance
+from reporting.config import IncidentSettings
 from reporting.delivery import outbox_path
 from reporting.events import record_event
+from reporting.incidents import Incident, IncidentWriter
 from reporting.outbox import Bundle, Delivery, Outbox
 
 CONFIG = """
@@ -106,3 +108,30 @@ def test_status_with_nothing_yet(tmp_path: Path) -> None:
     assert code == 1
     assert "asnjë ende / none yet" in out and "Incidente sot / incidents today: 0" in out
     assert "nuk përgjigjet / not answering" in out
+
+
+async def test_status_counts_todays_bypass_attempts(tmp_path: Path) -> None:
+    (tmp_path / "deny.txt").write_text("", encoding="utf-8")
+    config = tmp_path / "roja.toml"
+    config.write_text(CONFIG.replace("{state}", str(tmp_path / "state"))
+                      .replace("127.0.0.1:0", "127.0.0.1:9"), encoding="utf-8")
+    state = tmp_path / "state"
+    state.mkdir()
+    writer = IncidentWriter(state / "incidents.sqlite", b"k" * 32, IncidentSettings())
+    await writer.start()
+    now = time.time()
+    for client, kind in (("10.0.0.5", "dot 1.1.1.1"), ("10.0.0.5", "doh dns.google"),
+                         ("10.0.0.9", "vpn 203.0.113.7:1194")):
+        writer.submit(Incident(now, client, "nxenes", kind, "filter_bypass", "bypass-watch",
+                               "detected", "bypass", kind))
+    writer.submit(Incident(now, "10.0.0.7", "nxenes", "bet365.com", "gambling", "deny",
+                           "blocked", "dns", "listed"))
+    await writer.stop()
+    code, out = await asyncio.to_thread(status, config)
+    assert code == 1  # nothing answers DNS at 127.0.0.1:9
+    assert "Incidente sot / incidents today: 4" in out
+    assert ("Përpjekje për të anashkaluar filtrin sot / filter bypass attempts today: 3 "
+            "nga / from 2 pajisje / devices") in out
+    data = json.loads((await asyncio.to_thread(status, config, "--json"))[1])
+    assert data["bypass_today"] == 3 and data["bypass_clients_today"] == 2
+    assert "10.0.0.5" not in out  # devices are counted, never named
