@@ -12,6 +12,12 @@ target), `tls_clienthello` (by SNI: pass through undecrypted, intercept, block o
 `responseheaders` (drops Alt-Svc so clients stay on TCP), `server_connect`/`_connected`.
 A blocked and an unlisted path on a listed host take the same path through here; the block
 response's headers are constant (`blockpage.BLOCK_HEADERS`).
+
+A steered or transparent connection serves one host: the SNI's name (intercepted TLS) or the
+first Host decided (plain HTTP). A later request for another host on it is decided like any
+other (a block is the block page) and otherwise answered `421 Misdirected Request`, which
+tells the client to open a new connection for that host (RFC 9110 15.5.20); the connection
+stays open for its own host. The explicit proxy serves any host on one connection.
 """
 
 from __future__ import annotations
@@ -35,6 +41,14 @@ log = logging.getLogger("roja.proxy")
 PLACEHOLDER = "roja-steered.invalid"
 REFUSED_TEXT = ("Roja: lidhja u refuzua nga filtri i shkollës / "
                 "the connection was refused by the school's filter\n")
+MISDIRECTED_TEXT = ("Roja: kërkesë e drejtuar gabim: kjo lidhje shërben një faqe tjetër; "
+                    "hapeni në një lidhje të re / misdirected request: this connection serves "
+                    "another site; open it on a new connection\n")
+TEXT_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
 @dataclass
@@ -42,6 +56,8 @@ class ClientState:
     decided: set[str] = field(default_factory=set)  # names this connection may reach
     refused: str = ""                               # why the connection is refused
     block: Outcome | None = None                    # a blocked host intercepted for the page
+    bound: str = ""                                 # the one host a steered/transparent
+                                                    # connection serves (SNI or first Host)
 
 
 def _mode(client: connection.Client) -> str:
@@ -68,7 +84,8 @@ class RojaAddon:
         self._names: dict[str, tuple[str, int]] = {}
         self.own: set[tuple[str, int]] = set()  # the proxy's listeners: never an upstream
         self.counts = {"blocked": 0, "doh_refused": 0, "passed_through": 0, "intercepted": 0,
-                       "refused": 0, "bad_request": 0, "too_many": 0}
+                       "refused": 0, "bad_request": 0, "too_many": 0,
+                       "misdirected": 0}
 
     # -- connections --
 
@@ -141,6 +158,8 @@ class RojaAddon:
             return self._refuse(data, st, f"{outcome.kind}: {outcome.host}")
         if outcome.kind == "intercept":
             self.counts["intercepted"] += 1
+            if sni and mode != "explicit":
+                st.bound = outcome.host  # the SNI's name: the only Host served here
             return
         # Allowed, no URL entries: forward the encrypted bytes to the name decided on.
         self.counts["passed_through"] += 1
@@ -175,8 +194,7 @@ class RojaAddon:
         if outcome.kind == "bad" or not primary:
             self.counts["bad_request"] += 1
             flow.response = http.Response.make(
-                400, "Roja: kërkesë e pavlefshme / bad request\n",
-                {"Content-Type": "text/plain; charset=utf-8"})
+                400, "Roja: kërkesë e pavlefshme / bad request\n", dict(TEXT_HEADERS))
             return
         if outcome.stops:
             if st.block is None:
@@ -184,6 +202,13 @@ class RojaAddon:
             flow.response = self.block_response(outcome, group)
             return
         dest = outcome.host
+        if mode != "explicit":
+            if not st.bound:
+                st.bound = dest
+            elif dest != st.bound:
+                self.counts["misdirected"] += 1
+                flow.response = http.Response.make(421, MISDIRECTED_TEXT, dict(TEXT_HEADERS))
+                return
         port = _port_of(host_header) or (req.port if mode != "steering" else 0) \
             or (443 if client.tls else 80)
         st.decided.add(dest)
