@@ -7,7 +7,7 @@
     block_outside_dns = true     # drop LAN DNS (53), DoT/DoQ (853) to anything else
     block_doh = true             # drop LAN 443/853 to known DoH resolvers' addresses
     block_vpn = true             # drop the VPN handshake ports (OpenVPN, WireGuard, IKE...)
-    transparent_proxy = "off"    # "off", "all" (every 80/443) or "steered" (roja_steered4/6)
+    transparent_proxy = "off"    # "off" or "all" (every tcp 80/443 from the LAN → the proxy)
     proxy_http_port = 8080       # where the proxy takes redirected port-80 traffic
     proxy_https_port = 8443      # ... and port-443 traffic
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from configkit import Section
 
 IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
-PROXY_MODES = ("off", "all", "steered")
+PROXY_MODES = ("off", "all")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ def parse(s: Section) -> FirewallSettings:
     if iface and not IFACE.match(iface):
         raise s.error("lan_interface", f"{iface!r} is not a network interface name "
                                        "(letters, digits, '.', '_', '-', at most 15)")
+    if s.has("transparent_proxy") and s.str("transparent_proxy") == "steered":
+        raise s.error("transparent_proxy", '"steered" is no longer accepted: use "off" with '
+                      '[proxy] mode = "steering" (DNS sends only hosts with URL entries to the '
+                      'proxy) or "all"')
     settings = FirewallSettings(
         lan_interface=iface,
         redirect_dns=s.bool("redirect_dns", True),

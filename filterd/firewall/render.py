@@ -6,9 +6,9 @@ touched. What it contains, for traffic arriving on `lan_interface`:
 
 - nat `prerouting`: udp/tcp 53 redirected to Roja's DNS port on the gateway (counter
   `dns_redirected`); with `transparent_proxy = "all"` every tcp 80/443 goes to the proxy's
-  ports, with `"steered"` only traffic to addresses in the sets `roja_steered4`/`roja_steered6`
-  (filled with timeouts by the resolver for hosts that have URL-level entries, architecture
-  decision 1; bulk traffic never reaches the proxy);
+  ports (counter `proxy_redirected`), where mitmproxy's transparent mode reads the original
+  destination (SO_ORIGINAL_DST). Schools without it use DNS steering, which sends only the
+  hosts with URL entries to the proxy (architecture decision 1);
 - filter `forward`: what would leave the LAN for outside DNS (53), DoT/DoQ (853), a known DoH
   address (`doh4`/`doh6` on 443 and 853, tcp and udp), or a VPN handshake port is dropped and
   counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`).
@@ -25,7 +25,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 TABLE = "roja"
 COUNTERS = ("dns_redirected", "proxy_redirected", "outside_dns_dropped", "dot_dropped",
             "doh_dropped", "vpn_dropped")
-STEERED_TIMEOUT = "1h"
 
 
 def _ports(ports: Iterable[int]) -> str:
@@ -33,10 +32,8 @@ def _ports(ports: Iterable[int]) -> str:
     return str(unique[0]) if len(unique) == 1 else "{ " + ", ".join(map(str, unique)) + " }"
 
 
-def _set(name: str, kind: str, elements: list[str], timeout: bool = False) -> list[str]:
+def _set(name: str, kind: str, elements: list[str]) -> list[str]:
     lines = [f"\tset {name} {{", f"\t\ttype {kind}"]
-    if timeout:
-        lines.append(f"\t\tflags timeout\n\t\ttimeout {STEERED_TIMEOUT}")
     if elements:
         lines.append("\t\telements = { " + ", ".join(elements) + " }")
     lines.append("\t}")
@@ -59,21 +56,16 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
     for name in COUNTERS:
         out.append(f"\tcounter {name} {{ }}")
     out += _set("doh4", "ipv4_addr", doh4) + _set("doh6", "ipv6_addr", doh6)
-    out += _set("roja_steered4", "ipv4_addr", [], timeout=True)
-    out += _set("roja_steered6", "ipv6_addr", [], timeout=True)
 
     out += ["", "\tchain prerouting {", "\t\ttype nat hook prerouting priority dstnat; "
             "policy accept;"]
     if fw.redirect_dns:
         out.append(f'\t\t{lan} meta l4proto {{ tcp, udp }} th dport 53 counter name '
                    f'"dns_redirected" redirect to :{port}')
-    if fw.transparent_proxy != "off":
+    if fw.transparent_proxy == "all":
         for web, proxy in ((80, fw.proxy_http_port), (443, fw.proxy_https_port)):
-            matches = ([""] if fw.transparent_proxy == "all"
-                       else ["ip daddr @roja_steered4 ", "ip6 daddr @roja_steered6 "])
-            for match in matches:
-                out.append(f'\t\t{lan} {match}tcp dport {web} counter name "proxy_redirected" '
-                           f"redirect to :{proxy}")
+            out.append(f'\t\t{lan} tcp dport {web} counter name "proxy_redirected" '
+                       f"redirect to :{proxy}")
     out.append("\t}")
 
     out += ["", "\tchain forward {", "\t\ttype filter hook forward priority filter; "

@@ -40,8 +40,8 @@ def cfg_text(tmp_path: Path, firewall: str) -> str:
 VARIANTS = {
     "defaults": 'lan_interface = "eth1"\n',
     "transparent_all": 'lan_interface = "enp2s0"\ntransparent_proxy = "all"\n',
-    "steered": 'lan_interface = "br-lan"\ntransparent_proxy = "steered"\n'
-               "proxy_http_port = 3128\nproxy_https_port = 3129\n",
+    "own_proxy_ports": 'lan_interface = "br-lan"\ntransparent_proxy = "all"\n'
+                       "proxy_http_port = 3128\nproxy_https_port = 3129\n",
     "minimal": 'lan_interface = "lan0"\nredirect_dns = false\nblock_outside_dns = false\n'
                "block_doh = false\nblock_vpn = false\n",
     "own_port": 'lan_interface = "eth1.10"\ndns_port = 5353\n',
@@ -69,7 +69,7 @@ def test_rules_follow_the_settings() -> None:
         assert str(address) in text
     assert "udp dport { 500, 1194, 1701, 4500, 51820 }" in text
     assert "tcp dport { 1194, 1723 }" in text
-    assert "set roja_steered4" in text and "set roja_steered6" in text
+    assert "roja_steered" not in text  # no sets nothing fills
 
     own = render(FirewallSettings(lan_interface="eth1", dns_port=5353), 53, [], [])
     assert "redirect to :5353" in own and "elements" not in own and "vpn_dropped\" drop" not in own
@@ -78,11 +78,13 @@ def test_rules_follow_the_settings() -> None:
                         53, [], VPN_PORTS)
     assert 'iifname "eth1" tcp dport 443 counter name "proxy_redirected" redirect to :8443' \
         in everything
-    steered = render(FirewallSettings(lan_interface="eth1", transparent_proxy="steered"),
-                     53, [ipaddress.ip_address("192.0.2.1")], VPN_PORTS)
-    assert "ip daddr @roja_steered4 tcp dport 80 counter" in steered
-    assert "ip6 daddr @roja_steered6 tcp dport 443 counter" in steered
-    assert "\ttcp dport 443" not in steered
+    assert 'iifname "eth1" tcp dport 80 counter name "proxy_redirected" redirect to :8080' \
+        in everything
+    ports = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all",
+                                    proxy_http_port=3128, proxy_https_port=3129),
+                   53, [ipaddress.ip_address("192.0.2.1")], VPN_PORTS)
+    assert "tcp dport 80 counter name \"proxy_redirected\" redirect to :3128" in ports
+    assert "tcp dport 443 counter name \"proxy_redirected\" redirect to :3129" in ports
 
 
 def test_firewall_off_is_refused_clearly(tmp_path: Path) -> None:
@@ -98,6 +100,7 @@ def test_firewall_off_is_refused_clearly(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("line", "key"), [
     ('lan_interface = "eth1; flush ruleset"\n', "lan_interface"),
     ('lan_interface = "eth1"\ntransparent_proxy = "maybe"\n', "transparent_proxy"),
+    ('lan_interface = "eth1"\ntransparent_proxy = "steered"\n', "transparent_proxy"),
     ('lan_interface = "eth1"\nproxy_https_port = 70000\n', "proxy_https_port"),
     ('lan_interface = "eth1"\nopen_everything = true\n', "open_everything"),
 ])
@@ -105,6 +108,16 @@ def test_bad_firewall_config_names_the_key(tmp_path: Path, line: str, key: str) 
     with pytest.raises(ConfigError) as info:
         parse_config_text(cfg_text(tmp_path, line), tmp_path / "roja.toml")
     assert key in str(info.value) and "roja.toml" in str(info.value)
+
+
+def test_steered_is_refused_with_file_line_key_and_what_to_use(tmp_path: Path) -> None:
+    text = cfg_text(tmp_path, 'lan_interface = "eth1"\ntransparent_proxy = "steered"\n')
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text, tmp_path / "roja.toml")
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'roja.toml'}:7: firewall.transparent_proxy:")
+    assert '"steered" is no longer accepted' in message and '"all"' in message
+    assert 'mode = "steering"' in message
 
 
 def test_render_command_writes_the_file(tmp_path: Path) -> None:
