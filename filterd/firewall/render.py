@@ -5,13 +5,16 @@ The file replaces the table atomically (`table` + `delete table` + the new table
 touched. What it contains, for traffic arriving on `lan_interface`:
 
 - nat `prerouting`: udp/tcp 53 redirected to Roja's DNS port on the gateway (counter
-  `dns_redirected`); with `transparent_proxy = "all"` every tcp 80/443 goes to the proxy's
-  ports (counter `proxy_redirected`), where mitmproxy's transparent mode reads the original
+  `dns_redirected`); with `transparent_proxy = "all"` every tcp 80/443 to elsewhere (not to
+  the gateway itself: its block-page and CA pages stay direct) goes to the proxy's ports
+  (counter `proxy_redirected`), where mitmproxy's transparent mode reads the original
   destination (SO_ORIGINAL_DST). Schools without it use DNS steering, which sends only the
   hosts with URL entries to the proxy (architecture decision 1);
 - filter `forward`: what would leave the LAN for outside DNS (53), DoT/DoQ (853), a known DoH
   address (`doh4`/`doh6` on 443 and 853, tcp and udp), or a VPN handshake port is dropped and
-  counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`).
+  counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`); with
+  `transparent_proxy = "all"` also udp 443 (QUIC, HTTP/3: the proxy runs without HTTP/3 and
+  cannot see inside it), so browsers fall back to TCP, which is redirected (`quic_dropped`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from filterd.firewall.config import FirewallSettings
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 TABLE = "roja"
 COUNTERS = ("dns_redirected", "proxy_redirected", "outside_dns_dropped", "dot_dropped",
-            "doh_dropped", "vpn_dropped")
+            "doh_dropped", "vpn_dropped", "quic_dropped")
 
 
 def _ports(ports: Iterable[int]) -> str:
@@ -64,8 +67,8 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
                    f'"dns_redirected" redirect to :{port}')
     if fw.transparent_proxy == "all":
         for web, proxy in ((80, fw.proxy_http_port), (443, fw.proxy_https_port)):
-            out.append(f'\t\t{lan} tcp dport {web} counter name "proxy_redirected" '
-                       f"redirect to :{proxy}")
+            out.append(f'\t\t{lan} fib daddr type != local tcp dport {web} counter name '
+                       f'"proxy_redirected" redirect to :{proxy}')
     out.append("\t}")
 
     out += ["", "\tchain forward {", "\t\ttype filter hook forward priority filter; "
@@ -86,5 +89,7 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
             if ports:
                 out.append(f'\t\t{lan} {proto} dport {_ports(ports)} counter name '
                            '"vpn_dropped" drop')
+    if fw.transparent_proxy == "all":
+        out.append(f'\t\t{lan} udp dport 443 counter name "quic_dropped" drop')
     out += ["\t}", "}", ""]
     return "\n".join(out)

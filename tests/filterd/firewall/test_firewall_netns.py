@@ -1,6 +1,8 @@
 """`roja firewall apply|remove` inside network namespaces made here (never the host's):
 LAN DNS to any address lands on Roja's port, DoT leaving the LAN is dropped and counted,
-and the host-side tables of the namespace are left alone.
+and the host-side tables of the namespace are left alone; with `transparent_proxy = "all"`
+web traffic lands on the proxy's ports with its original destination readable
+(SO_ORIGINAL_DST), the gateway's own web ports stay direct, and QUIC is dropped.
 
     client ns 10.78.x.2 ──veth "rojalan0"── gateway ns 10.78.x.1 ── wan0 (veth, nothing behind)
 """
@@ -77,10 +79,10 @@ def pair() -> Iterator[Pair]:
             subprocess.run(["ip", "netns", "delete", ns], check=False)
 
 
-def write_config(tmp_path: Path, port: int) -> Path:
+def write_config(tmp_path: Path, port: int, extra: str = "") -> Path:
     path = tmp_path / "roja.toml"
     path.write_text(f'[state]\ndir = "{tmp_path}/state"\n[dns]\nlisten = ["0.0.0.0:{port}"]\n'
-                    '[firewall]\nlan_interface = "rojalan0"\n', encoding="utf-8")
+                    '[firewall]\nlan_interface = "rojalan0"\n' + extra, encoding="utf-8")
     return path
 
 
@@ -166,3 +168,74 @@ def test_check_command_never_loads_anything(pair: Pair, tmp_path: Path) -> None:
     out = pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "check")
     assert "OK" in out
     assert "inet roja" not in pair.run(pair.gateway, "nft", "list", "tables")
+
+
+ORIGINAL_DST = """
+import socket, struct, sys
+servers = []
+for port in sys.argv[1:]:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(port)))
+    s.listen()
+    servers.append(s)
+print("ready", flush=True)
+import selectors
+sel = selectors.DefaultSelector()
+for s in servers:
+    sel.register(s, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        conn, _ = key.fileobj.accept()
+        raw = conn.getsockopt(socket.SOL_IP, 80, 16)  # SO_ORIGINAL_DST
+        port, = struct.unpack("!H", raw[2:4])
+        here = conn.getsockname()[1]
+        conn.sendall(f"{here} {socket.inet_ntoa(raw[4:8])}:{port}".encode())
+        conn.close()
+"""
+
+ASK = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+print(c.recv(100).decode())
+"""
+
+QUIC = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(b"\\xc0" + b"q" * 1199, (sys.argv[1], 443))
+try:
+    print("answered", s.recvfrom(512)[0])
+except OSError as exc:
+    print("no answer", type(exc).__name__)
+"""
+
+
+def test_transparent_all_redirects_web_keeps_the_original_address_and_drops_quic(
+        pair: Pair, tmp_path: Path) -> None:
+    config = write_config(tmp_path, 5300, 'transparent_proxy = "all"\n'
+                          "proxy_http_port = 3128\nproxy_https_port = 3129\n")
+    pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "apply")
+    listener = subprocess.Popen(["ip", "netns", "exec", pair.gateway, sys.executable, "-c",
+                                 ORIGINAL_DST, "3128", "3129", "80"],
+                                stdout=subprocess.PIPE, text=True)
+    try:
+        assert listener.stdout is not None and listener.stdout.readline().strip() == "ready"
+        # Web traffic to any outside address lands on the proxy's ports, which can still
+        # read where the pupil was going (what mitmproxy's transparent mode relies on).
+        http = pair.run(pair.client, sys.executable, "-c", ASK, "198.51.100.7", "80")
+        assert http.strip() == "3128 198.51.100.7:80"
+        https = pair.run(pair.client, sys.executable, "-c", ASK, "198.51.100.8", "443")
+        assert https.strip() == "3129 198.51.100.8:443"
+        # The gateway's own web port (block page, CA page) is not redirected.
+        own = pair.run(pair.client, sys.executable, "-c", ASK, f"{pair.net}.1", "80")
+        assert own.strip().startswith("80 ")
+    finally:
+        listener.kill()
+        listener.wait()
+    quic = pair.run(pair.client, sys.executable, "-c", QUIC, "198.51.100.9")
+    assert quic.startswith("no answer")
+    listing = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
+    assert _packets(listing, "proxy_redirected") >= 2
+    assert _packets(listing, "quic_dropped") >= 1

@@ -76,10 +76,12 @@ def test_rules_follow_the_settings() -> None:
 
     everything = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all"),
                         53, [], VPN_PORTS)
-    assert 'iifname "eth1" tcp dport 443 counter name "proxy_redirected" redirect to :8443' \
-        in everything
-    assert 'iifname "eth1" tcp dport 80 counter name "proxy_redirected" redirect to :8080' \
-        in everything
+    lan = 'iifname "eth1" fib daddr type != local'
+    assert f'{lan} tcp dport 443 counter name "proxy_redirected" redirect to :8443' in everything
+    assert f'{lan} tcp dport 80 counter name "proxy_redirected" redirect to :8080' in everything
+    # QUIC cannot be filtered by the proxy (no HTTP/3): dropped, so browsers use TCP.
+    assert 'iifname "eth1" udp dport 443 counter name "quic_dropped" drop' in everything
+    assert "counter quic_dropped { }" in text and "quic_dropped\" drop" not in text
     ports = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all",
                                     proxy_http_port=3128, proxy_https_port=3129),
                    53, [ipaddress.ip_address("192.0.2.1")], VPN_PORTS)
