@@ -288,8 +288,9 @@ def demo(data_dir: Path, port: int) -> None:
     except FileExistsError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    # Late only after the 28th, so that last month's demo report counts as on time.
-    cfg = InboxConfig(host="127.0.0.1", port=port, data_dir=data_dir, late_day=28)
+    # The demo school's report is on time whatever the day (see demo_period).
+    cfg = InboxConfig(host="127.0.0.1", port=port, data_dir=data_dir,
+                      late_day=demo_mod.LATE_DAY)
     try:
         asyncio.run(_demo(cfg, setup, now))
     except KeyboardInterrupt:

@@ -73,9 +73,19 @@ def _fresh(data_dir: Path) -> None:
     (data_dir / MARKER).write_text("roja inbox demo\n", encoding="utf-8")
 
 
+LATE_DAY = 28  # the demo inbox's `late_day`: the highest a config allows
+
+
+def demo_period(now: float) -> str:
+    """Last month, as a school sends it; after the 28th that report would be late, so the
+    demo then shows this month's report instead (days 1-28 of it have already passed)."""
+    today = datetime.fromtimestamp(now, TIRANE)
+    return last_month(now) if today.day <= LATE_DAY else today.strftime("%Y-%m")
+
+
 def prepare(data_dir: Path, now: float) -> Setup:
     _fresh(data_dir)
-    period = last_month(now)
+    period = demo_period(now)
     passwords = {"zyra.berat": secrets.token_urlsafe(9), "ministria": secrets.token_urlsafe(9)}
     with Store(data_dir / DB_FILE) as store:
         store.put_schools(SCHOOLS, now)
