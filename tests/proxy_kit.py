@@ -53,8 +53,8 @@ class Certs:
             serialization.Encoding.DER)
 
 
-def make_certs(directory: Path) -> Certs:
-    """A test CA and an origin certificate it signs for NAMES (+ 127.0.0.1)."""
+def make_certs(directory: Path, names: tuple[str, ...] = NAMES) -> Certs:
+    """A test CA and an origin certificate it signs for `names`."""
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Origin Test CA")])
@@ -69,13 +69,13 @@ def make_certs(directory: Path) -> Certs:
                          critical=False)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "origin.roja-proxy.test")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(ca_name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=1))
             .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(n) for n in NAMES]), critical=False)
+                [x509.DNSName(n) for n in names]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 ca_key.public_key()), critical=False)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),

@@ -20,6 +20,8 @@
     ca_dir = ""                  # the school CA (mitmproxy's files); "" = <state>/ca
     ca_installed = false         # the CA is on the devices: blocked HTTPS hosts get the
                                  # block page instead of a refused connection
+    upstream_ca_file = ""        # PEM bundle trusted for sites the proxy decrypts; "" = the
+                                 # public roots shipped with mitmproxy (certifi)
     youtube_restrict = "group"   # "group" (from the group's safe_search), "off",
                                  # "moderate" or "strict"
     school_contact = ""          # shown on the block page (e.g. "Mësuesi i TIK, dhoma 12")
@@ -59,6 +61,7 @@ class ProxySettings:
     blockpage_url: str = ""
     ca_dir: Path | None = None
     ca_installed: bool = False
+    upstream_ca_file: Path | None = None
     youtube_restrict: str = "group"
     school_contact: str = ""
     stream_large_bodies: str = "1m"
@@ -127,6 +130,12 @@ def parse(s: Section, base: Path) -> ProxySettings:
                                        "(scheme and host, no path)")
     ca = s.str("ca_dir", "")
     ca_dir = None if not ca else (Path(ca) if Path(ca).is_absolute() else base / ca)
+    upstream = s.str("upstream_ca_file", "")
+    upstream_ca = None if not upstream else (
+        Path(upstream) if Path(upstream).is_absolute() else base / upstream)
+    if upstream_ca is not None and not upstream_ca.is_file():
+        raise s.error("upstream_ca_file", f"{str(upstream_ca)!r} is not a file (a PEM bundle "
+                                          "such as /etc/ssl/certs/ca-certificates.crt)")
     stream = s.str("stream_large_bodies", "1m").strip().lower()
     if not _SIZE.match(stream):
         raise s.error("stream_large_bodies", f"{stream!r} is not a size like 512k or 1m")
@@ -145,6 +154,7 @@ def parse(s: Section, base: Path) -> ProxySettings:
         blockpage_url=url,
         ca_dir=ca_dir,
         ca_installed=s.bool("ca_installed", False),
+        upstream_ca_file=upstream_ca,
         youtube_restrict=s.choice("youtube_restrict", YOUTUBE, "group"),
         school_contact=s.str("school_contact", "").strip()[:300],
         stream_large_bodies=stream,

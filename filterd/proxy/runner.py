@@ -20,8 +20,9 @@ Listeners (mitmproxy modes):
 Options: `connection_strategy = lazy` (nothing is connected before a decision),
 `keep_host_header`, `upstream_cert = false` (a blocked host is never contacted),
 `stream_large_bodies`, `tcp_timeout` = idle timeout, HTTP/3 off (QUIC cannot be filtered
-here). mitmproxy has no limit on request-head size (a FIXME in its HTTP/1 reader), so
-`guard_header_size` adds one: a head over `MAX_HEAD` bytes gets 431 and the connection closes.
+here), upstream certificates checked against `[proxy] upstream_ca_file` when set. mitmproxy
+has no limit on request-head size (a FIXME in its HTTP/1 reader), so `guard_header_size` adds
+one: a head over `MAX_HEAD` bytes gets 431 and the connection closes.
 """
 
 from __future__ import annotations
@@ -102,11 +103,13 @@ class ProxyRunner:
             self._proxyserver, next_layer.NextLayer(), tlsconfig.TlsConfig(),
             disable_h2c.DisableH2C(), self.addon)
         s = self.settings
+        upstream_ca = {} if s.upstream_ca_file is None else {
+            "ssl_verify_upstream_trusted_ca": str(s.upstream_ca_file)}
         master.options.update(  # type: ignore[no-untyped-call]
             confdir=self.ca_dir, mode=self.modes, connection_strategy="lazy",
             keep_host_header=True, upstream_cert=False, http3=False, rawtcp=False,
             stream_large_bodies=s.stream_large_bodies, tcp_timeout=s.idle_timeout,
-            **self.extra_options)
+            **{**upstream_ca, **self.extra_options})
         self.master = master
         if not await self._proxyserver.setup_servers():
             await self.stop()

@@ -46,6 +46,7 @@ def test_steering_settings_and_page_url() -> None:
     ('blockpage_url = "ftp://x/y"\n', "proxy.blockpage_url"),
     ('stream_large_bodies = "lots"\n', "proxy.stream_large_bodies"),
     ('youtube_restrict = "maybe"\n', "proxy.youtube_restrict"),
+    ('upstream_ca_file = "/nonexistent/ca.pem"\n', "proxy.upstream_ca_file"),
 ])
 def test_errors_name_the_key(text: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -1,0 +1,285 @@
+"""End to end, transparent mode: the gateway redirects the LAN's web traffic to Roja's proxy.
+
+The same three namespaces as `test_school_gateway` (see `e2e.netns`). The gateway runs the
+installed Roja (`roja install --root`) with `[proxy] mode = "transparent"` and `roja firewall
+apply` with `[firewall] transparent_proxy = "all"`; the internet runs NSD and a web origin
+(HTTP on 80, HTTPS on 443 with a certificate from a test CA, and a UDP echo on 443 standing in
+for QUIC). The pupil's curl and Python connect to the origin's own address, never the
+proxy's: nftables `redirect` sends tcp 80/443 to the proxy, which reads the original address
+(SO_ORIGINAL_DST), decides per URL over HTTP, passes TLS to an unlisted host through
+undecrypted (the pupil sees the origin's certificate), intercepts TLS to a host with URL
+entries (the pupil trusts the school CA), refuses a DoH name, and QUIC never leaves the LAN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from e2e.netns import CLIENT_IP, GATEWAY_LAN_IP, INTERNET_IP, WEB_IP, Topology, topology
+from install_kit import roja_install
+from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.zones import ZONES, _zone
+from proxy_kit import Certs, make_certs
+
+from reporting.incidents import IncidentStore
+
+ZONE = _zone("e2e.test.", f"www A {WEB_IP}\nvideo A {WEB_IP}\n")
+NAMES = ("www.e2e.test", "video.e2e.test", "dns.google")
+CONTACT = "Mësuesja e TIK-ut, dhoma 12"
+
+CONFIG = f"""
+[school]
+name = "Shkolla Transparente"
+code = "E2E-TP"
+[state]
+dir = "{{state}}"
+[dns]
+listen = ["{GATEWAY_LAN_IP}:53"]
+upstreams = ["{INTERNET_IP}:53"]
+[dns.acl]
+allow = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "127.0.0.0/8"]
+[metrics]
+listen = ""
+[proxy]
+enabled = true
+mode = "transparent"
+listen = ""
+blockpage_listen = "{GATEWAY_LAN_IP}:8081"
+school_contact = "{CONTACT}"
+upstream_ca_file = "{{origin_ca}}"
+[[lists]]
+id = "video-urls"
+path = "{{lists}}/video-urls.txt"
+format = "urls"
+category = "violence"
+[[groups]]
+id = "nxenes"
+name = "Nxënësit"
+networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
+[firewall]
+lan_interface = "{{lan}}"
+transparent_proxy = "all"
+"""
+
+# The origin: HTTP on 80 and HTTPS on 443 (threads), and a UDP echo on 443 ("QUIC").
+ORIGIN = """
+import http.server, socket, ssl, sys, threading
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = f"origin: {self.path}\\nhost: {self.headers.get('Host')}\\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Origin", "yes")
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+ip, cert, key = sys.argv[1:4]
+plain = http.server.ThreadingHTTPServer((ip, 80), Handler)
+tls = http.server.ThreadingHTTPServer((ip, 443), Handler)
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind((ip, 443))
+def echo():
+    while True:
+        data, peer = udp.recvfrom(2048)
+        udp.sendto(b"echo:" + data[:16], peer)
+for target in (plain.serve_forever, tls.serve_forever, echo):
+    threading.Thread(target=target, daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+# What certificate does the pupil see for `name` at the origin's address? (sha256 of DER)
+PEER_CERT = """
+import hashlib, socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+with socket.create_connection((sys.argv[1], 443), timeout=5) as raw:
+    with ctx.wrap_socket(raw, server_hostname=sys.argv[2]) as tls:
+        print(hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest())
+        print(dict(x[0] for x in tls.getpeercert()["issuer"])["commonName"])
+"""
+
+QUIC = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1.5)
+for _ in range(3):
+    s.sendto(b"\\xc0" + b"q" * 1199, (sys.argv[1], 443))
+    try:
+        print("answered", s.recvfrom(512)[0])
+        break
+    except OSError:
+        continue
+else:
+    print("no answer")
+"""
+
+
+@dataclass
+class Gateway:
+    net: Topology
+    certs: Certs
+    state: Path
+    config: Path
+    launcher: str
+
+    @property
+    def school_ca(self) -> Path:
+        return self.state / "ca" / "mitmproxy-ca-cert.pem"
+
+    def curl(self, url: str, *args: str) -> tuple[int, str]:
+        """curl from the pupil's machine to the origin's own address: (status, body)."""
+        host = url.split("/")[2]
+        port = "443" if url.startswith("https") else "80"
+        out = self.net.client.run(
+            "curl", "-s", "-m", "10", "--resolve", f"{host}:{port}:{WEB_IP}", "-w",
+            "\n%{http_code}", *args, url, check=False).stdout.decode("utf-8", "replace")
+        body, _, code = out.rpartition("\n")
+        return int(code or 0), body
+
+    def python(self, script: str, *args: str) -> str:
+        return self.net.client.run(sys.executable, "-c", script, *args,
+                                   check=False).stdout.decode()
+
+    def counters(self) -> dict[str, int]:
+        """Packets per counter of the gateway's `table inet roja`."""
+        listing = self.net.gateway.run("nft", "-j", "list", "counters", "table", "inet",
+                                       "roja").stdout.decode()
+        return {c["counter"]["name"]: int(c["counter"]["packets"])
+                for c in json.loads(listing)["nftables"] if "counter" in c}
+
+
+def _wait_until_served(gw: Gateway, roja: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if roja.poll() is not None:
+            raise RuntimeError("roja serve exited: " + log.read_text(errors="replace"))
+        status, _ = gw.curl("http://www.e2e.test/gati")
+        if status == 200:
+            return
+        time.sleep(0.3)
+    raise RuntimeError("the transparent proxy did not answer in 40 s: "
+                       + log.read_text(errors="replace")[-3000:])
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    for peer in ("curl", "nft", "dig"):
+        require_peer(peer)
+    work = tmp_path_factory.mktemp("transparent")
+    installed = roja_install(work / "root", "--non-interactive", "--lan-interface", "lan0",
+                             "--lan-address", GATEWAY_LAN_IP, "--school-code", "E2E-TP")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    launcher = str(work / "root/opt/roja/venv/bin/roja")
+    certs = make_certs(work, NAMES)
+    lists = work / "lists"
+    lists.mkdir()
+    (lists / "video-urls.txt").write_text("video.e2e.test/dhune/\n", encoding="utf-8")
+    state, config = work / "state", work / "roja.toml"
+    with topology() as net:
+        config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists))
+                          .replace("{lan}", net.lan_interface)
+                          .replace("{origin_ca}", str(certs.ca)), encoding="utf-8")
+        nsd: NsdServer = start_nsd(work / "nsd", {**ZONES, "e2e.test.": ZONE},
+                                   host=INTERNET_IP, port=53, netns=net.internet.name)
+        origin = net.internet.popen([sys.executable, "-c", ORIGIN, WEB_IP, str(certs.cert),
+                                     str(certs.key)], stdout=subprocess.PIPE)
+        log_path = work / "roja.log"
+        log = log_path.open("wb")
+        roja = net.gateway.popen([launcher, "serve", "--config", str(config)], stdout=log,
+                                 stderr=subprocess.STDOUT, cwd=str(work))
+        gw = Gateway(net, certs, state, config, launcher)
+        try:
+            assert origin.stdout is not None and origin.stdout.readline().strip() == b"ready"
+            applied = net.gateway.run(launcher, "--config", str(config), "firewall", "apply",
+                                      check=False)
+            assert applied.returncode == 0, applied.stderr.decode()
+            _wait_until_served(gw, roja, log_path)
+            yield gw
+        finally:
+            roja.terminate()
+            try:
+                roja.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                roja.kill()
+            origin.kill()
+            nsd.stop()
+            log.close()
+
+
+def test_dns_gives_the_real_address_and_the_firewall_redirects_web_traffic(
+        gateway: Gateway) -> None:
+    # Transparent mode: no steering, the pupil goes to the origin's own address ...
+    answer = gateway.net.client.run("dig", "+short", f"@{GATEWAY_LAN_IP}", "video.e2e.test",
+                                    check=False).stdout.decode()
+    assert answer.strip() == WEB_IP
+    # ... and the gateway's nftables send tcp 80/443 to the proxy instead.
+    assert gateway.counters()["proxy_redirected"] >= 1
+
+
+def test_a_listed_path_is_blocked_and_the_rest_passes_untouched(gateway: Gateway) -> None:
+    status, body = gateway.curl("http://video.e2e.test/dhune/klip.html")
+    assert status == 403 and "origin:" not in body
+    assert "ALO 116 111" in body and CONTACT in body and 'lang="sq"' in body
+    status, body = gateway.curl("http://video.e2e.test/mesim.html")
+    assert status == 200 and body == "origin: /mesim.html\nhost: video.e2e.test\n"
+    status, body = gateway.curl("http://www.e2e.test/dhune/klip.html")  # another host
+    assert status == 200 and body == "origin: /dhune/klip.html\nhost: www.e2e.test\n"
+
+
+def test_https_to_an_unlisted_host_is_not_decrypted(gateway: Gateway) -> None:
+    # Trusting only the origin's CA works only if the proxy does not decrypt.
+    status, body = gateway.curl("https://www.e2e.test/salut", "--cacert",
+                                str(gateway.certs.ca))
+    assert status == 200 and "origin: /salut" in body
+    seen = gateway.python(PEER_CERT, WEB_IP, "www.e2e.test", str(gateway.certs.ca)).split()
+    assert seen[0] == hashlib.sha256(gateway.certs.der()).hexdigest()
+
+
+def test_https_to_a_host_with_url_entries_is_intercepted_and_decided_per_url(
+        gateway: Gateway) -> None:
+    school_ca = str(gateway.school_ca)
+    status, body = gateway.curl("https://video.e2e.test/dhune/klip.html", "--cacert",
+                                school_ca)
+    assert status == 403 and "ALO 116 111" in body and "origin:" not in body
+    status, body = gateway.curl("https://video.e2e.test/mesim.html", "--cacert", school_ca)
+    assert status == 200 and body == "origin: /mesim.html\nhost: video.e2e.test\n"
+    seen = gateway.python(PEER_CERT, WEB_IP, "video.e2e.test", school_ca).split("\n")
+    assert seen[0] != hashlib.sha256(gateway.certs.der()).hexdigest()  # the school CA's
+    # Without the school CA the pupil's TLS check fails: nothing readable leaks.
+    status, body = gateway.curl("https://video.e2e.test/dhune/klip.html", "--cacert",
+                                str(gateway.certs.ca))
+    assert status == 0 and body == ""
+
+
+def test_a_doh_name_over_443_is_refused_and_recorded(gateway: Gateway) -> None:
+    status, body = gateway.curl("https://dns.google/dns-query?dns=AAAB", "--cacert",
+                                str(gateway.certs.ca))
+    assert status == 0 and "origin:" not in body
+    deadline = time.monotonic() + 15  # the incident writer flushes in batches
+    rows: list[str] = []
+    while time.monotonic() < deadline:
+        with IncidentStore(gateway.state / "incidents.sqlite") as store:
+            rows = [f"{r.source} {r.action} {r.name}" for r in store.list_since(0)]
+        if "proxy doh-refused dns.google" in rows:
+            break
+        time.sleep(0.3)
+    assert "proxy doh-refused dns.google" in rows, rows
+
+
+def test_quic_never_leaves_the_lan(gateway: Gateway) -> None:
+    before = gateway.counters()["quic_dropped"]
+    assert gateway.python(QUIC, WEB_IP).strip() == "no answer"  # the origin echoes UDP 443
+    assert gateway.counters()["quic_dropped"] >= before + 1
