@@ -283,3 +283,25 @@ def test_quic_never_leaves_the_lan(gateway: Gateway) -> None:
     before = gateway.counters()["quic_dropped"]
     assert gateway.python(QUIC, WEB_IP).strip() == "no answer"  # the origin echoes UDP 443
     assert gateway.counters()["quic_dropped"] >= before + 1
+
+
+TWO_HOSTS = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], 80), timeout=5)
+f = c.makefile("rb")
+for host in sys.argv[2:]:
+    c.sendall(f"GET /p HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n".encode())
+    status = f.readline().split()[1].decode()
+    length = 0
+    while (line := f.readline()) not in (b"\\r\\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    f.read(length)
+    print(status)
+"""
+
+
+def test_another_host_on_one_redirected_connection_is_421(gateway: Gateway) -> None:
+    statuses = gateway.python(TWO_HOSTS, WEB_IP, "video.e2e.test", "www.e2e.test",
+                              "video.e2e.test").split()
+    assert statuses == ["200", "421", "200"]
