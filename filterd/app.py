@@ -224,14 +224,16 @@ class Appliance:
         assert self.runtime is not None
         old = self.runtime.base
         self.runtime.set_base(policy)
+        # [proxy] is read once at start (listeners, CA, modes): self.cfg is what runs.
+        restart = ("proxy",) if cfg.proxy != self.cfg.proxy else ()
         if self.spawn_workers:
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
-            await asyncio.to_thread(write_reload_status, cfg.state_dir, True)
+            await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart)
         self.lists.counts = entry_counts(compiled, cfg)
         self._compiled = compiled
-        if cfg.proxy != self.cfg.proxy:
-            log.warning("[proxy] changed: restart Roja for it to apply (the proxy already "
-                        "uses the new lists)")
+        if restart:
+            log.warning("[proxy] ndryshoi: duhet `systemctl restart roja` / [proxy] changed: "
+                        "restart Roja for it to apply (the proxy already uses the new lists)")
         log.info("reloaded %s", cfg.path)
         return True
 

@@ -148,8 +148,11 @@ def remove_pid(state_dir: Path) -> None:
         pass
 
 
-def write_reload_status(state_dir: Path, ok: bool, error: str = "") -> None:
+def write_reload_status(state_dir: Path, ok: bool, error: str = "",
+                        restart: tuple[str, ...] = ()) -> None:
+    """`restart`: config tables that changed but apply only after a restart (e.g. "proxy")."""
     tmp = state_dir / (RELOAD_NAME + ".tmp")
-    tmp.write_text(json.dumps({"at": time.time(), "ok": ok, "error": error},
-                              ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(json.dumps({"at": time.time(), "ok": ok, "error": error,
+                               "restart": list(restart)}, ensure_ascii=False),
+                   encoding="utf-8")
     os.replace(tmp, state_dir / RELOAD_NAME)

@@ -4,6 +4,8 @@ The appliance writes its pid to `<state_dir>/roja.pid` and the outcome of each r
 `<state_dir>/reload.json`; this command waits for that outcome and prints it. A bad config is
 refused here with its file, line and key, before the daemon is disturbed; a reload that fails
 in the daemon (a list that does not load) keeps the old policy, and the reason is shown.
+Tables the daemon reads only at start (`[proxy]`) are named when they changed: the teacher
+is told, Albanian first, that they need `systemctl restart roja`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def reload(obj: dict[str, Any], wait: float, by: str) -> None:
         if float(status.get("at", 0.0)) > before:
             if status.get("ok"):
                 click.echo("U ringarkua / reloaded")
+                for table in status.get("restart") or ():
+                    click.echo(f"Kujdes: ndryshimet në [{table}] zbatohen vetëm pas rinisjes: "
+                               f"`systemctl restart roja` (listat e reja zbatohen që tani) / "
+                               f"note: [{table}] changes apply only after a restart: "
+                               "`systemctl restart roja` (the new lists apply now)")
                 return
             click.echo("Ringarkimi dështoi, politika e vjetër mbetet / reload failed, the old "
                        f"policy stays: {status.get('error', '')}", err=True)
