@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import datetime
@@ -73,6 +74,31 @@ class ListGauge(Collector):
         for list_id, n in sorted(self.counts.items()):
             g.add_metric([list_id], n)
         yield g
+
+
+REPORT_DUE_TIMEOUT = 900.0
+
+
+async def run_report_due(config_path: Path, limit: float = REPORT_DUE_TIMEOUT) -> int:
+    """`roja --config <config_path> report due` in a child process; its output goes to the log.
+    Returns the exit status (-9 when it ran past `limit` seconds and was killed)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from filterd.cli import main; main()", "--config",
+        str(config_path), "report", "due", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL)
+    try:
+        async with asyncio.timeout(limit):
+            out, _ = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        log.warning("report: `roja report due` ran over %.0f s and was stopped", limit)
+        return -9
+    for line in out.decode("utf-8", "replace").splitlines():
+        log.info("report: %s", line)
+    if proc.returncode:
+        log.warning("report: `roja report due` exited with %s", proc.returncode)
+    return proc.returncode or 0
 
 
 def list_sources(cfg: RojaConfig) -> list[ListSource]:
@@ -278,14 +304,13 @@ class Appliance:
 
     async def _reports(self) -> None:
         """Last month's report on or after `[report] send_day`, and retries of due deliveries
-        (hourly; `tick` catches up after downtime and never queues a bundle twice)."""
+        (hourly; `roja report due` catches up after downtime and never queues a bundle twice).
+        It runs as a child process: building a PDF and sending it over HTTPS loads ~20 MiB of
+        libraries that would otherwise stay in this process for good."""
         await asyncio.sleep(300)
-        from reporting import delivery  # PDF and HTTPS libraries, not needed before this
-
         while True:
             try:
-                await asyncio.to_thread(delivery.tick, self.cfg.state_dir, self.cfg.school,
-                                        self.cfg.report, datetime.now(TIRANE))
+                await run_report_due(self.cfg.path)
             except Exception:  # delivery must not stop the filter; the outbox retries
                 log.exception("report delivery failed")
             await asyncio.sleep(3600)

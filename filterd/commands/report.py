@@ -12,12 +12,17 @@ them. What is missing prints as "—". Files are written whole (temporary file, 
     roja report send                   # last month's report to every configured recipient
     roja report send --month 2026-10
     roja report status [--month 2026-10]
+    roja report due                    # what the service does every hour (see below)
 
 `send` builds the bundle in `state_dir/reports/` when it is not there yet (an existing one is
 reused, so its idempotency key stays the same), queues it in `state_dir/outbox.sqlite` for every
 recipient of `ctx.obj["config"].report` (reporting.delivery_config.ReportSettings), tries the
 due deliveries at once and prints what went where; what fails is retried later by the daemon
 or the next `send`. It exits 1 when a delivery failed for good. `status` lists the outbox.
+`due` is the service's hourly step (`reporting.delivery.tick`): on or after `[report]
+send_day` it builds and queues last month's report once, then tries the deliveries that are
+due. The daemon runs it as a child process, so the PDF and HTTPS libraries never stay in the
+DNS process's memory.
 """
 
 from __future__ import annotations
@@ -194,6 +199,21 @@ def _line(row: Delivery) -> str:
     if row.status == "queued":
         text += f", provë tjetër / next attempt {_when(row.next_attempt_at)}"
     return f"{text}: {row.last_error}" if row.last_error else text
+
+
+@report.command("due")
+@click.pass_obj
+def due(obj: Any) -> None:
+    """Bëj atë që duhet tani (shërbimi e bën çdo orë) / do what is due now (hourly by the
+    service): last month's report after send_day, retries."""
+    configured = _config_school(obj)
+    school = _School(str(getattr(configured, "name", "") or ""),
+                     str(getattr(configured, "code", "") or ""))
+    rows = delivery.tick(Path(obj["state_dir"]), school, _settings(obj), datetime.now(TIRANE))
+    for row in rows:
+        click.echo(f"{row.period} {_line(row)}")
+    if not rows:
+        click.echo("Asgjë për të dërguar tani. / Nothing due now.")
 
 
 @report.command("status")
