@@ -89,7 +89,8 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     level = log.choice("level", ("debug", "info", "warning", "error"), "info")
     log.done()
     firewall = filterd.firewall.config.parse(root.section("firewall"))
-    proxy = filterd.proxy.config.parse(root.section("proxy"), base)
+    proxy = filterd.proxy.config.parse(root.section("proxy"), base,
+                                       firewall.redirected_families)
     selftest = filterd.selftest.config.parse(root.section("selftest"))
     root.done()
     return RojaConfig(path=path, school=school,

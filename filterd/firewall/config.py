@@ -7,7 +7,9 @@
     block_outside_dns = true     # drop LAN DNS (53), DoT/DoQ (853) to anything else
     block_doh = true             # drop LAN 443/853 to known DoH resolvers' addresses
     block_vpn = true             # drop the VPN handshake ports (OpenVPN, WireGuard, IKE...)
-    transparent_proxy = "off"    # "off" or "all" (every tcp 80/443 from the LAN → the proxy)
+    transparent_proxy = "off"    # "off" or "all" (every tcp 80/443 from the LAN, IPv4 and
+                                 # IPv6 → the proxy; [proxy] transparent_host must then be
+                                 # "", listening on both: a config error says so otherwise)
     proxy_http_port = 8080       # where the proxy takes redirected port-80 traffic
     proxy_https_port = 8443      # ... and port-443 traffic
 """
@@ -38,6 +40,12 @@ class FirewallSettings:
     @property
     def enabled(self) -> bool:
         return bool(self.lan_interface)
+
+    @property
+    def redirected_families(self) -> tuple[int, ...]:
+        """IP versions whose LAN tcp 80/443 the table redirects to the proxy: the `inet`
+        table's redirect takes IPv4 and IPv6 alike, so the proxy must listen on both."""
+        return (4, 6) if self.enabled and self.transparent_proxy == "all" else ()
 
 
 def parse(s: Section) -> FirewallSettings:

@@ -8,8 +8,12 @@ touched. What it contains, for traffic arriving on `lan_interface`:
   `dns_redirected`); with `transparent_proxy = "all"` every tcp 80/443 to elsewhere (not to
   the gateway itself: its block-page and CA pages stay direct) goes to the proxy's ports
   (counter `proxy_redirected`), where mitmproxy's transparent mode reads the original
-  destination (SO_ORIGINAL_DST). Schools without it use DNS steering, which sends only the
-  hosts with URL entries to the proxy (architecture decision 1);
+  destination (SO_ORIGINAL_DST). The `inet` table redirects IPv4 and IPv6 alike, so the
+  proxy must listen on both (`[proxy] transparent_host = ""`, the default); a config whose
+  transparent listeners take one family only is refused when it is loaded (`roja config
+  check`, `roja firewall ...`, `roja serve`: `filterd.proxy.config`), never rendered into a
+  table that would send the other family's web nowhere. Schools without it use DNS steering,
+  which sends only the hosts with URL entries to the proxy (architecture decision 1);
 - filter `forward`: what would leave the LAN for outside DNS (53), DoT/DoQ (853), a known DoH
   address (`doh4`/`doh6` on 443 and 853, tcp and udp), or a VPN handshake port is dropped and
   counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`); with

@@ -11,8 +11,10 @@
     steer_http_port = 80         # where the steering listener takes plain HTTP ...
     steer_https_port = 443       # ... and TLS, on the steer addresses
     steer_ttl = 30               # TTL of steered answers (s)
-    transparent_host = "0.0.0.0" # transparent mode: listens here on [firewall]
-                                 # proxy_http_port and proxy_https_port
+    transparent_host = ""        # transparent mode: listens here on [firewall]
+                                 # proxy_http_port and proxy_https_port; "" = every
+                                 # address, IPv4 and IPv6 (what the firewall's redirect
+                                 # needs on a dual-stack LAN); one address = that one only
     blockpage_listen = "127.0.0.1:8081"   # block-page server, HTTP; "" = none
     blockpage_tls_listen = ""    # block-page server, HTTPS (certificates from the school CA)
     blockpage_url = ""           # how clients reach the block-page server (form, PAC);
@@ -55,7 +57,7 @@ class ProxySettings:
     steer_http_port: int = 80
     steer_https_port: int = 443
     steer_ttl: int = 30
-    transparent_host: str = "0.0.0.0"
+    transparent_host: str = ""
     blockpage_listen: tuple[str, int] | None = ("127.0.0.1", 8081)
     blockpage_tls_listen: tuple[str, int] | None = None
     blockpage_url: str = ""
@@ -87,6 +89,14 @@ class ProxySettings:
     def ca_path(self, state_dir: Path) -> Path:
         return self.ca_dir if self.ca_dir is not None else state_dir / "ca"
 
+    @property
+    def transparent_families(self) -> tuple[int, ...]:
+        """IP versions the transparent listeners accept: "" binds 0.0.0.0 and :: (asyncio
+        makes the IPv6 socket IPv6-only), one address binds only its own family."""
+        if not self.transparent_host:
+            return (4, 6)
+        return (ipaddress.ip_address(self.transparent_host).version,)
+
 
 def _hostport(s: Section, key: str, default: str, port: int) -> tuple[str, int] | None:
     text = s.str(key, default)
@@ -112,18 +122,40 @@ def _address(s: Section, key: str, version: int) -> str:
     return str(addr)
 
 
-def parse(s: Section, base: Path) -> ProxySettings:
+def _transparent_host(s: Section, enabled: bool, mode: str, redirected: tuple[int, ...]) -> str:
+    """`transparent_host`: "" or one address; with the firewall redirecting both families
+    to transparent listeners of one family, the other family's web would go nowhere."""
+    text = s.str("transparent_host", "").strip()
+    if text:
+        try:
+            text = str(ipaddress.ip_address(text))
+        except ValueError:
+            raise s.error("transparent_host", f"{text!r} is not an address (or \"\" for every "
+                                              "address, IPv4 and IPv6)") from None
+    if enabled and mode == "transparent" and text:
+        family = ipaddress.ip_address(text).version
+        missing = [v for v in redirected if v != family]
+        if missing:
+            raise s.error("transparent_host", (
+                f"{text!r} dëgjon vetëm në IPv{family}, por [firewall] transparent_proxy = "
+                f'"all" ridrejton këtu edhe uebin IPv{missing[0]} të LAN-it, ku nuk do të '
+                f'përgjigjej askush; vendosni transparent_host = "" (çdo adresë, IPv4 dhe IPv6) / '
+                f"listens on IPv{family} only, but [firewall] transparent_proxy = \"all\" also "
+                f"redirects the LAN's IPv{missing[0]} web traffic here, which would go nowhere; "
+                'use transparent_host = "" (every address, IPv4 and IPv6)'))
+    return text
+
+
+def parse(s: Section, base: Path, redirected: tuple[int, ...] = ()) -> ProxySettings:
+    """`redirected`: the IP versions the gateway's firewall redirects to the transparent
+    listeners (both when `[firewall] transparent_proxy = "all"`, none when it is off)."""
     enabled = s.bool("enabled", False)
     mode = s.choice("mode", MODES, "steering")
     v4, v6 = _address(s, "steer_ipv4", 4), _address(s, "steer_ipv6", 6)
     if enabled and mode == "steering" and not (v4 or v6):
         raise s.error("mode", '"steering" needs steer_ipv4 or steer_ipv6 (the address the '
                               "resolver gives for names with URL entries)")
-    transparent_host = s.str("transparent_host", "0.0.0.0")
-    try:
-        ipaddress.ip_address(transparent_host)
-    except ValueError:
-        raise s.error("transparent_host", f"{transparent_host!r} is not an address") from None
+    transparent_host = _transparent_host(s, enabled, mode, redirected)
     url = s.str("blockpage_url", "")
     if url and not re.match(r"^https?://[^/\s]+/?$", url):
         raise s.error("blockpage_url", f"{url!r} is not like http://192.168.1.2 "

@@ -11,6 +11,7 @@ connected to. Safe search: `YouTube-Restrict` on YouTube, `safe=active` on Googl
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ def doh_decision(host: str) -> Decision:
                     DOH_CATEGORY, DOH_LIST, host)
 
 
+def _bracketed(name: str) -> str:
+    """mitmproxy gives an IPv6 address bare (the original destination in transparent mode,
+    `fd77:2::80`); URL rules read it only as `[fd77:2::80]`."""
+    if ":" in name and not name.startswith("["):
+        try:
+            return f"[{ipaddress.IPv6Address(name)}]"
+        except ValueError:
+            return name
+    return name
+
+
 def canonical_names(names: Iterable[str | None]) -> list[str] | None:
     """Canonical hosts of `names` (empty ones skipped, duplicates once); None if any cannot
     be read as a host at all (the request is then refused as malformed)."""
@@ -64,7 +76,7 @@ def canonical_names(names: Iterable[str | None]) -> list[str] | None:
     for name in names:
         if not name:
             continue
-        host = canonical_url_host(name.rstrip("."))
+        host = canonical_url_host(_bracketed(name.rstrip(".")))
         if host is None:
             return None
         if host not in out:

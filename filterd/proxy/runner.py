@@ -15,7 +15,10 @@ Listeners (mitmproxy modes):
   from the SNI (at ClientHello) or the Host header. `regular` needs absolute-form or CONNECT
   and `transparent` needs a firewall redirect, so neither serves DNS-steered clients;
 - transparent: `transparent@<transparent_host>:<[firewall] proxy_http_port / _https_port>`
-  (the nftables redirect comes from `roja firewall`; mitmproxy reads the original address).
+  (the nftables redirect comes from `roja firewall`; mitmproxy reads the original address,
+  SO_ORIGINAL_DST for IPv4 and IP6T_SO_ORIGINAL_DST for IPv6). The default host "" gives
+  `transparent@:<port>`, which asyncio binds on 0.0.0.0 and on :: (IPv6-only socket), so the
+  redirected IPv4 and IPv6 connections both arrive; one address binds that family only.
 
 Options: `connection_strategy = lazy` (nothing is connected before a decision),
 `keep_host_header`, `upstream_cert = false` (a blocked host is never contacted),

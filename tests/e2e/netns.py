@@ -5,6 +5,8 @@
  10.77.1.2  ──veth──  10.77.1.1 (LAN)   10.77.2.1 ──veth──  10.77.2.2 (upstream DNS, web)
                       ip_forward = 1                        10.77.2.53 (an outside resolver)
                                                             10.77.2.80 (a web origin)
+ with topology(ipv6=True) also (no DAD, usable at once; IPv6 forwarding on the gateway):
+ fd77:1::2            fd77:1::1         fd77:2::1           fd77:2::2, fd77:2::80 (web)
 ```
 
 `topology()` creates the three namespaces with unique names, veth pairs, addresses and
@@ -30,6 +32,9 @@ LAN_NET, WAN_NET = "10.77.1", "10.77.2"
 CLIENT_IP, GATEWAY_LAN_IP = f"{LAN_NET}.2", f"{LAN_NET}.1"
 GATEWAY_WAN_IP, INTERNET_IP, OUTSIDE_RESOLVER_IP = f"{WAN_NET}.1", f"{WAN_NET}.2", f"{WAN_NET}.53"
 WEB_IP = f"{WAN_NET}.80"
+LAN6_NET, WAN6_NET = "fd77:1::", "fd77:2::"
+CLIENT_IP6, GATEWAY_LAN_IP6 = f"{LAN6_NET}2", f"{LAN6_NET}1"
+GATEWAY_WAN_IP6, INTERNET_IP6, WEB_IP6 = f"{WAN6_NET}1", f"{WAN6_NET}2", f"{WAN6_NET}80"
 
 
 def require_netns() -> None:
@@ -79,7 +84,8 @@ def _ip(*args: str) -> None:
 
 
 @contextlib.contextmanager
-def topology() -> Iterator[Topology]:
+def topology(ipv6: bool = False) -> Iterator[Topology]:
+    """The three namespaces; `ipv6` adds the fd77:1::/64 LAN and the fd77:2::/64 internet."""
     require_netns()
     tag = uuid.uuid4().hex[:6]
     client, gateway, internet = (Namespace(f"roja-{kind}-{tag}") for kind in "cgi")
@@ -103,6 +109,15 @@ def topology() -> Iterator[Topology]:
         client.run("ip", "route", "add", "default", "via", GATEWAY_LAN_IP)
         internet.run("ip", "route", "add", f"{LAN_NET}.0/24", "via", GATEWAY_WAN_IP)
         gateway.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        if ipv6:
+            for ns, dev, addr in ((client, lan_c, CLIENT_IP6),
+                                  (gateway, lan_g, GATEWAY_LAN_IP6),
+                                  (gateway, wan_g, GATEWAY_WAN_IP6),
+                                  (internet, wan_i, INTERNET_IP6), (internet, wan_i, WEB_IP6)):
+                ns.run("ip", "-6", "addr", "add", f"{addr}/64", "dev", dev, "nodad")
+            client.run("ip", "-6", "route", "add", "default", "via", GATEWAY_LAN_IP6)
+            internet.run("ip", "-6", "route", "add", f"{LAN6_NET}/64", "via", GATEWAY_WAN_IP6)
+            gateway.run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
         yield Topology(client, gateway, internet, lan_g, wan_g)
     finally:
         for ns in reversed(made):

@@ -9,6 +9,11 @@ proxy's: nftables `redirect` sends tcp 80/443 to the proxy, which reads the orig
 (SO_ORIGINAL_DST), decides per URL over HTTP, passes TLS to an unlisted host through
 undecrypted (the pupil sees the origin's certificate), intercepts TLS to a host with URL
 entries (the pupil trusts the school CA), refuses a DoH name, and QUIC never leaves the LAN.
+
+The LAN and the internet are dual-stack (`topology(ipv6=True)`): the `inet` table redirects
+IPv6 80/443 too, and the default `transparent_host = ""` listens on :: as well as 0.0.0.0,
+so `curl -6` to the origin's IPv6 address gets the same decisions (IP6T_SO_ORIGINAL_DST);
+`v6.e2e.test` has only an AAAA record, so the proxy's own upstream connection is IPv6 too.
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e.netns import CLIENT_IP, GATEWAY_LAN_IP, INTERNET_IP, WEB_IP, Topology, topology
+from e2e.netns import (
+    CLIENT_IP,
+    GATEWAY_LAN_IP,
+    INTERNET_IP,
+    LAN6_NET,
+    WEB_IP,
+    WEB_IP6,
+    Topology,
+    topology,
+)
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
 from peers.zones import ZONES, _zone
@@ -31,8 +45,8 @@ from proxy_kit import Certs, make_certs
 
 from reporting.incidents import IncidentStore
 
-ZONE = _zone("e2e.test.", f"www A {WEB_IP}\nvideo A {WEB_IP}\n")
-NAMES = ("www.e2e.test", "video.e2e.test", "dns.google")
+ZONE = _zone("e2e.test.", f"www A {WEB_IP}\nvideo A {WEB_IP}\nv6 AAAA {WEB_IP6}\n")
+NAMES = ("www.e2e.test", "video.e2e.test", "v6.e2e.test", "dns.google")
 CONTACT = "Mësuesja e TIK-ut, dhoma 12"
 
 CONFIG = f"""
@@ -45,7 +59,7 @@ dir = "{{state}}"
 listen = ["{GATEWAY_LAN_IP}:53"]
 upstreams = ["{INTERNET_IP}:53"]
 [dns.acl]
-allow = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "127.0.0.0/8"]
+allow = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "{LAN6_NET}/64", "127.0.0.0/8"]
 [metrics]
 listen = ""
 [proxy]
@@ -63,7 +77,7 @@ category = "violence"
 [[groups]]
 id = "nxenes"
 name = "Nxënësit"
-networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
+networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "{LAN6_NET}/64"]
 [firewall]
 lan_interface = "{{lan}}"
 transparent_proxy = "all"
@@ -84,12 +98,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 ip, cert, key = sys.argv[1:4]
-plain = http.server.ThreadingHTTPServer((ip, 80), Handler)
-tls = http.server.ThreadingHTTPServer((ip, 443), Handler)
+family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+class Server(http.server.ThreadingHTTPServer):
+    address_family = family
+plain = Server((ip, 80), Handler)
+tls = Server((ip, 443), Handler)
 ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 ctx.load_cert_chain(cert, key)
 tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
-udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp = socket.socket(family, socket.SOCK_DGRAM)
 udp.bind((ip, 443))
 def echo():
     while True:
@@ -113,7 +130,7 @@ with socket.create_connection((sys.argv[1], 443), timeout=5) as raw:
 
 QUIC = """
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1.5)
 for _ in range(3):
     s.sendto(b"\\xc0" + b"q" * 1199, (sys.argv[1], 443))
@@ -139,12 +156,15 @@ class Gateway:
     def school_ca(self) -> Path:
         return self.state / "ca" / "mitmproxy-ca-cert.pem"
 
-    def curl(self, url: str, *args: str) -> tuple[int, str]:
-        """curl from the pupil's machine to the origin's own address: (status, body)."""
+    def curl(self, url: str, *args: str, ipv6: bool = False) -> tuple[int, str]:
+        """curl from the pupil's machine to the origin's own address (its IPv6 address with
+        `ipv6`, and `curl -6`): (status, body)."""
         host = url.split("/")[2]
         port = "443" if url.startswith("https") else "80"
+        address = f"[{WEB_IP6}]" if ipv6 else WEB_IP
+        family = ("-6",) if ipv6 else ()
         out = self.net.client.run(
-            "curl", "-s", "-m", "10", "--resolve", f"{host}:{port}:{WEB_IP}", "-w",
+            "curl", "-s", *family, "-m", "10", "--resolve", f"{host}:{port}:{address}", "-w",
             "\n%{http_code}", *args, url, check=False).stdout.decode("utf-8", "replace")
         body, _, code = out.rpartition("\n")
         return int(code or 0), body
@@ -188,21 +208,24 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     lists.mkdir()
     (lists / "video-urls.txt").write_text("video.e2e.test/dhune/\n", encoding="utf-8")
     state, config = work / "state", work / "roja.toml"
-    with topology() as net:
+    with topology(ipv6=True) as net:
         config.write_text(CONFIG.replace("{state}", str(state)).replace("{lists}", str(lists))
                           .replace("{lan}", net.lan_interface)
                           .replace("{origin_ca}", str(certs.ca)), encoding="utf-8")
         nsd: NsdServer = start_nsd(work / "nsd", {**ZONES, "e2e.test.": ZONE},
                                    host=INTERNET_IP, port=53, netns=net.internet.name)
-        origin = net.internet.popen([sys.executable, "-c", ORIGIN, WEB_IP, str(certs.cert),
-                                     str(certs.key)], stdout=subprocess.PIPE)
+        origins = [net.internet.popen([sys.executable, "-c", ORIGIN, ip, str(certs.cert),
+                                       str(certs.key)], stdout=subprocess.PIPE)
+                   for ip in (WEB_IP, WEB_IP6)]
         log_path = work / "roja.log"
         log = log_path.open("wb")
         roja = net.gateway.popen([launcher, "serve", "--config", str(config)], stdout=log,
                                  stderr=subprocess.STDOUT, cwd=str(work))
         gw = Gateway(net, certs, state, config, launcher)
         try:
-            assert origin.stdout is not None and origin.stdout.readline().strip() == b"ready"
+            for origin in origins:
+                assert origin.stdout is not None
+                assert origin.stdout.readline().strip() == b"ready"
             applied = net.gateway.run(launcher, "--config", str(config), "firewall", "apply",
                                       check=False)
             assert applied.returncode == 0, applied.stderr.decode()
@@ -214,7 +237,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
                 roja.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 roja.kill()
-            origin.kill()
+            for origin in origins:
+                origin.kill()
             nsd.stop()
             log.close()
 
@@ -305,3 +329,39 @@ def test_another_host_on_one_redirected_connection_is_421(gateway: Gateway) -> N
     statuses = gateway.python(TWO_HOSTS, WEB_IP, "video.e2e.test", "www.e2e.test",
                               "video.e2e.test").split()
     assert statuses == ["200", "421", "200"]
+
+
+# -- IPv6: the same decisions for the pupil's IPv6 connections --
+
+def test_ipv6_a_listed_path_is_blocked_and_the_rest_passes(gateway: Gateway) -> None:
+    before = gateway.counters()["proxy_redirected"]
+    status, body = gateway.curl("http://video.e2e.test/dhune/klip.html", ipv6=True)
+    assert status == 403 and "origin:" not in body
+    assert "ALO 116 111" in body and CONTACT in body and 'lang="sq"' in body
+    status, body = gateway.curl("http://video.e2e.test/mesim.html", ipv6=True)
+    assert status == 200 and body == "origin: /mesim.html\nhost: video.e2e.test\n"
+    # v6.e2e.test has only an AAAA record: the proxy reaches the origin over IPv6 as well.
+    status, body = gateway.curl("http://v6.e2e.test/dhune/klip.html", ipv6=True)
+    assert status == 200 and body == "origin: /dhune/klip.html\nhost: v6.e2e.test\n"
+    assert gateway.counters()["proxy_redirected"] >= before + 3
+
+
+def test_ipv6_https_to_an_unlisted_host_is_not_decrypted(gateway: Gateway) -> None:
+    for name in ("www.e2e.test", "v6.e2e.test"):
+        status, body = gateway.curl(f"https://{name}/salut", "--cacert",
+                                    str(gateway.certs.ca), ipv6=True)
+        assert status == 200 and body == f"origin: /salut\nhost: {name}\n"
+        seen = gateway.python(PEER_CERT, WEB_IP6, name, str(gateway.certs.ca)).split()
+        assert seen and seen[0] == hashlib.sha256(gateway.certs.der()).hexdigest()
+
+
+def test_ipv6_https_to_a_listed_host_is_intercepted_and_blocked(gateway: Gateway) -> None:
+    status, body = gateway.curl("https://video.e2e.test/dhune/klip.html", "--cacert",
+                                str(gateway.school_ca), ipv6=True)
+    assert status == 403 and "ALO 116 111" in body and "origin:" not in body
+
+
+def test_ipv6_quic_never_leaves_the_lan(gateway: Gateway) -> None:
+    before = gateway.counters()["quic_dropped"]
+    assert gateway.python(QUIC, WEB_IP6).strip() == "no answer"
+    assert gateway.counters()["quic_dropped"] >= before + 1

@@ -130,3 +130,30 @@ def test_render_command_writes_the_file(tmp_path: Path) -> None:
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "redirect to :5300" in out.read_text(encoding="utf-8")
+
+
+def test_redirect_takes_both_families_so_an_ipv4_only_proxy_is_refused(tmp_path: Path) -> None:
+    # The inet table's redirect has no family match: IPv6 web goes to the proxy too.
+    assert FirewallSettings(lan_interface="eth1", transparent_proxy="all"
+                            ).redirected_families == (4, 6)
+    assert FirewallSettings(transparent_proxy="all").redirected_families == ()  # no firewall
+    assert FirewallSettings(lan_interface="eth1").redirected_families == ()
+    everything = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all"),
+                        53, [], [])
+    assert "nfproto" not in everything and "meta protocol" not in everything
+    # A transparent proxy listening on IPv4 only would leave IPv6 web with nothing behind
+    # the redirect: every command that loads the config says so (Albanian, then English).
+    path = tmp_path / "roja.toml"
+    path.write_text(cfg_text(tmp_path, 'lan_interface = "eth1"\ntransparent_proxy = "all"\n')
+                    + '[proxy]\nenabled = true\nmode = "transparent"\n'
+                      'transparent_host = "0.0.0.0"\n', encoding="utf-8")
+    for command in (["firewall", "render"], ["config", "check", str(path)]):
+        result = CliRunner().invoke(main, ["--config", str(path), *command])
+        assert result.exit_code == 2, result.output
+        assert f"{path}:11: proxy.transparent_host:" in result.output
+        assert "dëgjon vetëm në IPv4" in result.output and "IPv4 only" in result.output
+        assert result.output.index("dëgjon") < result.output.index("IPv4 only")
+    path.write_text(path.read_text(encoding="utf-8").replace('"0.0.0.0"', '""'),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["--config", str(path), "firewall", "render"])
+    assert result.exit_code == 0 and "redirect to :8443" in result.output

@@ -12,7 +12,7 @@ from blocklists.compiled import CompiledList, Tag, compile_entries
 from blocklists.confidential import ConfidentialSet, entry_expression, hash_entry
 from dns_resolver.handlers.blocklist import PolicyRef
 from filterd.proxy.blockpage import BlockInfo, Pages, category_names
-from filterd.proxy.gate import Gate, incident, safe_search_param
+from filterd.proxy.gate import Gate, canonical_names, incident, safe_search_param
 from policy import Group, ListRule, Policy
 
 PUPILS = Group("nxenesit", "Nxënësit", safe_search="moderate")
@@ -111,3 +111,12 @@ def test_category_names_albanian_first() -> None:
     assert category_names("gambling") == ("Bixhoz dhe lojëra fati", "Gambling")
     assert category_names("adult") == ("Pornografi", "Pornography")
     assert category_names("filter_bypass")[1].startswith("Filter bypass")
+
+
+def test_bare_ipv6_addresses_are_read_like_bracketed_ones() -> None:
+    # mitmproxy's original destination in transparent mode is a bare IPv6 address.
+    assert canonical_names(["fd77:2::80", "[FD77:2::0:80]", "10.77.2.80"]) == [
+        "[fd77:2::80]", "10.77.2.80"]
+    assert canonical_names(["::ffff:10.77.2.80"]) == ["10.77.2.80"]
+    assert canonical_names(["www.e2e.test:80"]) == ["www.e2e.test"]
+    assert canonical_names(["fd77::2::80"]) is None  # not an address, not a name

@@ -9,6 +9,7 @@ import pytest
 
 from filterd.config import ConfigError, load_config, parse_config_text
 from filterd.proxy.config import ProxySettings
+from filterd.proxy.runner import mode_specs
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "filterd" / "roja.toml.example"
 
@@ -52,3 +53,59 @@ def test_errors_name_the_key(text: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config_text("[proxy]\n" + text, Path("/tmp/p.toml"))
     assert info.value.key == key
+
+
+TRANSPARENT = '[proxy]\nenabled = true\nmode = "transparent"\nlisten = ""\n'
+REDIRECT_ALL = '[firewall]\nlan_interface = "eth1"\ntransparent_proxy = "all"\n'
+
+
+def test_transparent_listens_on_both_families_by_default() -> None:
+    proxy = parse_config_text(TRANSPARENT + REDIRECT_ALL, Path("/tmp/p.toml")).proxy
+    assert proxy.transparent_host == "" and proxy.transparent_families == (4, 6)
+    assert mode_specs(proxy, (8080, 8443)) == ["transparent@:8080", "transparent@:8443"]
+
+
+@pytest.mark.parametrize("host,family,other", [("0.0.0.0", 4, 6), ("192.168.1.1", 4, 6),
+                                              ("::", 6, 4), ("fd00::1", 6, 4)])
+def test_one_family_listener_with_the_firewall_redirecting_both_is_refused(
+        host: str, family: int, other: int) -> None:
+    text = TRANSPARENT + f'transparent_host = "{host}"\n' + REDIRECT_ALL
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text, Path("/tmp/p.toml"))
+    err = info.value
+    assert (err.file, err.line, err.key) == ("/tmp/p.toml", 5, "proxy.transparent_host")
+    # Albanian first, English second, and what to write instead.
+    sq, _, en = err.message.partition(" / ")
+    assert f"dëgjon vetëm në IPv{family}" in sq and f"uebin IPv{other} të LAN-it" in sq
+    assert f"IPv{family} only" in en and f"IPv{other} web traffic" in en
+    assert 'transparent_host = ""' in sq and 'transparent_host = ""' in en
+
+
+@pytest.mark.parametrize("extra", [
+    "",                                                         # no Roja firewall (own router)
+    '[firewall]\nlan_interface = "eth1"\n',                      # firewall, no redirect
+    '[firewall]\ntransparent_proxy = "all"\n',                   # firewall off (no LAN card)
+])
+def test_an_explicit_address_is_kept_when_nothing_redirects_the_other_family(
+        extra: str) -> None:
+    text = TRANSPARENT + 'transparent_host = "192.168.1.1"\n' + extra
+    proxy = parse_config_text(text, Path("/tmp/p.toml")).proxy
+    assert proxy.transparent_host == "192.168.1.1" and proxy.transparent_families == (4,)
+    assert mode_specs(proxy, (80, 443)) == ["transparent@192.168.1.1:80",
+                                            "transparent@192.168.1.1:443"]
+    v6 = parse_config_text(TRANSPARENT + 'transparent_host = "FD00::0:1"\n' + extra,
+                           Path("/tmp/p.toml")).proxy
+    assert v6.transparent_host == "fd00::1" and v6.transparent_families == (6,)
+    assert mode_specs(v6, (80, 443))[0] == "transparent@fd00::1:80"
+
+
+def test_an_ipv4_listener_is_fine_when_the_proxy_is_not_transparent() -> None:
+    text = '[proxy]\ntransparent_host = "0.0.0.0"\n' + REDIRECT_ALL
+    assert parse_config_text(text, Path("/tmp/p.toml")).proxy.transparent_host == "0.0.0.0"
+
+
+def test_a_transparent_host_that_is_no_address_names_the_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(TRANSPARENT + 'transparent_host = "lan0"\n', Path("/tmp/p.toml"))
+    assert info.value.key == "proxy.transparent_host" and info.value.line == 5
+    assert "'lan0' is not an address" in info.value.message
