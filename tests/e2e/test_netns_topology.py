@@ -6,12 +6,21 @@ import subprocess
 import sys
 import time
 
-from e2e.netns import CLIENT_IP, INTERNET_IP, OUTSIDE_RESOLVER_IP, topology
+from e2e.netns import (
+    CLIENT_IP,
+    CLIENT_IP6,
+    INTERNET_IP,
+    INTERNET_IP6,
+    OUTSIDE_RESOLVER_IP,
+    WEB_IP6,
+    topology,
+)
 
 SERVE = """
 import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 7007)); s.listen()
+family = socket.AF_INET6 if sys.argv[1:] == ["6"] else socket.AF_INET
+s = socket.socket(family); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", 7007)); s.listen()
 while True:
     c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()
 """
@@ -40,3 +49,15 @@ def test_client_reaches_the_internet_through_the_gateway_and_it_is_all_removed()
         names = [net.client.name, net.gateway.name, net.internet.name]
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert not any(n in listed for n in names)
+
+
+def test_with_ipv6_the_client_reaches_the_internet_over_ipv6_through_the_gateway() -> None:
+    with topology(ipv6=True) as net:
+        server = net.internet.popen([sys.executable, "-c", SERVE, "6"])
+        try:
+            for target in (INTERNET_IP6, WEB_IP6):
+                seen = net.client.run(sys.executable, "-c", ASK, target).stdout.decode().strip()
+                assert seen == CLIENT_IP6  # routed by the gateway, no NAT
+        finally:
+            server.kill()
+            server.wait()
