@@ -18,7 +18,11 @@ touched. What it contains, for traffic arriving on `lan_interface`:
   address (`doh4`/`doh6` on 443 and 853, tcp and udp), or a VPN handshake port is dropped and
   counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`); with
   `transparent_proxy = "all"` also udp 443 (QUIC, HTTP/3: the proxy runs without HTTP/3 and
-  cannot see inside it), so browsers fall back to TCP, which is redirected (`quic_dropped`).
+  cannot see inside it), so browsers fall back to TCP, which is redirected (`quic_dropped`);
+- filter `input`, with `transparent_proxy = "all"`: new connections to the proxy's ports from
+  anywhere but the LAN card and loopback are dropped (`proxy_port_dropped`). The transparent
+  listeners bind every address (IPv4 and IPv6) so that redirected LAN traffic arrives; this
+  keeps the WAN side from using them as an open relay.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from filterd.firewall.config import FirewallSettings
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 TABLE = "roja"
 COUNTERS = ("dns_redirected", "proxy_redirected", "outside_dns_dropped", "dot_dropped",
-            "doh_dropped", "vpn_dropped", "quic_dropped")
+            "doh_dropped", "vpn_dropped", "quic_dropped", "proxy_port_dropped")
 
 
 def _ports(ports: Iterable[int]) -> str:
@@ -95,5 +99,13 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
                            '"vpn_dropped" drop')
     if fw.transparent_proxy == "all":
         out.append(f'\t\t{lan} udp dport 443 counter name "quic_dropped" drop')
-    out += ["\t}", "}", ""]
+    out.append("\t}")
+
+    if fw.transparent_proxy == "all":
+        out += ["", "\tchain input {", "\t\ttype filter hook input priority filter; "
+                "policy accept;",
+                f'\t\tiifname != {{ "lo", "{fw.lan_interface}" }} tcp dport '
+                f"{_ports((fw.proxy_http_port, fw.proxy_https_port))} ct state new counter "
+                'name "proxy_port_dropped" drop', "\t}"]
+    out += ["}", ""]
     return "\n".join(out)

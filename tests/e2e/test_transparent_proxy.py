@@ -31,6 +31,8 @@ import pytest
 from e2e.netns import (
     CLIENT_IP,
     GATEWAY_LAN_IP,
+    GATEWAY_WAN_IP,
+    GATEWAY_WAN_IP6,
     INTERNET_IP,
     LAN6_NET,
     WEB_IP,
@@ -365,3 +367,27 @@ def test_ipv6_quic_never_leaves_the_lan(gateway: Gateway) -> None:
     before = gateway.counters()["quic_dropped"]
     assert gateway.python(QUIC, WEB_IP6).strip() == "no answer"
     assert gateway.counters()["quic_dropped"] >= before + 1
+
+
+DIRECT = """
+import socket, sys
+for address, port in ((sys.argv[1], 8080), (sys.argv[2], 8443)):
+    try:
+        socket.create_connection((address, port), timeout=1).close()
+        print("open")
+    except OSError:
+        print("closed")
+"""
+
+
+def test_the_proxy_ports_answer_the_lan_only(gateway: Gateway) -> None:
+    # The transparent listeners bind every address; from the WAN side they stay closed.
+    before = gateway.counters()["proxy_port_dropped"]
+    seen = gateway.net.internet.run(sys.executable, "-c", DIRECT, GATEWAY_WAN_IP,
+                                    GATEWAY_WAN_IP6, check=False).stdout.decode().split()
+    assert seen == ["closed", "closed"]
+    assert gateway.counters()["proxy_port_dropped"] >= before + 2
+    # ... while they do listen there, on both families (loopback is not dropped).
+    seen = gateway.net.gateway.run(sys.executable, "-c", DIRECT, "127.0.0.1", "::1",
+                                   check=False).stdout.decode().split()
+    assert seen == ["open", "open"]

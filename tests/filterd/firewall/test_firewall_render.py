@@ -81,6 +81,10 @@ def test_rules_follow_the_settings() -> None:
     assert f'{lan} tcp dport 80 counter name "proxy_redirected" redirect to :8080' in everything
     # QUIC cannot be filtered by the proxy (no HTTP/3): dropped, so browsers use TCP.
     assert 'iifname "eth1" udp dport 443 counter name "quic_dropped" drop' in everything
+    # The proxy ports take new connections from the LAN card and loopback only.
+    assert ('iifname != { "lo", "eth1" } tcp dport { 8080, 8443 } ct state new counter name '
+            '"proxy_port_dropped" drop') in everything
+    assert "chain input" not in text and "counter proxy_port_dropped { }" in text
     assert "counter quic_dropped { }" in text and "quic_dropped\" drop" not in text
     ports = render(FirewallSettings(lan_interface="eth1", transparent_proxy="all",
                                     proxy_http_port=3128, proxy_https_port=3129),
