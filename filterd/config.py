@@ -88,9 +88,16 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     log = root.section("log")
     level = log.choice("level", ("debug", "info", "warning", "error"), "info")
     log.done()
-    firewall = filterd.firewall.config.parse(root.section("firewall"))
+    firewall_section = root.section("firewall")
+    firewall = filterd.firewall.config.parse(firewall_section)
     proxy = filterd.proxy.config.parse(root.section("proxy"), base,
                                        firewall.redirected_families)
+    if firewall.redirected_families and not (proxy.enabled and proxy.mode == "transparent"):
+        raise firewall_section.error("transparent_proxy", (
+            '"all" ridrejton gjithë uebin e LAN-it te proxy-ja, por [proxy] nuk është në mënyrën '
+            'transparente (enabled = true, mode = "transparent"): asnjë faqe nuk do të hapej / '
+            '"all" sends all LAN web traffic to the proxy, but [proxy] is not in transparent '
+            'mode (enabled = true, mode = "transparent"): no web page would open'))
     selftest = filterd.selftest.config.parse(root.section("selftest"))
     root.done()
     return RojaConfig(path=path, school=school,

@@ -215,7 +215,8 @@ except OSError as exc:
 def test_transparent_all_redirects_web_keeps_the_original_address_and_drops_quic(
         pair: Pair, tmp_path: Path) -> None:
     config = write_config(tmp_path, 5300, 'transparent_proxy = "all"\n'
-                          "proxy_http_port = 3128\nproxy_https_port = 3129\n")
+                          "proxy_http_port = 3128\nproxy_https_port = 3129\n"
+                          '[proxy]\nenabled = true\nmode = "transparent"\n')
     pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "apply")
     listener = subprocess.Popen(["ip", "netns", "exec", pair.gateway, sys.executable, "-c",
                                  ORIGINAL_DST, "3128", "3129", "80"],

@@ -33,8 +33,13 @@ def require_nft() -> str:
     return path
 
 
+TRANSPARENT_PROXY = '[proxy]\nenabled = true\nmode = "transparent"\n'
+
+
 def cfg_text(tmp_path: Path, firewall: str) -> str:
-    return BASE.replace("{state}", str(tmp_path / "state")) + "[firewall]\n" + firewall
+    """`firewall` in the base config; redirecting all web needs the transparent proxy too."""
+    proxy = TRANSPARENT_PROXY if 'transparent_proxy = "all"' in firewall else ""
+    return BASE.replace("{state}", str(tmp_path / "state")) + "[firewall]\n" + firewall + proxy
 
 
 VARIANTS = {
@@ -149,8 +154,7 @@ def test_redirect_takes_both_families_so_an_ipv4_only_proxy_is_refused(tmp_path:
     # the redirect: every command that loads the config says so (Albanian, then English).
     path = tmp_path / "roja.toml"
     path.write_text(cfg_text(tmp_path, 'lan_interface = "eth1"\ntransparent_proxy = "all"\n')
-                    + '[proxy]\nenabled = true\nmode = "transparent"\n'
-                      'transparent_host = "0.0.0.0"\n', encoding="utf-8")
+                    + 'transparent_host = "0.0.0.0"\n', encoding="utf-8")
     for command in (["firewall", "render"], ["config", "check", str(path)]):
         result = CliRunner().invoke(main, ["--config", str(path), *command])
         assert result.exit_code == 2, result.output

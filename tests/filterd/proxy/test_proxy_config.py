@@ -99,9 +99,17 @@ def test_an_explicit_address_is_kept_when_nothing_redirects_the_other_family(
     assert mode_specs(v6, (80, 443))[0] == "transparent@fd00::1:80"
 
 
-def test_an_ipv4_listener_is_fine_when_the_proxy_is_not_transparent() -> None:
-    text = '[proxy]\ntransparent_host = "0.0.0.0"\n' + REDIRECT_ALL
-    assert parse_config_text(text, Path("/tmp/p.toml")).proxy.transparent_host == "0.0.0.0"
+@pytest.mark.parametrize("proxy", ['[proxy]\ntransparent_host = "0.0.0.0"\n',
+                                   '[proxy]\nenabled = true\nmode = "explicit"\n', ""])
+def test_redirecting_all_web_without_a_transparent_proxy_is_refused(proxy: str) -> None:
+    # Every LAN web connection would land on a port where nothing listens.
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(proxy + REDIRECT_ALL, Path("/tmp/p.toml"))
+    err = info.value
+    assert err.key == "firewall.transparent_proxy"
+    assert err.line == (proxy + REDIRECT_ALL).splitlines().index('transparent_proxy = "all"') + 1
+    sq, _, en = err.message.partition(" / ")
+    assert "asnjë faqe nuk do të hapej" in sq and 'mode = "transparent"' in en
 
 
 def test_a_transparent_host_that_is_no_address_names_the_key() -> None:
