@@ -57,10 +57,10 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "incidents.sqlite"
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
-# (client, name) pairs kept in memory for deduplication; beyond this the writer asks the
-# database. ~400 bytes a pair, so 16,384 pairs are ~6.5 MiB of the DNS process's memory target
-# (issue 4); a school sees far fewer distinct blocked pairs a minute.
-RECENT_CAPACITY = 16384
+# (client, name) pairs kept in memory for deduplication (`[incidents] recent_pairs`); beyond
+# this the writer asks the database. ~400 bytes a pair, so 16,384 pairs are ~6.5 MiB of the
+# DNS process's memory target (issue 4); a school sees far fewer distinct blocked pairs a minute.
+RECENT_CAPACITY = IncidentSettings().recent_pairs
 PSEUDONYM_CAPACITY = 65536
 _LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
 
@@ -170,7 +170,7 @@ class IncidentWriter:
 
     def __init__(self, db_path: Path, key: bytes, settings: IncidentSettings,
                  registry: CollectorRegistry | None = None, *,
-                 recent_capacity: int = RECENT_CAPACITY, shared: bool = False,
+                 recent_capacity: int | None = None, shared: bool = False,
                  key_for_year: Callable[[int], bytes] | None = None) -> None:
         self.db_path = db_path
         self.settings = settings
@@ -189,7 +189,8 @@ class IncidentWriter:
         self._closed = False
         self._stopping = False
         # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
-        self._capacity = max(recent_capacity, 2 * settings.batch_size)
+        capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
+        self._capacity = max(capacity, 2 * settings.batch_size)
         self._recent: OrderedDict[_Key, _Seen] = OrderedDict()
         self._pseudonyms: dict[tuple[int, str], str] = {}
         # The database lookup for pairs missing from `_recent` is only needed while the memory
