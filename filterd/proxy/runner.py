@@ -25,21 +25,22 @@ Options: `connection_strategy = lazy` (nothing is connected before a decision),
 `stream_large_bodies`, `tcp_timeout` = idle timeout, HTTP/3 off (QUIC cannot be filtered
 here), upstream certificates checked against `[proxy] upstream_ca_file` when set. mitmproxy
 has no limit on request-head size (a FIXME in its HTTP/1 reader), so `guard_header_size` adds
-one: a head over `MAX_HEAD` bytes gets 431 and the connection closes.
+one: a head over `MAX_HEAD` bytes gets 431 and the connection closes. `widen_relay_reads` lets
+its relay read up to 256 KiB per event instead of 64 KiB (measured; see `RELAY_READ`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Generator, Iterable
+from collections.abc import Coroutine, Generator, Iterable
 from typing import Any
 
 from h11._receivebuffer import ReceiveBuffer
 from mitmproxy import options
 from mitmproxy.addons import disable_h2c, next_layer, proxyserver, tlsconfig
 from mitmproxy.master import Master
-from mitmproxy.proxy import commands, events
+from mitmproxy.proxy import commands, events, server
 from mitmproxy.proxy.layers.http import _http1
 
 from filterd.proxy.addon import PLACEHOLDER, RojaAddon
@@ -63,6 +64,44 @@ def mode_specs(settings: ProxySettings, transparent_ports: tuple[int, int]) -> l
         for port in transparent_ports:
             out.append(f"transparent@{s.transparent_host}:{port}")
     return out
+
+
+# mitmproxy's connection loop reads 64 KiB per event, and each event costs tens of µs of
+# Python in its layer stack. Measured with bench/proxy (256 MiB through an allowed tunnel, 3
+# rounds): reading up to 256 KiB at a time cut the relay's CPU per MB from 1.56 to 1.30 ms by
+# SNI and from 2.35 to 1.42 ms by CONNECT (0.49× → 0.63× of direct, squid 0.56-0.63×).
+RELAY_READ = 256 * 1024
+MITMPROXY_READ = 65535  # the size mitmproxy's ConnectionHandler.handle_connection asks for
+
+
+class _WideReader:
+    """A StreamReader whose relay reads may return up to `RELAY_READ` bytes."""
+
+    __slots__ = ("_reader",)
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    def read(self, n: int = -1) -> Coroutine[Any, Any, bytes]:
+        return self._reader.read(RELAY_READ if n == MITMPROXY_READ else n)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+def widen_relay_reads() -> None:
+    """Wrap the asyncio readers mitmproxy keeps per connection (once per process)."""
+    original = server.ConnectionIO.__init__
+    if getattr(original, "roja_wide", False):
+        return
+
+    def init(self: Any, handler: Any = None, reader: Any = None, writer: Any = None) -> None:
+        if isinstance(reader, asyncio.StreamReader):
+            reader = _WideReader(reader)
+        original(self, handler, reader, writer)
+
+    init.roja_wide = True  # type: ignore[attr-defined]
+    server.ConnectionIO.__init__ = init  # type: ignore[method-assign]
 
 
 def guard_header_size() -> None:
@@ -100,6 +139,7 @@ class ProxyRunner:
 
     async def start(self) -> None:
         guard_header_size()
+        widen_relay_reads()
         master = Master(options.Options(), event_loop=asyncio.get_running_loop())
         self._proxyserver = proxyserver.Proxyserver()  # type: ignore[no-untyped-call]
         master.addons.add(  # type: ignore[no-untyped-call]

@@ -56,6 +56,10 @@ async def test_unlisted_sni_on_the_steering_listener_is_passed_through(tmp_path:
         res = await curl(*via_steer(r, host, True), "--cacert", str(r.certs.ca),
                          r.url(host, "/salut", tls=True))
         assert res.status == 200 and "origin: /salut" in res.body, res
+        # a large download passes through whole (the relay reads in 256 KiB steps)
+        big = await curl(*via_steer(r, host, True), "--cacert", str(r.certs.ca),
+                         r.url(host, "/big", tls=True))
+        assert big.status == 200 and len(big.body) == 8 * 2**20 and set(big.body) == {"x"}
 
 
 async def test_fronting_and_blocked_sni_are_refused(tmp_path: Path) -> None:
