@@ -280,3 +280,55 @@ async def test_names_with_unusual_bytes_are_asked_as_sent(upstream_dns, label) -
     q = slow_q(data)
     answer = await handler(upstream_dns.address).handle(q, end_of_chain)
     assert answer.rcode == NXDOMAIN, answer.reason
+
+
+async def test_the_question_is_compared_on_its_bytes() -> None:
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        other_type = q.reply()
+        other_type.questions = [DNSQuestion(q.q.qname, QTYPE.AAAA, q.q.qclass)]
+        two = q.reply()
+        two.questions = [q.q, DNSQuestion("www.allowed.test")]
+        upper = bytearray(reply_to(q, "192.0.2.77"))
+        upper[13:13 + 3] = upper[13:13 + 3].upper()  # "WWW": names compare case-insensitively
+        return [(other_type.pack(), False), (two.pack(), False), (bytes(upper), False)]
+
+    server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert len(server.seen) == 1  # the first matching reply was taken, no retry
+    assert shown(answer) == [("A", "192.0.2.77")]
+
+
+async def test_the_query_asks_once_with_rd_and_edns() -> None:
+    queries: list[DNSRecord] = []
+
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        queries.append(q)
+        return [(reply_to(q, "192.0.2.8"), False)]
+
+    _server, address, close = await start_scripted(script)
+    try:
+        await handler(address).handle(make_q("Www.Allowed.test", "AAAA"), end_of_chain)
+    finally:
+        close()
+    (q,) = queries
+    assert q.header.rd == 1 and q.header.qr == 0 and len(q.questions) == 1
+    assert str(q.q.qname).lower() == "www.allowed.test." and q.q.qtype == QTYPE.AAAA
+    assert [(rr.rtype, rr.rclass) for rr in q.ar] == [(QTYPE.OPT, 1232)] and not q.rr
+
+
+async def test_a_matching_reply_that_does_not_parse_is_that_upstreams_error() -> None:
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        good = reply_to(q, "192.0.2.5")
+        return [(good[:-3], False)]  # the A record's address cut short
+
+    server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address, timeout=0.5, deadline=1.5).handle(
+            make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert answer.rcode == SERVFAIL and answer.answer == ()
+    assert len(server.seen) >= 2  # refused at once and asked again, not left to time out
