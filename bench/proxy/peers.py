@@ -117,12 +117,13 @@ def with_resolver(work: Path, nameserver: str, argv: list[str]) -> list[str]:
             'exec "$0" "$@"', *argv]
 
 
-def dnsmasq(work: Path, port: int, zone: str, address: str, listen: str = "127.0.0.1") -> Proc:
+def dnsmasq(work: Path, port: int, zone: str, address: str, listen: str = "127.0.0.1",
+            ttl: int = 300) -> Proc:
     return start("dnsmasq", ["/usr/sbin/dnsmasq", "-k", "--port", str(port),
                              f"--listen-address={listen}", "--bind-interfaces", "--no-resolv",
                              "--no-hosts", f"--address=/{zone}/{address}", "--user=root",
                              "--pid-file=", "--cache-size=10000",
-                             "--local-ttl=300"], work / "dnsmasq.log")
+                             f"--local-ttl={ttl}"], work / "dnsmasq.log")
 
 
 def squid_conf(work: Path, port: int, domains: list[str], urls: list[str],

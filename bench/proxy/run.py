@@ -90,6 +90,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--mib", type=int, default=256, help="size of the TLS download (256 MiB)")
     p.add_argument("--connections", type=int, default=200, help="new TLS connections (200)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    p.add_argument("--dns-ttl", type=int, default=300,
+                   help="TTL of the test names (300); 1 makes every round ask upstream again")
     p.add_argument("--out", type=Path, help="also write the Markdown tables here")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
@@ -106,7 +108,7 @@ def main(argv: list[str]) -> int:
     ok = False
     try:
         ca, cert, key = peers.certificates(work, ZONE)
-        procs.append(peers.dnsmasq(work, 53, ZONE, ORIGIN_IP, listen=DNS_IP))
+        procs.append(peers.dnsmasq(work, 53, ZONE, ORIGIN_IP, listen=DNS_IP, ttl=args.dns_ttl))
         origin = peers.origin(work, ORIGIN_IP, 80)
         origin_tls = peers.origin(work, ORIGIN_IP, 443, (cert, key))
         procs += [origin, origin_tls]
