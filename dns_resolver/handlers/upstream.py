@@ -19,7 +19,7 @@ import struct
 import time
 from dataclasses import dataclass
 
-from dnslib import QTYPE, DNSLabel, DNSRecord
+from dnslib import QTYPE, DNSRecord
 
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
@@ -175,11 +175,11 @@ class UpstreamHandler:
 _DDD = re.compile(r"\\([0-9]{3})")
 
 
-def _labels(name: str) -> DNSLabel:
+def _labels(name: str) -> list[bytes]:
     """The name as `parse_slow` wrote it (dnslib text: bytes outside 33..126 as \\ddd) back to
-    labels. Not through `DNSLabel(str)`, whose IDNA step fails on, or rewrites, such bytes."""
-    return DNSLabel([_DDD.sub(lambda m: chr(int(m[1])) if int(m[1]) < 256 else m[0], part)
-                     .encode("latin-1") for part in name.split(".") if part])
+    label bytes. Not through `DNSLabel(str)`, whose IDNA step fails on, or rewrites, such bytes."""
+    return [_DDD.sub(lambda m: chr(int(m[1])) if int(m[1]) < 256 else m[0], part)
+            .encode("latin-1") for part in name.split(".") if part]
 
 
 def _parse_reply(data: bytes) -> DNSRecord:
@@ -196,7 +196,7 @@ _OPT_1232 = struct.pack(">BHHIH", 0, 41, 1232, 0, 0)
 
 def _question_wire(name: str, qtype: int, qclass: int) -> bytes:
     """The question section for `name` (uncompressed labels), `qtype` and `qclass`."""
-    labels = [bytes(label) for label in _labels(name).label]
+    labels = _labels(name)
     if any(not 0 < len(label) < 64 for label in labels) or sum(len(x) + 1 for x in labels) > 254:
         raise ValueError(f"{name!r} is not a name that fits a DNS question")
     return b"".join(bytes([len(x)]) + x for x in labels) + b"\0" + struct.pack(">HH", qtype,

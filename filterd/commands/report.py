@@ -82,6 +82,13 @@ def _config_school(obj: Any) -> Any:
     return getattr(config, "school", None)
 
 
+def _configured_school(obj: Any) -> _School:
+    """The school's name and code from the config ("" when none), as delivery needs them."""
+    configured = _config_school(obj)
+    return _School(str(getattr(configured, "name", "") or ""),
+                   str(getattr(configured, "code", "") or ""))
+
+
 def _settings(obj: Any) -> ReportSettings:
     try:
         config = obj["config"]
@@ -173,9 +180,7 @@ def send(obj: Any, month: str | None) -> None:
             raise ValueError(f"{period!r}: use YYYY-MM")
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
-    configured = _config_school(obj)
-    school = _School(str(getattr(configured, "name", "") or ""),
-                     str(getattr(configured, "code", "") or ""))
+    school = _configured_school(obj)
     settings = _settings(obj)
     state_dir = Path(obj["state_dir"])
     bundle = delivery.ensure_bundle(state_dir, period, school, settings, now)
@@ -206,9 +211,7 @@ def _line(row: Delivery) -> str:
 def due(obj: Any) -> None:
     """Bëj atë që duhet tani (shërbimi e bën çdo orë) / do what is due now (hourly by the
     service): last month's report after send_day, retries."""
-    configured = _config_school(obj)
-    school = _School(str(getattr(configured, "name", "") or ""),
-                     str(getattr(configured, "code", "") or ""))
+    school = _configured_school(obj)
     rows = delivery.tick(Path(obj["state_dir"]), school, _settings(obj), datetime.now(TIRANE))
     for row in rows:
         click.echo(f"{row.period} {_line(row)}")
