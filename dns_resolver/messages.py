@@ -18,6 +18,8 @@ from dnslib import (
     EDNSOption,
 )
 
+from dns_resolver.upstream_reply import Forwarded, Sections
+from dns_resolver.upstream_reply import render as render_forwarded
 from dns_resolver.wire import EDNS_SIZE, Question
 from policy import Group
 
@@ -72,6 +74,14 @@ class Answer(NamedTuple):
                                      # CNAME): their TTL stays, the rest age when reused
     incident: IncidentNote | None = None
     wire: bytes | None = None         # already rendered for this very query (hand-built)
+    raw: Forwarded | None = None      # an upstream reply passed on as it came (its records
+                                      # are not in answer/authority/additional: see sections)
+
+    def sections(self) -> Sections:
+        """The records, as dnslib objects, wherever the answer keeps them."""
+        if self.raw is not None:
+            return self.raw.reply.records(self.raw.age, self.raw.floor)
+        return Sections(self.answer, self.authority, self.additional)
 
 
 Next = Callable[[Query], Awaitable[Answer]]
@@ -81,6 +91,12 @@ def render(q: Question, a: Answer) -> bytes:
     """Pack `a` as the reply to `q`, echoing the client's question bytes exactly."""
     if a.wire is not None:
         return a.wire
+    if a.raw is not None:
+        forwarded = render_forwarded(q, a.raw.reply, a.raw.age, a.raw.floor, a.ede)
+        if forwarded is not None:
+            return forwarded
+        answer, authority, additional = a.sections()
+        a = a._replace(raw=None, answer=answer, authority=authority, additional=additional)
     header = DNSHeader(id=q.id, qr=1, aa=0, ra=1, rd=int(q.rd), rcode=a.rcode & 0xF)
     header.cd = (q.flags >> 4) & 1
     # Packed lower-case so that name compression (dnslib compares labels case-sensitively) does

@@ -73,6 +73,8 @@ class BlocklistHandler:
         if answer.kind in ("upstream", "cached", "stale", "safesearch"):
             only_legal = decision is not None and decision.action == "allow"
             for name in _names_in(answer):
+                if name == q.name:  # decided above: not blocked
+                    continue
                 hit = policy.decide(q.group, name)
                 if hit.blocked and (hit.legal or not only_legal):
                     return self.block_answer(q.question, hit, "cname-blocked")
@@ -106,6 +108,12 @@ class BlocklistHandler:
 def _names_in(answer: Answer) -> list[str]:
     """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section."""
     out: list[str] = []
+    if answer.raw is not None:  # found on the bytes (owner names pointing at the question
+        for n in answer.raw.reply.names:  # left out: that name was decided before)
+            host = canonical_host(n)
+            if host and host not in out:
+                out.append(host)
+        return out
     for rr in answer.answer:
         names = [str(rr.rname)]
         if rr.rtype in (QTYPE.CNAME, QTYPE.DNAME):

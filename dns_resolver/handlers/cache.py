@@ -15,10 +15,9 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from dnslib import RR
-
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
+from dns_resolver.upstream_reply import aged
 
 log = logging.getLogger("roja.dns.cache")
 STALE_TTL = 30
@@ -38,11 +37,6 @@ class _Entry:
     answer: Answer
     stored: float
     ttl: int
-
-
-def _aged(records: tuple[RR, ...], age: int, floor: int = 0) -> tuple[RR, ...]:
-    return tuple(RR(rr.rname, rr.rtype, rr.rclass, max(floor, rr.ttl - age), rr.rdata)
-                 for rr in records)
 
 
 class CacheHandler:
@@ -72,15 +66,21 @@ class CacheHandler:
         if (fresh.kind == "servfail" and entry is not None and self.settings.serve_stale
                 and now - entry.stored < entry.ttl + self.settings.stale_max):
             stale = self._from_entry(entry, int(now - entry.stored), "stale")
-            return stale._replace(answer=_aged(stale.answer, 0, STALE_TTL),
-                           ede=(EDE_STALE, "Roja: stale answer, upstream unreachable"),
-                           cache_ttl=None)
+            if stale.raw is not None:
+                stale = stale._replace(raw=stale.raw._replace(floor=STALE_TTL))
+            else:
+                stale = stale._replace(answer=aged(stale.answer, 0, STALE_TTL))
+            return stale._replace(ede=(EDE_STALE, "Roja: stale answer, upstream unreachable"),
+                                  cache_ttl=None)
         return fresh
 
     def _from_entry(self, entry: _Entry, age: int, kind: str) -> Answer:
         a = entry.answer
-        return a._replace(kind=kind, answer=_aged(a.answer, age), authority=_aged(a.authority, age),
-                       additional=_aged(a.additional, age), cache_ttl=max(1, entry.ttl - age))
+        if a.raw is not None:  # the upstream's bytes: rendering lowers their TTLs
+            return a._replace(kind=kind, raw=a.raw._replace(age=age),
+                              cache_ttl=max(1, entry.ttl - age))
+        return a._replace(kind=kind, answer=aged(a.answer, age), authority=aged(a.authority, age),
+                          additional=aged(a.additional, age), cache_ttl=max(1, entry.ttl - age))
 
     async def _fetch(self, q: Query, call_next: Next) -> Answer:
         key = (q.name, q.qtype, q.question.qclass)

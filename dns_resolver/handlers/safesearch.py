@@ -71,7 +71,7 @@ class SafeSearchHandler:
         records: tuple[RR, ...] = ()
         synthetic = resolved.rcode != 0 or resolved.kind == "servfail"
         if not synthetic:
-            records = resolved.answer
+            records = resolved.sections().answer
         elif target in FALLBACK and q.qtype in (QTYPE.A, QTYPE.AAAA):
             v4, v6 = FALLBACK[target]
             if q.qtype == QTYPE.A:

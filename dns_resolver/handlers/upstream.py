@@ -23,6 +23,7 @@ from dnslib import QTYPE, DNSRecord
 
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
+from dns_resolver.upstream_reply import Forwarded, WireReply, read_reply
 from dns_resolver.wire import SERVFAIL
 
 log = logging.getLogger("roja.dns.upstream")
@@ -65,28 +66,44 @@ class UpstreamHandler:
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         try:
-            record = await self.resolve(q.name, q.qtype, q.question.qclass)
+            reply = await self.resolve(q.name, q.qtype, q.question.qclass)
         except UpstreamError as exc:
             return Answer("servfail", f"no upstream answered: {exc}", rcode=SERVFAIL,
                           ede=(EDE_NO_REACHABLE_AUTHORITY, "Roja: upstream unreachable"))
-        return self.to_answer(record)
+        return self.to_answer(reply)
 
-    def to_answer(self, record: DNSRecord) -> Answer:
-        s = self.settings
+    def to_answer(self, reply: WireReply | DNSRecord) -> Answer:
+        """The answer passing `reply` on: its bytes when the walk took it, else its records."""
+        if isinstance(reply, DNSRecord):
+            return self._records_answer(reply)
+        if reply.min_answer_ttl is not None:
+            ttl = self._positive_ttl(reply.min_answer_ttl)
+        else:
+            ttl = self._negative_ttl(reply.negative_ttl)
+        return Answer("upstream", "resolved by upstream", rcode=reply.rcode,
+                      raw=Forwarded(reply), cache_ttl=ttl if ttl > 0 else None)
+
+    def _positive_ttl(self, smallest: int) -> int:
+        return max(self.settings.min_ttl, min(smallest, self.settings.max_ttl))
+
+    def _negative_ttl(self, soa_lifetime: int | None) -> int:
+        """RFC 2308: negative answers live min(SOA TTL, SOA MINIMUM); none without a SOA."""
+        return min(soa_lifetime or 0, self.settings.negative_max_ttl)
+
+    def _records_answer(self, record: DNSRecord) -> Answer:
         rcode = record.header.rcode
         additional = tuple(rr for rr in record.ar if rr.rtype != QTYPE.OPT)
         if record.rr:
-            ttl = min(rr.ttl for rr in record.rr)
-            ttl = max(s.min_ttl, min(ttl, s.max_ttl))
-        else:  # RFC 2308: negative answers live min(SOA TTL, SOA MINIMUM)
+            ttl = self._positive_ttl(min(rr.ttl for rr in record.rr))
+        else:
             soas = [rr for rr in record.auth if rr.rtype == QTYPE.SOA]
-            ttl = min(min(rr.ttl, rr.rdata.times[4]) for rr in soas) if soas else 0
-            ttl = min(ttl, s.negative_max_ttl)
+            ttl = self._negative_ttl(
+                min(min(rr.ttl, rr.rdata.times[4]) for rr in soas) if soas else None)
         return Answer("upstream", "resolved by upstream", rcode=rcode, answer=tuple(record.rr),
                       authority=tuple(record.auth), additional=additional,
                       cache_ttl=ttl if ttl > 0 else None)
 
-    async def resolve(self, name: str, qtype: int, qclass: int = 1) -> DNSRecord:
+    async def resolve(self, name: str, qtype: int, qclass: int = 1) -> WireReply | DNSRecord:
         servers = self.settings.servers
         if not servers:
             raise UpstreamError("no upstream configured")
@@ -103,7 +120,7 @@ class UpstreamHandler:
             label = f"{server[0]}:{server[1]}"
             t0 = time.perf_counter()
             try:
-                record = await asyncio.wait_for(self._query(server, name, qtype, qclass), timeout)
+                reply = await asyncio.wait_for(self._query(server, name, qtype, qclass), timeout)
             except TimeoutError:
                 self.stats.upstream_error(label, "timeout")
                 errors.append(f"{label} timeout")
@@ -114,17 +131,18 @@ class UpstreamHandler:
                 await asyncio.sleep(min(0.05, max(0.0, deadline - loop.time())))
                 continue
             self.stats.upstream_latency(time.perf_counter() - t0)
-            if record.header.rcode in (SERVFAIL, 5):  # SERVFAIL, REFUSED: try another one
+            rcode = reply.header.rcode if isinstance(reply, DNSRecord) else reply.rcode
+            if rcode in (SERVFAIL, 5):  # SERVFAIL, REFUSED: try another one
                 self.stats.upstream_error(label, "servfail")
-                errors.append(f"{label} rcode {record.header.rcode}")
+                errors.append(f"{label} rcode {rcode}")
                 if attempt >= len(servers):
-                    return record
+                    return reply
                 continue
-            return record
+            return reply
         raise UpstreamError("; ".join(errors[-3:]) or "deadline passed")
 
     async def _query(self, server: tuple[str, int], name: str, qtype: int,
-                     qclass: int) -> DNSRecord:
+                     qclass: int) -> WireReply | DNSRecord:
         qid = secrets.randbits(16)
         question = _question_wire(name, qtype, qclass)
         packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1) + question + _OPT_1232
@@ -150,13 +168,12 @@ class UpstreamHandler:
             data = await proto.reply
         finally:
             transport.close()
-        record = _parse_reply(data)
-        if record.header.tc:
-            record = await self._query_tcp(server, packet, matches)
-        return record
+        if data[2] & 0x02:  # TC: the whole answer over TCP
+            return await self._query_tcp(server, packet, matches)
+        return read_any(data)
 
     async def _query_tcp(self, server: tuple[str, int], packet: bytes,
-                         matches: object) -> DNSRecord:
+                         matches: object) -> WireReply | DNSRecord:
         reader, writer = await asyncio.open_connection(*server)
         try:
             writer.write(struct.pack(">H", len(packet)) + packet)
@@ -165,7 +182,7 @@ class UpstreamHandler:
                 (length,) = struct.unpack(">H", await reader.readexactly(2))
                 data = await reader.readexactly(length)
                 if matches(data):  # type: ignore[operator]
-                    return _parse_reply(data)
+                    return read_any(data)
         except asyncio.IncompleteReadError as exc:
             raise UpstreamError("TCP connection closed early") from exc
         finally:
@@ -182,8 +199,14 @@ def _labels(name: str) -> list[bytes]:
             .encode("latin-1") for part in name.split(".") if part]
 
 
-def _parse_reply(data: bytes) -> DNSRecord:
-    """The matching reply as records; one that does not parse is this upstream's error."""
+def read_any(data: bytes) -> WireReply | DNSRecord:
+    """The matching reply, read on its bytes, or by dnslib when the walk does not take it (a
+    reply without its question, an OPT record before others...). One that neither reads is
+    this upstream's error."""
+    try:
+        return read_reply(data)
+    except ValueError:
+        pass
     try:
         return DNSRecord.parse(data)
     except Exception as exc:  # dnslib raises several kinds on malformed records

@@ -9,7 +9,7 @@ import pytest
 from dnslib import QTYPE, RR, SOA, A, DNSHeader, DNSQuestion, DNSRecord
 
 from dns_resolver.handlers.cache import CacheHandler, CacheSettings
-from dns_resolver.handlers.upstream import UpstreamHandler, UpstreamSettings
+from dns_resolver.handlers.upstream import UpstreamHandler, UpstreamSettings, read_any
 from dns_resolver.messages import Answer, Query, render
 from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import ede_codes, make_query
@@ -49,15 +49,16 @@ class Zone:
             ttl, minimum = self.soa
             record.add_auth(RR("test", QTYPE.SOA, ttl=ttl, rdata=SOA(
                 "ns.test", "hostmaster.test", (1, 3600, 600, 86400, minimum))))
-        return self.convert.to_answer(DNSRecord.parse(record.pack()))
+        return self.convert.to_answer(read_any(bytes(record.pack())))
 
 
 def addresses(answer: Answer) -> list[str]:
-    return [str(rr.rdata) for rr in answer.answer if rr.rtype == QTYPE.A]
+    return [str(rr.rdata) for rr in answer.sections().answer if rr.rtype == QTYPE.A]
 
 
 def ttls(answer: Answer) -> list[int]:
-    return [rr.ttl for rr in answer.answer + answer.authority]
+    records = answer.sections()
+    return [rr.ttl for rr in records.answer + records.authority]
 
 
 def cache(**kw: object) -> CacheHandler:

@@ -46,7 +46,7 @@ def handler(*servers: Address, timeout: float = 0.6, deadline: float = 1.8) -> U
 
 
 def shown(answer: Answer) -> list[tuple[str, str]]:
-    return [(QTYPE[rr.rtype], str(rr.rdata)) for rr in answer.answer]
+    return [(QTYPE[rr.rtype], str(rr.rdata)) for rr in answer.sections().answer]
 
 
 @pytest.fixture
@@ -131,8 +131,8 @@ async def test_answer_from_the_upstream(upstream_dns) -> None:
 async def test_nxdomain_from_the_upstream_is_cacheable_for_the_soa_minimum(upstream_dns) -> None:
     answer = await handler(upstream_dns.address).handle(make_q("nothere.allowed.test"),
                                                         end_of_chain)
-    assert answer.rcode == NXDOMAIN and answer.answer == ()
-    assert [QTYPE[rr.rtype] for rr in answer.authority] == ["SOA"]
+    assert answer.rcode == NXDOMAIN and answer.sections().answer == ()
+    assert [QTYPE[rr.rtype] for rr in answer.sections().authority] == ["SOA"]
     assert answer.cache_ttl == 60
 
 
@@ -146,7 +146,7 @@ async def test_truncated_udp_answer_is_retried_over_tcp(upstream_dns) -> None:
     answer = await handler(upstream_dns.address).handle(make_q("big.allowed.test", "TXT"),
                                                         end_of_chain)
     assert answer.rcode == 0
-    texts = sorted(b"".join(rr.rdata.data).decode() for rr in answer.answer)
+    texts = sorted(b"".join(rr.rdata.data).decode() for rr in answer.sections().answer)
     assert texts == sorted(big_txt_string(i) for i in range(BIG_TXT_COUNT))
 
 
@@ -213,7 +213,7 @@ async def test_only_spoofed_replies_mean_no_answer() -> None:
             make_q("www.allowed.test"), end_of_chain)
     finally:
         close()
-    assert answer.rcode == SERVFAIL and "6.6.6" not in str(answer.answer)
+    assert answer.rcode == SERVFAIL and "6.6.6" not in str(answer.sections())
 
 
 async def test_query_ids_and_source_ports_are_random() -> None:
@@ -330,5 +330,5 @@ async def test_a_matching_reply_that_does_not_parse_is_that_upstreams_error() ->
             make_q("www.allowed.test"), end_of_chain)
     finally:
         close()
-    assert answer.rcode == SERVFAIL and answer.answer == ()
+    assert answer.rcode == SERVFAIL and answer.sections().answer == ()
     assert len(server.seen) >= 2  # refused at once and asked again, not left to time out
