@@ -9,6 +9,8 @@ byte-identical files. Generated files are cached in the data directory and reuse
 * The query mix is shuffled: half blocked (mostly listed names, some subdomains of listed names,
   which every system must block by suffix) and half allowed names, which are few enough to be
   cached after the first pass.
+* The miss mix (`--mix misses`): distinct names under ``miss.test.``, whose wildcard NSD answers
+  with TTL 0, so every query is answered from upstream by every system, every time.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 ZONE = "bench.test."
+MISS_ZONE = "miss.test."
 TLDS = ("com", "net", "org", "al", "info", "io", "de", "it", "gr", "xyz", "top", "ru")
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 TTL = 3600
@@ -33,6 +36,8 @@ class DataSet:
     unbound_conf: Path  # ``local-zone: "d." always_nxdomain`` lines
     zone_file: Path  # bench.test. zone for NSD
     queries: Path  # dnsperf input: ``name A`` per line
+    miss_zone_file: Path  # miss.test. zone for NSD: a wildcard with TTL 0
+    miss_queries: Path  # dnsperf input for --mix misses: distinct names under miss.test.
     blocked_probe: str  # a listed name, used to detect that a server has loaded the list
     allowed_probe: str  # an allowed name
     n_domains: int
@@ -75,6 +80,23 @@ def _zone_text(names: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _miss_zone_text() -> str:
+    return "\n".join([
+        f"$ORIGIN {MISS_ZONE}",
+        "$TTL 0",
+        f"@ IN SOA ns1.{ZONE} hostmaster.{ZONE} 1 3600 600 86400 0",
+        f"@ IN NS ns1.{ZONE}",
+        "* IN A 192.0.2.7",
+    ]) + "\n"
+
+
+def _miss_queries(n_queries: int, seed: int) -> list[str]:
+    """`n_queries` distinct names under :data:`MISS_ZONE`, shuffled by `seed`."""
+    rng = random.Random(seed + 2)
+    numbers = rng.sample(range(10**9), n_queries)
+    return [f"m{n}.{MISS_ZONE} A" for n in numbers]
+
+
 def _query_mix(blocked: list[str], allowed: list[str], n_queries: int, seed: int) -> list[str]:
     """Half blocked (4/5 listed names, 1/5 subdomains of them), half allowed, shuffled."""
     rng = random.Random(seed + 1)
@@ -100,16 +122,21 @@ def build(root: Path, n_domains: int, seed: int, n_allowed: int, n_queries: int)
         unbound_conf=d / "unbound-blocklist.conf",
         zone_file=d / "bench.test.zone",
         queries=d / "queries.txt",
+        miss_zone_file=d / "miss.test.zone",
+        miss_queries=d / "misses.txt",
         blocked_probe="",
         allowed_probe=allowed_names(1)[0],
         n_domains=n_domains,
         n_allowed=n_allowed,
         n_queries=n_queries,
     )
+    d.mkdir(parents=True, exist_ok=True)
+    if not ds.miss_queries.exists():  # added later than the rest: also for older data sets
+        ds.miss_zone_file.write_text(_miss_zone_text())
+        ds.miss_queries.write_text("\n".join(_miss_queries(n_queries, seed)) + "\n")
     done = d / ".complete"
     if done.exists():
         return replace(ds, blocked_probe=done.read_text().strip())
-    d.mkdir(parents=True, exist_ok=True)
     blocked = generate_domains(n_domains, seed)
     allowed = allowed_names(n_allowed)
     ds.domains.write_text("".join(f"{name}\n" for name in blocked))

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.dns.lists import ZONE, DataSet
+from bench.dns.lists import MISS_ZONE, ZONE, DataSet
 
 ROJA_EXE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "roja"
 
@@ -54,11 +54,17 @@ def nsd(workdir: Path, data: DataSet, port: int) -> Server:
     verbosity: 0
     hide-version: yes
     minimal-responses: yes
+    # response rate limiting off: the miss mix asks ~10,000 wildcard names a second
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
 remote-control:
     control-enable: no
 zone:
     name: "{ZONE}"
     zonefile: "{data.zone_file}"
+zone:
+    name: "{MISS_ZONE}"
+    zonefile: "{data.miss_zone_file}"
 """
     )
     return Server("nsd", [_exe("nsd", "/usr/sbin/nsd"), "-d", "-c", str(conf)], port)

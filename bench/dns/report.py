@@ -17,15 +17,21 @@ from pathlib import Path
 
 from bench.dns import measure
 
+MIX_CAVEAT = (
+    "Mix: 50% blocked (4/5 listed names, 1/5 subdomains of listed names) and 50% allowed names"
+    " from a 1000-name zone, cached after the warm-up; cache misses and upstream latency are not"
+    " measured (`--mix misses` measures them). A queries only, no EDNS.")
+MISSES_CAVEAT = (
+    "Mix `misses`: every query a distinct name under miss.test., which NSD answers from a"
+    " wildcard with TTL 0, so each is forwarded upstream by every system (a cache that keeps"
+    " nothing); the upstream's CPU (NSD) is not counted. A queries only, no EDNS.")
 CAVEATS = (
     "Each server is pinned to one core (taskset) and dnsperf to the other; multi-threaded modes"
     " (unbound num-threads, Roja SO_REUSEPORT workers) are not exercised.",
     "Loopback only: no NIC, interrupt or network latency costs; absolute qps are upper bounds.",
     "qps is capped by the single dnsperf core when a server is not saturated (busy < 100%);"
     " q/CPU-s compares efficiency independently of that cap.",
-    "Mix: 50% blocked (4/5 listed names, 1/5 subdomains of listed names) and 50% allowed names"
-    " from a 1000-name zone, cached after the warm-up; cache misses and upstream latency are not"
-    " measured. A queries only, no EDNS.",
+    MIX_CAVEAT,
     "Roja writes an incident per blocked query and keeps metrics; dnsmasq and unbound log"
     " nothing here. RSS counts only the touched pages of a memory-mapped list, so compare"
     " 'RSS after' (after the runs touched listed names at random).",
@@ -196,3 +202,10 @@ def roja_version() -> str:
     repo = Path(__file__).resolve().parents[2]
     commit = _first_line(["git", "-C", str(repo), "describe", "--always", "--dirty"])
     return f"roja {version} (git {commit})"
+
+
+def caveats(mix: str) -> tuple[str, ...]:
+    """The caveats printed with a run of `mix` (`blocked-allowed` or `misses`)."""
+    if mix == "misses":
+        return tuple(MISSES_CAVEAT if c == MIX_CAVEAT else c for c in CAVEATS)
+    return CAVEATS

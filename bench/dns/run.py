@@ -5,6 +5,7 @@ Run from the repository root::
     python -m bench dns                        # 1,000,000 blocked domains, 3 x 20 s per system
     python -m bench dns --domains 100000 --duration 10 --out bench/out/dns.md
     python -m bench dns --systems roja,dnsmasq --roja-exe /path/to/roja
+    python -m bench dns --mix misses           # every query answered from upstream (TTL 0)
 
 Steps: generate (or reuse) the data under ``bench/out/dns/``; start NSD for ``bench.test.``;
 start each system in turn pinned to ``--server-cpu`` (``taskset -c 1``), timing its load from
@@ -79,6 +80,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--load-limit", type=float, default=600.0, help="max load seconds (600)")
     p.add_argument("--roja-exe", type=Path, default=peers.ROJA_EXE, help="roja executable")
     p.add_argument("--workdir", type=Path, default=BENCH_DIR / "out" / "dns", help="scratch")
+    p.add_argument("--mix", choices=("blocked-allowed", "misses"), default="blocked-allowed",
+                   help="half blocked, half cached allowed names (default), or every query a "
+                        "new name answered from upstream with TTL 0 (misses)")
     return p.parse_args(argv)
 
 
@@ -153,9 +157,13 @@ def _load(
         row.reason = f"no NOERROR answer for the allowed name {data.allowed_probe}"
         return
     try:
-        _perf(args, port, data.queries, args.warmup)
+        _perf(args, port, _queries(args, data), args.warmup)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         row.reason = f"warm-up failed: {e}"
+
+
+def _queries(args: argparse.Namespace, data: lists.DataSet) -> Path:
+    return data.miss_queries if args.mix == "misses" else data.queries
 
 
 def _measure_once(args: argparse.Namespace, live: Live, queries: Path) -> None:
@@ -211,7 +219,9 @@ def _bench(
     rows = [report.Row(name) for name in names]
     upstream = peers.nsd(workdir, data, measure.free_port())
     with contextlib.ExitStack() as stack:
-        nsd = stack.enter_context(_running(upstream, args.client_cpu, workdir / "nsd.out"))
+        # NSD at dnsperf's priority: in the miss mix it answers every query on the same core
+        nsd = stack.enter_context(
+            _running(upstream, args.client_cpu, workdir / "nsd.out", args.nice))
         if err := _wait_upstream(nsd, upstream.port, data.allowed_probe):
             print(f"nsd: {err}: {_log_tail(workdir / 'nsd.out')}", file=sys.stderr)
             return None
@@ -242,7 +252,7 @@ def _bench(
             for one in live:
                 if one.row.reason:
                     continue
-                _measure_once(args, one, data.queries)
+                _measure_once(args, one, _queries(args, data))
                 if one.row.reason:
                     _stop(one.proc)
                     print(f"{one.row.name}: not available ({one.row.reason})", flush=True)
@@ -287,7 +297,7 @@ def main(argv: list[str]) -> int:
     versions = report.versions(args.roja_exe if with_roja else None)
     cmd = shlex.join(["python", "-m", "bench", "dns", *argv])
     setup = (
-        f"{args.domains:,} blocked domains, {args.allowed} allowed names, "
+        f"mix {args.mix}; {args.domains:,} blocked domains, {args.allowed} allowed names, "
         f"{args.queries:,}-line query file; dnsperf -c {args.clients} -q {args.outstanding} "
         f"-l {args.duration:g}, {args.repeat} interleaved runs per system after a "
         f"{args.warmup:g} s warm-up; server on core {args.server_cpu}, dnsperf on core "
@@ -298,7 +308,7 @@ def main(argv: list[str]) -> int:
     print()
     print(f"command: {cmd}\nsetup: {setup}\nmachine: {report.machine()}")
     print(f"versions: {'; '.join(versions)}\ncaveats:")
-    print("".join(f"  - {c}\n" for c in report.CAVEATS), end="")
+    print("".join(f"  - {c}\n" for c in report.caveats(args.mix)), end="")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
@@ -306,7 +316,7 @@ def main(argv: list[str]) -> int:
             f"{report.table(rows, markdown=True)}\n\n"
             f"- Command: `{cmd}`\n- Setup: {setup}\n- Machine: {report.machine()}\n"
             f"- Versions: {'; '.join(versions)}\n"
-            + "".join(f"- Caveat: {c}\n" for c in report.CAVEATS)
+            + "".join(f"- Caveat: {c}\n" for c in report.caveats(args.mix))
         )
         print(f"wrote {args.out}")
     return 0
