@@ -4,7 +4,9 @@ UDP with EDNS (1232), retried over TCP when the answer is truncated; a fresh soc
 source port) and a random ID per query; replies whose ID, source or question do not match are
 ignored (anti-spoofing). Upstreams are tried in turn with a per-try timeout until a deadline;
 when none answers the result is SERVFAIL (well within 2 s) with EDE 22 "No Reachable
-Authority". Config: `[dns] upstreams`, `upstream_timeout` (per try), `upstream_deadline`.
+Authority". A reply is read on its bytes and passed on as it came (`upstream_reply`); dnslib
+reads only what that walk does not take.
+Config: `[dns] upstreams`, `upstream_timeout` (per try), `upstream_deadline`.
 Metrics: `roja_dns_upstream_errors_total{upstream, reason}`, `roja_dns_upstream_seconds`.
 """
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from dnslib import QTYPE, RR, A, DNSQuestion, DNSRecord
+from dnslib import EDNS0, QTYPE, RR, A, DNSQuestion, DNSRecord
 from peers.zones import BIG_TXT_COUNT, big_txt_string
 
 from dns_resolver.handlers.upstream import UpstreamHandler, UpstreamSettings
@@ -332,3 +332,22 @@ async def test_a_matching_reply_that_does_not_parse_is_that_upstreams_error() ->
         close()
     assert answer.rcode == SERVFAIL and answer.sections().answer == ()
     assert len(server.seen) >= 2  # refused at once and asked again, not left to time out
+
+
+async def test_a_reply_the_byte_walk_does_not_take_is_read_by_dnslib() -> None:
+    """An OPT record before the other additional records: valid, but the bytes cannot be
+    passed on with ours in its place, so the records are read and the answer built anew."""
+    def script(q: DNSRecord) -> list[tuple[bytes, bool]]:
+        reply = DNSRecord.parse(reply_to(q, "192.0.2.44"))
+        reply.add_ar(EDNS0(udp_len=4096))
+        reply.add_ar(RR("extra.allowed.test", QTYPE.A, rdata=A("192.0.2.45"), ttl=60))
+        return [(bytes(reply.pack()), False)]
+
+    _server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
+    finally:
+        close()
+    assert answer.raw is None and shown(answer) == [("A", "192.0.2.44")]
+    assert [str(rr.rname) for rr in answer.additional] == ["extra.allowed.test."]
+    assert answer.cache_ttl == 300
