@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import struct
+from pathlib import Path
 
 from dnslib import EDNS0, QTYPE, DNSRecord
+
+_handed_out: set[int] = set()
+
+
+def _below_ephemeral() -> tuple[int, int]:
+    """Ports under the kernel's ephemeral range (32768-60999 by default)."""
+    try:
+        start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        start = 32768
+    return 10000, min(start, 32768)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free for both TCP and UDP on `host`, not handed out before in this process.
+
+    Chosen below the ephemeral range: a port found by binding to 0 lies inside it, and between
+    its release and the server's bind any outgoing connection or UDP query (Roja opens one per
+    upstream query) may take it (seen in CI as EADDRINUSE)."""
+    low, high = _below_ephemeral()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(500):
+        port = random.randrange(low, high) if high - low > 1000 else 0
+        if port in _handed_out:
+            continue
+        with socket.socket(family, socket.SOCK_STREAM) as tcp, \
+                socket.socket(family, socket.SOCK_DGRAM) as udp:
+            try:
+                tcp.bind((host, port))
+                port = tcp.getsockname()[1]
+                udp.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return int(port)
+    raise RuntimeError(f"no port free for both TCP and UDP on {host}")
 
 
 def make_query(name: str, qtype: str | int = "A", *, edns: bool = False, do: bool = False,

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from dns_resolver.testing import free_port
 from filterd.app import Appliance
 from filterd.config import parse_config_text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def write_lists(directory: Path, lists: dict[str, str]) -> None:

@@ -17,7 +17,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
+
+from dns_resolver.testing import free_port
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
@@ -47,21 +48,6 @@ def require_peer(binary: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-def free_port(host: str = HOST) -> int:
-    """A port that is free for both UDP and TCP on `host` right now (the caller may still race)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port: int = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError(f"no port free for both UDP and TCP on {host}")
 
 
 @dataclass
