@@ -36,8 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.dns.measure import free_port
+from bench.proxy import ab, peers, whole
 from bench.proxy import measure as m
-from bench.proxy import peers, whole
 from bench.proxy.report import Results, report
 from bench.proxy.whole import ORIGIN_IP, STEER_IP, ZONE
 
@@ -93,10 +93,17 @@ def main(argv: list[str]) -> int:
     p.add_argument("--dns-ttl", type=int, default=300,
                    help="TTL of the test names (300); 1 makes every round ask upstream again")
     p.add_argument("--out", type=Path, help="also write the Markdown tables here")
+    p.add_argument("--compare-tree", metavar="DIR",
+                   help="only the whole-filter Roja row, this tree against the Roja tree in DIR "
+                        "(e.g. a git worktree of an older commit), alternating (bench/proxy/ab.py)")
+    p.add_argument("--pairs", type=int, default=4,
+                   help="with --compare-tree: starts of each tree (4)")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         print("needs root (ports 53/80/443 on loopback addresses, mount namespaces)")
         return 2
+    if args.compare_tree:
+        return ab.run(args, roja_config, DNS_IP)
     steered_hosts = max(1, int(args.hosts * args.steered))
     names, blocked, urls, steered = whole.dataset(args.hosts, args.domains, args.steered,
                                                   2000 // steered_hosts)
