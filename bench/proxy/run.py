@@ -15,6 +15,8 @@ the parts are interleaved over `--rounds` rounds and the median is reported.
 4. The whole filter (`bench.proxy.whole`): a request mix over `--hosts` hosts, 2% with URL
    entries; DNS + proxy CPU per 1,000 requests of Roja (its resolver asked by the client for
    real, then origin or proxy) against squid + squidGuard proxying everything.
+   `--compare-tree DIR` runs only Roja's row, for this tree and the checkout in DIR in turn
+   (`bench.proxy.ab`), to tell a change from the machine's noise.
 
 CPU = utime + stime of each filter's whole process tree (squid with its squidGuard helpers;
 e2guardian; mitmdump; Roja's one process with DNS and proxy); the clients and the origin are
