@@ -106,26 +106,24 @@ class BlocklistHandler:
 
 
 def _names_in(answer: Answer) -> list[str]:
-    """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section."""
-    out: list[str] = []
+    """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section, canonical
+    and each once."""
+    found: list[str] = []
     if answer.raw is not None:  # found on the bytes (owner names pointing at the question
-        for n in answer.raw.reply.names:  # left out: that name was decided before)
-            host = canonical_host(n)
-            if host and host not in out:
-                out.append(host)
-        return out
+        found += answer.raw.reply.names  # left out: that name was decided before)
     for rr in answer.answer:
-        names = [str(rr.rname)]
+        found.append(str(rr.rname))
         if rr.rtype in (QTYPE.CNAME, QTYPE.DNAME):
-            names.append(str(rr.rdata.label))
+            found.append(str(rr.rdata.label))
         elif rr.rtype == QTYPE.HTTPS:
-            names.append(".".join(bytes(x).decode("ascii", "replace") for x in rr.rdata.target))
+            found.append(".".join(bytes(x).decode("ascii", "replace") for x in rr.rdata.target))
         elif rr.rtype == QTYPE.SVCB:
-            names.append(_svcb_target(bytes(rr.rdata.data)))
-        for n in names:
-            host = canonical_host(n)
-            if host and host not in out:
-                out.append(host)
+            found.append(_svcb_target(bytes(rr.rdata.data)))
+    out: list[str] = []
+    for n in found:
+        host = canonical_host(n)
+        if host and host not in out:
+            out.append(host)
     return out
 
 
