@@ -16,23 +16,12 @@ from pathlib import Path
 
 import dnslib
 
+from dns_resolver.testing import free_port as free_port  # re-exported for the harnesses
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RCODE_NXDOMAIN = 3
 
 
-def free_port() -> int:
-    """Return a 127.0.0.1 port that is free for both UDP and TCP right now."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = int(u.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free loopback port found")
 
 
 def _stat_fields(pid: int) -> list[str]:
