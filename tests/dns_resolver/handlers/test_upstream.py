@@ -104,6 +104,20 @@ async def start_scripted(script: Callable[[DNSRecord], list[tuple[bytes, bool]]]
     return proto, transport.get_extra_info("sockname"), close
 
 
+async def ask_scripted(script: Callable[[DNSRecord], list[tuple[bytes, bool]]],
+                       q: Query | None = None, **limits: float
+                       ) -> tuple[ScriptedServer, Answer]:
+    """One query to a handler whose only upstream is a scripted server (`limits`: its timeout
+    and deadline)."""
+    server, address, close = await start_scripted(script)
+    try:
+        answer = await handler(address, **limits).handle(q or make_q("www.allowed.test"),
+                                                         end_of_chain)
+    finally:
+        close()
+    return server, answer
+
+
 def reply_to(query: DNSRecord, address: str, *, qid: int | None = None, name: str | None = None,
              rcode: int = 0, qr: int = 1) -> bytes:
     reply = query.reply()
@@ -194,11 +208,7 @@ async def test_replies_that_do_not_match_are_ignored() -> None:
             (reply_to(q, "192.0.2.99"), False),                         # the real answer
         ]
 
-    _server, address, close = await start_scripted(script)
-    try:
-        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    _server, answer = await ask_scripted(script)
     assert shown(answer) == [("A", "192.0.2.99")]
 
 
@@ -207,12 +217,7 @@ async def test_only_spoofed_replies_mean_no_answer() -> None:
         return [(reply_to(q, "6.6.6.1", qid=(q.header.id + 1) & 0xFFFF), False),
                 (reply_to(q, "6.6.6.2"), True)]
 
-    _server, address, close = await start_scripted(script)
-    try:
-        answer = await handler(address, timeout=0.2, deadline=0.5).handle(
-            make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    _server, answer = await ask_scripted(script, timeout=0.2, deadline=0.5)
     assert answer.rcode == SERVFAIL and "6.6.6" not in str(answer.sections())
 
 
@@ -244,12 +249,7 @@ async def test_servfail_or_refused_from_one_upstream_tries_the_next(rcode, upstr
 
 
 async def test_refused_from_every_upstream_is_passed_on() -> None:
-    _server, address, close = await start_scripted(
-        lambda q: [(reply_to(q, "", rcode=REFUSED), False)])
-    try:
-        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    _server, answer = await ask_scripted(lambda q: [(reply_to(q, "", rcode=REFUSED), False)])
     assert answer.rcode == REFUSED and answer.cache_ttl is None
 
 
@@ -292,11 +292,7 @@ async def test_the_question_is_compared_on_its_bytes() -> None:
         upper[13:13 + 3] = upper[13:13 + 3].upper()  # "WWW": names compare case-insensitively
         return [(other_type.pack(), False), (two.pack(), False), (bytes(upper), False)]
 
-    server, address, close = await start_scripted(script)
-    try:
-        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    server, answer = await ask_scripted(script)
     assert len(server.seen) == 1  # the first matching reply was taken, no retry
     assert shown(answer) == [("A", "192.0.2.77")]
 
@@ -308,11 +304,7 @@ async def test_the_query_asks_once_with_rd_and_edns() -> None:
         queries.append(q)
         return [(reply_to(q, "192.0.2.8"), False)]
 
-    _server, address, close = await start_scripted(script)
-    try:
-        await handler(address).handle(make_q("Www.Allowed.test", "AAAA"), end_of_chain)
-    finally:
-        close()
+    _server, _answer = await ask_scripted(script, make_q("Www.Allowed.test", "AAAA"))
     (q,) = queries
     assert q.header.rd == 1 and q.header.qr == 0 and len(q.questions) == 1
     assert str(q.q.qname).lower() == "www.allowed.test." and q.q.qtype == QTYPE.AAAA
@@ -324,12 +316,7 @@ async def test_a_matching_reply_that_does_not_parse_is_that_upstreams_error() ->
         good = reply_to(q, "192.0.2.5")
         return [(good[:-3], False)]  # the A record's address cut short
 
-    server, address, close = await start_scripted(script)
-    try:
-        answer = await handler(address, timeout=0.5, deadline=1.5).handle(
-            make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    server, answer = await ask_scripted(script, timeout=0.5, deadline=1.5)
     assert answer.rcode == SERVFAIL and answer.sections().answer == ()
     assert len(server.seen) >= 2  # refused at once and asked again, not left to time out
 
@@ -343,11 +330,7 @@ async def test_a_reply_the_byte_walk_does_not_take_is_read_by_dnslib() -> None:
         reply.add_ar(RR("extra.allowed.test", QTYPE.A, rdata=A("192.0.2.45"), ttl=60))
         return [(bytes(reply.pack()), False)]
 
-    _server, address, close = await start_scripted(script)
-    try:
-        answer = await handler(address).handle(make_q("www.allowed.test"), end_of_chain)
-    finally:
-        close()
+    _server, answer = await ask_scripted(script)
     assert answer.raw is None and shown(answer) == [("A", "192.0.2.44")]
     assert [str(rr.rname) for rr in answer.additional] == ["extra.allowed.test."]
     assert answer.cache_ttl == 300
