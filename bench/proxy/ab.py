@@ -28,7 +28,6 @@ from bench.proxy import peers, whole
 from bench.proxy.whole import ORIGIN_IP, STEER_IP, ZONE
 
 REPO = Path(__file__).resolve().parents[2]
-_RESOLVE = whole.resolve
 ConfigFor = Callable[[Path, int, int, Path], str]
 
 
@@ -100,15 +99,9 @@ def run(args: argparse.Namespace, roja_config: ConfigFor, dns_ip: str) -> int:
 def _whole_run(dns_port: int, mix: list[tuple[str, str]],
                no_address: list[int]) -> Callable[[], tuple[int, int]]:
     """The whole-filter client (`whole.roja_school`), counting hosts that got no address."""
-    def resolve(port: int, name: str, sock: socket.socket) -> str:
-        address = _RESOLVE(port, name, sock)
+    def ask(port: int, name: str, sock: socket.socket) -> str:
+        address = whole.resolve(port, name, sock)
         no_address[0] += address == ""
         return address
 
-    def go() -> tuple[int, int]:
-        whole.resolve = resolve
-        try:
-            return whole.roja_school(dns_port, mix)
-        finally:
-            whole.resolve = _RESOLVE
-    return go
+    return lambda: whole.roja_school(dns_port, mix, ask)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import random
 import socket
+from collections.abc import Callable
 
 import dnslib
 
@@ -93,14 +94,15 @@ def via_proxy(port: int, mix: list[tuple[str, str]]) -> tuple[int, int]:
     return len(mix), _bad(statuses)
 
 
-def roja_school(dns_port: int, mix: list[tuple[str, str]]) -> tuple[int, int]:
-    """`mix` the Roja way: DNS once per host, then origin or steering listener."""
+def roja_school(dns_port: int, mix: list[tuple[str, str]],
+                ask: Callable[[int, str, socket.socket], str] = resolve) -> tuple[int, int]:
+    """`mix` the Roja way: DNS once per host (`ask`), then origin or steering listener."""
     pool, statuses = Pool(), {}  # type: ignore[var-annotated]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(5)
         cache: dict[str, str] = {}
         for host, path in mix:
-            address = cache.get(host) or cache.setdefault(host, resolve(dns_port, host, s))
+            address = cache.get(host) or cache.setdefault(host, ask(dns_port, host, s))
             count(statuses, pool.get(address, 80, path, host))
     pool.close()
     return len(mix), _bad(statuses)
