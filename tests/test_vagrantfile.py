@@ -4,21 +4,16 @@ ignored: CI has no VirtualBox/libvirt), and it provisions with the documented in
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from peers.programs import require_peer
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_vagrant_validate(tmp_path: Path) -> None:
-    vagrant = shutil.which("vagrant")
-    if vagrant is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("vagrant is missing (./run installs it)")
-        pytest.skip("vagrant is missing")
+    vagrant = require_peer("vagrant")
     env = {**os.environ, "VAGRANT_CHECKPOINT_DISABLE": "1", "VAGRANT_HOME": str(tmp_path),
            "VAGRANT_DOTFILE_PATH": str(tmp_path / "dotfile")}  # keep .vagrant/ out of the repo
     result = subprocess.run([vagrant, "validate", "--ignore-provider"], cwd=REPO, env=env,

@@ -7,15 +7,13 @@ and waits until every zone answers its SOA. It returns an `NsdServer` (`.host`, 
 user; it keeps all its state in `workdir` (no database file, no remote control) and nothing
 leaves loopback.
 
-`require_peer(binary)` finds an external program; when it is missing the test is skipped, or
-fails under CI (`CI=true`), so a missing peer is never silently ignored there.
+`require_peer(program)` (from `peers.programs`, re-exported here) finds an external program.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -27,27 +25,13 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import pytest
 
 from dns_resolver.testing import free_port
+from peers.programs import require_peer
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 START_ATTEMPTS = 5
-
-
-def require_peer(binary: str) -> str:
-    """Return the path of `binary`; skip the test if it is missing (fail when CI=true)."""
-    path = shutil.which(binary)
-    if path is None:
-        # Debian puts nsd and friends in /usr/sbin, which a normal user's PATH may lack.
-        path = shutil.which(binary, path=os.pathsep.join(["/usr/sbin", "/sbin"]))
-    if path is None:
-        message = f"peer program {binary!r} not found (Debian: apt-get install it; ./run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @dataclass

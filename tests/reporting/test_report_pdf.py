@@ -3,11 +3,11 @@ back; pdftoppm renders page 1."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
 
+from peers.programs import require_peer
 from report_db import TIRANE, sample
 
 from filterd.config import School
@@ -16,8 +16,7 @@ from reporting.report_data import collect
 
 
 def text_of(pdf: Path) -> str:
-    assert shutil.which("pdftotext"), "install poppler-utils"
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+    return subprocess.run([require_peer("pdftotext"), "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
 
 
@@ -36,8 +35,7 @@ def test_month_pdf_reads_back_in_albanian(tmp_path: Path) -> None:
         assert expected in flat, expected
     pages = flat.count("Faqja ")
     assert pages >= 2 and f"Faqja {pages} nga {pages}" in flat
-    assert shutil.which("pdftoppm"), "install poppler-utils"
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf),
+    subprocess.run([require_peer("pdftoppm"), "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf),
                     str(tmp_path / "page")], check=True)
     png = next(tmp_path.glob("page*.png"))
     assert png.read_bytes().startswith(b"\x89PNG")
