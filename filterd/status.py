@@ -15,7 +15,7 @@ import socket
 import sqlite3
 import subprocess
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,8 +24,8 @@ from dnslib import DNSRecord
 
 from blocklists.sync import status as feed_status
 from filterd.config import RojaConfig
+from reporting.bypass_count import IN_PERIOD, bypass_count
 from reporting.delivery import outbox_path
-from reporting.incidents import IncidentStore, IncidentStoreError
 from reporting.outbox import Outbox
 
 TIRANE = ZoneInfo("Europe/Tirane")
@@ -127,19 +127,21 @@ def last_report(state_dir: Path) -> dict[str, Any] | None:
 
 
 def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
-    """(incidents, bypass attempts, devices that tried a bypass) since midnight in Tirana."""
+    """(incidents, bypass attempts, devices that tried a bypass) first seen today in Tirana,
+    the bypass figures from `reporting.bypass_count` (the monthly report's count too). Raises
+    sqlite3.Error when the database cannot be read."""
     start = now.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        store = IncidentStore(db)
-    except IncidentStoreError:
+    end = start + timedelta(days=1)
+    if not db.is_file():
         return 0, 0, 0
+    con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
     try:
-        rows = store.list_since(start.timestamp(), limit=1_000_000)
+        total = con.execute(f"SELECT COALESCE(SUM(count), 0) FROM incidents WHERE {IN_PERIOD}",
+                            (start.timestamp(), end.timestamp())).fetchone()[0]
+        bypass = bypass_count(con, start.timestamp(), end.timestamp())
     finally:
-        store.close()
-    bypass = [row for row in rows if row.category == "filter_bypass"]
-    return (sum(row.count for row in rows), sum(row.count for row in bypass),
-            len({row.client for row in bypass}))
+        con.close()
+    return int(total), bypass.attempts, bypass.devices
 
 
 def collect(cfg: RojaConfig, now: datetime | None = None,
@@ -149,7 +151,10 @@ def collect(cfg: RojaConfig, now: datetime | None = None,
     db = cfg.state_dir / "incidents.sqlite"
     feed: dict[str, Any] = feed_status(cfg.state_dir) if (cfg.state_dir / "feed").exists() or \
         cfg.feed.enabled else {"serial": None}
-    total, bypass, bypass_clients = incidents_today(db, moment)
+    try:
+        total, bypass, bypass_clients = incidents_today(db, moment)
+    except sqlite3.Error:
+        total, bypass, bypass_clients = 0, 0, 0
     health = Health(state, how, feed, last_selftest(db), last_report(cfg.state_dir), total,
                     bypass, bypass_clients)
     if state not in ("active", "answering"):
