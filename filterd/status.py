@@ -21,7 +21,8 @@ and in `warnings`:
     list_stale           the hotline list is older than `[feed] stale_hours`
     list_sync_failed     the last hotline sync failed (the last good list stays active)
     lists_held_back      a list shrank too much: the filter keeps the lists it had before
-    lists_not_loaded     the list files changed since the filter compiled them (roja reload)
+    lists_not_loaded     the list files changed since the filter compiled them (roja reload),
+                         or it never compiled them
     selftest_missing     no self-test recorded yet
     selftest_old         the last self-test is older than SELFTEST_MAX_AGE (the timer is daily)
     report_no_recipients `[report]` has no recipient: the report is only built
@@ -75,6 +76,7 @@ class Health:
     last_sync: dict[str, Any] | None = None  # the newest sync_ok/sync_fail event
     report_due: dict[str, Any] | None = None  # {"period", "due", "missing": [recipients]}
     incidents_dropped: int | None = None  # None: the metrics address did not answer
+    incidents_error: str = ""         # why the incident database could not be read
     disk_free_bytes: int | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -121,8 +123,9 @@ def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | No
     _report(cfg, h, rows, moment)
     try:
         h.incidents_today, h.bypass_today, h.bypass_clients_today = incidents_today(db, moment)
-    except sqlite3.Error:
+    except sqlite3.Error as exc:  # damaged, or this user may not read it
         h.problems.append("incidents_unreadable")
+        h.incidents_error = f"{db}: {exc}"
     if up:
         h.incidents_dropped = dropped_incidents(cfg.metrics_listen)
         if h.incidents_dropped:
@@ -153,6 +156,7 @@ def _lists(cfg: RojaConfig, h: Health) -> None:
             h.warnings.append("list_sync_failed")
     h.active_lists = active_lists(cfg)
     found = {"held_back": "lists_held_back", "not_loaded": "lists_not_loaded",
+             "not_compiled": "lists_not_loaded",
              "file_missing": "list_file_missing"}.get(h.active_lists["state"])
     if found == "list_file_missing":
         h.problems.append(found)

@@ -146,8 +146,9 @@ def dropped_incidents(listen: tuple[str, int] | None, timeout: float = 2.0) -> i
 
 def active_lists(cfg: RojaConfig) -> dict[str, Any]:
     """Are the configured lists (and the synced hotline list) the ones the filter compiled?
-    {"state": "loaded" | "held_back" | "not_loaded" | "file_missing" | "unknown", "detail",
-    "lists"}. "held_back": a list shrank too much and the filter kept the previous compile."""
+    {"state": "loaded" | "held_back" | "not_loaded" | "not_compiled" | "file_missing" |
+    "unknown", "detail", "lists"}. "held_back": a list shrank too much and the filter kept the
+    previous compile; "not_compiled": the filter never compiled (never started)."""
     from blocklists.compiled import CompiledList
     from blocklists.store import ACTIVE_NAME, fingerprint
     from filterd.app import list_sources  # the daemon's own list of sources
@@ -169,7 +170,7 @@ def active_lists(cfg: RojaConfig) -> dict[str, Any]:
             compiled.close()
         compiled_at = active.stat().st_mtime
     except FileNotFoundError:
-        return {**out, "state": "not_loaded"}
+        return {**out, "state": "not_compiled"}
     except PermissionError as exc:
         return {**out, "state": "unknown", "detail": str(exc)}
     except (OSError, ValueError) as exc:  # damaged: the next start compiles again

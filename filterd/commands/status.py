@@ -68,9 +68,11 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         lines.append(f"{mark('dns_not_answering')} DNS {where}: " + (
             "përgjigjet / answering" if h.dns_answering else "NUK përgjigjet / NOT answering"))
     lines += _hotline(cfg, h, mark) + _lists(h, mark) + _selftest(h, mark) + _report(h, mark)
-    lines.append(f"{mark('incidents_unreadable')} Incidente sot / incidents today: "
-                 + ("baza e të dhënave nuk lexohet / the database cannot be read"
-                    if "incidents_unreadable" in h.problems else str(h.incidents_today)))
+    lines.append(f"{'✗' if 'incidents_unreadable' in h.problems else '·'} Incidente sot / "
+                 "incidents today: "
+                 + (f"baza e të dhënave nuk lexohet / the database cannot be read "
+                    f"({h.incidents_error})" if "incidents_unreadable" in h.problems
+                    else str(h.incidents_today)))
     if h.bypass_today:
         lines.append(f"· Përpjekje për të anashkaluar filtrin sot / filter bypass attempts "
                      f"today: {h.bypass_today} nga / from {h.bypass_clients_today} pajisje / "
@@ -122,6 +124,8 @@ def _lists(h: Health, mark: Mark) -> list[str]:
         "not_loaded": "skedarët e listave ndryshuan, filtri nuk i ka ngarkuar ende (roja "
                       "reload) / the list files changed, the filter has not loaded them yet "
                       "(roja reload)",
+        "not_compiled": "ende pa u përpiluar: filtri nuk ka nisur ndonjëherë / not compiled "
+                        "yet: the filter has never started",
         "file_missing": f"MUNGON / MISSING {a.get('detail')}: rinisja ose ringarkimi do të "
                         "dështonte / a restart or reload would fail",
         "unknown": f"nuk u kontrolluan / could not be checked ({a.get('detail')})",

@@ -265,6 +265,7 @@ def test_an_unreadable_database_and_a_full_disk_are_problems(tmp_path: Path) -> 
     code, out = status(config)
     assert code == 1
     assert "✗ Incidente sot / incidents today: baza e të dhënave nuk lexohet" in out
+    assert "incidents.sqlite: file is not a database" in out
     cfg = parse_config_text(config.read_text(encoding="utf-8"), config)
     h = collect(cfg, use_systemd=False, min_free_bytes=2**62)  # more than any disk has
     assert {"incidents_unreadable", "disk_full"} <= set(h.problems)
