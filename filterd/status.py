@@ -1,171 +1,193 @@
-"""What `roja status` shows: one `Health` from the service, the lists, the self-tests, the
-report outbox and today's incidents (Europe/Tirane day). Pure reads; never writes state.
+"""What `roja status` says: one `Health`, HEALTHY only when the filter is doing its whole job.
 
-The service is "up" when `systemctl is-active roja` says so (systemd running) or, without
-systemd, when the configured DNS address answers a real query. Unhealthy: the service is
-down, the hotline list is missing/expired/stale while a feed is configured, the last
-self-test failed, or the last report delivery failed for good.
+The facts come from `filterd.status_reads`; this module judges them. A *problem* means the
+filter is not doing its job now; a *warning* means it filters but something it should do is
+missing or late. HEALTHY (exit 0, `"healthy": true`) only with neither. Ids, in `problems`:
+
+    service              the roja unit is not active (without systemd: DNS does not answer)
+    dns_not_answering    the unit runs but the configured DNS address does not answer
+    no_block_lists       no deny or legal list and no hotline list: nothing is blocked
+    list_file_missing    a configured list file is gone: the next start or reload fails
+    list_missing         the hotline feed is configured but has never synced
+    list_expired         the active hotline list has expired
+    selftest_failed      the last self-test failed
+    report_failed        the last report delivery failed for good
+    incidents_unreadable the incident database cannot be read
+    disk_full            under MIN_FREE_BYTES free for the state directory
+
+and in `warnings`:
+
+    list_not_configured  no `[feed]`: pages the hotline confirmed are not blocked
+    list_stale           the hotline list is older than `[feed] stale_hours`
+    list_sync_failed     the last hotline sync failed (the last good list stays active)
+    lists_held_back      a list shrank too much: the filter keeps the lists it had before
+    lists_not_loaded     the list files changed since the filter compiled them (roja reload),
+                         or it never compiled them
+    selftest_missing     no self-test recorded yet
+    selftest_old         the last self-test is older than SELFTEST_MAX_AGE (the timer is daily)
+    report_no_recipients `[report]` has no recipient: the report is only built
+    report_overdue       last month's report has not reached every recipient REPORT_GRACE
+                         after `[report] send_day`
+    incidents_dropped    the running filter lost incidents (`roja_incidents_dropped_total`)
 """
 
 from __future__ import annotations
 
-import secrets
 import shutil
-import socket
 import sqlite3
-import subprocess
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from dnslib import DNSRecord
 
 from blocklists.sync import status as feed_status
 from filterd.config import RojaConfig
-from reporting.delivery import outbox_path
-from reporting.incidents import IncidentStore, IncidentStoreError
-from reporting.outbox import Outbox
+from filterd.status_reads import (
+    TIRANE,
+    active_lists,
+    deliveries,
+    dropped_incidents,
+    incidents_today,
+    last_event,
+    last_report,
+    probe_dns,
+    systemd_state,
+)
+from reporting.delivery import previous_month
 
-TIRANE = ZoneInfo("Europe/Tirane")
+SELFTEST_MAX_AGE = timedelta(hours=48)  # roja-selftest.timer runs daily at 07:30 and at boot
+REPORT_GRACE = timedelta(days=3)  # retries after send_day before a report counts as overdue
+MIN_FREE_BYTES = 100 * 2**20  # below this, incidents and compiled lists cannot be written
+
+__all__ = ["TIRANE", "Health", "ago", "collect"]
 
 
 @dataclass
 class Health:
     service: str                      # "active", "inactive", "failed", "answering", "down"
     service_how: str                  # "systemd" or "dns probe <addr>"
-    lists: dict[str, Any]
+    lists: dict[str, Any]             # the hotline feed (blocklists.sync.status)
     selftest: dict[str, Any] | None   # {"ok", "at", "detail"}
-    report: dict[str, Any] | None     # {"period", "status", "at", "recipient"}
+    report: dict[str, Any] | None     # {"period", "status", "at", "recipient", "error"}
     incidents_today: int
-    bypass_today: int = 0             # filter_bypass incidents (outside DNS, DoT, DoH, VPN)
+    bypass_today: int = 0             # reporting.bypass_count, as the monthly report counts
     bypass_clients_today: int = 0     # distinct (pseudonymous) devices behind them
+    dns_answering: bool | None = None  # None: no [dns] listen to ask
+    active_lists: dict[str, Any] = field(default_factory=dict)  # status_reads.active_lists
+    last_sync: dict[str, Any] | None = None  # the newest sync_ok/sync_fail event
+    report_due: dict[str, Any] | None = None  # {"period", "due", "missing": [recipients]}
+    incidents_dropped: int | None = None  # None: the metrics address did not answer
+    incidents_error: str = ""         # why the incident database could not be read
+    disk_free_bytes: int | None = None
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.warnings
+
+    @property
+    def state(self) -> str:
+        return "problem" if self.problems else "warning" if self.warnings else "healthy"
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "healthy": self.healthy}
+        return {**asdict(self), "healthy": self.healthy, "state": self.state}
 
 
-def probe_dns(address: tuple[str, int], timeout: float = 3.0) -> bool:
-    """Does a real DNS query to `address` get a reply with our ID? The name is Firefox's DoH
-    canary, which Roja answers itself (no upstream needed); any reply counts, even SERVFAIL
-    (the timeout covers the upstream deadline when canaries are off)."""
-    host, port = address
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    query = DNSRecord.question("use-application-dns.net")
-    query.header.id = secrets.randbelow(65536)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as s:
-        s.settimeout(timeout)
-        try:
-            s.connect((host, port))  # connected: a closed port fails at once (ICMP)
-            s.send(query.pack())
-            data = s.recv(4096)
-        except OSError:
-            return False
-    return len(data) >= 2 and int.from_bytes(data[:2], "big") == query.header.id
-
-
-def service_state(cfg: RojaConfig, use_systemd: bool | None = None) -> tuple[str, str]:
-    systemctl = shutil.which("systemctl")
-    if use_systemd is None:
-        use_systemd = systemctl is not None and Path("/run/systemd/system").is_dir()
-    if use_systemd and systemctl is not None:
-        out = subprocess.run([systemctl, "is-active", "roja.service"], capture_output=True,
-                             text=True, check=False).stdout.strip()
-        return out or "unknown", "systemd"
-    if not cfg.dns.listen:
-        return "down", "no [dns] listen"
-    address = cfg.dns.listen[0]
-    up = probe_dns(address)
-    return ("answering" if up else "down"), f"dns probe {address[0]}:{address[1]}"
-
-
-def last_selftest(db: Path) -> dict[str, Any] | None:
-    if not db.is_file():
-        return None
-    try:
-        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
-            row = con.execute("SELECT at, kind, detail FROM events WHERE kind IN "
-                              "('selftest_pass', 'selftest_fail') ORDER BY at DESC, id DESC "
-                              "LIMIT 1").fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:  # no events table yet (schema v1): no self-test recorded
-        return None
-    if row is None:
-        return None
-    return {"ok": row[1] == "selftest_pass", "at": float(row[0]), "detail": str(row[2])}
-
-
-def last_report(state_dir: Path) -> dict[str, Any] | None:
-    path = outbox_path(state_dir)
-    if not path.is_file():
-        return None
-    with Outbox(path) as outbox:
-        deliveries = outbox.deliveries()
-    if not deliveries:
-        return None
-    sent = [d for d in deliveries if d.status == "sent" and d.sent_at is not None]
-    latest = max(deliveries, key=lambda d: (d.period, d.created_at))
-    if sent:
-        best = max(sent, key=lambda d: d.sent_at or 0.0)
-        if best.period >= latest.period:
-            latest = best
-    return {"period": latest.period, "status": latest.status,
-            "at": latest.sent_at or latest.created_at, "recipient": latest.recipient,
-            "error": latest.last_error}
-
-
-def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
-    """(incidents, bypass attempts, devices that tried a bypass) since midnight in Tirana."""
-    start = now.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
-    try:
-        store = IncidentStore(db)
-    except IncidentStoreError:
-        return 0, 0, 0
-    try:
-        rows = store.list_since(start.timestamp(), limit=1_000_000)
-    finally:
-        store.close()
-    bypass = [row for row in rows if row.category == "filter_bypass"]
-    return (sum(row.count for row in rows), sum(row.count for row in bypass),
-            len({row.client for row in bypass}))
-
-
-def collect(cfg: RojaConfig, now: datetime | None = None,
-            use_systemd: bool | None = None) -> Health:
-    moment = now or datetime.now(TIRANE)
-    state, how = service_state(cfg, use_systemd)
+def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | None = None,
+            min_free_bytes: int = MIN_FREE_BYTES) -> Health:
+    moment = (now or datetime.now(TIRANE)).astimezone(TIRANE)
     db = cfg.state_dir / "incidents.sqlite"
+    listen = cfg.dns.listen[0] if cfg.dns.listen else None
+    answering = probe_dns(listen) if listen is not None else None
+    unit = systemd_state(use_systemd)
+    if unit is not None:
+        state, how = unit, "systemd"
+    elif listen is None:
+        state, how = "down", "no [dns] listen"
+    else:
+        state, how = ("answering" if answering else "down"), f"dns probe {listen[0]}:{listen[1]}"
     feed: dict[str, Any] = feed_status(cfg.state_dir) if (cfg.state_dir / "feed").exists() or \
         cfg.feed.enabled else {"serial": None}
-    total, bypass, bypass_clients = incidents_today(db, moment)
-    health = Health(state, how, feed, last_selftest(db), last_report(cfg.state_dir), total,
-                    bypass, bypass_clients)
-    if state not in ("active", "answering"):
-        health.problems.append("service")
+    rows = deliveries(cfg.state_dir)
+    selftest = last_event(db, ("selftest_pass", "selftest_fail"))
+    h = Health(state, how, feed, None if selftest is None else {
+        "ok": selftest["kind"] == "selftest_pass", "at": selftest["at"],
+        "detail": selftest["detail"]}, last_report(rows), 0, dns_answering=answering)
+    up = state in ("active", "answering")
+    if not up:
+        h.problems.append("service")
+    elif answering is False:
+        h.problems.append("dns_not_answering")
+    _lists(cfg, h)
+    _selftest(h, moment)
+    _report(cfg, h, rows, moment)
+    try:
+        h.incidents_today, h.bypass_today, h.bypass_clients_today = incidents_today(db, moment)
+    except sqlite3.Error as exc:  # damaged, or this user may not read it
+        h.problems.append("incidents_unreadable")
+        h.incidents_error = f"{db}: {exc}"
+    if up:
+        h.incidents_dropped = dropped_incidents(cfg.metrics_listen)
+        if h.incidents_dropped:
+            h.warnings.append("incidents_dropped")
+    if cfg.state_dir.is_dir():
+        h.disk_free_bytes = shutil.disk_usage(cfg.state_dir).free
+        if h.disk_free_bytes < min_free_bytes:
+            h.problems.append("disk_full")
+    return h
+
+
+def _lists(cfg: RojaConfig, h: Health) -> None:
+    feed = h.lists
+    if not any(lc.rule.kind in ("deny", "legal") for lc in cfg.policy.lists) and \
+            not cfg.feed.enabled:
+        h.problems.append("no_block_lists")
+    if not cfg.feed.enabled:
+        h.warnings.append("list_not_configured")
+    elif feed.get("serial") is None:
+        h.problems.append("list_missing")
+    elif feed.get("expired"):
+        h.problems.append("list_expired")
+    elif feed.get("age_seconds", 0) > cfg.feed.stale_hours * 3600:
+        h.warnings.append("list_stale")
     if cfg.feed.enabled:
-        if feed.get("serial") is None:
-            health.problems.append("list_missing")
-        elif feed.get("expired"):
-            health.problems.append("list_expired")
-        elif feed.get("age_seconds", 0) > cfg.feed.stale_hours * 3600:
-            health.problems.append("list_stale")
-    if health.selftest is not None and not health.selftest["ok"]:
-        health.problems.append("selftest_failed")
-    if health.report is not None and health.report["status"] == "failed_permanent":
-        health.problems.append("report_failed")
-    return health
+        h.last_sync = last_event(cfg.state_dir / "incidents.sqlite", ("sync_ok", "sync_fail"))
+        if h.last_sync is not None and h.last_sync["kind"] == "sync_fail":
+            h.warnings.append("list_sync_failed")
+    h.active_lists = active_lists(cfg)
+    found = {"held_back": "lists_held_back", "not_loaded": "lists_not_loaded",
+             "not_compiled": "lists_not_loaded",
+             "file_missing": "list_file_missing"}.get(h.active_lists["state"])
+    if found == "list_file_missing":
+        h.problems.append(found)
+    elif found is not None:
+        h.warnings.append(found)
+
+
+def _selftest(h: Health, moment: datetime) -> None:
+    if h.selftest is None:
+        h.warnings.append("selftest_missing")
+    elif not h.selftest["ok"]:
+        h.problems.append("selftest_failed")
+    elif moment.timestamp() - h.selftest["at"] > SELFTEST_MAX_AGE.total_seconds():
+        h.warnings.append("selftest_old")
+
+
+def _report(cfg: RojaConfig, h: Health, rows: list[Any], moment: datetime) -> None:
+    if h.report is not None and h.report["status"] == "failed_permanent":
+        h.problems.append("report_failed")
+    recipients = cfg.report.recipients()
+    if not recipients:
+        h.warnings.append("report_no_recipients")
+        return
+    period = previous_month(moment)
+    due = moment.replace(day=cfg.report.send_day, hour=0, minute=0, second=0,
+                         microsecond=0) + REPORT_GRACE
+    sent = {(d.channel, d.recipient) for d in rows if d.period == period and d.status == "sent"}
+    missing = [r for c, r in recipients if (c, r) not in sent]
+    h.report_due = {"period": period, "due": due.timestamp(), "missing": missing}
+    if missing and moment >= due:
+        h.warnings.append("report_overdue")
 
 
 def ago(seconds: float) -> str:

@@ -3,8 +3,9 @@
 `collect(db_path, "2026-10", school, qark, municipality, ict_teacher, now)` reads the tables
 `incidents`, `manual_incidents` and `events` (a missing table or database reads as empty) and
 returns a frozen, JSON-serialisable `ReportData`; `report_json`, `report_csv` and `report_pdf`
-only render it. Periods are whole Europe/Tirane calendar months (`2026-10`) or years (`2026`),
-so a DST change inside the period moves no incident across a boundary.
+only render it. Bypass (circumvention) attempts are counted by `reporting.bypass_count`, the
+same function `roja status` uses. Periods are whole Europe/Tirane calendar months (`2026-10`)
+or years (`2026`), so a DST change inside the period moves no incident across a boundary.
 
 The report holds counts only: never a blocked name (confidential or not), never a client
 pseudonym, never the free text of a manual incident. The same database, period and `now` give
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from reporting.bypass_count import bypass_count
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
     AGE_BANDS,
@@ -41,7 +43,6 @@ from reporting.report_labels import (
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE = "%d.%m.%Y"
-_CIRCUMVENTION = "(source = 'bypass' OR action = 'circumvention' OR category = 'circumvention')"
 
 
 class SchoolLike(Protocol):
@@ -216,6 +217,12 @@ class _Db:
         rows = self.rows(table, sql, params)
         return int(rows[0][0] or 0) if rows else 0
 
+    def bypass_attempts(self, start: datetime, end: datetime) -> int:
+        """`reporting.bypass_count`'s attempts in [start, end): the count status shows too."""
+        if self.conn is None or "incidents" not in self.tables:
+            return 0
+        return bypass_count(self.conn, start.timestamp(), end.timestamp()).attempts
+
     def __enter__(self) -> _Db:
         return self
 
@@ -240,17 +247,14 @@ def _blocked(db: _Db, p: Period) -> Blocked:
         counts = [Count(str(k), label(table, str(k)), int(n)) for k, n in found]
         return tuple(sorted(counts, key=lambda c: (-c.count, c.key)))
 
-    def per_bucket(extra: str) -> tuple[Count, ...]:
-        return tuple(Count(key, text, db.scalar(
-            "incidents", f"SELECT SUM(count) FROM incidents WHERE {where}{extra}",
-            (a.timestamp(), b.timestamp()))) for key, text, a, b in buckets(p))
-
-    circ = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where} "
-                     f"AND {_CIRCUMVENTION}", (lo, hi))
+    by_period = tuple(Count(key, text, db.scalar(
+        "incidents", f"SELECT SUM(count) FROM incidents WHERE {where}",
+        (a.timestamp(), b.timestamp()))) for key, text, a, b in buckets(p))
     return Blocked(total=total, incidents=rows, by_category=grouped("category", BLOCK_CATEGORIES),
-                   by_period=per_bucket(""), by_group=grouped("grp", {}),
-                   circumvention_total=circ,
-                   circumvention_by_period=per_bucket(f" AND {_CIRCUMVENTION}"))
+                   by_period=by_period, by_group=grouped("grp", {}),
+                   circumvention_total=db.bypass_attempts(p.start, p.end),
+                   circumvention_by_period=tuple(Count(key, text, db.bypass_attempts(a, b))
+                                                 for key, text, a, b in buckets(p)))
 
 
 def _manual_rows(db: _Db, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
@@ -301,6 +305,4 @@ def _trends(db: _Db, p: Period) -> tuple[Trend, ...]:
 def _blocked_totals(db: _Db, p: Period) -> tuple[int, int]:
     where = "first_at >= ? AND first_at < ?"
     total = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where}", _ts(p))
-    circ = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where} "
-                     f"AND {_CIRCUMVENTION}", _ts(p))
-    return total, circ
+    return total, db.bypass_attempts(p.start, p.end)

@@ -11,7 +11,7 @@ Rules (one transaction each, so an error stores nothing):
   the older revisions stay, with their files.
 A report is late when it arrives after `late_day` of the month after its period (Tirane time).
 The dashboard's numbers come from the summary columns and `submission_counts` stored here, not
-from re-reading JSON.
+from re-reading JSON; the bypass attempts column is `reporting.bypass_count.reported_attempts`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from reporting.bypass_count import reported_attempts
 from reporting.inbox.store import Store
 
 TIRANE = ZoneInfo("Europe/Tirane")
@@ -138,7 +139,7 @@ def _accept(store: Store, inc: Incoming, late_day: int, now: float) -> Accepted:
         "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (inc.school_code, inc.period, revision, inc.content_sha256, inc.file_sha256,
          inc.idempotency_key, receipt, now, int(late), inc.channel, inc.uploaded_by,
-         blocked["total"], blocked["circumvention_total"], manual["total"],
+         blocked["total"], reported_attempts(blocked), manual["total"],
          status["selftest_runs"], status["selftest_fail"], int(status["no_validity_checks"]),
          status["sync_failures"], status["list_age_days"]))
     sid = int(cur.lastrowid or 0)

@@ -4,19 +4,17 @@ entries matched by hash only, metrics, and a new serial picked up without a rest
 from __future__ import annotations
 
 import asyncio
-import functools
-import threading
 import urllib.request
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from feed_kit import served_feed
 
-from blocklists.publish import keygen, publish
+from blocklists.publish import publish
 from filterd.testing import dns_address, running_appliance, write_lists
 from reporting.incidents import IncidentStore
 
@@ -26,24 +24,10 @@ secret-abuse.example,csam,2026-11-02,C-2,po
 """
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def feed_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, Path]]:
-    www = tmp_path / "www"
-    www.mkdir()
-    key, pub = keygen(tmp_path / "keys")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", www, key, pub
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_feed(tmp_path) as feed:
+        yield feed.url, feed.www, feed.key, feed.pub
 
 
 def axfr(addr: tuple[str, int]) -> str:
