@@ -209,11 +209,15 @@ def _free_block() -> int:
 def _forward_to(upstream: tuple[str, ...], port: int) -> list[tuple[str, int]]:
     """Where the stand-in upstream sends the names it does not know: `--upstream`, or the
     nameservers of /etc/resolv.conf (without the demo itself)."""
-    try:
-        chosen = [parse_hostport(text, 53) for text in upstream]
-    except ValueError as exc:
-        raise click.BadParameter(f"{exc} (p.sh. / e.g. 9.9.9.9 or [2620:fe::fe]:53)",
-                                 param_hint="--upstream") from None
+    chosen = []
+    for text in upstream:
+        try:
+            chosen.append(parse_hostport(text, 53))
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} nuk është adresë IP me portë / is not an IP address with a port "
+                "(p.sh. / e.g. 9.9.9.9, 9.9.9.9:53, [2620:fe::fe]:53)",
+                param_hint="--upstream") from None
     return chosen or [(h, p) for h, p in system_resolvers()
                       if not h.startswith("127.") or p != port]
 

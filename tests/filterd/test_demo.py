@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from demo_kit import BIN, Demo, ede, running_demo, status, two_free_ports
 from peers.nsd import NsdServer, require_peer
+from peers.zones import BIG_TXT_COUNT
 
 from reporting.pseudonym import load_or_create_key, pseudonym
 
@@ -68,6 +69,8 @@ def test_allowed_name_resolves_through_the_upstream(demo: Demo) -> None:
     assert demo.dig("+short", "AAAA", "www.allowed.test").split() == ["2001:db8::10"]
     out = demo.dig("nothere.allowed.test")
     assert status(out) == "NXDOMAIN" and ede(out) is None  # the upstream's NXDOMAIN, not ours
+    # Too big for UDP: the stand-in upstream truncates, Roja asks it again over TCP.
+    assert len(demo.dig("+short", "TXT", "big.allowed.test").split()) == BIG_TXT_COUNT
 
 
 def test_google_comes_back_as_the_safe_search_cname(demo: Demo) -> None:
@@ -186,3 +189,12 @@ def test_a_taken_port_gives_a_clear_message_and_exit(tmp_path: Path, taken: str)
     assert busy in stderr and "Address already in use" in stderr, stderr
     assert "Provoni porta të tjera / try other ports" in stderr
     assert "Traceback" not in stderr
+
+
+def test_an_upstream_that_is_not_an_address_is_named(tmp_path: Path) -> None:
+    result = subprocess.run([str(BIN / "roja"), "demo", "--upstream", "dns.example",
+                             "--dir", str(tmp_path / "demo")], capture_output=True, text=True,
+                            timeout=30, check=False, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'dns.example' nuk është adresë IP me portë" in result.stderr
+    assert "Traceback" not in result.stderr
