@@ -121,7 +121,7 @@ Provoni / Try:
 
 Proxy-ja / the proxy (URL-level blocks; the block page is 403, Albanian first):
 {block(proxy_examples(p, config))}
-  Shfletuesi / browser: proxy 127.0.0.1:{p.proxy}, or PAC http://127.0.0.1:{p.page}/proxy.pac
+  Shfletuesi / browser: proxy 127.0.0.1:{p.proxy}, ose / or PAC http://127.0.0.1:{p.page}/proxy.pac
 
 Ndalo me Ctrl-C / stop with Ctrl-C.
 """
