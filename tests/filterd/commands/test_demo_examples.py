@@ -3,7 +3,7 @@ same lines.
 
 The demo runs offline (its stand-in upstream forwards unknown names to a port where nothing
 listens). The examples are read from what the real process printed; each runs as a user would
-type it (`bash -c`, from the project's root, where `.venv/bin/roja` is) and its outcome, the
+type it (at a shell prompt, from the project's root, where `.venv/bin/roja` is) and its outcome, the
 words after `→` (see filterd/commands/demo_examples.py), is checked against the output. An
 outcome the test cannot check fails, so a new example has to promise something checkable.
 """
@@ -73,7 +73,8 @@ def unmet(outcome: str, output: str, code: int) -> list[str]:
 
 
 def run(command: str) -> tuple[str, int]:
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+    """The line as typed at a shell prompt (/bin/sh: the lines use only plain pipes)."""
+    result = subprocess.run(command, shell=True, capture_output=True, text=True,
                             timeout=60, check=False, cwd=ROOT)
     return result.stdout + result.stderr, result.returncode
 
