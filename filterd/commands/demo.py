@@ -1,9 +1,11 @@
 """`roja demo`: a working appliance on loopback in one command, with a sample list.
 
-Writes `var/demo/roja.toml` and sample lists (unprivileged port 5353, metrics on 9153), prints
-the `dig` lines to try, then serves in the foreground until Ctrl-C. Works without internet:
-blocks, canaries and safe-search rewrites answer by themselves, and an unreachable upstream
-gives SERVFAIL within two seconds.
+Writes `var/demo/roja.toml` and sample lists (unprivileged port 5353, metrics on 9153, the
+proxy from 8118), starts the demo's stand-in upstream and sample site (`demo_internet`), then
+Roja, prints the lines to try (`demo_examples`: each says what it answers) and serves in the
+foreground until Ctrl-C. Works without internet: every printed line answers as it says;
+other names go to the real resolvers and get SERVFAIL within two seconds when they are out of
+reach.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
+from configkit import parse_hostport
 from dns_resolver.config import system_resolvers
 from dns_resolver.server import open_socket
+from filterd.commands.demo_examples import DemoPorts, instructions
+from filterd.commands.demo_internet import DEMO_DOMAINS, SITE_ADDRESS, DemoInternet
 from filterd.config import RojaConfig, load_config
 
 SAMPLE_LISTS = {
@@ -44,7 +50,6 @@ newsroom.tiktok.com
     "url-shembull.txt": """# Adresa URL (shembull): vetëm këto shtigje bllokohen.
 # URL entries (sample): only these paths are blocked, the rest of the site is not.
 example.com/shembull/
-example.org/dhune/
 """,
 }
 
@@ -130,61 +135,17 @@ default_group = "nxenesit"
 """
 
 
-def proxy_ports(proxy_port: int) -> dict[str, int]:
-    """The demo's proxy ports: explicit proxy, steering HTTP/HTTPS, block page."""
-    return {"proxy_port": proxy_port, "steer_http": proxy_port + 1,
-            "steer_https": proxy_port + 2, "page_port": proxy_port + 3}
-
-
-def write_demo(directory: Path, port: int, metrics_port: int, upstreams: list[str],
-               proxy_port: int = 8118) -> Path:
+def write_demo(directory: Path, ports: DemoPorts, upstreams: list[str]) -> Path:
     (directory / "lists").mkdir(parents=True, exist_ok=True)
     for name, text in SAMPLE_LISTS.items():
         (directory / "lists" / name).write_text(text, encoding="utf-8")
     path = directory / "roja.toml"
-    path.write_text(CONFIG.format(port=port, metrics_port=metrics_port,
+    path.write_text(CONFIG.format(port=ports.dns, metrics_port=ports.metrics,
                                   upstreams=", ".join(f'"{u}"' for u in upstreams),
-                                  **proxy_ports(proxy_port)),
+                                  proxy_port=ports.proxy, steer_http=ports.steer_http,
+                                  steer_https=ports.steer_https, page_port=ports.page),
                     encoding="utf-8")
     return path
-
-
-def instructions(port: int, metrics_port: int, config: Path, upstreams: list[str],
-                 proxy_port: int = 8118) -> str:
-    d = f"dig @127.0.0.1 -p {port}"
-    pp = proxy_ports(proxy_port)
-    x = f"curl -x http://127.0.0.1:{proxy_port}"
-    steer = f"--connect-to example.com:80:127.0.0.2:{pp['steer_http']}"
-    return f"""
-Roja demo po punon / is running: DNS 127.0.0.1:{port} (UDP+TCP), metrics http://127.0.0.1:{metrics_port}/metrics
-Upstream: {", ".join(upstreams) or "asnjë / none (allowed names get SERVFAIL)"}
-
-Provoni / Try:
-  {d} bet365.com            # bllokuar / blocked (NXDOMAIN, EDE 17 Filtered)
-  {d} www.bet365.com        # nëndomenet gjithashtu / subdomains too
-  {d} tiktok.com            # rrjete sociale: bllokuar për nxënësit / blocked for pupils
-  {d} -b 127.0.0.3 tiktok.com   # mësuesit: lejuar / teachers: allowed
-  {d} newsroom.tiktok.com   # në listën e lejuar / on the allow list
-  {d} www.google.com        # kërkim i sigurt / safe search → forcesafesearch.google.com
-  {d} www.youtube.com       # → restrictmoderate.youtube.com
-  {d} use-application-dns.net   # kanarinë / canary: NXDOMAIN (Firefox DoH off)
-  {d} example.org           # lejuar, nga upstream / allowed, via the upstream
-  {d} -b 127.0.0.9 example.org  # klient jashtë ACL / client outside the ACL: REFUSED
-  curl -s http://127.0.0.1:{metrics_port}/metrics | grep roja_dns_queries
-
-Proxy-ja / the proxy (URL-level blocks; the block page is 403, Albanian first):
-  {d} example.com           # drejtuar te proxy / steered to the proxy: 127.0.0.2
-  {x} http://example.com/shembull/faqe   # bllokuar / blocked: the block page
-  {x} http://example.com/   # lejuar / allowed (needs internet)
-  curl {steer} http://example.com/shembull/   # si klient i drejtuar nga DNS / as a steered client
-  {x} http://bet365.com/    # emri i bllokuar / a blocked name: the block page
-  {x} https://dns.google/   # DoH: refuzuar / refused (a filter-bypass incident)
-  Shfletuesi / browser: proxy 127.0.0.1:{proxy_port}, or PAC http://127.0.0.1:{pp['page_port']}/proxy.pac
-  Certifikata / CA: http://127.0.0.1:{pp['page_port']}/ca
-  .venv/bin/roja --config {config} incidents list --since 1h
-
-Ndalo me Ctrl-C / stop with Ctrl-C.
-"""
 
 
 def unusable_addresses(cfg: RojaConfig) -> list[str]:
@@ -224,9 +185,9 @@ def unusable_addresses(cfg: RojaConfig) -> list[str]:
 
 
 def _ports_free(base: int) -> bool:
-    """Are base..base+3 free on 127.0.0.1 and 127.0.0.2 (TCP)?"""
-    for host in ("127.0.0.1", "127.0.0.2"):
-        for port in range(base, base + 4):
+    """Is the proxy's block base..base+4 free (TCP) on the addresses that use it?"""
+    for host in ("127.0.0.1", "127.0.0.2", SITE_ADDRESS):
+        for port in range(base, base + 5):
             with socket.socket() as sock:
                 try:
                     sock.bind((host, port))
@@ -242,40 +203,85 @@ def _free_block() -> int:
             base = int(sock.getsockname()[1])
         if base < 65530 and _ports_free(base):
             return base
-    return 8118  # the start-up check then names the taken ports
+    return DemoPorts.proxy  # the start-up check then names the taken ports
+
+
+def _forward_to(upstream: tuple[str, ...], port: int) -> list[tuple[str, int]]:
+    """Where the stand-in upstream sends the names it does not know: `--upstream`, or the
+    nameservers of /etc/resolv.conf (without the demo itself)."""
+    chosen = []
+    for text in upstream:
+        try:
+            chosen.append(parse_hostport(text, 53))
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} nuk është adresë IP me portë / is not an IP address with a port "
+                "(p.sh. / e.g. 9.9.9.9, 9.9.9.9:53, [2620:fe::fe]:53)",
+                param_hint="--upstream") from None
+    return chosen or [(h, p) for h, p in system_resolvers()
+                      if not h.startswith("127.") or p != port]
+
+
+def _cannot_start(problems: list[str], ports: DemoPorts) -> NoReturn:
+    click.echo("Demo nuk mund të niset, adresa e zënë ose e padisponueshme / the demo cannot "
+               f"start, address in use or unavailable: {', '.join(problems)}\n"
+               "Provoni porta të tjera / try other ports: "
+               f"roja demo --port {ports.dns + 1} --metrics-port {ports.metrics + 1} "
+               f"--proxy-port {ports.proxy + 10}", err=True)
+    sys.exit(1)
+
+
+def upstream_line(internet: DemoInternet) -> str:
+    others = ", ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in internet.forward)
+    return (f"{internet.dns_address}, upstream-i i demos / the demo's stand-in upstream: "
+            f"{', '.join(DEMO_DOMAINS)} → {SITE_ADDRESS}; emrat e tjerë / other names → "
+            f"{others or 'asnjë / none (SERVFAIL)'}")
+
+
+async def serve(cfg: RojaConfig, internet: DemoInternet, text: str) -> None:
+    """The stand-in upstream, then the appliance; the lines to try once everything answers."""
+    from filterd.app import Appliance
+
+    async def show() -> None:
+        click.echo(text)
+
+    await internet.start()
+    try:
+        await Appliance(cfg).run_until_signalled(after_start=show)
+    finally:
+        await internet.close()
 
 
 @click.command()
-@click.option("--port", default=5353, show_default=True, help="DNS port")
-@click.option("--metrics-port", default=9153, show_default=True)
+@click.option("--port", default=DemoPorts.dns, show_default=True, help="DNS port")
+@click.option("--metrics-port", default=DemoPorts.metrics, show_default=True)
 @click.option("--proxy-port", type=int, default=None,
               help="Explicit proxy port (default 8118, or free ports when taken); steering "
-                   "uses the next two (on 127.0.0.2), the block page the one after")
+                   "uses the next two (on 127.0.0.2), the block page the one after, the "
+                   "sample site the fifth (on 127.0.0.4)")
 @click.option("--upstream", "upstream", multiple=True, metavar="ADDR",
-              help="Upstream resolver (default: the nameservers of /etc/resolv.conf)")
+              help="Where the demo's stand-in upstream forwards names it does not know "
+                   "(default: the nameservers of /etc/resolv.conf)")
 @click.option("--dir", "directory", default="var/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 def demo(port: int, metrics_port: int, proxy_port: int | None, upstream: tuple[str, ...],
          directory: Path) -> None:
     """Nis një demo në loopback / start a demo on loopback with a sample list."""
-    from filterd.app import run
+    from filterd.app import event_loop_runner
 
-    upstreams = list(upstream) or [
-        f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in system_resolvers()
-        if not h.startswith("127.") or p != port]
+    forward = _forward_to(upstream, port)
     if proxy_port is None:
-        proxy_port = 8118 if _ports_free(8118) else _free_block()
-    path = write_demo(directory, port, metrics_port, upstreams, proxy_port)
+        proxy_port = DemoPorts.proxy if _ports_free(DemoPorts.proxy) else _free_block()
+    ports = DemoPorts(port, metrics_port, proxy_port)
+    try:
+        internet = DemoInternet(forward, ports.site)
+    except OSError as exc:
+        _cannot_start([f"{SITE_ADDRESS}:{ports.site} ({exc.strerror})"], ports)
+    path = write_demo(directory, ports, [internet.dns_address])
     cfg = load_config(path)
     problems = unusable_addresses(cfg)
     if problems:
-        click.echo("Demo nuk mund të niset, adresa e zënë ose e padisponueshme / the demo cannot "
-                   f"start, address in use or unavailable: {', '.join(problems)}\n"
-                   "Provoni porta të tjera / try other ports: "
-                   f"roja demo --port {port + 1} --metrics-port {metrics_port + 1} "
-                   f"--proxy-port {proxy_port + 10}", err=True)
-        sys.exit(1)
+        _cannot_start(problems, ports)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click.echo(instructions(port, metrics_port, path, upstreams, proxy_port))
-    run(cfg)
+    event_loop_runner()(serve(cfg, internet, instructions(ports, path, upstream_line(internet))))

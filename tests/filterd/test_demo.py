@@ -1,162 +1,29 @@
 """`roja demo` tried as a new user would: the real command in a subprocess, asked with `dig` and
 `kdig`, its `/metrics` read over HTTP and its incidents listed with `roja incidents list`.
 
-The demo forwards to the NSD fixture (`upstream_dns`) or, in the offline test, to a port where
-nothing listens. Every process is stopped with Ctrl-C (SIGINT) and must exit cleanly.
+The demo's stand-in upstream forwards the names it does not know to the NSD fixture
+(`upstream_dns`) or, in the offline test, to a port where nothing listens. Every process is
+stopped with Ctrl-C (SIGINT) and must exit cleanly. The printed examples are checked one by
+one in tests/filterd/commands/test_demo_examples.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rcode
 import pytest
-from peers.nsd import NsdServer, free_port, require_peer
+from demo_kit import BIN, Demo, ede, running_demo, status, two_free_ports
+from peers.nsd import NsdServer, require_peer
+from peers.zones import BIG_TXT_COUNT
 
 from reporting.pseudonym import load_or_create_key, pseudonym
-
-BIN = Path(sys.executable).parent
-START_DEADLINE = 30.0
-
-
-@dataclass
-class Demo:
-    port: int
-    metrics_port: int
-    directory: Path
-    process: subprocess.Popen[bytes]
-    stdout: Path
-    stderr: Path
-
-    def dig(self, *args: str, program: str = "dig") -> str:
-        """Run dig (or kdig) against the demo and return its output."""
-        tool = require_peer(program)
-        argv = [tool, "@127.0.0.1", "-p", str(self.port), "+time=5", "+tries=1", *args]
-        if program == "kdig":
-            argv = [tool, "@127.0.0.1", "-p", str(self.port), "+timeout=5", "+retry=0", *args]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-        return result.stdout + result.stderr
-
-    def metrics(self) -> dict[str, float]:
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                values[name] = float(value)
-        return values
-
-    def roja(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN / "roja"), *args], capture_output=True, text=True,
-                              timeout=30, check=False, cwd=self.directory)
-
-    def log(self) -> str:
-        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
-
-
-def status(output: str) -> str:
-    """The rcode shown by dig (`status: NXDOMAIN,`) or kdig (`status: NXDOMAIN;`)."""
-    found = re.search(r"status: ([A-Z]+)", output)
-    assert found, f"no answer:\n{output}"
-    return found.group(1)
-
-
-def ede(output: str) -> str | None:
-    found = re.search(r"EDE: (\d+ \([A-Za-z ]+\))", output)
-    return found.group(1) if found else None
-
-
-def answers(process: subprocess.Popen[bytes], port: int) -> bool:
-    query = dns.message.make_query("use-application-dns.net", "A")
-    try:
-        reply = dns.query.udp(query, "127.0.0.1", port=port, timeout=0.3)
-    except (dns.exception.Timeout, OSError):
-        return False
-    return reply.rcode() == dns.rcode.NXDOMAIN
-
-
-def two_free_ports() -> tuple[int, int]:
-    """A DNS port free on 127.0.0.1 and ::1 (UDP and TCP), and a different metrics port."""
-    while True:
-        port = free_port()
-        try:  # free_port checked 127.0.0.1; the demo also listens on [::1]
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET6, kind) as sock:
-                    sock.bind(("::1", port))
-        except OSError:
-            continue
-        metrics_port = free_port()
-        if metrics_port != port:
-            return port, metrics_port
-
-
-def start_demo(tmp_path: Path, upstream: str) -> Demo:
-    roja = BIN / "roja"
-    assert roja.is_file(), f"{roja} is missing: install the project into the venv (./run)"
-    port, metrics_port = two_free_ports()
-    directory = tmp_path / "demo"
-    out, err = tmp_path / "demo.stdout", tmp_path / "demo.stderr"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [str(roja), "demo", "--port", str(port), "--metrics-port", str(metrics_port),
-             "--dir", str(directory), "--upstream", upstream],
-            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=tmp_path)
-    return Demo(port, metrics_port, directory, process, out, err)
-
-
-@contextlib.contextmanager
-def running_demo(tmp_path: Path, upstream: str) -> Iterator[Demo]:
-    """Start `roja demo` in `tmp_path`; on exit press Ctrl-C and check that it stops cleanly.
-
-    Other tests may take the chosen ports between the check and the demo's bind; the demo then
-    says so and exits, and it is started again on other ports (three attempts)."""
-    for attempt in range(3):
-        demo = start_demo(tmp_path, upstream)
-        process = demo.process
-        deadline = time.monotonic() + START_DEADLINE
-        while not answers(process, demo.port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        else:
-            break
-        stop(process)
-        if "Address already in use" not in demo.log() or attempt == 2:
-            pytest.fail(f"roja demo does not answer (exit {process.returncode}):\n{demo.log()}")
-    try:
-        yield demo
-    finally:
-        stop(process)
-    assert process.returncode in (0, -signal.SIGINT, 130), demo.log()
-    assert "Traceback" not in demo.log(), demo.log()
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Ctrl-C, as a user would; SIGKILL only if it has not stopped 15 s later."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +69,8 @@ def test_allowed_name_resolves_through_the_upstream(demo: Demo) -> None:
     assert demo.dig("+short", "AAAA", "www.allowed.test").split() == ["2001:db8::10"]
     out = demo.dig("nothere.allowed.test")
     assert status(out) == "NXDOMAIN" and ede(out) is None  # the upstream's NXDOMAIN, not ours
+    # Too big for UDP: the stand-in upstream truncates, Roja asks it again over TCP.
+    assert len(demo.dig("+short", "TXT", "big.allowed.test").split()) == BIG_TXT_COUNT
 
 
 def test_google_comes_back_as_the_safe_search_cname(demo: Demo) -> None:
@@ -320,3 +189,12 @@ def test_a_taken_port_gives_a_clear_message_and_exit(tmp_path: Path, taken: str)
     assert busy in stderr and "Address already in use" in stderr, stderr
     assert "Provoni porta të tjera / try other ports" in stderr
     assert "Traceback" not in stderr
+
+
+def test_an_upstream_that_is_not_an_address_is_named(tmp_path: Path) -> None:
+    result = subprocess.run([str(BIN / "roja"), "demo", "--upstream", "dns.example",
+                             "--dir", str(tmp_path / "demo")], capture_output=True, text=True,
+                            timeout=30, check=False, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "'dns.example' nuk është adresë IP me portë" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,127 @@
+"""The lines `roja demo` prints to try, each with the outcome it promises.
+
+Every example is one shell command and a comment, Albanian first, that ends in `→ ` and the
+outcome, in words a test can check (tests/filterd/commands/test_demo_examples.py runs every
+printed line against the running demo):
+- `NXDOMAIN`, `NOERROR`, `REFUSED`, `SERVFAIL`: the DNS status dig shows;
+- `EDE 17 (Filtered)`: the Extended DNS Error dig shows;
+- `A 127.0.0.4`, `CNAME forcesafesearch.google.com`: a record in dig's answer;
+- `HTTP 403`: the status line `curl -si` shows (for a refused CONNECT, the proxy's answer);
+- `exit 0`: the command's exit status.
+Several outcomes are joined with `, `. The README's demo blocks are the same lines with the
+default ports (also checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from filterd.commands.demo_internet import SITE_ADDRESS
+
+BLOCKED = "NXDOMAIN, EDE 17 (Filtered)"
+
+
+@dataclass(frozen=True)
+class DemoPorts:
+    """The demo's ports: DNS, metrics, and the proxy's block of five (explicit proxy, steered
+    HTTP and HTTPS on 127.0.0.2, block page, sample site on 127.0.0.4)."""
+
+    dns: int = 5353
+    metrics: int = 9153
+    proxy: int = 8118
+
+    @property
+    def steer_http(self) -> int:
+        return self.proxy + 1
+
+    @property
+    def steer_https(self) -> int:
+        return self.proxy + 2
+
+    @property
+    def page(self) -> int:
+        return self.proxy + 3
+
+    @property
+    def site(self) -> int:
+        return self.proxy + 4
+
+
+@dataclass(frozen=True)
+class Example:
+    command: str
+    comment: str
+    outcome: str
+
+    def line(self, width: int) -> str:
+        return f"{self.command:<{width}}  # {self.comment} → {self.outcome}"
+
+
+def dns_examples(p: DemoPorts) -> list[Example]:
+    d = f"dig @127.0.0.1 -p {p.dns}"
+    site = f"A {SITE_ADDRESS}"
+    return [
+        Example(f"{d} bet365.com", "bixhoz: bllokuar / gambling: blocked", BLOCKED),
+        Example(f"{d} www.bet365.com", "nëndomenet gjithashtu / subdomains too", BLOCKED),
+        Example(f"{d} tiktok.com", "nxënësit: rrjete sociale / pupils: social media", BLOCKED),
+        Example(f"{d} -b 127.0.0.3 tiktok.com", "mësuesit: lejuar / teachers: allowed", site),
+        Example(f"{d} newsroom.tiktok.com", "në listën e lejuar / on the allow list", site),
+        Example(f"{d} example.org", "lejuar, nga upstream-i i demos / "
+                "allowed, from the demo's upstream", site),
+        Example(f"{d} www.google.com", "kërkim i sigurt / safe search",
+                "CNAME forcesafesearch.google.com"),
+        Example(f"{d} www.youtube.com", "YouTube i kufizuar / restricted YouTube",
+                "CNAME restrictmoderate.youtube.com"),
+        Example(f"{d} use-application-dns.net", "kanarinë: Firefox mban DoH të fikur / "
+                "canary: Firefox keeps DoH off", "NXDOMAIN"),
+        Example(f"{d} -b 127.0.0.9 example.org", "klient jashtë ACL / client outside the ACL",
+                "REFUSED"),
+        Example(f"curl -s http://127.0.0.1:{p.metrics}/metrics | grep roja_dns_queries",
+                "numëruesit / the counters", "exit 0"),
+    ]
+
+
+def proxy_examples(p: DemoPorts, config: Path) -> list[Example]:
+    x = f"curl -si -x http://127.0.0.1:{p.proxy}"
+    return [
+        Example(f"dig @127.0.0.1 -p {p.dns} example.com", "drejtuar te proxy / steered to "
+                "the proxy", "A 127.0.0.2"),
+        Example(f"{x} http://example.com/shembull/faqe", "faqja e bllokimit / the block page",
+                "HTTP 403"),
+        Example(f"{x} http://example.com:{p.site}/", "lejuar: faqja shembull e demos / "
+                "allowed: the demo's sample page", "HTTP 200"),
+        Example(f"curl -si --connect-to example.com:80:127.0.0.2:{p.steer_http} "
+                "http://example.com/shembull/", "si klient i drejtuar nga DNS / "
+                "as a client steered by DNS", "HTTP 403"),
+        Example(f"{x} http://bet365.com/", "emri i bllokuar / a blocked name", "HTTP 403"),
+        Example(f"{x} https://dns.google/", "DoH: refuzuar / refused "
+                "(incident)", "HTTP 403"),
+        Example(f"curl -s http://127.0.0.1:{p.page}/proxy.pac | grep PROXY",
+                "PAC për shfletuesin / for the browser", "exit 0"),
+        Example(f"curl -si http://127.0.0.1:{p.page}/ca", "certifikata e shkollës / "
+                "the school CA", "HTTP 200"),
+        Example(f".venv/bin/roja --config {config} incidents list --since 1h",
+                "bllokimet e mësipërme / the blocks above", "exit 0"),
+    ]
+
+
+def block(examples: list[Example]) -> str:
+    width = min(max(len(e.command) for e in examples), 50)
+    return "\n".join("  " + e.line(width) for e in examples)
+
+
+def instructions(p: DemoPorts, config: Path, upstream: str) -> str:
+    return f"""
+Roja demo po punon / is running: DNS 127.0.0.1:{p.dns} (UDP+TCP), metrics http://127.0.0.1:{p.metrics}/metrics
+Upstream: {upstream}
+
+Provoni / Try:
+{block(dns_examples(p))}
+
+Proxy-ja / the proxy (URL-level blocks; the block page is 403, Albanian first):
+{block(proxy_examples(p, config))}
+  Shfletuesi / browser: proxy 127.0.0.1:{p.proxy}, ose / or PAC http://127.0.0.1:{p.page}/proxy.pac
+
+Ndalo me Ctrl-C / stop with Ctrl-C.
+"""
