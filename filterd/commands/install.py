@@ -140,10 +140,14 @@ def _answers(flags: Flags, found: tuple[cards.Card, ...],
     card = cards.check_card(lan_interface, found)
     addresses = flags.lan_address or card.ips
     if not addresses:
-        click.echo(f"Kujdes / Warning: karta {lan_interface} nuk ka adresë; DNS dëgjon vetëm në "
-                   "loopback derisa ta shtoni te [dns] listen / the card has no address yet; add "
-                   "the LAN address to [dns] listen", err=True)
+        _warn_no_address(lan_interface)
     return dataclasses.replace(answers, lan_addresses=tuple(addresses))
+
+
+def _warn_no_address(card: str) -> None:
+    click.echo(f"Kujdes / Warning: karta {card} nuk ka adresë; DNS dëgjon vetëm në loopback "
+               "derisa ta shtoni te [dns] listen / the card has no address yet; add the LAN "
+               "address to [dns] listen", err=True)
 
 
 def _rerun(layout: Layout, flags: Flags, found: tuple[cards.Card, ...],
@@ -177,6 +181,8 @@ def _rerun(layout: Layout, flags: Flags, found: tuple[cards.Card, ...],
         card = _card(lan_interface, found)
         if flags.lan_address or card.name != old_card:
             addresses = flags.lan_address or card.ips
+            if not addresses:
+                _warn_no_address(card.name)
     the_plan = update.plan(layout, data, update.wanted(
         data, lan_interface=lan_interface, school_code=school_code,
         school_name=flags.school_name, recipients=tuple(recipients), addresses=addresses))
@@ -218,7 +224,7 @@ def _install(layout: Layout, answers: configfile.Answers | None, the_plan: updat
         if backup is not None:
             click.echo(f"    u ndryshuan {len(the_plan.values)} vlera / {len(the_plan.values)} "
                        f"values changed; kopja e mëparshme / previous file: {backup}")
-        elif not the_plan.changes:
+        else:
             click.echo("    ekziston, nuk preket / exists, left as it is")
         lan = the_plan.lan_interface
     configfile.write_extras(layout, lan, owner)
