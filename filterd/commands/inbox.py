@@ -38,8 +38,11 @@ from reporting.inbox.config import (
     InboxConfig,
     InboxConfigError,
     check_serving,
+    link_base,
     load,
+    only_local,
     override,
+    remember_served,
 )
 from reporting.inbox.qarqe import QARQE, qark_id, qark_name
 from reporting.inbox.store import DB_FILE, Store, User
@@ -113,6 +116,12 @@ def serve(config_file: Path | None, data_dir: Path | None, listen: str | None,
     _store(cfg).close()  # creates or migrates the database before listening
 
     def ready(url: str) -> None:
+        try:
+            remember_served(cfg, url)  # the links `token issue`/`user link` print use it
+        except OSError as exc:
+            click.echo(f"Kujdes / Warning: {cfg.data_dir}: adresa nuk u shënua, lidhjet e "
+                       f"shtypura mund të jenë gabim / the address was not recorded, printed "
+                       f"links may be wrong: {exc}", err=True)
         click.echo(f"Kutia e raporteve punon në / inbox listening on {url}  "
                    f"(të dhënat / data: {cfg.data_dir})")
     try:
@@ -190,7 +199,7 @@ def token_issue(cfg: InboxConfig, store: Store, school: str) -> None:
     store.audit("cli", "token_issue", school)
     click.echo(f"Tokeni i shkollës {school} (shfaqet vetëm tani / shown only now):\n{value}\n\n"
                f"Në roja.toml të shkollës / in the school's roja.toml:\n[report.https]\n"
-               f"url = \"{cfg.base_url}/api/reports\"\ntoken = \"{value}\"")
+               f"url = \"{_link_base(cfg)}/api/reports\"\ntoken = \"{value}\"")
 
 
 @token.command("revoke")
@@ -259,7 +268,17 @@ def user_link(cfg: InboxConfig, store: Store, name: str) -> None:
         click.echo(f"Nuk ka përdorues {name!r} / no such user", err=True)
         sys.exit(1)
     store.audit("cli", "login_link_issue", name)
-    click.echo(f"{cfg.base_url}/hyr/lidhje/{value}")
+    click.echo(f"{_link_base(cfg)}/hyr/lidhje/{value}")
+
+
+def _link_base(cfg: InboxConfig) -> str:
+    """Where the inbox is really served (see reporting.inbox.config.link_base)."""
+    base = link_base(cfg)
+    if only_local(cfg, base):
+        click.echo("Kujdes / Warning: kjo adresë vlen vetëm në këtë server; vendosni public_url "
+                   "te inbox.toml / this address works on this server only; set public_url in "
+                   "inbox.toml", err=True)
+    return base
 
 
 @inbox.command("log")

@@ -7,8 +7,12 @@ One module a job, run in this order by `filterd.commands.install`:
   and a small `roja` launcher), so the units never point into a developer's checkout;
 - `account`: the `roja` system user (`systemd-sysusers`, else `useradd --system`) and the
   state and log folders;
-- `configfile`: `/etc/roja/roja.toml` from the commented template `gateway.toml` (never
-  overwritten), `/etc/roja/lan.env`, the school's own (empty) lists;
+- `cards`: the machine's network cards with their addresses; a LAN card that is not there is
+  refused;
+- `configfile`: the first `/etc/roja/roja.toml` from the commented template `gateway.toml`,
+  `/etc/roja/lan.env`, the school's own (empty) lists;
+- `update` (with `tomledit`): a re-run's corrected answers shown old → new, then only the
+  installer's keys changed in place (the school's edits and comments stay, a backup is kept);
 - `units`: the unit files, sysusers.d and tmpfiles.d entries; `systemctl daemon-reload`,
   enable and start when systemd runs, otherwise a note on what to do.
 

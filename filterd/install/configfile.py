@@ -1,9 +1,11 @@
-"""`/etc/roja/roja.toml` from the commented template `gateway.toml`, never overwritten.
+"""The first `/etc/roja/roja.toml`, from the commented template `gateway.toml`.
 
 Only three answers are asked (or given as flags): the LAN interface, the school code and
-the report recipients. The LAN address for DNS comes from `ip -j addr show dev IFACE` (or
-`--lan-address`). Also written when missing: `/etc/roja/lan.env` (the bypass watch's
-interface) and the school's own empty lists `bllokuar.txt` and `lejuar.txt`.
+the report recipients; each is checked here (`check_*`). The LAN address for DNS comes from
+the card (`cards`) or `--lan-address`. A later run never rewrites the file (`update` changes
+only the installer's keys in place). Also kept here: `/etc/roja/lan.env` (the bypass watch's
+interface, always the configured LAN card) and the school's own empty lists `bllokuar.txt`
+and `lejuar.txt`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,14 @@ import ipaddress
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from filterd.config import parse_config_text
 from filterd.firewall.config import IFACE
-from filterd.install import InstallError, Layout
+from filterd.install import InstallError, Layout, tomledit
 
 EMAIL = re.compile(r"^[^@\s<>\",]+@[^@\s<>\",]+$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -42,16 +42,33 @@ class Answers:
 
 
 def check_answers(a: Answers) -> None:
-    if not IFACE.match(a.lan_interface):
-        raise InstallError(f"Karta e rrjetit {a.lan_interface!r} nuk është e vlefshme / "
-                           "not a network interface name")
-    if not CODE.match(a.school_code):
-        raise InstallError(f"Kodi i shkollës {a.school_code!r}: vetëm shkronja, shifra, '-', "
-                           "'_', '.' / school code: letters, digits, '-', '_', '.' only")
-    for r in a.recipients:
+    """InstallError naming the first answer that cannot be right."""
+    check_card_name(a.lan_interface)
+    check_code(a.school_code)
+    check_recipients(a.recipients)
+    check_addresses(a.lan_addresses)
+
+
+def check_card_name(name: str) -> None:
+    if not IFACE.match(name):
+        raise InstallError(f"Karta e rrjetit {name!r} nuk është e vlefshme / not a network "
+                           "interface name")
+
+
+def check_code(code: str) -> None:
+    if not CODE.match(code):
+        raise InstallError(f"Kodi i shkollës {code!r}: vetëm shkronja, shifra, '-', '_', '.' "
+                           "/ school code: letters, digits, '-', '_', '.' only")
+
+
+def check_recipients(recipients: tuple[str, ...]) -> None:
+    for r in recipients:
         if not EMAIL.match(r):
             raise InstallError(f"{r!r} nuk është adresë e-mail / is not an e-mail address")
-    for address in a.lan_addresses:
+
+
+def check_addresses(addresses: tuple[str, ...]) -> None:
+    for address in addresses:
         try:
             ipaddress.ip_address(address)
         except ValueError:
@@ -59,37 +76,34 @@ def check_answers(a: Answers) -> None:
                 from None
 
 
-def interface_addresses(iface: str) -> tuple[str, ...]:
-    """The interface's global IPv4/IPv6 addresses, from `ip -j addr show dev IFACE`."""
-    ip = shutil.which("ip") or shutil.which("ip", path="/usr/sbin:/sbin")
-    if ip is None:
-        return ()
-    result = subprocess.run([ip, "-j", "addr", "show", "dev", iface], capture_output=True,
-                            text=True, check=False)
-    if result.returncode != 0:
-        return ()
-    out = []
-    for link in json.loads(result.stdout or "[]"):
-        for info in link.get("addr_info", []):
-            if info.get("scope") == "global" and info.get("local"):
-                out.append(str(info["local"]))
-    return tuple(out)
-
-
 def _toml_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render(a: Answers) -> str:
-    listen = ["127.0.0.1:53", "[::1]:53"]
-    for address in a.lan_addresses:
+LOOPBACK_LISTEN = ["127.0.0.1:53", "[::1]:53"]
+
+
+def lan_listen(addresses: tuple[str, ...]) -> list[str]:
+    """`[dns] listen` entries for the LAN card's addresses (port 53)."""
+    out = []
+    for address in addresses:
         ip = ipaddress.ip_address(address)
-        listen.append(f"[{ip}]:53" if ip.version == 6 else f"{ip}:53")
+        out.append(f"[{ip}]:53" if ip.version == 6 else f"{ip}:53")
+    return out
+
+
+def smtp_table(recipients: tuple[str, ...]) -> dict[str, object]:
+    """A new `[report.smtp]`: the gateway's own mail server, to the given recipients."""
+    host = socket.gethostname() or "roja"
+    return {"host": "localhost", "port": 25, "starttls": False, "from_addr": f"roja@{host}",
+            "to": list(recipients)}
+
+
+def render(a: Answers) -> str:
+    listen = LOOPBACK_LISTEN + lan_listen(a.lan_addresses)
     if a.recipients:
-        host = socket.gethostname() or "roja"
-        smtp = ("[report.smtp]\nhost = \"localhost\"\nport = 25\nstarttls = false\n"
-                f"from_addr = {_toml_str(f'roja@{host}')}\n"
-                f"to = [{', '.join(_toml_str(r) for r in a.recipients)}]")
+        smtp = "[report.smtp]\n" + "\n".join(f"{key} = {tomledit.render(value)}" for key, value
+                                             in smtp_table(a.recipients).items())
     else:
         smtp = ("# [report.smtp]\n# host = \"smtp.example.al\"\n# from_addr = "
                 "\"roja@shkolla.example.al\"\n# to = [\"incidente@dar.example.al\"]")
@@ -116,12 +130,33 @@ def write_config(layout: Layout, a: Answers, gid: int) -> bool:
     return True
 
 
+LAN_ENV_KEY = "ROJA_LAN_INTERFACE"
+
+
+def lan_env(layout: Layout) -> str | None:
+    """The card in /etc/roja/lan.env (None when the file or the line is missing)."""
+    try:
+        text = (layout.etc / "lan.env").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(f"{LAN_ENV_KEY}="):
+            return line.split("=", 1)[1].strip()
+    return None
+
+
 def write_extras(layout: Layout, lan_interface: str, owner: tuple[int, int]) -> None:
+    """lan.env names `lan_interface` (its other lines stay); the school's lists exist."""
     env = layout.etc / "lan.env"
-    if not env.exists():
-        env.write_text(f"# Karta e LAN-it për roja-bypass-watch / the bypass watch's LAN card\n"
-                       f"ROJA_LAN_INTERFACE={lan_interface}\n", encoding="utf-8")
-        env.chmod(0o644)
+    if lan_env(layout) != lan_interface:
+        lines = env.read_text(encoding="utf-8").splitlines() if env.exists() else [
+            "# Karta e LAN-it për roja-bypass-watch / the bypass watch's LAN card"]
+        lines = [line for line in lines if not line.startswith(f"{LAN_ENV_KEY}=")]
+        tmp = env.with_suffix(".env.new")
+        tmp.write_text("\n".join([*lines, f"{LAN_ENV_KEY}={lan_interface}"]) + "\n",
+                       encoding="utf-8")
+        tmp.chmod(0o644)
+        tmp.rename(env)
     for name, text in STARTER_LISTS.items():
         path = layout.state / "lists" / name
         if not path.exists():
@@ -130,12 +165,3 @@ def write_extras(layout: Layout, lan_interface: str, owner: tuple[int, int]) -> 
             if os.geteuid() == 0:
                 os.chown(path, *owner)
 
-
-def configured_interface(layout: Layout) -> str:
-    """The LAN interface of an existing config (for a re-install without answers)."""
-    try:
-        from filterd.config import load_config
-
-        return load_config(layout.config).firewall.lan_interface
-    except Exception:  # an unreadable config is reported by `roja config check`, not here
-        return ""

@@ -8,12 +8,17 @@
     max_upload_mb = 20                   # largest accepted upload (JSON + PDF + CSV)
     late_day = 10                        # a month's report is late after this day of the next
     session_hours = 10                   # staff stay logged in this long
-    public_url = "https://inbox.example.al"  # printed in login links; default from listen
+    public_url = "https://inbox.example.al"  # printed in login links and token snippets
 
 Command-line flags (`--listen`, `--tls-cert`, `--tls-key`, `--data-dir`, `--max-upload-mb`,
 `--late-day`) override the file. Plain HTTP is allowed only on a loopback address (127.0.0.1,
 ::1): anywhere else the inbox refuses to start without a certificate and key, because tokens
 and passwords would otherwise travel in clear.
+
+The URLs the commands print (`token issue`, `user link`) come from `link_base(cfg)`: the
+`public_url` when set, else the address a running `roja inbox serve` really listens on (it
+records it in the data directory, `served-url`: this covers `--listen`, another config file
+and port 0), else the config's `listen`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from reporting.delivery_config import is_loopback
 
 DEFAULT_PORT = 8470
 DEFAULT_DATA_DIR = Path("/var/lib/roja-inbox")
+SERVED_FILE = "served-url"
+WILDCARDS = ("0.0.0.0", "::")
 
 
 class InboxConfigError(ValueError):
@@ -62,6 +69,37 @@ class InboxConfig:
         if host in ("0.0.0.0", "[::]"):
             host = "localhost"
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+
+def remember_served(cfg: InboxConfig, url: str) -> None:
+    """Record where the inbox now listens (called by `serve` once it listens)."""
+    path = cfg.data_dir / SERVED_FILE
+    tmp = path.with_name(f".{SERVED_FILE}.new")
+    tmp.write_text(url + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def link_base(cfg: InboxConfig) -> str:
+    """The base of the URLs handed to schools and staff (see the module docstring)."""
+    if cfg.public_url:
+        return cfg.public_url.rstrip("/")
+    try:
+        served = (cfg.data_dir / SERVED_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        served = ""
+    if not served.startswith(("http://", "https://")):
+        return cfg.base_url
+    scheme, rest = served.split("://", 1)
+    host, _, port = rest.rpartition(":")
+    if host.strip("[]") in WILDCARDS:
+        host = "localhost"
+    return f"{scheme}://{host}:{port}"
+
+
+def only_local(cfg: InboxConfig, base: str) -> bool:
+    """True when the inbox listens on every address but `base` (no public_url) can only
+    name it as localhost: schools and staff elsewhere cannot open it."""
+    return not cfg.public_url and "://localhost:" in base
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -135,5 +173,5 @@ def check_serving(cfg: InboxConfig) -> None:
         raise InboxConfigError("late_day: 1..28")
 
 
-__all__ = ["ConfigError", "InboxConfig", "InboxConfigError", "check_serving", "load",
-           "override", "parse"]
+__all__ = ["ConfigError", "InboxConfig", "InboxConfigError", "check_serving", "link_base",
+           "load", "only_local", "override", "parse", "remember_served"]
