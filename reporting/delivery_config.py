@@ -26,8 +26,9 @@ The report is addressed ("Drejtuar: DRAP Korçë / ZVA Pogradec") to the offices
 `reporting/offices.toml` gives for the qark and municipality (`zva` overrides the latter; an
 unknown `zva` is an error naming the line). No recipients at all is valid: the report is
 then only built. `https://` is required for the upload URL; plain `http://` is accepted only
-for a loopback host (127.0.0.1, ::1, localhost), for the demo and the tests. `starttls = false` together with a username (a password sent in clear)
-is likewise accepted only for a loopback SMTP host.
+for a loopback host (127.0.0.1, ::1, localhost), for the demo and the tests.
+`starttls = false` together with a username (a password sent in clear) is likewise accepted
+only for a loopback SMTP host.
 """
 
 from __future__ import annotations
