@@ -21,7 +21,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -232,12 +232,15 @@ class Store:
     # Schools -------------------------------------------------------------------------------
 
     def put_schools(self, schools: Iterable[School], now: float | None = None) -> tuple[int, int]:
-        """Insert new schools and update known ones (by code); returns (added, updated)."""
+        """Insert new schools and update known ones (by code); returns (added, updated). A
+        school without a ZVA gets its municipality's (reporting/offices.toml)."""
         now = time.time() if now is None else now
         added = updated = 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for s in schools:
+                if not s.zva:
+                    s = replace(s, zva=school_zva(s.qark, s.municipality)[0])
                 known = self.db.execute("SELECT 1 FROM schools WHERE code = ?",
                                         (s.code,)).fetchone()
                 if known:
