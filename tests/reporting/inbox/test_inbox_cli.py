@@ -103,8 +103,9 @@ def test_demo_school_shows_as_submitted_and_the_others_missing(tmp_path: Path) -
             data = c.get(f"/api/v1/months/{board.rsplit('/', 1)[1]}").json()
         status = {s["code"]: s["status"] for s in data["schools"]}
         assert status.pop("BR-001") == "submitted"
-        assert set(status.values()) == {"missing"} and len(status) == 9
-        assert len({s["qark"] for s in data["schools"]}) == 5
+        assert set(status.values()) == {"missing"} and len(status) == 15
+        assert len({s["qark"] for s in data["schools"]}) == 9
+        assert [d["drap"] for d in data["offices"]] == ["durres", "fier", "korce", "lezhe"]
     finally:
         proc.terminate()
         proc.wait(timeout=20)
