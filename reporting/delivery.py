@@ -71,7 +71,8 @@ def ensure_bundle(state_dir: Path, period: str, school: SchoolLike, settings: Re
     if found is not None:
         return found
     data = collect(db_path(state_dir), parse_period(period), school, settings.qark,
-                   settings.municipality, settings.ict_teacher, now)
+                   settings.municipality, settings.ict_teacher, now,
+                   settings.addressee().line)
     out = reports_dir(state_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {fmt: out / file_name(school.code, period, fmt) for fmt in FORMATS}

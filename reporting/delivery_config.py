@@ -4,6 +4,8 @@
     qark = "Korçë"
     municipality = "Pogradec"
     ict_teacher = "Drita Çela"
+    zva = "pogradec"             # optional: the ZVA, when it is not the municipality's own
+    office_type = "drap"         # optional: "dar" for a region that still says DAR/ZVA
     send_day = 1                 # day of the month the daemon builds and sends last month's report
 
     [report.smtp]                # optional: e-mail with the PDF and CSV attached
@@ -20,10 +22,13 @@
     token = "..."
     ca_file = ""                 # optional: PEM of the office's own CA (default: the system's)
 
-No recipients at all is valid: the report is then only built. `https://` is required for the
-upload URL; plain `http://` is accepted only for a loopback host (127.0.0.1, ::1, localhost), for
-the demo and the tests. `starttls = false` together with a username (a password sent in clear)
-is likewise accepted only for a loopback SMTP host.
+The report is addressed ("Drejtuar: DRAP Korçë / ZVA Pogradec") to the offices that
+`reporting/offices.toml` gives for the qark and municipality (`zva` overrides the latter; an
+unknown `zva` is an error naming the line). No recipients at all is valid: the report is
+then only built. `https://` is required for the upload URL; plain `http://` is accepted only
+for a loopback host (127.0.0.1, ::1, localhost), for the demo and the tests.
+`starttls = false` together with a username (a password sent in clear) is likewise accepted
+only for a loopback SMTP host.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from configkit import Section
+from reporting import offices
 
 _ADDRESS = re.compile(r"^[^@\s<>\",]+@[^@\s<>\",]+$")
 
@@ -67,6 +73,13 @@ class ReportSettings:
     send_day: int = 1
     smtp: SmtpSettings | None = None
     https: HttpsSettings | None = None
+    zva: str = ""  # ZVA id, when it is not the municipality's own
+    office_type: str = "drap"  # or "dar"
+
+    def addressee(self) -> offices.Recipient:
+        """The education offices this school's report is addressed to."""
+        return offices.recipient(offices.load(), self.qark, self.municipality, self.zva,
+                                 self.office_type)
 
     def recipients(self) -> list[tuple[str, str]]:
         """(channel, recipient) pairs: one per SMTP address, plus the upload URL."""
@@ -103,10 +116,19 @@ def parse(section: Section) -> ReportSettings:
     municipality = section.str("municipality", "")
     teacher = section.str("ict_teacher", "")
     send_day = section.int("send_day", 1, min=1, max=28)
+    zva_text = section.str("zva", "")
+    office_type = section.choice("office_type", offices.OFFICE_TYPES, "drap")
+    zva = ""
+    if zva_text:
+        found = offices.load().zva_of(zva_text)
+        if found is None:
+            raise section.error("zva", f"{zva_text!r} is not a ZVA in reporting/offices.toml "
+                                       "(give its id, e.g. \"kavaje\", or its bashki)")
+        zva = found.id
     smtp = _smtp(section.section("smtp")) if section.has("smtp") else None
     https = _https(section.section("https")) if section.has("https") else None
     section.done()
-    return ReportSettings(qark, municipality, teacher, send_day, smtp, https)
+    return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type)
 
 
 def _smtp(s: Section) -> SmtpSettings:

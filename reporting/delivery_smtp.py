@@ -35,7 +35,9 @@ def cover(document: dict[str, Any]) -> tuple[str, str]:
                         else ("vjetor", "Annual"))
     subject = (f"Raporti {kind_sq} i incidenteve / {kind_en} incident report — "
                f"{h['school_name']} ({h['school_code']}) — {h['period_label']}")
+    addressed = [str(h["recipient"]), ""] if h.get("recipient") else []
     body = "\n".join([
+        *addressed,
         "Përshëndetje,",
         "",
         f"Bashkëlidhur gjeni raportin {kind_sq} të incidenteve të sigurisë në internet për "

@@ -88,6 +88,7 @@ class Header:
     period_end: str  # DD.MM.YYYY, the last day
     period_complete: bool  # False while the period is still running at `now`
     generated: str  # DD.MM.YYYY
+    recipient: str = ""  # "Drejtuar: DRAP Durrës / ZVA Kavajë" (reporting.offices)
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,10 @@ def parse_period(text: str) -> Period:
 
 
 def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
-            municipality: str, ict_teacher: str, now: datetime) -> ReportData:
-    """Everything the report shows for `period`, read from the database at `db_path`."""
+            municipality: str, ict_teacher: str, now: datetime,
+            recipient: str = "") -> ReportData:
+    """Everything the report shows for `period`, read from the database at `db_path`;
+    `recipient` is the "Drejtuar: ..." line (`ReportSettings.addressee().line`)."""
     p = parse_period(period) if isinstance(period, str) else period
     now = now.astimezone(TIRANE)
     header = Header(
@@ -161,7 +164,7 @@ def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
         period_label=f"{MONTHS[p.start.month - 1]} {p.start.year}" if p.kind == "month"
         else str(p.start.year),
         period_start=p.start.strftime(DATE), period_end=p.last_day.strftime(DATE),
-        period_complete=now >= p.end, generated=now.strftime(DATE))
+        period_complete=now >= p.end, generated=now.strftime(DATE), recipient=recipient)
     with _Db(db_path) as db:
         events = [(float(at), str(kind), str(detail or "")) for at, kind, detail in db.rows(
             "events", "SELECT at, kind, detail FROM events WHERE at < ? ORDER BY at, id",

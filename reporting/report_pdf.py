@@ -1,6 +1,7 @@
 """The PDF form of a report: an A4 document in Albanian for the director to sign.
 
-Layout: the school and the recipient (DAR/ZVA) on top, the title ("Raport mujor ..." or
+Layout: the school and the recipient ("Drejtuar: DRAP Durrës / ZVA Kavajë", from
+`reporting.offices`) on top, the title ("Raport mujor ..." or
 "Raport vjetor ..."), the general data, then the sections: filter validity checks, blocked
 access (by category, by week or month, by group, with bar charts), circumvention attempts,
 incidents recorded by teachers, the month-by-month trend (annual report only) and the
@@ -35,6 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from reporting.offices import GENERIC
 from reporting.report_charts import horizontal_bars, vertical_bars
 from reporting.report_data import Count, ReportData
 from reporting.report_fonts import BOLD, REGULAR, register_fonts
@@ -44,7 +46,7 @@ rl_config.invariant = 1
 
 TITLE = {"month": "Raport mujor për incidentet e sigurisë së fëmijëve në internet",
          "year": "Raport vjetor për incidentet e sigurisë së fëmijëve në internet"}
-RECIPIENT = "Drejtuar: Drejtorisë Arsimore Rajonale / Zyrës Vendore Arsimore (DAR/ZVA)"
+RECIPIENT = GENERIC  # when the report names no office (qark and bashki unknown)
 PRIVACY = ("Ky raport përmban vetëm numra: asnjë emër faqeje interneti, asnjë identifikues "
            "nxënësi dhe asnjë përshkrim të lirë të incidenteve.")
 INK = colors.HexColor("#1f2933")
@@ -60,6 +62,8 @@ _S = {
                              alignment=TA_CENTER, textColor=INK),
     "centre": ParagraphStyle("centre", fontName=REGULAR, fontSize=9.5, leading=13,
                              alignment=TA_CENTER, textColor=INK),
+    "recipient": ParagraphStyle("recipient", fontName=BOLD, fontSize=10, leading=13,
+                                alignment=TA_CENTER, textColor=INK),
     "title": ParagraphStyle("title", fontName=BOLD, fontSize=15, leading=19,
                             alignment=TA_CENTER, textColor=INK, spaceBefore=10, spaceAfter=4),
     "h1": ParagraphStyle("h1", fontName=BOLD, fontSize=11.5, leading=15, textColor=INK,
@@ -177,7 +181,7 @@ def _story(data: ReportData) -> list[Flowable]:
     story: list[Flowable] = [
         _p(h.school_name, "school"),
         _p(f"Kodi {h.school_code} · Bashkia {h.municipality} · Qarku {h.qark}", "centre"),
-        Spacer(1, 4), _p(RECIPIENT, "centre"),
+        Spacer(1, 4), _p(h.recipient or RECIPIENT, "recipient"),
         HRFlowable(width="100%", thickness=0.8, color=INK, spaceBefore=8, spaceAfter=6),
         _markup(_esc(TITLE[h.period_kind]).replace(" për ", "<br/>për ", 1), "title"),
         _p(f"Periudha: {h.period_label} ({h.period_start} – {h.period_end})", "centre"),

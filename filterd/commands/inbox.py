@@ -1,10 +1,12 @@
 """`roja inbox`: the education office's report inbox (server, schools, tokens, staff, demo).
 
     roja inbox serve --config /etc/roja/inbox.toml          # or flags: --listen, --tls-cert...
-    roja inbox schools import schools.csv                    # code,name,qark,municipality,email
+    roja inbox schools import schools.csv     # code,name,qark,municipality,email[,zva]
     roja inbox schools list [--qark Berat]
     roja inbox token issue BR-001                            # printed once, stored hashed
     roja inbox token revoke BR-001
+    roja inbox user add drap.durres --role office --drap durres     # a DRAP: its qarqe
+    roja inbox user add zva.kavaje --role office --zva kavaje       # one ZVA
     roja inbox user add zyra.berat --role office --qark Berat [--municipality Kuçovë]
     roja inbox user add masr --role ministry --password-file pw.txt
     roja inbox user link zyra.berat                          # one-time login link (15 min)
@@ -23,13 +25,14 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reporting import offices
 from reporting.inbox import auth, registry
 from reporting.inbox.app import serve as serve_forever
 from reporting.inbox.app import start
@@ -44,6 +47,7 @@ from reporting.inbox.config import (
     override,
     remember_served,
 )
+from reporting.inbox.dashboard import scope_label
 from reporting.inbox.qarqe import QARQE, qark_id, qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
@@ -171,6 +175,13 @@ def schools_list(cfg: InboxConfig, store: Store, qark: str | None) -> None:
         click.echo(f"{s.code}\t{s.name}\t{qark_name(s.qark)}\t{s.municipality}\t{s.email}")
 
 
+def _office(found: str | None, text: str, option: str, known: Mapping[str, Any]) -> str:
+    if found is None:
+        raise click.BadParameter(f"{text!r} nuk njihet; të njohura / known: "
+                                 f"{', '.join(known)}", param_hint=option)
+    return found
+
+
 def _qark(text: str) -> str:
     qid = qark_id(text)
     if qid is None:
@@ -222,23 +233,34 @@ def user() -> None:
 @_options
 @click.argument("name")
 @click.option("--role", type=click.Choice(auth.ROLES), required=True,
-              help="office = zyrë arsimore (një qark); ministry = të gjitha")
+              help="office = zyrë arsimore (DRAP, qark ose ZVA); ministry = të gjitha")
+@click.option("--drap", help="DRAP-i i zyrës / the office's DRAP: durres, fier, korce, lezhe")
 @click.option("--qark", help="Qarku i zyrës / the office's qark, e.g. Berat")
+@click.option("--zva", help="ZVA e zyrës / the office's ZVA, e.g. kavaje")
 @click.option("--municipality", default="", help="Vetëm kjo bashki / only this district")
 @click.option("--password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_store
-def user_add(cfg: InboxConfig, store: Store, name: str, role: str, qark: str | None,
-             municipality: str, password_file: Path | None) -> None:
+def user_add(cfg: InboxConfig, store: Store, name: str, role: str, drap: str | None,
+             qark: str | None, zva: str | None, municipality: str,
+             password_file: Path | None) -> None:
     """Shto ose ndrysho një përdorues / add or change a staff account."""
     if not registry.CODE.match(name.replace(".", "_")):
         raise click.BadParameter("shkronja, shifra, '.', '-', '_'", param_hint="NAME")
-    if role == "office" and not qark:
-        raise click.UsageError("--qark mungon: një zyrë sheh vetëm qarkun e vet / an office "
-                               "needs --qark")
-    if role == "ministry" and (qark or municipality):
-        raise click.UsageError("ministria sheh të gjitha qarqet; pa --qark / the ministry "
-                               "sees every qark: no --qark")
+    given = [o for o, v in (("--drap", drap), ("--qark", qark), ("--zva", zva)) if v]
+    if role == "office" and len(given) != 1:
+        raise click.UsageError("një zyrë ka një zonë: jepni njërën nga --drap, --qark, --zva / "
+                               "an office needs exactly one of --drap, --qark, --zva")
+    if role == "ministry" and (given or municipality):
+        raise click.UsageError("ministria sheh të gjitha qarqet; pa --drap/--qark/--zva / the "
+                               "ministry sees every qark: no --drap/--qark/--zva")
+    if municipality and not qark:
+        raise click.UsageError("--municipality shkon vetëm me --qark / --municipality goes "
+                               "with --qark only")
     qid = _qark(qark) if qark else ""
+    did = _office(offices.load().drap_id(drap), drap, "--drap", offices.load().draps) \
+        if drap else ""
+    zid = _office(z.id if (z := offices.load().zva_of(zva)) else None, zva, "--zva",
+                  offices.load().zvas) if zva else ""
     if password_file is not None:
         password = password_file.read_text(encoding="utf-8").rstrip("\r\n")
     else:
@@ -249,10 +271,11 @@ def user_add(cfg: InboxConfig, store: Store, name: str, role: str, qark: str | N
     except ValueError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    store.put_user(User(name, role, qid, municipality.strip(), hashed))
-    store.audit("cli", "user_add", f"{name} {role} {qid} {municipality}".strip())
+    user = User(name, role, qid, municipality.strip(), hashed, did, zid)
+    store.put_user(user)
+    store.audit("cli", "user_add", f"{name} {role} {user.scope.query()}".strip())
     where = "të gjitha qarqet / every qark" if role == "ministry" else \
-        f"{qark_name(qid)}{', ' + municipality if municipality else ''}"
+        scope_label(user.scope)
     click.echo(f"Përdoruesi {name} ({role}: {where}) u ruajt / saved.")
 
 
@@ -335,6 +358,10 @@ async def _demo(cfg: InboxConfig, setup: Any, now: float) -> None:
         click.echo(f"\nPaneli / dashboard: {board}\n"
                    f"  Zyra arsimore e Beratit / Berat office: emri zyra.berat, fjalëkalimi "
                    f"{setup.passwords['zyra.berat']}\n"
+                   f"  DRAP Durrës: emri drap.durres, fjalëkalimi "
+                   f"{setup.passwords['drap.durres']}\n"
+                   f"  ZVA Kavajë: emri zva.kavaje, fjalëkalimi "
+                   f"{setup.passwords['zva.kavaje']}\n"
                    f"  Ministria / ministry: emri ministria, fjalëkalimi "
                    f"{setup.passwords['ministria']}\n"
                    f"  Hyrje me një klikim (një herë, 15 min) / one-time login link:\n"

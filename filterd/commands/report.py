@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reporting import delivery, report_csv, report_json, report_pdf
+from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
 from reporting.outbox import Delivery, Outbox
@@ -133,10 +133,13 @@ def report() -> None:
 @click.option("--qark", default=None, help="Qarku / county")
 @click.option("--municipality", default=None, help="Bashkia / municipality")
 @click.option("--teacher", default=None, help="Mësuesi i TIK-ut / ICT teacher")
+@click.option("--zva", default=None, help="Zyra Vendore Arsimore / the local education office "
+              "(default: the municipality's, from reporting/offices.toml)")
 @click.pass_obj
 def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_text: str,
           date_text: str | None, school_name: str | None, school_code: str | None,
-          qark: str | None, municipality: str | None, teacher: str | None) -> None:
+          qark: str | None, municipality: str | None, teacher: str | None,
+          zva: str | None) -> None:
     """Harto raportin / build the report files."""
     if (month is None) == (year is None):
         raise click.UsageError("jepni --month YYYY-MM ose --year YYYY / give --month or --year")
@@ -158,9 +161,15 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         return str(getattr(configured, attribute, "") or getattr(settings, attribute, "") or "")
 
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
+    if zva is not None and offices.load().zva_of(zva) is None:
+        raise click.BadParameter(f"{zva!r} nuk është ZVA e njohur / not a known ZVA",
+                                 param_hint="--zva")
+    addressee = replace(settings, qark=pick(qark, "qark"),
+                        municipality=pick(municipality, "municipality"),
+                        zva=settings.zva if zva is None else zva).addressee()
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
                    pick(municipality, "municipality"), pick(teacher, "ict_teacher"),
-                   _now(date_text))
+                   _now(date_text), addressee.line)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / file_name(school.code, period.key, fmt)

@@ -1,8 +1,9 @@
 """The education-office inbox: `roja inbox serve` receives the schools' monthly reports.
 
-Regional education offices (DAR/ZVA, one per qark or district) and the ministry (MASR) run it.
+Education offices (a DRAP, a qark, a district or a ZVA; see reporting.offices) and the ministry
+(Ministria e Arsimit dhe Sportit) run it.
 Schools upload their report bundle over HTTPS with their own token (`upload`); staff log in
-(`auth`) and see, for a chosen month, which schools of their qark reported, which are late and
+(`auth`) and see, for a chosen month, which schools of their area reported, which are late and
 which are missing, with totals and trends (`dashboard`, `web`), and export the same data as CSV
 or JSON (`export`). Everything lives in one SQLite database in the inbox's data directory
 (`store`); the inbox has its own config file (`config`), separate from the appliance's roja.toml.

@@ -29,6 +29,7 @@ from aiohttp import web
 
 from reporting.inbox import auth
 from reporting.inbox.config import InboxConfig
+from reporting.inbox.dashboard import scope_label
 from reporting.inbox.qarqe import qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
@@ -61,7 +62,7 @@ def templates() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True)
-    env.filters.update(when=_when, qark=qark_name, num=_num)
+    env.filters.update(when=_when, qark=qark_name, num=_num, scope=scope_label)
     env.globals["pct"] = lambda part, whole: 0 if not whole else round(50 * part / whole) * 2
     return env
 

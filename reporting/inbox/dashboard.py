@@ -2,6 +2,7 @@
 
     view = month_view(store, "2026-10", user.scope, late_day=10)
     view.qarqe        # per qark: schools, submitted on time, late, missing
+    view.offices      # the same grouped by DRAP, then qark, then ZVA (reporting/offices.toml)
     view.missing      # the missing schools with their contact e-mail
     view.blocked      # blocked access by category, summed over the current revisions
     view.trend        # the 12 months up to this one: submitted, blocked, circumvention, manual
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from reporting import offices
 from reporting.inbox.qarqe import QARQE
 from reporting.inbox.registry import School
 from reporting.inbox.store import Scope, Store
@@ -69,6 +71,33 @@ class QarkRow:
 
 
 @dataclass(frozen=True)
+class ZvaRow:
+    zid: str  # "" for schools whose municipality is not in the offices table
+    name: str  # "ZVA Kavajë" or "ZVA e papërcaktuar"
+    schools: int
+    submitted: int
+    late: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class QarkGroup:
+    qark: QarkRow
+    zvas: tuple[ZvaRow, ...]
+
+
+@dataclass(frozen=True)
+class DrapGroup:
+    did: str
+    name: str  # "DRAP Durrës"
+    schools: int
+    submitted: int
+    late: int
+    missing: int
+    qarqe: tuple[QarkGroup, ...]
+
+
+@dataclass(frozen=True)
 class Count:
     key: str
     label: str
@@ -93,6 +122,7 @@ class MonthView:
     deadline: str  # DD.MM.YYYY, the last day on time
     scope: Scope
     qarqe: tuple[QarkRow, ...]
+    offices: tuple[DrapGroup, ...]
     schools: tuple[SchoolMonth, ...]
     blocked: tuple[Count, ...]
     manual: tuple[Count, ...]
@@ -154,29 +184,26 @@ def last_month(now: float) -> str:
 def month_view(store: Store, period: str, scope: Scope, late_day: int) -> MonthView:
     where, params = scope.sql()
     rows = store.db.execute(
-        "SELECT sc.code, sc.name, sc.qark, sc.municipality, sc.email, s.id, s.received_at, "
+        "SELECT sc.code, sc.name, sc.qark, sc.municipality, sc.email, sc.zva, s.id, "
+        "s.received_at, "
         "s.revision, s.late, s.blocked_total, s.circumvention, s.manual_total, "
         "s.selftest_runs, s.selftest_fail, s.no_validity_checks FROM schools sc "
         "LEFT JOIN submissions s ON s.school_code = sc.code AND s.period = ? AND s.current = 1 "
         f"WHERE 1 = 1{where} ORDER BY sc.qark, sc.name, sc.code", (period, *params))
     schools = []
     for r in rows:
-        school = School(*r[:5])
-        if r[5] is None:
+        school = School(*r[:6])
+        if r[6] is None:
             schools.append(SchoolMonth(school, "missing"))
             continue
-        blocked, circumvention, manual, runs, fail = (int(v) for v in r[9:14])
-        schools.append(SchoolMonth(school, "late" if r[8] else "submitted", int(r[5]),
-                                   float(r[6]), int(r[7]), blocked, circumvention, manual,
-                                   runs, fail, bool(r[14])))
-    qarqe = []
-    for qid, name in QARQE.items():
-        mine = [s for s in schools if s.school.qark == qid]
-        if scope.qark and qid != scope.qark:
-            continue
-        qarqe.append(QarkRow(qid, name, len(mine), sum(s.status == "submitted" for s in mine),
-                             sum(s.status == "late" for s in mine),
-                             sum(s.status == "missing" for s in mine)))
+        blocked, circumvention, manual, runs, fail = (int(v) for v in r[10:15])
+        schools.append(SchoolMonth(school, "late" if r[9] else "submitted", int(r[6]),
+                                   float(r[7]), int(r[8]), blocked, circumvention, manual,
+                                   runs, fail, bool(r[15])))
+    reach = scope.qarqe()
+    qarqe = [_qark_row(qid, name, [s for s in schools if s.school.qark == qid])
+             for qid, name in QARQE.items()
+             if qid in reach and (not scope.zva or any(s.school.qark == qid for s in schools))]
     counts: dict[str, list[Count]] = {name: [] for name in SECTIONS}
     for section, key, n in store.db.execute(
             "SELECT c.section, c.key, SUM(c.count) FROM submissions s "
@@ -191,9 +218,62 @@ def month_view(store: Store, period: str, scope: Scope, late_day: int) -> MonthV
         _sort(counts[section], table)
     last_day = datetime.fromtimestamp(deadline(period, late_day) - 1, TIRANE)
     return MonthView(period, month_label(period), last_day.strftime("%d.%m.%Y"), scope,
-                     tuple(qarqe), tuple(schools), tuple(counts["blocked"]),
+                     tuple(qarqe), _offices(qarqe, schools), tuple(schools),
+                     tuple(counts["blocked"]),
                      tuple(counts["manual"]), tuple(counts["referral"]),
                      tuple(counts["status"]), trend(store, period, scope))
+
+
+def _counts(mine: list[SchoolMonth]) -> tuple[int, int, int, int]:
+    return (len(mine), sum(s.status == "submitted" for s in mine),
+            sum(s.status == "late" for s in mine), sum(s.status == "missing" for s in mine))
+
+
+def _qark_row(qid: str, name: str, mine: list[SchoolMonth]) -> QarkRow:
+    return QarkRow(qid, name, *_counts(mine))
+
+
+def _offices(qarqe: list[QarkRow], schools: list[SchoolMonth]) -> tuple[DrapGroup, ...]:
+    """The qark rows grouped under their DRAP, each with its schools' ZVA below it."""
+    table = offices.load()
+    shown = {q.qid: q for q in qarqe}
+    groups = []
+    for drap in table.draps.values():
+        members = [shown[qid] for qid in QARQE if qid in drap.qarqe and qid in shown]
+        if not members:
+            continue
+        qark_groups = []
+        for q in members:
+            mine = [s for s in schools if s.school.qark == q.qid]
+            zids = sorted({s.school.zva for s in mine},
+                          key=lambda z: (z == "", _zva_name(table, z)))
+            qark_groups.append(QarkGroup(q, tuple(
+                ZvaRow(z, _zva_name(table, z), *_counts([s for s in mine if s.school.zva == z]))
+                for z in zids)))
+        mine = [s for s in schools if s.school.qark in drap.qarqe]
+        groups.append(DrapGroup(drap.id, drap.label, *_counts(mine), tuple(qark_groups)))
+    return tuple(groups)
+
+
+def scope_label(scope: Scope) -> str:
+    """What a page heading says about a scope: "DRAP Durrës", "Qarku Berat, Kuçovë",
+    "ZVA Kavajë", or "" for everything."""
+    table = offices.load()
+    parts = []
+    if scope.drap:
+        drap = table.draps.get(scope.drap)
+        parts.append(drap.label if drap else f"DRAP {scope.drap}")
+    if scope.qark:
+        parts.append(f"Qarku {QARQE.get(scope.qark, scope.qark)}"
+                     + (f", {scope.municipality}" if scope.municipality else ""))
+    if scope.zva:
+        parts.append(_zva_name(table, scope.zva))
+    return " · ".join(parts)
+
+
+def _zva_name(table: offices.Offices, zid: str) -> str:
+    zva = table.zvas.get(zid)
+    return zva.label if zva else "ZVA e papërcaktuar" if not zid else f"ZVA {zid}"
 
 
 def _sort(items: list[Count], table: Mapping[str, str]) -> None:

@@ -4,7 +4,8 @@
     rows = send_report(setup, url, now)            # the appliance's delivery path, for real
 
 `prepare` (re)creates `data_dir` (only a directory it made before, marked by `.roja-inbox-demo`,
-or an empty one) with ten schools in five qarqe, an office user for Berat and a ministry user
+or an empty one) with sixteen schools in nine qarqe under all four DRAP, office users for
+DRAP Durrës, for ZVA Kavajë and (the older, qark-only kind) for qark Berat, and a ministry user,
 with fresh random passwords, and an upload token for the demo school BR-001. It writes the demo
 school's own incident database (blocks in several categories, circumvention attempts, manual
 incidents with referrals, list syncs and filter self-tests) for last month. `send_report` then
@@ -18,7 +19,7 @@ from __future__ import annotations
 import random
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -47,6 +48,13 @@ SCHOOLS = (
            "germenji@example.al"),
     School("KO-002", 'Shkolla "Asdreni"', "korce", "Pogradec", ""),
     School("SH-001", 'Gjimnazi "28 Nëntori"', "shkoder", "Shkodër", "28nentori@example.al"),
+    School("KV-001", 'Shkolla 9-vjeçare "Hasan Koçi"', "tirane", "Kavajë",
+           "hasankoci@example.al"),
+    School("KV-002", 'Gjimnazi "Kavaja"', "tirane", "Kavajë", "gjkavaja@example.al"),
+    School("DR-001", 'Shkolla "Naim Frashëri"', "durres", "Durrës", "nf.durres@example.al"),
+    School("FR-001", 'Gjimnazi "Janaq Kilica"', "fier", "Fier", "kilica@example.al"),
+    School("EL-001", 'Shkolla "Jani Bakalli"', "elbasan", "Elbasan", "bakalli@example.al"),
+    School("LE-001", 'Gjimnazi "Hydajet Lezha"', "lezhe", "Lezhë", "hlezha@example.al"),
 )
 DEMO_SCHOOL = SCHOOLS[0]
 CATEGORIES = ("pornography", "gambling", "social_media", "violence", "drugs", "malware",
@@ -86,13 +94,15 @@ def demo_period(now: float) -> str:
 def prepare(data_dir: Path, now: float) -> Setup:
     _fresh(data_dir)
     period = demo_period(now)
-    passwords = {"zyra.berat": secrets.token_urlsafe(9), "ministria": secrets.token_urlsafe(9)}
+    users = (User("zyra.berat", "office", "berat", "", ""),
+             User("drap.durres", "office", "", "", "", drap="durres"),
+             User("zva.kavaje", "office", "", "", "", zva="kavaje"),
+             User("ministria", "ministry", "", "", ""))
+    passwords = {u.name: secrets.token_urlsafe(9) for u in users}
     with Store(data_dir / DB_FILE) as store:
         store.put_schools(SCHOOLS, now)
-        store.put_user(User("zyra.berat", "office", "berat", "",
-                            auth.hash_password(passwords["zyra.berat"])), now)
-        store.put_user(User("ministria", "ministry", "", "",
-                            auth.hash_password(passwords["ministria"])), now)
+        for u in users:
+            store.put_user(replace(u, password_hash=auth.hash_password(passwords[u.name])), now)
         token = store.issue_token(DEMO_SCHOOL.code, now)
         store.audit("demo", "token_issue", DEMO_SCHOOL.code, "", now)
     school_dir = data_dir / f"shkolla-{DEMO_SCHOOL.code}"

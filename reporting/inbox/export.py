@@ -15,6 +15,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from reporting import offices
 from reporting.inbox.dashboard import MonthView, SchoolMonth
 from reporting.inbox.qarqe import qark_name
 from reporting.inbox.submissions import TIRANE
@@ -22,7 +23,8 @@ from reporting.report_csv import neutralise
 
 COLUMNS = ("periudha", "kodi", "shkolla", "qarku", "bashkia", "email", "gjendja", "dorëzuar_më",
            "rishikimi", "kërkesa_të_bllokuara", "përpjekje_anashkalimi", "incidente_manuale",
-           "kontrolle_të_vlefshmërisë", "kontrolle_të_dështuara")
+           "kontrolle_të_vlefshmërisë", "kontrolle_të_dështuara", "drap", "zva")
+# drap and zva came last (2026-12) so that the earlier columns keep their places in sheets.
 
 
 def safe(value: object) -> str:
@@ -39,11 +41,14 @@ def _when(at: float | None) -> str:
 
 def _row(view: MonthView, s: SchoolMonth) -> list[object]:
     reported = s.status != "missing"
+    drap = offices.load().drap_of_qark(s.school.qark)
+    zva = offices.load().zvas.get(s.school.zva)
     return [view.period, s.school.code, s.school.name, qark_name(s.school.qark),
             s.school.municipality, s.school.email, s.status_label, _when(s.received_at),
             s.revision or "", s.blocked if reported else "", s.circumvention if reported else "",
             s.manual if reported else "", s.selftest_runs if reported else "",
-            s.selftest_fail if reported else ""]
+            s.selftest_fail if reported else "", drap.label if drap else "",
+            zva.label if zva else ""]
 
 
 def csv_bytes(view: MonthView) -> bytes:
@@ -68,12 +73,21 @@ def json_data(view: MonthView) -> dict[str, Any]:
 
     return {
         "period": view.period, "label": view.label, "deadline": view.deadline,
-        "scope": {"qark": view.scope.qark, "municipality": view.scope.municipality},
+        "scope": {"drap": view.scope.drap, "qark": view.scope.qark,
+                  "municipality": view.scope.municipality, "zva": view.scope.zva},
         "qarqe": [{"id": q.qid, "name": q.name, "schools": q.schools,
                    "submitted": q.submitted, "late": q.late, "missing": q.missing}
                   for q in view.qarqe],
+        "offices": [{"drap": d.did, "name": d.name, "schools": d.schools,
+                     "submitted": d.submitted, "late": d.late, "missing": d.missing,
+                     "qarqe": [{"id": g.qark.qid, "zvas": [
+                         {"id": z.zid, "name": z.name, "schools": z.schools,
+                          "submitted": z.submitted, "late": z.late, "missing": z.missing}
+                         for z in g.zvas]} for g in d.qarqe]}
+                    for d in view.offices],
         "schools": [{"code": s.school.code, "name": s.school.name, "qark": s.school.qark,
-                     "municipality": s.school.municipality, "email": s.school.email,
+                     "municipality": s.school.municipality, "zva": s.school.zva,
+                     "email": s.school.email,
                      "status": s.status, "received_at": _when(s.received_at) or None,
                      "revision": s.revision or None,
                      **({"blocked": s.blocked, "circumvention": s.circumvention,

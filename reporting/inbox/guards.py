@@ -2,7 +2,7 @@
 
     user = user_or_login(request)       # redirect to /hyr (pages) or 401 (API) when anonymous
     check_csrf(request, form)           # 403 unless the form carries the session's token
-    school_in_scope(request, user, code)  # 404 for a school outside the user's qark/district
+    school_in_scope(request, user, code)  # 404 for a school outside the user's DRAP/qark/ZVA
 
 A school outside the scope answers exactly as an unknown school does (404), so an office cannot
 even learn which codes exist elsewhere.
@@ -16,6 +16,7 @@ from urllib.parse import quote
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from reporting import offices
 from reporting.inbox import auth, dashboard
 from reporting.inbox.app import CONFIG, CSRF, STORE, USER
 from reporting.inbox.qarqe import qark_id
@@ -42,10 +43,15 @@ def check_csrf(request: web.Request, form: MultiDictProxy[Any]) -> None:
 
 
 def scope_of(request: web.Request, user: User) -> Scope:
-    """The user's scope, narrowed to ?qark= for the ministry."""
-    wanted = qark_id(request.query.get("qark", ""))
-    if user.role == "ministry" and wanted:
-        return Scope(wanted)
+    """The user's scope, narrowed by ?drap=, ?qark= or ?zva= when that lies within it (the
+    ministry to anything, a DRAP to one of its qarqe or ZVA); never widened."""
+    table = offices.load()
+    query = request.query
+    wanted = Scope(qark=qark_id(query.get("qark", "")) or "",
+                   drap=table.drap_id(query.get("drap", "")) or "",
+                   zva=z.id if (z := table.zva_of(query.get("zva", ""))) else "")
+    if not wanted.everything and user.scope.contains(wanted):
+        return wanted
     return user.scope
 
 

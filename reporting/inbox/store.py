@@ -8,7 +8,9 @@
 
 Submissions (reports and their revisions) are in `reporting.inbox.submissions`, over the same
 connection. `MIGRATIONS[i]` takes the schema from version i to i + 1; opening a database runs
-the missing ones in one transaction. WAL mode, foreign keys on. Tokens, session ids and login
+the missing ones in one transaction. Version 2 gives schools a ZVA (filled in from their
+municipality by `reporting.offices`) and users a DRAP or ZVA; users and schools that have only
+a qark keep working unchanged. WAL mode, foreign keys on. Tokens, session ids and login
 links are stored only as SHA-256 hex; passwords only as argon2 hashes (`reporting.inbox.auth`).
 """
 
@@ -19,11 +21,13 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
-from reporting.inbox.registry import School
+from reporting import offices
+from reporting.inbox.qarqe import QARQE
+from reporting.inbox.registry import School, school_zva
 
 DB_FILE = "inbox.sqlite"
 
@@ -79,7 +83,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             address TEXT NOT NULL DEFAULT '')""",
         "CREATE INDEX audit_at ON audit (at)",
     ),
+    (   # 2: education offices (DRAP, ZVA); schools.zva is filled in by _fill_zva
+        "ALTER TABLE schools ADD COLUMN zva TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX schools_zva ON schools (zva)",
+        "ALTER TABLE users ADD COLUMN drap TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE users ADD COLUMN zva TEXT NOT NULL DEFAULT ''",
+    ),
 )
+SCHOOL_COLUMNS = "code, name, qark, municipality, email, zva"
+USER_COLUMNS = "name, role, qark, municipality, password_hash, drap, zva"
 
 
 def sha256(text: str) -> str:
@@ -88,23 +100,65 @@ def sha256(text: str) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which schools a person may see: a qark (and optionally one municipality), or all."""
+    """Which schools a person may see: a DRAP, a qark (optionally one municipality), a ZVA, or
+    all of them (every field empty: the ministry). Fields that are set must all hold."""
 
-    qark: str = ""  # "" = every qark (the ministry)
+    qark: str = ""
     municipality: str = ""
+    drap: str = ""  # DRAP id: the schools of its qarqe
+    zva: str = ""  # ZVA id
+
+    @property
+    def everything(self) -> bool:
+        return not (self.qark or self.municipality or self.drap or self.zva)
+
+    def qarqe(self) -> tuple[str, ...]:
+        """The qarqe this scope may reach (all 12 for the ministry)."""
+        table = offices.load()
+        if self.qark:
+            return (self.qark,)
+        if self.drap:
+            drap = table.draps.get(self.drap)
+            return drap.qarqe if drap else ()
+        if self.zva:  # a ZVA's schools are in its qark, or another under the same DRAP
+            drap = table.drap_of_zva(self.zva)
+            return drap.qarqe if drap else ()
+        return tuple(QARQE)
 
     def sql(self, alias: str = "sc") -> tuple[str, tuple[str, ...]]:
         """(' AND ...' condition on the schools table `alias`, parameters)."""
-        if not self.qark:
-            return "", ()
-        if not self.municipality:
-            return f" AND {alias}.qark = ?", (self.qark,)
-        return (f" AND {alias}.qark = ? AND {alias}.municipality = ?",
-                (self.qark, self.municipality))
+        where, params = "", list[str]()
+        if self.drap:
+            qarqe = self.qarqe() or ("",)
+            where += f" AND {alias}.qark IN ({', '.join('?' * len(qarqe))})"
+            params += qarqe
+        for column in ("qark", "municipality", "zva"):
+            if value := getattr(self, column):
+                where += f" AND {alias}.{column} = ?"
+                params.append(value)
+        return where, tuple(params)
 
     def allows(self, school: School) -> bool:
-        return (not self.qark or school.qark == self.qark) and (
-            not self.municipality or school.municipality == self.municipality)
+        return ((not self.drap or school.qark in self.qarqe())
+                and (not self.qark or school.qark == self.qark)
+                and (not self.municipality or school.municipality == self.municipality)
+                and (not self.zva or school.zva == self.zva))
+
+    def contains(self, other: Scope) -> bool:
+        """Whether every school `other` may see is also within this scope."""
+        if self.everything:
+            return True
+        if other.everything:
+            return False
+        if self.drap and not set(other.qarqe()) <= set(self.qarqe()):
+            return False
+        return all(not getattr(self, f) or getattr(other, f) == getattr(self, f)
+                   for f in ("qark", "municipality", "zva"))
+
+    def query(self) -> str:
+        """The dashboard's query string that narrows to this scope ("" for everything)."""
+        parts = [f"{f}={getattr(self, f)}" for f in ("drap", "qark", "zva") if getattr(self, f)]
+        return "?" + "&".join(parts) if parts else ""
 
 
 @dataclass(frozen=True)
@@ -114,10 +168,14 @@ class User:
     qark: str
     municipality: str
     password_hash: str
+    drap: str = ""
+    zva: str = ""
 
     @property
     def scope(self) -> Scope:
-        return Scope() if self.role == "ministry" else Scope(self.qark, self.municipality)
+        if self.role == "ministry":
+            return Scope()
+        return Scope(self.qark, self.municipality, self.drap, self.zva)
 
 
 class Store:
@@ -154,6 +212,8 @@ class Store:
             for statements in MIGRATIONS[version:]:
                 for statement in statements:
                     self.db.execute(statement)
+            if version < 2:
+                self._fill_zva()
             if version < len(MIGRATIONS):
                 self.db.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
             self.db.execute("COMMIT")
@@ -161,25 +221,40 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
+    def _fill_zva(self) -> None:
+        """Give every school without a ZVA its municipality's (reporting/offices.toml)."""
+        rows = self.db.execute("SELECT code, qark, municipality FROM schools WHERE zva = ''")
+        for code, qark, municipality in rows.fetchall():
+            zva, _ = school_zva(str(qark), str(municipality))
+            if zva:
+                self.db.execute("UPDATE schools SET zva = ? WHERE code = ?", (zva, code))
+
     # Schools -------------------------------------------------------------------------------
 
     def put_schools(self, schools: Iterable[School], now: float | None = None) -> tuple[int, int]:
-        """Insert new schools and update known ones (by code); returns (added, updated)."""
+        """Insert new schools and update known ones (by code); returns (added, updated). A
+        school without a ZVA gets its municipality's (reporting/offices.toml)."""
         now = time.time() if now is None else now
         added = updated = 0
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for s in schools:
+                if not s.zva:
+                    s = replace(s, zva=school_zva(s.qark, s.municipality)[0])
                 known = self.db.execute("SELECT 1 FROM schools WHERE code = ?",
                                         (s.code,)).fetchone()
                 if known:
                     self.db.execute("UPDATE schools SET name = ?, qark = ?, municipality = ?, "
-                                    "email = ?, updated_at = ? WHERE code = ?",
-                                    (s.name, s.qark, s.municipality, s.email, now, s.code))
+                                    "email = ?, zva = ?, updated_at = ? WHERE code = ?",
+                                    (s.name, s.qark, s.municipality, s.email, s.zva, now,
+                                     s.code))
                     updated += 1
                 else:
-                    self.db.execute("INSERT INTO schools VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    (s.code, s.name, s.qark, s.municipality, s.email, now, now))
+                    self.db.execute("INSERT INTO schools (code, name, qark, municipality, "
+                                    "email, added_at, updated_at, zva) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                    (s.code, s.name, s.qark, s.municipality, s.email, now, now,
+                                     s.zva))
                     added += 1
             self.db.execute("COMMIT")
         except BaseException:
@@ -188,13 +263,13 @@ class Store:
         return added, updated
 
     def school(self, code: str) -> School | None:
-        row = self.db.execute("SELECT code, name, qark, municipality, email FROM schools "
-                              "WHERE code = ?", (code,)).fetchone()
+        row = self.db.execute(f"SELECT {SCHOOL_COLUMNS} FROM schools WHERE code = ?",
+                              (code,)).fetchone()
         return School(*row) if row else None
 
     def schools(self, scope: Scope = Scope()) -> list[School]:
         where, params = scope.sql()
-        rows = self.db.execute("SELECT code, name, qark, municipality, email FROM schools sc "
+        rows = self.db.execute(f"SELECT {SCHOOL_COLUMNS} FROM schools sc "
                                f"WHERE 1 = 1{where} ORDER BY qark, name, code", params)
         return [School(*r) for r in rows]
 
@@ -225,15 +300,16 @@ class Store:
     def put_user(self, user: User, now: float | None = None) -> None:
         """Add the user, or replace role, scope and password of an existing one."""
         self.db.execute(
-            "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "INSERT INTO users (name, role, qark, municipality, password_hash, created_at, "
+            "drap, zva) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
             "role = excluded.role, qark = excluded.qark, municipality = excluded.municipality, "
-            "password_hash = excluded.password_hash",
+            "drap = excluded.drap, zva = excluded.zva, password_hash = excluded.password_hash",
             (user.name, user.role, user.qark, user.municipality, user.password_hash,
-             time.time() if now is None else now))
+             time.time() if now is None else now, user.drap, user.zva))
 
     def user(self, name: str) -> User | None:
-        row = self.db.execute("SELECT name, role, qark, municipality, password_hash FROM users "
-                              "WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(f"SELECT {USER_COLUMNS} FROM users WHERE name = ?",
+                              (name,)).fetchone()
         return User(*row) if row else None
 
     # Audit ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
     GET  /hyr, POST /hyr          login (name + password; CSRF double-submit cookie)
     GET  /hyr/lidhje/{token}      one-time login link (`roja inbox user link NAME`)
     POST /dil                     logout
-    GET  /muaji/{YYYY-MM}         the month dashboard (?qark=berat narrows it for the ministry)
+    GET  /muaji/{YYYY-MM}         the month dashboard (?drap=, ?qark=, ?zva= narrow it)
     GET  /shkolla/{code}          a school's report history with its files
     GET  /skedar/{id}/{kind}      a stored file (pdf, json, csv) as a download (logged)
     GET  /eksport/{YYYY-MM}.csv   the month as CSV for Excel (logged)
@@ -12,8 +12,9 @@
     GET/POST /ngarko              manual upload of a report that arrived by e-mail
     POST /api/reports             the schools' upload endpoint (reporting.inbox.api)
 
-An office sees only the schools of its qark (or district); a school outside it answers 404, as
-an unknown one does. Every POST form carries the session's CSRF token (403 otherwise).
+An office sees only the schools of its DRAP, qark (or district) or ZVA; a school outside it
+answers 404, as an unknown one does. Every POST form carries the session's CSRF token (403
+otherwise).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from reporting.inbox.guards import (
     user_or_login,
 )
 from reporting.inbox.qarqe import QARQE
+from reporting.inbox.store import Scope
 
 STATIC = Path(__file__).with_name("static")
 FILE_TYPES = {"pdf": "application/pdf", "json": "application/json",
@@ -116,11 +118,19 @@ async def month(request: web.Request) -> web.StreamResponse:
     scope = scope_of(request, user)
     view = dashboard.month_view(request.app[STORE], period, scope,
                                 request.app[CONFIG].late_day)
-    return render(request, "month.html", view=view, qarqe=QARQE,
+    def link(field: str, value: str) -> str:
+        """The dashboard narrowed to one DRAP, qark or ZVA, when this user may narrow to it."""
+        target = Scope(**{field: value})
+        if not value or target == scope or not user.scope.contains(target):
+            return ""
+        return f"/muaji/{period}{target.query()}"
+
+    return render(request, "month.html", view=view, qarqe=QARQE, link=link,
+                  scope_label=dashboard.scope_label(scope),
                   prev=dashboard.shift(period, -1), next=dashboard.shift(period, 1),
                   prev_label=dashboard.month_label(dashboard.shift(period, -1)),
                   next_label=dashboard.month_label(dashboard.shift(period, 1)),
-                  qark_query=f"?qark={scope.qark}" if scope != user.scope else "")
+                  qark_query=scope.query() if scope != user.scope else "")
 
 
 async def school_page(request: web.Request) -> web.StreamResponse:
@@ -159,9 +169,10 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     scope = scope_of(request, user)
     view = dashboard.month_view(request.app[STORE], period, scope,
                                 request.app[CONFIG].late_day)
-    request.app[STORE].audit(user.name, "export_csv", f"{period} {scope.qark or 'all'}",
+    request.app[STORE].audit(user.name, "export_csv", f"{period} {scope.query() or 'all'}",
                              address(request), now(request))
-    name = f"raportet-{period}{'-' + scope.qark if scope.qark else ''}.csv"
+    part = scope.drap or scope.qark or scope.zva
+    name = f"raportet-{period}{'-' + part if part else ''}.csv"
     return web.Response(body=export.csv_bytes(view), headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f"attachment; filename=\"{name}\""})
@@ -175,7 +186,7 @@ async def export_json(request: web.Request) -> web.StreamResponse:
     scope = scope_of(request, user)
     view = dashboard.month_view(request.app[STORE], period, scope,
                                 request.app[CONFIG].late_day)
-    request.app[STORE].audit(user.name, "export_json", f"{period} {scope.qark or 'all'}",
+    request.app[STORE].audit(user.name, "export_json", f"{period} {scope.query() or 'all'}",
                              address(request), now(request))
     return web.json_response(export.json_data(view),
                              dumps=lambda d: api.json_text(d))

@@ -103,8 +103,36 @@ def test_demo_school_shows_as_submitted_and_the_others_missing(tmp_path: Path) -
             data = c.get(f"/api/v1/months/{board.rsplit('/', 1)[1]}").json()
         status = {s["code"]: s["status"] for s in data["schools"]}
         assert status.pop("BR-001") == "submitted"
-        assert set(status.values()) == {"missing"} and len(status) == 9
-        assert len({s["qark"] for s in data["schools"]}) == 5
+        assert set(status.values()) == {"missing"} and len(status) == 15
+        assert len({s["qark"] for s in data["schools"]}) == 9
+        assert [d["drap"] for d in data["offices"]] == ["durres", "fier", "korce", "lezhe"]
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_office_users_for_a_drap_or_a_zva(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "d")]
+    password = tmp_path / "pw"
+    password.write_text("shume-i-fshehte\n", encoding="utf-8")
+    pw = ["--password-file", str(password)]
+    code, out = roja("user", "add", "drap.durres", "--role", "office", "--drap", "Durrës",
+                     *pw, *data)
+    assert code == 0 and "DRAP Durrës" in out, out
+    code, out = roja("user", "add", "zva.kavaje", "--role", "office", "--zva", "ZVA Kavajë",
+                     *pw, *data)
+    assert code == 0 and "ZVA Kavajë" in out, out
+    code, out = roja("user", "add", "x", "--role", "office", "--drap", "tirane", *pw, *data)
+    assert code == 2 and "durres, fier, korce, lezhe" in out
+    code, out = roja("user", "add", "x", "--role", "office", "--drap", "durres", "--zva",
+                     "kavaje", *pw, *data)
+    assert code == 2 and "--drap, --qark, --zva" in out
+    code, out = roja("user", "add", "x", "--role", "office", *pw, *data)
+    assert code == 2 and "--drap, --qark, --zva" in out
+    code, out = roja("user", "add", "x", "--role", "ministry", "--zva", "kavaje", *pw, *data)
+    assert code == 2
+    with Store(tmp_path / "d" / DB_FILE) as store:
+        drap, zva = store.user("drap.durres"), store.user("zva.kavaje")
+        assert drap is not None and (drap.drap, drap.qark, drap.zva) == ("durres", "", "")
+        assert zva is not None and (zva.drap, zva.qark, zva.zva) == ("", "", "kavaje")
+        assert store.user("x") is None

@@ -51,7 +51,7 @@ def test_school_csv_errors_name_every_bad_line_and_import_nothing() -> None:
     assert any(p.startswith("rreshti / line 4:") and "'Kosovë'" in p and "Vlorë" in p
                for p in problems)
     assert any(p.startswith("rreshti / line 4:") and "e-mail" in p for p in problems)
-    assert any(p.startswith("rreshti / line 5:") and "5 kolona" in p for p in problems)
+    assert any(p.startswith("rreshti / line 5:") and "5 ose 6 kolona" in p for p in problems)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -106,3 +106,19 @@ def test_schema_checker_accepts_real_reports_and_names_the_problem() -> None:
         "report.blocked.by_category[0].count: must be integer, not bool"
     with pytest.raises(ValueError, match="not supported"):
         first_problem({}, {"anyOf": []})
+
+
+def test_school_csv_zva_column_or_the_municipalitys() -> None:
+    schools = registry.parse("code,name,qark,municipality,email,zva\n"
+                             "KV-1,Shkolla A,Tiranë,Kavajë,,\n"
+                             "KV-2,Shkolla B,Tiranë,Kavajë,,Rrogozhinë\n"
+                             "DP-1,Shkolla C,Gjirokastër,Dropull,,\n"
+                             "XX-1,Shkolla D,Berat,Fshati Ri,,\n")
+    assert [(s.code, s.zva) for s in schools] == [
+        ("KV-1", "kavaje"), ("KV-2", "rrogozhine"), ("DP-1", "finiq"), ("XX-1", "")]
+    with pytest.raises(registry.RegistryError) as caught:
+        registry.parse("KV-3,Shkolla E,Tiranë,Kavajë,,Atlantis\n"
+                       "KV-4,Shkolla F,Tiranë,Kavajë,,Shkodër\n")
+    first, second = caught.value.problems
+    assert first.startswith("rreshti / line 1:") and "'Atlantis'" in first
+    assert second.startswith("rreshti / line 2:") and "ZVA Shkodër është nën DRAP Lezhë" in second
