@@ -30,6 +30,7 @@ from typing import Any
 
 import click
 
+from filterd.errors import RojaError, describe, hostport
 from reporting.inbox import auth, registry
 from reporting.inbox.app import serve as serve_forever
 from reporting.inbox.app import start
@@ -118,8 +119,8 @@ def serve(config_file: Path | None, data_dir: Path | None, listen: str | None,
     try:
         serve_forever(cfg, ready)
     except OSError as exc:
-        click.echo(f"Nuk u nis / Could not start: {exc}", err=True)
-        sys.exit(1)
+        raise RojaError("Nuk u nis kutia e raporteve", "the inbox could not start",
+                        f"{hostport(cfg.host, cfg.port)}: {describe(exc)}") from None
 
 
 @inbox.group("schools")
