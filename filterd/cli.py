@@ -168,8 +168,8 @@ def config() -> None:
 def config_check(file: Path) -> None:
     """Kontrollo një skedar konfigurimi / check a config file."""
     cfg = load_or_exit(file)
-    problems = [f"[[lists]] id = {lc.rule.id!r}: path = {lc.path}: skedari mungon / file "
-                f"missing" for lc in missing_lists(cfg)]
+    problems = [f"lista {lc.rule.id!r} ([[lists]] path = {lc.path}): skedari mungon / file "
+                "missing" for lc in missing_lists(cfg)]
     if cfg.feed.enabled and not cfg.feed.public_key.is_file():
         problems.append(f"[feed] public_key = {cfg.feed.public_key}: skedari mungon / file "
                         "missing")
