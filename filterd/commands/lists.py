@@ -26,7 +26,7 @@ import click
 
 from blocklists.feed import FeedError, key_id
 from blocklists.publish import keygen, publish
-from blocklists.sync import status, sync
+from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from filterd.errors import RojaError, describe
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
@@ -153,12 +153,29 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                f"expires {result.expires}")
 
 
+def _refuse_unreadable(current: Path) -> None:
+    """"Nothing synced yet" only when there is no state file, not when it cannot be read."""
+    try:
+        current.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RojaError("Gjendja e listës së linjës nuk lexohet", "the hotline feed state "
+                        "cannot be read", describe(exc)) from None
+    raise RojaError("Gjendja e listës së linjës është e dëmtuar", "the hotline feed state is "
+                    "damaged", f"{current}: `roja lists sync` shkarkon listën e plotë / fetches "
+                    "a full snapshot")
+
+
 @lists.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired)."""
+    """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired or
+    unreadable)."""
     info = status(ctx.obj["state_dir"])
+    if info["serial"] is None:
+        _refuse_unreadable(feed_dir(ctx.obj["state_dir"]) / CURRENT_NAME)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     elif info["serial"] is None:

@@ -116,6 +116,14 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _warn_without_incidents(state_dir: Path) -> None:
+    """A report with no incident database is empty: say so (a wrong [state] dir looks alike)."""
+    if not db_path(state_dir).is_file():
+        click.echo(f"Kujdes: nuk ka bazë incidentesh {db_path(state_dir)}; raporti del pa "
+                   f"incidente / warning: no incident database {db_path(state_dir)}: the report "
+                   "shows no incidents", err=True)
+
+
 @click.group("report")
 def report() -> None:
     """Raportet mujore dhe vjetore / monthly and annual reports."""
@@ -160,6 +168,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         return str(getattr(configured, attribute, "") or getattr(settings, attribute, "") or "")
 
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
+    _warn_without_incidents(Path(obj["state_dir"]))
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
                    pick(municipality, "municipality"), pick(teacher, "ict_teacher"),
                    _now(date_text))
@@ -185,6 +194,7 @@ def send(obj: Any, month: str | None) -> None:
     school = _configured_school(obj)
     settings = _settings(obj)
     state_dir = Path(obj["state_dir"])
+    _warn_without_incidents(state_dir)
     bundle = delivery.ensure_bundle(state_dir, period, school, settings, now)
     for path in bundle.files.values():
         click.echo(str(path))

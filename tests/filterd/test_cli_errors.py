@@ -96,6 +96,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     corrupt.mkdir()
     for name in ("incidents.sqlite", "outbox.sqlite", "overrides.sqlite", "audit.log"):
         (corrupt / name).write_bytes(b"\xc8\x00 not a database \xff" * 200)
+    (corrupt / "feed").mkdir()
+    (corrupt / "feed" / "current.json").write_text('{"serial": 3, "entr', encoding="utf-8")
     ports = {name: str(free_port()) for name in ("dns", "dead", "feed", "smtp", "https")}
     values = {"tmp": str(tmp), "served": f"http://127.0.0.1:{served}/",
               "other_pub": str(other_pub), "pub": str(pub), "busy": str(busy.getsockname()[1]),
@@ -171,6 +173,8 @@ CASES: list[tuple[str, str, str, list[str]]] = [
     ("selftest-state-unusable", "blocked_state", "selftest", ["Gabim", "{tmp}/blocker/state"]),
     ("lists-sync-state-unusable", "blocked_state", "lists sync --url {served}",
      ["Lista e mëparshme mbetet aktive", "{tmp}/blocker/state"]),
+    ("lists-status-state-unusable", "blocked_state", "lists status",
+     ["Gabim", "{tmp}/blocker/state"]),
     # damaged state files
     ("report-status-corrupt-outbox", "corrupt_state", "report status",
      ["Gabim", "{tmp}/corrupt/outbox.sqlite"]),
@@ -181,6 +185,8 @@ CASES: list[tuple[str, str, str, list[str]]] = [
     ("unblock-list-corrupt", "corrupt_state", "unblock list",
      ["Gabim", "{tmp}/corrupt/overrides.sqlite"]),
     ("audit-verify-corrupt", "corrupt_state", "audit verify", ["NUK është i paprekur", "1"]),
+    ("lists-status-corrupt", "corrupt_state", "lists status",
+     ["dëmtuar", "{tmp}/corrupt/feed/current.json"]),
     # bad input
     ("report-send-bad-month", "good", "report send --month 2024-13", ["Gabim", "2024-13"]),
     ("report-build-bad-month", "good", "report build --month 10-2024", ["Gabim", "10-2024"]),
