@@ -96,8 +96,12 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort, RojaError):
+        except (click.exceptions.Exit, RojaError):
             raise
+        except click.Abort as exc:  # a prompt met Ctrl+C or the end of its input
+            click.echo(err=True)  # off the prompt's line
+            raise RojaError(f"`{_command_path(exc)}` u ndërpre",
+                            "was interrupted (Ctrl+C, or no more input)") from None
         except click.UsageError as exc:
             raise usage_error(exc) from None
         except click.ClickException as exc:

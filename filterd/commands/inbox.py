@@ -200,6 +200,9 @@ def token_issue(cfg: InboxConfig, store: Store, school: str) -> None:
 @_with_store
 def token_revoke(cfg: InboxConfig, store: Store, school: str) -> None:
     """Anulo tokenat e shkollës / revoke the school's tokens."""
+    if store.school(school) is None:
+        raise RojaError(f"Shkolla {school!r} nuk është në regjistër", "unknown school",
+                        "roja inbox schools list")
     count = store.revoke_tokens(school)
     store.audit("cli", "token_revoke", f"{school}: {count}")
     click.echo(f"U anuluan {count} tokena / {count} token(s) revoked.")
