@@ -90,13 +90,15 @@ class LazyGroup(click.Group):
                      parent: click.Context | None = None, **extra: Any) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `roja` alone: the help text
         except click.UsageError as exc:
             raise usage_error(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, RojaError):
+        except (click.exceptions.Exit, click.exceptions.NoArgsIsHelpError, RojaError):
             raise
         except click.Abort as exc:  # a prompt met Ctrl+C or the end of its input
             click.echo(err=True)  # off the prompt's line

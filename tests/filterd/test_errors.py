@@ -75,6 +75,13 @@ def test_usage_errors_get_an_albanian_headline() -> None:
         "Ndihmë / help: roja boom --help"]
 
 
+def test_a_group_alone_still_shows_its_help() -> None:
+    result = CliRunner().invoke(LazyGroup(name="roja", commands=[click.Group("report")]),
+                                ["report"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Usage: roja report [OPTIONS] COMMAND [ARGS]...")
+
+
 def test_roja_traceback_lets_a_bug_through(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROJA_TRACEBACK", "1")
     result = CliRunner().invoke(_group(), ["boom", "bug"])
