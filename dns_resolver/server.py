@@ -44,8 +44,10 @@ def open_socket(host: str, port: int, kind: int, reuse_port: bool = False) -> so
         if kind == socket.SOCK_STREAM:
             sock.listen(512)
         sock.setblocking(False)
-    except OSError:
+    except OSError as exc:
         sock.close()
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        exc.add_note(f"{where} ({'TCP' if kind == socket.SOCK_STREAM else 'UDP'})")
         raise
     return sock
 

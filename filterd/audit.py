@@ -101,7 +101,7 @@ def read(state_dir: Path) -> list[Entry]:
     """Every readable entry in file order (unreadable lines are skipped: `verify` names them)."""
     out: list[Entry] = []
     try:
-        lines = (state_dir / LOG_NAME).read_text(encoding="utf-8").splitlines()
+        lines = (state_dir / LOG_NAME).read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return out
     for line in lines:
@@ -128,7 +128,7 @@ def _bad(n: int, seq: int, sq: str, en: str) -> Verdict:
 def verify(state_dir: Path) -> Verdict:
     """Walk the chain; the first entry that does not fit is named."""
     try:
-        lines = (state_dir / LOG_NAME).read_text(encoding="utf-8").splitlines()
+        lines = (state_dir / LOG_NAME).read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         lines = []
     prev, expected = GENESIS, 1

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
 
-from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config
+from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config, missing_lists
+from filterd.errors import RojaError, describe, unexpected, usage_error
 
 DEMO_CONFIG = Path("var/demo/roja.toml")
 
@@ -68,7 +71,52 @@ LAZY_COMMANDS = {
 }
 
 
+def _command_path(exc: BaseException) -> str:
+    """`roja audit list`: the deepest click context on the way to the error."""
+    path = "roja"
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        ctx = frame.f_locals.get("ctx")
+        if isinstance(ctx, click.Context):
+            path = ctx.command_path
+    return path
+
+
 class LazyGroup(click.Group):
+    """The `roja` group: loads subcommands when called, and is the one place where what a
+    command did not catch becomes a message Albanian first, naming what failed (see
+    filterd.errors), instead of a Python traceback."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `roja` alone: the help text
+        except click.UsageError as exc:
+            raise usage_error(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.NoArgsIsHelpError, RojaError):
+            raise
+        except click.Abort as exc:  # a prompt met Ctrl+C or the end of its input
+            click.echo(err=True)  # off the prompt's line
+            raise RojaError(f"`{_command_path(exc)}` u ndërpre",
+                            "was interrupted (Ctrl+C, or no more input)") from None
+        except click.UsageError as exc:
+            raise usage_error(exc) from None
+        except click.ClickException as exc:
+            raise RojaError.wrap(exc) from None
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                raise  # `roja ... | head`: click closes quietly
+            if os.environ.get("ROJA_TRACEBACK"):
+                raise
+            obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+            state_dir = obj["config"].state_dir if "config" in obj else None
+            raise unexpected(exc, _command_path(exc), state_dir) from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
 
@@ -109,16 +157,11 @@ def serve(obj: LazyState, config_opt: str | None) -> None:
     try:
         run(cfg, ready)
     except PermissionError as exc:
-        click.echo(f"Nuk lejohet / Permission denied: {exc}. Portat nën 1024 duan root ose "
-                   "CAP_NET_BIND_SERVICE / ports below 1024 need root or CAP_NET_BIND_SERVICE.",
-                   err=True)
-        sys.exit(1)
-    except OSError as exc:
-        click.echo(f"Nuk u nis / Could not start: {exc}", err=True)
-        sys.exit(1)
-    except (FileNotFoundError, RuntimeError) as exc:
-        click.echo(f"Nuk u nis / Could not start: {exc}", err=True)
-        sys.exit(1)
+        raise RojaError("Nuk u nis: portat nën 1024 duan root ose CAP_NET_BIND_SERVICE",
+                        "could not start: ports below 1024 need root or CAP_NET_BIND_SERVICE",
+                        describe(exc)) from None
+    except (OSError, RuntimeError) as exc:
+        raise RojaError("Nuk u nis", "could not start", describe(exc)) from None
 
 
 @main.group()
@@ -131,13 +174,16 @@ def config() -> None:
 def config_check(file: Path) -> None:
     """Kontrollo një skedar konfigurimi / check a config file."""
     cfg = load_or_exit(file)
-    missing = [lc for lc in cfg.policy.lists if not lc.path.is_file()]
-    for lc in missing:
-        click.echo(f"Kujdes / Warning: lista {lc.rule.id!r}: skedari mungon / file missing: "
-                   f"{lc.path}", err=True)
+    problems = [f"lista {lc.rule.id!r} ([[lists]] path = {lc.path}): skedari mungon / file "
+                "missing" for lc in missing_lists(cfg)]
+    if cfg.feed.enabled and not cfg.feed.public_key.is_file():
+        problems.append(f"[feed] public_key = {cfg.feed.public_key}: skedari mungon / file "
+                        "missing")
+    if problems:
+        raise RojaError(f"{file}: konfigurimi lexohet, por i mungojnë skedarët",
+                        "the config reads, but files it names are missing",
+                        "\n  ".join(problems))
     click.echo(f"Në rregull / OK: {file} ({len(cfg.policy.lists)} lista / lists, "
                f"{len(cfg.policy.groups)} grupe / groups)")
-    if missing:
-        sys.exit(1)
 
 

@@ -108,4 +108,10 @@ def _parse(root: Section, path: Path) -> RojaConfig:
                       selftest=selftest)
 
 
-__all__ = ["ConfigError", "RojaConfig", "load_config", "parse_config_text"]
+def missing_lists(cfg: RojaConfig) -> list[policy.config.ListConfig]:
+    """The `[[lists]]` whose file (a directory for `format = "ut1"`) is not there."""
+    return [lc for lc in cfg.policy.lists
+            if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file())]
+
+
+__all__ = ["ConfigError", "RojaConfig", "load_config", "missing_lists", "parse_config_text"]

@@ -57,9 +57,13 @@ class UnblockRequest:
 
 def connect(state_dir: Path) -> sqlite3.Connection:
     state_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(state_dir / DB_NAME, timeout=5, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.executescript(SCHEMA)
+    try:
+        db = sqlite3.connect(state_dir / DB_NAME, timeout=5, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+    except sqlite3.Error as exc:
+        exc.add_note(str(state_dir / DB_NAME))  # the CLI names the file (filterd.errors)
+        raise
     return db
 
 

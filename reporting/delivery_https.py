@@ -22,6 +22,7 @@ import json
 import secrets
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from email.message import Message
 from typing import Any
@@ -92,7 +93,11 @@ class HttpsChannel:
             permanent = 300 <= exc.code < 500 and exc.code not in RETRY_4XX
             raise DeliveryError(message, permanent=permanent) from exc
         except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            parts = urllib.parse.urlsplit(self.settings.url)  # host:port, never a userinfo
+            where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+            raise DeliveryError(f"{where}: lidhja me kutinë e raporteve dështoi / the connection "
+                                f"to the report inbox failed: {type(exc).__name__}: "
+                                f"{exc}") from exc
         if status not in (200, 201):
             raise DeliveryError(f"HTTP {status}: unexpected answer (expected 200 or 201)")
         try:

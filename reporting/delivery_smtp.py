@@ -124,7 +124,8 @@ class SmtpChannel:
             raise DeliveryError(f"serveri SMTP nuk e mbështet / the SMTP server does not "
                                 f"support this: {exc}", permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(f"{s.host}:{s.port}: lidhja me serverin SMTP dështoi / the SMTP "
+                                f"connection failed: {type(exc).__name__}: {exc}") from exc
         if refused:
             code, text = next(iter(refused.values()))
             raise _answer(code, text)

@@ -130,10 +130,15 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.executescript(_SCHEMA)
-        self.conn.execute("PRAGMA user_version = 1")
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute("PRAGMA user_version = 1")
+        except sqlite3.Error as exc:
+            self.conn.close()
+            exc.add_note(str(path))  # the CLI names the file (filterd.errors)
+            raise
 
     def close(self) -> None:
         self.conn.close()

@@ -141,13 +141,14 @@ def parse_period(text: str) -> Period:
     if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise ValueError(f"{text!r}: the month must be 01..12")
+            raise ValueError(f"{text!r}: muaji duhet 01..12 / the month must be 01..12")
         nxt = (year + 1, 1) if month == 12 else (year, month + 1)
         return Period("month", text, _midnight(year, month, 1), _midnight(*nxt, 1))
     if re.fullmatch(r"\d{4}", text):
         year = int(text)
         return Period("year", text, _midnight(year, 1, 1), _midnight(year + 1, 1, 1))
-    raise ValueError(f"{text!r}: use a month such as 2026-10 or a year such as 2026")
+    raise ValueError(f"{text!r}: jepni një muaj si 2026-10 ose një vit si 2026 / use a "
+                     "month such as 2026-10 or a year such as 2026")
 
 
 def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
@@ -208,8 +209,13 @@ class _Db:
         if path.is_file():
             self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                                         timeout=5.0)
-            rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            self.tables = {str(r[0]) for r in rows}
+            try:
+                rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                self.tables = {str(r[0]) for r in rows}
+            except sqlite3.Error as exc:
+                self.conn.close()
+                exc.add_note(str(path))  # the CLI names the file (filterd.errors)
+                raise
 
     def rows(self, table: str, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
         if self.conn is None or table not in self.tables:

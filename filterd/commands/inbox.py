@@ -32,6 +32,7 @@ from typing import Any
 
 import click
 
+from filterd.errors import RojaError, describe, hostport
 from reporting import offices
 from reporting.inbox import auth, registry
 from reporting.inbox.app import serve as serve_forever
@@ -131,8 +132,8 @@ def serve(config_file: Path | None, data_dir: Path | None, listen: str | None,
     try:
         serve_forever(cfg, ready)
     except OSError as exc:
-        click.echo(f"Nuk u nis / Could not start: {exc}", err=True)
-        sys.exit(1)
+        raise RojaError("Nuk u nis kutia e raporteve", "the inbox could not start",
+                        f"{hostport(cfg.host, cfg.port)}: {describe(exc)}") from None
 
 
 @inbox.group("schools")
@@ -219,6 +220,9 @@ def token_issue(cfg: InboxConfig, store: Store, school: str) -> None:
 @_with_store
 def token_revoke(cfg: InboxConfig, store: Store, school: str) -> None:
     """Anulo tokenat e shkollës / revoke the school's tokens."""
+    if store.school(school) is None:
+        raise RojaError(f"Shkolla {school!r} nuk është në regjistër", "unknown school",
+                        "roja inbox schools list")
     count = store.revoke_tokens(school)
     store.audit("cli", "token_revoke", f"{school}: {count}")
     click.echo(f"U anuluan {count} tokena / {count} token(s) revoked.")

@@ -26,9 +26,11 @@ import click
 
 from blocklists.feed import FeedError, key_id
 from blocklists.publish import keygen, publish
-from blocklists.sync import status, sync
+from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
+from filterd.errors import RojaError, describe
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
+STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
 
 
 class DownloadBar:
@@ -57,7 +59,8 @@ class DownloadBar:
 
 
 def _fail(exc: Exception) -> NoReturn:
-    raise click.ClickException(str(exc)) from None
+    raise RojaError("Lista nuk u publikua", "the feed was not published",
+                    describe(exc) if isinstance(exc, OSError) else str(exc)) from None
 
 
 @click.group("lists")
@@ -73,7 +76,8 @@ def keygen_cmd(out_dir: Path) -> None:
     try:
         key_path, pub_path = keygen(out_dir)
     except (FeedError, OSError) as exc:
-        _fail(exc)
+        raise RojaError("Çelësi nuk u krijua", "no key was made",
+                        describe(exc) if isinstance(exc, OSError) else str(exc)) from None
     click.echo(f"Çelësi privat / private key: {key_path} (0600, mbajeni sekret / keep it "
                "secret)")
     click.echo(f"Çelësi publik / public key: {pub_path} (id {key_id(pub_path.read_bytes())}); "
@@ -124,14 +128,21 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                                    "konfigurim / give --url, --pubkey and --feed-id, or a "
                                    "[feed] section in the config.")
         url, pubkey, feed_id = url or feed.url, pubkey or feed.public_key, feed_id or feed.feed_id
+    try:
+        pinned = pubkey.read_bytes()
+    except OSError as exc:
+        raise RojaError("Çelësi publik i linjës nuk lexohet ([feed] public_key ose --pubkey)",
+                        "the hotline's public key cannot be read ([feed] public_key or "
+                        "--pubkey)", f"{describe(exc)}\n  {STAYS}") from None
     bar = DownloadBar()
     try:
-        result = sync(state_dir, url, pubkey.read_bytes(), feed_id,
-                      timedelta(days=max_age_days), progress=bar)
+        result = sync(state_dir, url, pinned, feed_id, timedelta(days=max_age_days),
+                      progress=bar)
     except (FeedError, OSError) as exc:
         bar.close()
-        raise click.ClickException(f"{exc}\nLista e mëparshme mbetet aktive / the previous "
-                                   "list stays active.") from None
+        cause = describe(exc) if isinstance(exc, OSError) else str(exc)
+        raise RojaError("Lista e linjës nuk u sinkronizua", "the hotline feed was not synced",
+                        f"{cause if url in cause else f'{url}: {cause}'}\n  {STAYS}") from None
     bar.close()
     if not result.changed:
         click.echo(f"Pa ndryshime, seriali {result.serial} / unchanged, serial {result.serial}")
@@ -142,12 +153,29 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                f"expires {result.expires}")
 
 
+def _refuse_unreadable(current: Path) -> None:
+    """"Nothing synced yet" only when there is no state file, not when it cannot be read."""
+    try:
+        current.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RojaError("Gjendja e listës së linjës nuk lexohet", "the hotline feed state "
+                        "cannot be read", describe(exc)) from None
+    raise RojaError("Gjendja e listës së linjës është e dëmtuar", "the hotline feed state is "
+                    "damaged", f"{current}: `roja lists sync` shkarkon listën e plotë / fetches "
+                    "a full snapshot")
+
+
 @lists.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired)."""
+    """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired or
+    unreadable)."""
     info = status(ctx.obj["state_dir"])
+    if info["serial"] is None:
+        _refuse_unreadable(feed_dir(ctx.obj["state_dir"]) / CURRENT_NAME)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
     elif info["serial"] is None:

@@ -10,6 +10,7 @@ neighbour table.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from dataclasses import replace
 from datetime import datetime
@@ -42,6 +43,11 @@ def explain(obj: dict[str, Any], client: str, url: str | None, host: str | None,
 
     if (url is None) == (host is None):
         raise click.UsageError("jepni --url ose --host / give --url or --host (one of them)")
+    try:
+        ipaddress.ip_address(client)
+    except ValueError:
+        raise click.BadParameter(f"{client!r} nuk është adresë IP / is not an IP address",
+                                 param_hint="--client") from None
     try:
         at = aware(datetime.fromisoformat(at_text)) if at_text else datetime.now(TIRANE)
     except ValueError:

@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from filterd import audit
+from filterd.config import missing_lists
 from filterd.policy_runtime import PID_NAME, RELOAD_NAME
 
 
@@ -39,8 +40,7 @@ def _status(state_dir: Path) -> dict[str, Any]:
 def reload(obj: dict[str, Any], wait: float, by: str) -> None:
     """Ringarko konfigurimin në shërbimin që punon / reload the running appliance."""
     cfg = obj["config"]  # a config error exits here with file, line and key
-    missing = [lc for lc in cfg.policy.lists
-               if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file())]
+    missing = missing_lists(cfg)
     if missing:
         click.echo(f"Nuk ringarkohet: mungon skedari i listës {missing[0].rule.id!r} / not "
                    f"reloaded: list file missing: {missing[0].path}", err=True)

@@ -18,11 +18,12 @@ them. What is missing prints as "—". Files are written whole (temporary file, 
 reused, so its idempotency key stays the same), queues it in `state_dir/outbox.sqlite` for every
 recipient of `ctx.obj["config"].report` (reporting.delivery_config.ReportSettings), tries the
 due deliveries at once and prints what went where; what fails is retried later by the daemon
-or the next `send`. It exits 1 when a delivery failed for good. `status` lists the outbox.
+or the next `send`. It exits 1 naming every delivery that did not go out (failed for good, or
+queued for a retry, with the server's host:port and the cause). `status` lists the outbox.
 `due` is the service's hourly step (`reporting.delivery.tick`): on or after `[report]
 send_day` it builds and queues last month's report once, then tries the deliveries that are
-due. The daemon runs it as a child process, so the PDF and HTTPS libraries never stay in the
-DNS process's memory.
+due; like `send` it exits 1 when a delivery it tried did not go out. The daemon runs it as a
+child process, so the PDF and HTTPS libraries never stay in the DNS process's memory.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 import click
 
+from filterd.errors import RojaError
 from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
@@ -114,6 +116,14 @@ def _write(path: Path, content: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _warn_without_incidents(state_dir: Path) -> None:
+    """A report with no incident database is empty: say so (a wrong [state] dir looks alike)."""
+    if not db_path(state_dir).is_file():
+        click.echo(f"Kujdes: nuk ka bazë incidentesh {db_path(state_dir)}; raporti del pa "
+                   f"incidente / warning: no incident database {db_path(state_dir)}: the report "
+                   "shows no incidents", err=True)
+
+
 @click.group("report")
 def report() -> None:
     """Raportet mujore dhe vjetore / monthly and annual reports."""
@@ -161,6 +171,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         return str(getattr(configured, attribute, "") or getattr(settings, attribute, "") or "")
 
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
+    _warn_without_incidents(Path(obj["state_dir"]))
     if zva is not None and offices.load().zva_of(zva) is None:
         raise click.BadParameter(f"{zva!r} nuk është ZVA e njohur / not a known ZVA",
                                  param_hint="--zva")
@@ -186,12 +197,13 @@ def send(obj: Any, month: str | None) -> None:
     period = month or delivery.previous_month(now)
     try:
         if parse_period(period).kind != "month":
-            raise ValueError(f"{period!r}: use YYYY-MM")
+            raise ValueError(f"{period!r}: jepni një muaj si 2026-10 / use YYYY-MM")
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
     school = _configured_school(obj)
     settings = _settings(obj)
     state_dir = Path(obj["state_dir"])
+    _warn_without_incidents(state_dir)
     bundle = delivery.ensure_bundle(state_dir, period, school, settings, now)
     for path in bundle.files.values():
         click.echo(str(path))
@@ -201,9 +213,23 @@ def send(obj: Any, month: str | None) -> None:
         return
     rows = delivery.send(state_dir, bundle, settings, now)
     for row in rows:
-        click.echo(_line(row))
-    if any(row.status == "failed_permanent" for row in rows):
-        raise SystemExit(1)
+        if row.status == "sent":
+            click.echo(_line(row))
+    _fail_unsent(rows)
+
+
+def _fail_unsent(rows: list[Delivery]) -> None:
+    """Exit 1 naming every delivery that did not go out now (and when it is tried again)."""
+    unsent = [row for row in rows if row.status != "sent"]
+    if not unsent:
+        return
+    lines = [f"{row.period} {_line(row)}" for row in unsent]
+    if any(row.status == "queued" for row in unsent):
+        lines.append("Dërgimet në pritje provohen përsëri vetë (roja report status) / queued "
+                     "deliveries are retried by the service (roja report status).")
+    raise RojaError(f"Raporti nuk u dërgua te {len(unsent)} nga {len(rows)} marrës",
+                    f"the report was not delivered to {len(unsent)} of {len(rows)} "
+                    "recipients", "\n  ".join(lines))
 
 
 def _line(row: Delivery) -> str:
@@ -223,9 +249,11 @@ def due(obj: Any) -> None:
     school = _configured_school(obj)
     rows = delivery.tick(Path(obj["state_dir"]), school, _settings(obj), datetime.now(TIRANE))
     for row in rows:
-        click.echo(f"{row.period} {_line(row)}")
+        if row.status == "sent":
+            click.echo(f"{row.period} {_line(row)}")
     if not rows:
         click.echo("Asgjë për të dërguar tani. / Nothing due now.")
+    _fail_unsent(rows)
 
 
 @report.command("status")

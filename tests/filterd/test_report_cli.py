@@ -58,6 +58,13 @@ def test_school_from_config_and_one_format(tmp_path: Path) -> None:
     assert len(document["report"]["trends"]) == 12
 
 
+def test_a_report_without_an_incident_database_says_so(tmp_path: Path) -> None:
+    result = run(tmp_path / "s'ka", None, "--month", "2026-10", "--out", str(tmp_path),
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert f"nuk ka bazë incidentesh {tmp_path}/s'ka/incidents.sqlite" in result.stderr
+
+
 def test_wrong_options_are_refused(tmp_path: Path) -> None:
     for args in ([], ["--month", "2026-10", "--year", "2026"], ["--month", "2026"],
                  ["--month", "2026-10", "--format", "docx"]):

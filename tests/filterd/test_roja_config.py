@@ -58,14 +58,14 @@ def test_bad_config_exits_2_with_file_line_and_key(tmp_path: Path) -> None:
     assert "OK" not in result.stdout
 
 
-def test_missing_list_file_is_a_warning_with_exit_1(tmp_path: Path) -> None:
+def test_missing_list_file_is_an_error_naming_the_list_not_ok(tmp_path: Path) -> None:
     path = tmp_path / "roja.toml"
     path.write_text(GOOD, encoding="utf-8")
     result = check(path)
     assert result.exit_code == 1
-    assert "lista 'bixhoz'" in result.stderr
+    assert "lista 'bixhoz' ([[lists]] path = " in result.stderr
     assert str(tmp_path / "lists" / "bixhoz.txt") in result.stderr
-    assert "Në rregull / OK" in result.stdout  # the file itself is valid
+    assert "OK" not in result.stdout  # the file reads, but the appliance would not start
 
 
 def test_missing_config_file_is_a_config_error(tmp_path: Path) -> None:
