@@ -24,7 +24,16 @@ from typing import Any, NamedTuple
 
 from dnslib import QTYPE, RR, DNSRecord
 
-from dns_resolver.wire import QR, RA, RD, T_OPT, Question, edns_option_ede, opt_record
+from dns_resolver.wire import (
+    QR,
+    RA,
+    RD,
+    T_OPT,
+    Question,
+    edns_option_ede,
+    name_text,
+    opt_record,
+)
 
 _HEADER = struct.Struct(">HHHHHH")
 _RR = struct.Struct(">HHIH")
@@ -194,7 +203,7 @@ def _skip_name(data: bytes, pos: int) -> int:
 
 
 def _name(data: bytes, pos: int, pointers: bool = True) -> str:
-    """The name at `pos` as lower-case text without the final dot, following pointers."""
+    """The name at `pos` as canonical text (`wire.name_text`), following pointers."""
     labels: list[bytes] = []
     length_so_far = 0
     jumps = 0
@@ -216,4 +225,4 @@ def _name(data: bytes, pos: int, pointers: bool = True) -> str:
         if length_so_far > 255 or pos + 1 + length > len(data):
             raise ValueError("name too long")
         pos += 1 + length
-    return b".".join(labels).decode("ascii", "replace").lower()
+    return name_text(labels)

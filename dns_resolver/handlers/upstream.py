@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import socket
 import struct
@@ -68,7 +67,7 @@ class UpstreamHandler:
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         try:
-            reply = await self.resolve(q.name, q.qtype, q.question.qclass)
+            reply = await self.resolve(q.question.wire)
         except UpstreamError as exc:
             return Answer("servfail", f"no upstream answered: {exc}", rcode=SERVFAIL,
                           ede=(EDE_NO_REACHABLE_AUTHORITY, "Roja: upstream unreachable"))
@@ -105,7 +104,9 @@ class UpstreamHandler:
                       authority=tuple(record.auth), additional=additional,
                       cache_ttl=ttl if ttl > 0 else None)
 
-    async def resolve(self, name: str, qtype: int, qclass: int = 1) -> WireReply | DNSRecord:
+    async def resolve(self, question: bytes) -> WireReply | DNSRecord:
+        """Ask the upstreams `question` (a question section: the client's own label bytes,
+        0x20 case and all, so the name asked is exactly the name the policy decided on)."""
         servers = self.settings.servers
         if not servers:
             raise UpstreamError("no upstream configured")
@@ -122,7 +123,7 @@ class UpstreamHandler:
             label = f"{server[0]}:{server[1]}"
             t0 = time.perf_counter()
             try:
-                reply = await asyncio.wait_for(self._query(server, name, qtype, qclass), timeout)
+                reply = await asyncio.wait_for(self._query(server, question), timeout)
             except TimeoutError:
                 self.stats.upstream_error(label, "timeout")
                 errors.append(f"{label} timeout")
@@ -143,10 +144,8 @@ class UpstreamHandler:
             return reply
         raise UpstreamError("; ".join(errors[-3:]) or "deadline passed")
 
-    async def _query(self, server: tuple[str, int], name: str, qtype: int,
-                     qclass: int) -> WireReply | DNSRecord:
+    async def _query(self, server: tuple[str, int], question: bytes) -> WireReply | DNSRecord:
         qid = secrets.randbits(16)
-        question = _question_wire(name, qtype, qclass)
         packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1) + question + _OPT_1232
 
         def matches(data: bytes) -> bool:
@@ -191,16 +190,6 @@ class UpstreamHandler:
             writer.close()
 
 
-_DDD = re.compile(r"\\([0-9]{3})")
-
-
-def _labels(name: str) -> list[bytes]:
-    """The name as `parse_slow` wrote it (dnslib text: bytes outside 33..126 as \\ddd) back to
-    label bytes. Not through `DNSLabel(str)`, whose IDNA step fails on, or rewrites, such bytes."""
-    return [_DDD.sub(lambda m: chr(int(m[1])) if int(m[1]) < 256 else m[0], part)
-            .encode("latin-1") for part in name.split(".") if part]
-
-
 def read_any(data: bytes) -> WireReply | DNSRecord:
     """The matching reply, read on its bytes, or by dnslib when the walk does not take it (a
     reply without its question, an OPT record before others...). One that neither reads is
@@ -217,15 +206,6 @@ def read_any(data: bytes) -> WireReply | DNSRecord:
 
 # The OPT record of every query: root name, type 41, UDP size 1232, no flags, no options.
 _OPT_1232 = struct.pack(">BHHIH", 0, 41, 1232, 0, 0)
-
-
-def _question_wire(name: str, qtype: int, qclass: int) -> bytes:
-    """The question section for `name` (uncompressed labels), `qtype` and `qclass`."""
-    labels = _labels(name)
-    if any(not 0 < len(label) < 64 for label in labels) or sum(len(x) + 1 for x in labels) > 254:
-        raise ValueError(f"{name!r} is not a name that fits a DNS question")
-    return b"".join(bytes([len(x)]) + x for x in labels) + b"\0" + struct.pack(">HH", qtype,
-                                                                                qclass)
 
 
 def _reply_matches(data: bytes, qid: int, question: bytes) -> bool:
