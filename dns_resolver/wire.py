@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from dnslib import EDNS0, DNSRecord
 
-QR, TC, RD, RA = 0x8000, 0x0200, 0x0100, 0x0080
+QR, TC, RD, RA, AD, CD = 0x8000, 0x0200, 0x0100, 0x0080, 0x0020, 0x0010
 OPCODE_MASK = 0x7800
 T_OPT = 41
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED = 0, 1, 2, 3, 4, 5
@@ -57,6 +57,18 @@ class Question(NamedTuple):
     @property
     def rd(self) -> bool:
         return bool(self.flags & RD)
+
+    @property
+    def dnssec(self) -> int:
+        """What the upstream is asked besides the question: 2 = DO (DNSSEC records wanted),
+        1 = CD (checking disabled); upstream data differ by these, so caches key by them."""
+        return (2 if self.edns is not None and self.edns.do else 0) | (1 if self.flags & CD
+                                                                       else 0)
+
+    @property
+    def wants_ad(self) -> bool:
+        """May the reply carry AD (RFC 6840 5.7: only when the query had DO or AD)?"""
+        return bool(self.flags & AD) or (self.edns is not None and self.edns.do)
 
     def max_udp(self) -> int:
         if self.edns is None:
@@ -326,7 +338,7 @@ def synth_reply(q: Question, rcode: int, ttl: int, *, rtype: int = 0, rdata: byt
     """A synthetic reply built by hand (blocks): one record of `rtype` for the query name, or
     a SOA for `soa_owner` in the authority section (negative answers), plus our OPT record
     with an Extended DNS Error when the client sent EDNS. No dnslib objects on this path."""
-    flags = QR | (q.flags & (RD | 0x0010)) | RA | (rcode & 0xF)
+    flags = QR | (q.flags & (RD | CD)) | RA | (rcode & 0xF)
     parts = [_HEADER.pack(q.id, flags, 1, 1 if rdata else 0, 1 if soa_owner is not None else 0,
                           1 if q.edns else 0), q.wire]
     if rdata:
