@@ -150,7 +150,7 @@ class TcpListener:
         self.allowed = allowed
         self.connections: dict[_Connection, None] = {}   # insertion order: oldest first
         self.per_client: dict[str, int] = {}
-        self.closed_at_accept = 0
+        self.stats = resolver.stats
 
     @property
     def open(self) -> int:
@@ -159,11 +159,12 @@ class TcpListener:
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         client = peer[0] if peer else ""
-        conn = self._admit(client, writer.transport)
-        if conn is None:
-            self.closed_at_accept += 1
+        refusal = self._admit(client, writer.transport)
+        if isinstance(refusal, str):
+            self.stats.tcp_close(refusal)
             writer.transport.abort()   # a reset: no TIME_WAIT kept for a refused source
             return
+        conn = refusal
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
@@ -173,7 +174,10 @@ class TcpListener:
                     head = await asyncio.wait_for(reader.readexactly(2), self.idle_timeout)
                     (length,) = struct.unpack(">H", head)
                     data = await asyncio.wait_for(reader.readexactly(length), self.idle_timeout)
-                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                except TimeoutError:
+                    self.stats.tcp_close("idle")
+                    break
+                except (asyncio.IncompleteReadError, ConnectionError):
                     break
                 conn.last = loop.time()
                 while len(inflight) >= PER_CONNECTION_INFLIGHT:
@@ -190,14 +194,15 @@ class TcpListener:
                 task.cancel()
             writer.close()
 
-    def _admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | None:
+    def _admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
+        """The new connection's slot, or why it gets none (the metric's reason)."""
         if not self.allowed(client):
-            return None
+            return "acl"
         key = client_key(client)
         if self.per_client.get(key, 0) >= self.limits.max_per_client:
-            return None
+            return "client_cap"
         if len(self.connections) >= self.limits.max_connections and not self._evict_idle():
-            return None
+            return "full"
         conn = _Connection(key, transport, asyncio.get_running_loop().time())
         self.connections[conn] = None
         self.per_client[key] = self.per_client.get(key, 0) + 1
@@ -210,6 +215,7 @@ class TcpListener:
             return False
         victim = min(idle, key=lambda c: c.last)
         self._release(victim)
+        self.stats.tcp_close("idle_evicted")
         victim.transport.close()   # its reader sees the end and its task finishes
         return True
 

@@ -90,6 +90,8 @@ async def test_refused_and_greedy_sources_cannot_starve_an_allowed_client(tmp_pa
                 assert len(open_greedy) == 16           # the per-client cap (default)
 
         await asyncio.to_thread(scenario)
+        closed = app.stats.tcp_closed
+        assert closed["acl"] == 300 and closed["client_cap"] == 300 - 16
 
 
 async def test_many_allowed_clients_beyond_the_total_cap(tmp_path):
@@ -108,6 +110,7 @@ async def test_many_allowed_clients_beyond_the_total_cap(tmp_path):
                     assert victim_query(addr) == 3
 
         await asyncio.to_thread(scenario)
+        assert app.stats.tcp_closed["idle_evicted"] >= 208 - 64
 
 
 async def test_idle_connection_is_closed(tmp_path):
