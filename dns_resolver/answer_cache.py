@@ -40,10 +40,13 @@ class Entry:
 
 
 def edns_form(q: Question) -> int:
-    """0: no EDNS, 1: EDNS, 2: EDNS with DO. Replies differ in their OPT record."""
+    """0: no EDNS, 1: EDNS, 2: EDNS with DO (replies differ in their OPT record and DNSSEC
+    records), plus the query's AD and CD bits (0x20, 0x10: AD in the reply, upstream data
+    fetched with checking disabled)."""
+    flags = q.flags & 0x30
     if q.edns is None:
-        return 0
-    return 2 if q.edns.do else 1
+        return flags
+    return flags | (2 if q.edns.do else 1)
 
 
 class AnswerCache:

@@ -28,14 +28,16 @@ class Chain:
     entry: Next
     cache: CacheHandler
     upstream: UpstreamHandler
+    acl: AclHandler                           # also asked when a TCP connection is accepted
 
 
 def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
                 steer: SteerSettings | None = None) -> Chain:
     cache = CacheHandler(cfg.cache, stats)
     upstream = UpstreamHandler(cfg.upstream, stats)
+    acl = AclHandler(cfg.acl_allow)
     admission: list[Admission] = [
-        AclHandler(cfg.acl_allow),            # never an open resolver: outsiders stop here
+        acl,                                  # never an open resolver: outsiders stop here
         # one noisy client cannot starve the others:
         RateLimiter(cfg.rate_limit_qps, cfg.rate_limit_burst),
     ]
@@ -58,7 +60,7 @@ def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
         upstream,                             # the end: asks the upstream resolvers
     ]
     return Chain(tuple(admission), tuple(quick), tuple(handlers), compose(handlers), cache,
-                 upstream)
+                 upstream, acl)
 
 
 async def _end_of_chain(q: Query) -> Answer:

@@ -5,8 +5,8 @@ empty), workers (1), block_answer ("nxdomain" | "null" | "blockpage"), block_ttl
 blockpage_ipv4, blockpage_ipv6, canaries (true), cache_size (100000), cache_max_ttl (86400),
 cache_min_ttl (0), negative_max_ttl (3600), serve_stale (true), stale_max (86400),
 prefetch (false), upstream_timeout (0.6), upstream_deadline (1.8), tcp_idle_timeout (10),
-tcp_max_connections (256); `[dns.acl]`: allow (loopback + private ranges), rate_limit_qps
-(300), rate_limit_burst (600).
+tcp_max_connections (256), tcp_max_per_client (16, at most tcp_max_connections);
+`[dns.acl]`: allow (loopback + private ranges), rate_limit_qps (300), rate_limit_burst (600).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dns_resolver.handlers.acl import DEFAULT_ALLOW, Network
 from dns_resolver.handlers.blocklist import BlockAnswerSettings, parse_block_address
 from dns_resolver.handlers.cache import CacheSettings
 from dns_resolver.handlers.upstream import UpstreamSettings
+from dns_resolver.server import TcpLimits
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,7 @@ class DnsSettings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     answer_cache_size: int = 100_000
     answer_cache_max_mb: float = 16.0
-    tcp_idle_timeout: float = 10.0
-    tcp_max_connections: int = 256
+    tcp: TcpLimits = field(default_factory=TcpLimits)
     acl_allow: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in DEFAULT_ALLOW)
     rate_limit_qps: float = 300.0
     rate_limit_burst: float = 600.0
@@ -66,6 +66,16 @@ def _addresses(s: Section, key: str, default: list[str], port: int,
             raise s.error(key, f"{text!r} is not an address like 127.0.0.1:53 or [::1]:53"
                           ) from None
     return tuple(out)
+
+
+def _tcp_limits(s: Section) -> TcpLimits:
+    total = s.int("tcp_max_connections", 256, min=1, max=65536)
+    per_client = s.int("tcp_max_per_client", 16, min=1)
+    if per_client > total:
+        raise s.error("tcp_max_per_client",
+                      f"{per_client} është më shumë se tcp_max_connections ({total}) / is more "
+                      f"than tcp_max_connections ({total})")
+    return TcpLimits(s.float("tcp_idle_timeout", 10.0, min=0.5, max=300), total, per_client)
 
 
 def parse(s: Section) -> DnsSettings:
@@ -107,8 +117,7 @@ def parse(s: Section) -> DnsSettings:
         cache=cache,
         answer_cache_size=s.int("answer_cache_size", 100_000, min=0),
         answer_cache_max_mb=s.float("answer_cache_max_mb", 16.0, min=0),
-        tcp_idle_timeout=s.float("tcp_idle_timeout", 10.0, min=0.5),
-        tcp_max_connections=s.int("tcp_max_connections", 256, min=1),
+        tcp=_tcp_limits(s),
         acl_allow=acl.networks("allow", list(DEFAULT_ALLOW)),
         rate_limit_qps=acl.float("rate_limit_qps", 300.0, min=0),
         rate_limit_burst=acl.float("rate_limit_burst", 600.0, min=0),

@@ -10,7 +10,6 @@ from dnslib import (
     EDNS0,
     QTYPE,
     RR,
-    DNSBuffer,
     DNSHeader,
     DNSLabel,
     DNSQuestion,
@@ -20,7 +19,7 @@ from dnslib import (
 
 from dns_resolver.upstream_reply import Forwarded, Sections
 from dns_resolver.upstream_reply import render as render_forwarded
-from dns_resolver.wire import EDNS_SIZE, Question
+from dns_resolver.wire import EDNS_SIZE, Question, question_wire
 from policy import Group
 
 
@@ -51,9 +50,8 @@ class Query(NamedTuple):
 
     def for_name(self, name: str) -> Query:
         """The same query for another name (safe-search targets); the original stays as it is."""
-        wire = DNSBuffer()
-        DNSQuestion(name, self.question.qtype, self.question.qclass).pack(wire)
-        q = self.question._replace(name=name, wire=bytes(wire.data))
+        q = self.question._replace(name=name, wire=question_wire(name, self.question.qtype,
+                                                                   self.question.qclass))
         return self._replace(question=q)
 
 

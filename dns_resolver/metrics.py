@@ -5,7 +5,10 @@ take a lock per increment, which costs a visible share of a cached answer).
 Families: `roja_dns_queries_total{result}`, `roja_dns_answer_seconds` (histogram),
 `roja_dns_cache_hits_total{cache}`, `roja_dns_upstream_errors_total{upstream,reason}`,
 `roja_dns_upstream_seconds` (histogram), `roja_dns_blocked_total{list}`,
-`roja_dns_handler_errors_total`. Labels are small bounded sets, never names or clients.
+`roja_dns_handler_errors_total`, `roja_dns_tcp_closed_total{reason}` (TCP connections closed
+by Roja: `acl` and `client_cap` at accept, `full` when no slot could be freed, `idle_evicted`
+to make room, `idle` after `tcp_idle_timeout`). Labels are small bounded sets, never names
+or clients.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class DnsStats(Collector):
         self.blocked: dict[str, int] = {}
         self.upstream_errors: dict[tuple[str, str], int] = {}
         self.handler_errors = 0
+        self.tcp_closed: dict[str, int] = {}
         self.latency = Histogram(LATENCY_BUCKETS)
         self.upstream = Histogram(LATENCY_BUCKETS)
 
@@ -61,13 +65,16 @@ class DnsStats(Collector):
         key = (upstream, reason)
         self.upstream_errors[key] = self.upstream_errors.get(key, 0) + 1
 
+    def tcp_close(self, reason: str) -> None:
+        self.tcp_closed[reason] = self.tcp_closed.get(reason, 0) + 1
+
     def upstream_latency(self, seconds: float) -> None:
         self.upstream.observe(seconds)
 
     def snapshot(self) -> dict[str, object]:
         """Plain data for another process (see `filterd.workers`)."""
         return {"results": dict(self.results), "cache_hits": dict(self.cache_hits),
-                "blocked": dict(self.blocked),
+                "blocked": dict(self.blocked), "tcp_closed": dict(self.tcp_closed),
                 "upstream_errors": [[u, r, n] for (u, r), n in self.upstream_errors.items()],
                 "handler_errors": self.handler_errors,
                 "latency": [list(self.latency.counts), self.latency.total],
@@ -75,9 +82,9 @@ class DnsStats(Collector):
 
     def add(self, snap: dict[str, Any]) -> None:
         """Add another process's snapshot to these counters."""
-        for field in ("results", "cache_hits", "blocked"):
+        for field in ("results", "cache_hits", "blocked", "tcp_closed"):
             mine = getattr(self, field)
-            for k, n in snap[field].items():
+            for k, n in snap.get(field, {}).items():
                 mine[k] = mine.get(k, 0) + n
         for u, r, n in snap["upstream_errors"]:
             self.upstream_errors[(u, r)] = self.upstream_errors.get((u, r), 0) + n
@@ -110,3 +117,8 @@ class DnsStats(Collector):
         yield self.upstream.family("roja_dns_upstream_seconds", "Upstream round-trip time")
         yield CounterMetricFamily("roja_dns_handler_errors", "Exceptions inside handlers",
                                   value=self.handler_errors)
+        t = CounterMetricFamily("roja_dns_tcp_closed", "TCP connections closed by Roja",
+                                labels=["reason"])
+        for reason, n in sorted(self.tcp_closed.items()):
+            t.add_metric([reason], n)
+        yield t

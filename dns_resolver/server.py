@@ -3,19 +3,21 @@
 UDP: each datagram goes through `Resolver.reply_fast`; only what it cannot answer becomes a
 task (bounded: beyond `MAX_PENDING` in flight a query gets SERVFAIL rather than growing memory).
 TCP (RFC 7766): length-prefixed messages, pipelined (answers may come out of order), an idle
-timeout, a cap on open connections and on queries in flight per connection. Sockets are opened
+timeout, a cap on open connections, on connections per client and on queries in flight per
+connection; sources outside the ACL are closed at accept (`TcpListener`). Sockets are opened
 with SO_REUSEPORT so that `dns.workers` processes can share one port.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
+import ipaddress
 import logging
 import socket
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import cast
 
 from dns_resolver.engine import Pending, Resolver
@@ -104,20 +106,68 @@ class UdpListener(asyncio.DatagramProtocol):
         log.debug("UDP error: %s", exc)
 
 
+@dataclass(frozen=True)
+class TcpLimits:
+    """How many TCP connections may be open (`tcp_max_connections`), how many of them one
+    client may hold (`tcp_max_per_client`; IPv6 clients counted per /64) and after how many
+    seconds without a whole query, or with a reply the client does not read, one is closed
+    (`tcp_idle_timeout`)."""
+
+    idle_timeout: float = 10.0
+    max_connections: int = 256
+    max_per_client: int = 16
+
+
+def client_key(client: str) -> str:
+    """What the per-client cap counts by: the address, or its /64 for IPv6 (one host has a
+    whole /64 to pick addresses from)."""
+    if ":" not in client:
+        return client
+    try:
+        return str(ipaddress.IPv6Network((client.split("%")[0], 64), strict=False))
+    except ValueError:
+        return client
+
+
+class _Connection:
+    __slots__ = ("client", "inflight", "last", "transport")
+
+    def __init__(self, client: str, transport: asyncio.BaseTransport, now: float) -> None:
+        self.client = client
+        self.transport = transport
+        self.inflight = 0
+        self.last = now
+
+
 class TcpListener:
-    def __init__(self, resolver: Resolver, idle_timeout: float, max_connections: int) -> None:
+    """RFC 7766 connections. A source outside the ACL is closed at accept, before it takes a
+    slot; a client at its cap likewise. When every slot is taken, the connection idle the
+    longest (no query in flight) is closed to make room; if none is idle, the newcomer is."""
+
+    def __init__(self, resolver: Resolver, limits: TcpLimits,
+                 allowed: Callable[[str], bool] = lambda client: True) -> None:
         self.resolver = resolver
-        self.idle_timeout = idle_timeout
-        self.max_connections = max_connections
-        self.open = 0
+        self.limits = limits
+        self.idle_timeout = limits.idle_timeout
+        self.allowed = allowed
+        self.connections: dict[_Connection, None] = {}   # insertion order: oldest first
+        self.per_client: dict[str, int] = {}
+        self.stats = resolver.stats
+
+    @property
+    def open(self) -> int:
+        return len(self.connections)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.open >= self.max_connections:
-            writer.close()
-            return
-        self.open += 1
         peer = writer.get_extra_info("peername")
         client = peer[0] if peer else ""
+        refusal = self._admit(client, writer.transport)
+        if isinstance(refusal, str):
+            self.stats.tcp_close(refusal)
+            writer.transport.abort()   # a reset: no TIME_WAIT kept for a refused source
+            return
+        conn = refusal
+        loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
         try:
@@ -126,41 +176,91 @@ class TcpListener:
                     head = await asyncio.wait_for(reader.readexactly(2), self.idle_timeout)
                     (length,) = struct.unpack(">H", head)
                     data = await asyncio.wait_for(reader.readexactly(length), self.idle_timeout)
-                except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                except TimeoutError:
+                    self.stats.tcp_close("idle")
                     break
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    break
+                conn.last = loop.time()
                 while len(inflight) >= PER_CONNECTION_INFLIGHT:
                     await asyncio.wait(inflight, return_when=asyncio.FIRST_COMPLETED)
-                task = asyncio.get_running_loop().create_task(
-                    self._answer(data, client, writer, lock))
+                task = loop.create_task(self._answer(data, client, writer, lock, conn))
                 inflight.add(task)
+                conn.inflight += 1
                 task.add_done_callback(inflight.discard)
             if inflight:
                 await asyncio.wait(inflight, timeout=self.idle_timeout)
         finally:
-            self.open -= 1
+            self._release(conn)
             for task in inflight:
                 task.cancel()
             writer.close()
 
-    async def _answer(self, data: bytes, client: str, writer: asyncio.StreamWriter,
-                      lock: asyncio.Lock) -> None:
-        wire = await self.resolver.reply(data, client, "tcp")
-        if wire is None or writer.is_closing():
+    def _admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
+        """The new connection's slot, or why it gets none (the metric's reason)."""
+        if not self.allowed(client):
+            return "acl"
+        key = client_key(client)
+        if self.per_client.get(key, 0) >= self.limits.max_per_client:
+            return "client_cap"
+        if len(self.connections) >= self.limits.max_connections and not self._evict_idle():
+            return "full"
+        conn = _Connection(key, transport, asyncio.get_running_loop().time())
+        self.connections[conn] = None
+        self.per_client[key] = self.per_client.get(key, 0) + 1
+        return conn
+
+    def _evict_idle(self) -> bool:
+        """Close the connection idle the longest, if one has no query in flight."""
+        idle = [c for c in self.connections if c.inflight == 0]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda c: c.last)
+        self._release(victim)
+        self.stats.tcp_close("idle_evicted")
+        victim.transport.close()   # its reader sees the end and its task finishes
+        return True
+
+    def _release(self, conn: _Connection) -> None:
+        """Give `conn`'s slot back (once: eviction and the end of its task both call this)."""
+        if conn not in self.connections:
             return
-        async with lock:
-            writer.write(struct.pack(">H", len(wire)) + wire)
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
+        del self.connections[conn]
+        left = self.per_client[conn.client] - 1
+        if left:
+            self.per_client[conn.client] = left
+        else:
+            del self.per_client[conn.client]
+
+    async def _answer(self, data: bytes, client: str, writer: asyncio.StreamWriter,
+                      lock: asyncio.Lock, conn: _Connection) -> None:
+        try:
+            wire = await self.resolver.reply(data, client, "tcp")
+            if wire is None or writer.is_closing():
+                return
+            async with lock:
+                writer.write(struct.pack(">H", len(wire)) + wire)
+                try:
+                    # A client that does not read its replies holds the slot no longer than
+                    # an idle one.
+                    await asyncio.wait_for(writer.drain(), self.idle_timeout)
+                except TimeoutError:
+                    writer.transport.abort()
+                except ConnectionError:
+                    pass
+        finally:
+            conn.inflight -= 1
+            conn.last = asyncio.get_running_loop().time()
 
 
 class DnsServer:
     def __init__(self, resolver: Resolver, listen: Iterable[tuple[str, int]],
-                 idle_timeout: float = 10.0, max_connections: int = 256,
-                 reuse_port: bool = False) -> None:
+                 limits: TcpLimits = TcpLimits(), reuse_port: bool = False,
+                 allowed: Callable[[str], bool] = lambda client: True) -> None:
         self.resolver = resolver
         self.reuse_port = reuse_port
         self.listen = tuple(listen)
-        self.tcp = TcpListener(resolver, idle_timeout, max_connections)
+        self.tcp = TcpListener(resolver, limits, allowed)
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []
         self.bound: list[tuple[str, int]] = []

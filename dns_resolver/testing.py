@@ -71,11 +71,15 @@ def ask_udp(server: tuple[str, int], packet: bytes, timeout: float = 3.0,
             return None
 
 
-def ask_tcp(server: tuple[str, int], packets: list[bytes], timeout: float = 3.0) -> list[bytes]:
-    """Send `packets` pipelined on one connection; return the replies in arrival order."""
+def ask_tcp(server: tuple[str, int], packets: list[bytes], timeout: float = 3.0,
+            source: str | None = None) -> list[bytes]:
+    """Send `packets` pipelined on one connection (from address `source`, if given); return
+    the replies in arrival order."""
     family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
+        if source:
+            s.bind((source, 0))
         s.connect(server)
         s.sendall(b"".join(struct.pack(">H", len(p)) + p for p in packets))
         out = []

@@ -5,9 +5,11 @@ packing it again was a quarter of the CPU such a query costs (measured: ~110 of 
 `read_reply` walks the bytes once and keeps what the chain needs: the rcode, the TTL fields,
 the lifetimes the cache uses (the smallest answer TTL; RFC 2308's min(SOA TTL, SOA MINIMUM)
 for negative answers) and the names the policy inspects (owner names other than the
-question, CNAME/DNAME targets, HTTPS/SVCB targets). `render` copies the upstream's sections,
-sets our header bits, writes the client's question bytes (0x20 case) over the upstream's,
-lowers the TTLs by the answer's age and puts our OPT record where the upstream's was.
+question, CNAME/DNAME targets, HTTPS/SVCB targets). `render` copies the upstream's sections
+(RRSIG and NSEC records too), sets our header bits (the upstream's AD passed on when the
+client asked with DO or AD), writes the client's question bytes (0x20 case) over the
+upstream's, lowers the TTLs by the answer's age and puts our OPT record where the upstream's
+was.
 Compression pointers stay valid: the question and every record keep their offsets.
 
 A reply the walk does not take (an OPT record that is not the last record, a forward
@@ -24,12 +26,22 @@ from typing import Any, NamedTuple
 
 from dnslib import QTYPE, RR, DNSRecord
 
-from dns_resolver.wire import QR, RA, RD, T_OPT, Question, edns_option_ede, opt_record
+from dns_resolver.wire import (
+    AD,
+    CD,
+    QR,
+    RA,
+    RD,
+    T_OPT,
+    Question,
+    edns_option_ede,
+    name_text,
+    opt_record,
+)
 
 _HEADER = struct.Struct(">HHHHHH")
 _RR = struct.Struct(">HHIH")
 _TTL = struct.Struct(">I")
-_CD = 0x0010
 T_A, T_CNAME, T_SOA, T_AAAA, T_DNAME, T_SVCB, T_HTTPS = 1, 5, 6, 28, 39, 64, 65
 _FIXED_LENGTH = {T_A: 4, T_AAAA: 16}
 _TARGET_NAMED = (T_CNAME, T_DNAME)
@@ -55,15 +67,16 @@ class Forwarded(NamedTuple):
 class WireReply:
     """What one walk over an upstream reply found. `data` is kept as received."""
 
-    __slots__ = ("_records", "additional", "answer_count", "authority", "data", "end",
+    __slots__ = ("_records", "ad", "additional", "answer_count", "authority", "data", "end",
                  "min_answer_ttl", "names", "negative_ttl", "qlen", "rcode", "ttls")
 
     def __init__(self, data: bytes, *, rcode: int, qlen: int, end: int,
                  counts: tuple[int, int, int], ttls: tuple[tuple[int, int], ...],
                  min_answer_ttl: int | None, negative_ttl: int | None,
-                 names: tuple[str, ...]) -> None:
+                 names: tuple[str, ...], ad: bool = False) -> None:
         self.data = data
         self.rcode = rcode
+        self.ad = ad                      # the validating upstream says: authentic data
         self.qlen = qlen
         self.end = end                    # where the records we pass on end (OPT excluded)
         self.answer_count, self.authority, self.additional = counts
@@ -72,6 +85,27 @@ class WireReply:
         self.negative_ttl = negative_ttl
         self.names = names
         self._records: Sections | None = None
+
+    def capped(self, max_ttl: int) -> WireReply:
+        """This reply with no TTL above `max_ttl` (`[dns] cache_max_ttl`: what clients are
+        shown, not only how long Roja keeps it); itself when none is above."""
+        if all(ttl <= max_ttl for _offset, ttl in self.ttls):
+            return self
+        data = bytearray(self.data)
+        ttls = []
+        for offset, ttl in self.ttls:
+            if ttl > max_ttl:
+                ttl = max_ttl
+                _TTL.pack_into(data, offset, ttl)
+            ttls.append((offset, ttl))
+        cap = max_ttl
+        return WireReply(bytes(data), rcode=self.rcode, qlen=self.qlen, end=self.end,
+                         counts=(self.answer_count, self.authority, self.additional),
+                         ttls=tuple(ttls), ad=self.ad,
+                         min_answer_ttl=None if self.min_answer_ttl is None
+                         else min(self.min_answer_ttl, cap),
+                         negative_ttl=None if self.negative_ttl is None
+                         else min(self.negative_ttl, cap), names=self.names)
 
     def records(self, age: int = 0, floor: int = 0) -> Sections:
         """The records as dnslib objects, TTLs lowered by `age` (not below `floor`). Parsed
@@ -152,7 +186,7 @@ def _walk(data: bytes) -> WireReply:
     return WireReply(data, rcode=flags & 0xF, qlen=qlen, end=end,
                      counts=(an, ns, ar - opt_seen), ttls=tuple(ttls),
                      min_answer_ttl=min_answer_ttl, negative_ttl=negative_ttl,
-                     names=tuple(names))
+                     names=tuple(names), ad=bool(flags & AD))
 
 
 def render(q: Question, reply: WireReply, age: int = 0, floor: int = 0,
@@ -162,7 +196,9 @@ def render(q: Question, reply: WireReply, age: int = 0, floor: int = 0,
     if len(q.wire) != reply.qlen:
         return None
     out = bytearray(reply.data[:reply.end])
-    flags = QR | (q.flags & (RD | _CD)) | RA | reply.rcode
+    flags = QR | (q.flags & (RD | CD)) | RA | reply.rcode
+    if reply.ad and q.wants_ad:
+        flags |= AD
     _HEADER.pack_into(out, 0, q.id, flags, 1, reply.answer_count, reply.authority,
                       reply.additional + (q.edns is not None))
     out[12:12 + reply.qlen] = q.wire
@@ -194,7 +230,7 @@ def _skip_name(data: bytes, pos: int) -> int:
 
 
 def _name(data: bytes, pos: int, pointers: bool = True) -> str:
-    """The name at `pos` as lower-case text without the final dot, following pointers."""
+    """The name at `pos` as canonical text (`wire.name_text`), following pointers."""
     labels: list[bytes] = []
     length_so_far = 0
     jumps = 0
@@ -216,4 +252,4 @@ def _name(data: bytes, pos: int, pointers: bool = True) -> str:
         if length_so_far > 255 or pos + 1 + length > len(data):
             raise ValueError("name too long")
         pos += 1 + length
-    return b".".join(labels).decode("ascii", "replace").lower()
+    return name_text(labels)

@@ -9,13 +9,14 @@ fields of a packed answer so cached answers can be served with decremented TTLs.
 
 from __future__ import annotations
 
+import re
 import struct
 from enum import Enum
 from typing import NamedTuple
 
 from dnslib import EDNS0, DNSRecord
 
-QR, TC, RD, RA = 0x8000, 0x0200, 0x0100, 0x0080
+QR, TC, RD, RA, AD, CD = 0x8000, 0x0200, 0x0100, 0x0080, 0x0020, 0x0010
 OPCODE_MASK = 0x7800
 T_OPT = 41
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED = 0, 1, 2, 3, 4, 5
@@ -56,6 +57,18 @@ class Question(NamedTuple):
     @property
     def rd(self) -> bool:
         return bool(self.flags & RD)
+
+    @property
+    def dnssec(self) -> int:
+        """What the upstream is asked besides the question: 2 = DO (DNSSEC records wanted),
+        1 = CD (checking disabled); upstream data differ by these, so caches key by them."""
+        return (2 if self.edns is not None and self.edns.do else 0) | (1 if self.flags & CD
+                                                                       else 0)
+
+    @property
+    def wants_ad(self) -> bool:
+        """May the reply carry AD (RFC 6840 5.7: only when the query had DO or AD)?"""
+        return bool(self.flags & AD) or (self.edns is not None and self.edns.do)
 
     def max_udp(self) -> int:
         if self.edns is None:
@@ -119,7 +132,9 @@ def parse_fast(data: bytes) -> Question | Verdict:
 
 
 def parse_slow(data: bytes) -> Question | Verdict:
-    """The always-correct parser (dnslib). Same verdict ladder as `parse_fast`."""
+    """The always-correct parser (dnslib checks the whole message). Same verdict ladder as
+    `parse_fast`. The question's name and bytes are read from the wire labels, never from
+    dnslib's text, so the name decided on is the name forwarded (`name_text`)."""
     if len(data) < 12:
         return Verdict.DROP
     qid, flags, qd, _an, _ns, _ar = _HEADER.unpack_from(data)
@@ -129,10 +144,16 @@ def parse_slow(data: bytes) -> Question | Verdict:
         return Verdict.NOTIMP
     if qd != 1:
         return Verdict.FORMERR
+    labels = question_labels(data)
+    if labels is None:
+        return Verdict.FORMERR
+    qend = 12 + sum(len(label) + 1 for label in labels) + 1 + 4
+    # dnslib judges the rest of the message. It refuses labels that are not UTF-8, which are
+    # names all the same: it reads the question with each label's bytes replaced by as many
+    # "a"s (offsets, and so compression pointers into the question, stay as they are).
+    plain = b"".join(bytes([len(x)]) + b"a" * len(x) for x in labels)
     try:
-        record = DNSRecord.parse(data)
-        q = record.questions[0]
-        qwire = _pack_question(q)
+        record = DNSRecord.parse(data[:12] + plain + data[12 + len(plain):])
     except Exception:  # dnslib raises several types on garbage; all mean FORMERR
         return Verdict.FORMERR
     opts = [rr for rr in record.ar if rr.rtype == T_OPT]
@@ -144,8 +165,89 @@ def parse_slow(data: bytes) -> Question | Verdict:
         if (opt.ttl >> 16) & 0xFF:
             return Verdict.BADVERS
         edns = Edns(int(opt.rclass), 0, bool(opt.ttl & 0x8000))
-    name = _label_text(q.qname)
-    return Question(qid, flags, name, int(q.qtype), int(q.qclass), qwire, edns)
+    qtype, qclass = _TYPE_CLASS.unpack_from(data, qend - 4)
+    return Question(qid, flags, name_text(labels), qtype, qclass, data[12:qend], edns)
+
+
+def question_labels(data: bytes) -> list[bytes] | None:
+    """The labels of the question name of message `data`, as bytes; None when the name is
+    not plain labels (a compression pointer, an unknown label type), is longer than 255
+    bytes, or the type and class do not follow."""
+    pos, end = 12, len(data)
+    labels: list[bytes] = []
+    while pos < end:
+        length = data[pos]
+        if length == 0:
+            if pos + 5 > end or pos + 1 - 12 > 255:
+                return None
+            return labels
+        if length > 63 or pos + 1 + length > end:
+            return None
+        labels.append(data[pos + 1:pos + 1 + length])
+        pos += 1 + length
+    return None
+
+
+# The canonical text of a name (what the policy, the caches and the incidents see): labels
+# joined by ".", ASCII letters lower-cased (RFC 4343), and every byte that is not a lower-case
+# letter, digit, '-', '_' or '*' written as \DDD (decimal, as in RFC 1035 master files), '\'
+# and '.' included. The text of one name is never the text of another (the escape character is
+# itself escaped), and its dots are exactly its label boundaries, so suffix matching walks the
+# real labels; a list entry (letters, digits, '-', '_') matches only a label of those bytes.
+_PLAIN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789-_*")
+_BYTE_TEXT = tuple(chr(b) if b in _PLAIN_BYTES else f"\\{b:03d}" for b in range(256))
+_DDD = re.compile(r"\\([0-9]{3})")
+
+
+def name_text(labels: list[bytes]) -> str:
+    """The canonical text of the name made of `labels` (see above); "" for the root."""
+    out = []
+    for label in labels:
+        low = label.lower()
+        if _PLAIN_BYTES.issuperset(low):
+            out.append(low.decode("ascii"))
+        else:
+            out.append("".join([_BYTE_TEXT[b] for b in low]))
+    return ".".join(out)
+
+
+def name_labels(text: str) -> list[bytes]:
+    """The inverse of `name_text`: the label bytes of canonical `text`. Raises ValueError for
+    text that `name_text` does not write (a bare backslash, an empty label, non-ASCII)."""
+    if not text:
+        return []
+    labels = []
+    for part in text.split("."):
+        if not part or not part.isascii():
+            raise ValueError(f"{text!r} is not a canonical name")
+        if "\\" not in part:
+            labels.append(part.encode("ascii"))
+            continue
+        rest = _DDD.sub("", part)
+        if "\\" in rest:
+            raise ValueError(f"{text!r} is not a canonical name")
+        label = bytearray()
+        pos = 0
+        for m in _DDD.finditer(part):
+            label += part[pos:m.start()].encode("ascii")
+            value = int(m[1])
+            if value > 255:
+                raise ValueError(f"{text!r} is not a canonical name")
+            label.append(value)
+            pos = m.end()
+        label += part[pos:].encode("ascii")
+        labels.append(bytes(label))
+    return labels
+
+
+def question_wire(name: str, qtype: int, qclass: int = 1) -> bytes:
+    """The question section for canonical `name`, `qtype` and `qclass` (for the questions
+    Roja asks itself: safe-search targets). ValueError if it cannot be a DNS name."""
+    labels = name_labels(name)
+    if any(len(label) > 63 for label in labels) or sum(len(x) + 1 for x in labels) > 254:
+        raise ValueError(f"{name!r} is not a name that fits a DNS question")
+    return (b"".join(bytes([len(x)]) + x for x in labels) + b"\0"
+            + _TYPE_CLASS.pack(qtype, qclass))
 
 
 def _pack_question(q: object) -> bytes:
@@ -154,13 +256,6 @@ def _pack_question(q: object) -> bytes:
     buf = DNSBuffer()
     q.pack(buf)  # type: ignore[attr-defined]
     return bytes(buf.data)
-
-
-def _label_text(label: object) -> str:
-    text = str(label)
-    if text.endswith(".") and not text.endswith("\\."):
-        text = text[:-1]
-    return text.lower()
 
 
 def header_reply(data: bytes, rcode: int, question: bytes = b"") -> bytes:
@@ -243,7 +338,7 @@ def synth_reply(q: Question, rcode: int, ttl: int, *, rtype: int = 0, rdata: byt
     """A synthetic reply built by hand (blocks): one record of `rtype` for the query name, or
     a SOA for `soa_owner` in the authority section (negative answers), plus our OPT record
     with an Extended DNS Error when the client sent EDNS. No dnslib objects on this path."""
-    flags = QR | (q.flags & (RD | 0x0010)) | RA | (rcode & 0xF)
+    flags = QR | (q.flags & (RD | CD)) | RA | (rcode & 0xF)
     parts = [_HEADER.pack(q.id, flags, 1, 1 if rdata else 0, 1 if soa_owner is not None else 0,
                           1 if q.edns else 0), q.wire]
     if rdata:
@@ -261,11 +356,10 @@ def _owner(q: Question, owner: str) -> bytes:
     """`owner` as a compression pointer into the question when it is the name or a parent of
     it, else spelled out."""
     name = q.name
-    if "\\" not in name and (owner == name or name.endswith("." + owner)):
+    if owner == name or name.endswith("." + owner):
         skip = name[:len(name) - len(owner)].count(".")
         pos = 12
         for _ in range(skip):
             pos += 1 + q.wire[pos - 12]
         return struct.pack(">H", 0xC000 | pos)
-    return b"".join(bytes([len(label)]) + label.encode("ascii")
-                    for label in owner.split(".") if label) + b"\x00"
+    return question_wire(owner, 0, 0)[:-4]

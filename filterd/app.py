@@ -201,8 +201,8 @@ class Appliance:
                                  answers=AnswerCache(cfg.dns.answer_cache_size,
                                                      int(cfg.dns.answer_cache_max_mb * 2**20)),
                                  stats=self.stats, incidents=self.writer, quick=chain.quick)
-        self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp_idle_timeout,
-                                cfg.dns.tcp_max_connections, reuse_port=cfg.dns.workers > 1)
+        self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp,
+                                reuse_port=cfg.dns.workers > 1, allowed=chain.acl.allowed)
         await self.server.start()
         if cfg.dns.workers > 1 and self.spawn_workers:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,

@@ -14,12 +14,11 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from dnslib import QTYPE
+from dnslib import QTYPE, DNSLabel
 
-from blocklists.canonical import canonical_host
 from blocklists.store import SELFTEST_ZONE
 from dns_resolver.messages import Answer, IncidentNote, Next, Query
-from dns_resolver.wire import NXDOMAIN, Question, synth_reply
+from dns_resolver.wire import NXDOMAIN, Question, name_text, synth_reply
 from policy import Decision, Group, Policy
 
 EDE_BLOCKED, EDE_FILTERED = 15, 17
@@ -52,9 +51,9 @@ class BlocklistHandler:
         self._v6 = ipaddress.IPv6Address(v6).packed if v6 else b""
 
     def decide(self, q: Question, group: Group) -> Decision | None:
-        # A query name is already canonical for matching: lower-case, no empty labels, ASCII
-        # (anything else arrives \-escaped and cannot match a canonical entry). Skipping
-        # canonical_host here saves a regex per uncached query on the hot path.
+        # A query name is already canonical for matching (`wire.name_text`): lower-case, its
+        # dots are its label boundaries, and a byte outside LDH is \DDD, so such a label never
+        # equals a list entry's label while its parents still match.
         return self.policy.current.decide(group, q.name) if q.name else None
 
     def quick(self, q: Question, group: Group) -> Answer | None:
@@ -106,34 +105,38 @@ class BlocklistHandler:
 
 
 def _names_in(answer: Answer) -> list[str]:
-    """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section, canonical
-    and each once."""
+    """Owner names, CNAME/DNAME targets and HTTPS/SVCB targets in the answer section, each
+    once, in the canonical text of the question's name (`wire.name_text`, made from the label
+    bytes): a target spelled with odd bytes is decided on its real labels, suffixes included."""
     found: list[str] = []
     if answer.raw is not None:  # found on the bytes (owner names pointing at the question
         found += answer.raw.reply.names  # left out: that name was decided before)
     for rr in answer.answer:
-        found.append(str(rr.rname))
+        found.append(_text(rr.rname))
         if rr.rtype in (QTYPE.CNAME, QTYPE.DNAME):
-            found.append(str(rr.rdata.label))
+            found.append(_text(rr.rdata.label))
         elif rr.rtype == QTYPE.HTTPS:
-            found.append(".".join(bytes(x).decode("ascii", "replace") for x in rr.rdata.target))
+            found.append(name_text([bytes(x) for x in rr.rdata.target]))
         elif rr.rtype == QTYPE.SVCB:
             found.append(_svcb_target(bytes(rr.rdata.data)))
     out: list[str] = []
-    for n in found:
-        host = canonical_host(n)
+    for host in found:
         if host and host not in out:
             out.append(host)
     return out
+
+
+def _text(label: DNSLabel) -> str:
+    return name_text([bytes(x) for x in label.label])
 
 
 def _svcb_target(rdata: bytes) -> str:
     labels, pos = [], 2
     while pos < len(rdata) and rdata[pos]:
         n = rdata[pos]
-        labels.append(rdata[pos + 1:pos + 1 + n].decode("ascii", "replace"))
+        labels.append(rdata[pos + 1:pos + 1 + n])
         pos += 1 + n
-    return ".".join(labels)
+    return name_text(labels)
 
 
 def parse_block_address(text: str, version: int) -> str:

@@ -1,4 +1,4 @@
-"""Cache: upstream answers by (name, type, class), shared by every group.
+"""Cache: upstream answers by (name, type, class, DO/CD), shared by every group.
 
 Positive answers live for their smallest TTL (capped by `cache_max_ttl`), negative answers for
 min(SOA TTL, SOA MINIMUM) (RFC 2308). When every upstream fails, an expired answer younger than
@@ -32,6 +32,15 @@ class CacheSettings:
     prefetch: bool = False
 
 
+Key = tuple[str, int, int, int]
+
+
+def _key(q: Query) -> Key:
+    """DO and CD are part of the key: a DNSSEC answer (RRSIGs) and a plain one never mix, nor
+    data fetched with checking disabled and validated data."""
+    return (q.name, q.qtype, q.question.qclass, q.question.dnssec)
+
+
 @dataclass
 class _Entry:
     answer: Answer
@@ -43,15 +52,15 @@ class CacheHandler:
     def __init__(self, settings: CacheSettings, stats: DnsStats) -> None:
         self.settings = settings
         self.stats = stats
-        self._entries: OrderedDict[tuple[str, int, int], _Entry] = OrderedDict()
-        self._inflight: dict[tuple[str, int, int], asyncio.Future[Answer]] = {}
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._inflight: dict[Key, asyncio.Future[Answer]] = {}
         self._tasks: set[asyncio.Task[Answer]] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
-        key = (q.name, q.qtype, q.question.qclass)
+        key = _key(q)
         entry = self._entries.get(key)
         now = q.now
         if entry is not None:
@@ -83,7 +92,7 @@ class CacheHandler:
                           additional=aged(a.additional, age), cache_ttl=max(1, entry.ttl - age))
 
     async def _fetch(self, q: Query, call_next: Next) -> Answer:
-        key = (q.name, q.qtype, q.question.qclass)
+        key = _key(q)
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -102,14 +111,14 @@ class CacheHandler:
         finally:
             del self._inflight[key]
 
-    def _store(self, key: tuple[str, int, int], answer: Answer, now: float) -> None:
+    def _store(self, key: Key, answer: Answer, now: float) -> None:
         self._entries[key] = _Entry(answer, now, answer.cache_ttl or 0)
         self._entries.move_to_end(key)
         while len(self._entries) > self.settings.size:
             self._entries.popitem(last=False)
 
     def _refresh(self, q: Query, call_next: Next) -> None:
-        key = (q.name, q.qtype, q.question.qclass)
+        key = _key(q)
         if key in self._inflight:
             return
         task = asyncio.create_task(self._fetch(q, call_next))

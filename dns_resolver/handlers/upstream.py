@@ -5,7 +5,9 @@ source port) and a random ID per query; replies whose ID, source or question do 
 ignored (anti-spoofing). Upstreams are tried in turn with a per-try timeout until a deadline;
 when none answers the result is SERVFAIL (well within 2 s) with EDE 22 "No Reachable
 Authority". A reply is read on its bytes and passed on as it came (`upstream_reply`); dnslib
-reads only what that walk does not take.
+reads only what that walk does not take. DNSSEC passes through: the client's DO and CD go
+upstream (AD is always set, so a validating upstream says what it validated), RRSIG/NSEC
+records and AD come back; no TTL shown is above `cache_max_ttl`.
 Config: `[dns] upstreams`, `upstream_timeout` (per try), `upstream_deadline`.
 Metrics: `roja_dns_upstream_errors_total{upstream, reason}`, `roja_dns_upstream_seconds`.
 """
@@ -14,19 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets
 import socket
 import struct
 import time
 from dataclasses import dataclass
 
-from dnslib import QTYPE, DNSRecord
+from dnslib import QTYPE, RR, DNSRecord
 
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
 from dns_resolver.upstream_reply import Forwarded, WireReply, read_reply
-from dns_resolver.wire import SERVFAIL
+from dns_resolver.wire import AD, CD, RD, SERVFAIL
 
 log = logging.getLogger("roja.dns.upstream")
 EDE_NO_REACHABLE_AUTHORITY = 22
@@ -68,7 +69,7 @@ class UpstreamHandler:
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         try:
-            reply = await self.resolve(q.name, q.qtype, q.question.qclass)
+            reply = await self.resolve(q.question.wire, q.question.dnssec)
         except UpstreamError as exc:
             return Answer("servfail", f"no upstream answered: {exc}", rcode=SERVFAIL,
                           ede=(EDE_NO_REACHABLE_AUTHORITY, "Roja: upstream unreachable"))
@@ -78,6 +79,7 @@ class UpstreamHandler:
         """The answer passing `reply` on: its bytes when the walk took it, else its records."""
         if isinstance(reply, DNSRecord):
             return self._records_answer(reply)
+        reply = reply.capped(self.settings.max_ttl)
         if reply.min_answer_ttl is not None:
             ttl = self._positive_ttl(reply.min_answer_ttl)
         else:
@@ -101,11 +103,16 @@ class UpstreamHandler:
             soas = [rr for rr in record.auth if rr.rtype == QTYPE.SOA]
             ttl = self._negative_ttl(
                 min(min(rr.ttl, rr.rdata.times[4]) for rr in soas) if soas else None)
-        return Answer("upstream", "resolved by upstream", rcode=rcode, answer=tuple(record.rr),
-                      authority=tuple(record.auth), additional=additional,
+        cap = self.settings.max_ttl
+        return Answer("upstream", "resolved by upstream", rcode=rcode,
+                      answer=_capped(record.rr, cap), authority=_capped(record.auth, cap),
+                      additional=_capped(additional, cap),
                       cache_ttl=ttl if ttl > 0 else None)
 
-    async def resolve(self, name: str, qtype: int, qclass: int = 1) -> WireReply | DNSRecord:
+    async def resolve(self, question: bytes, dnssec: int = 0) -> WireReply | DNSRecord:
+        """Ask the upstreams `question` (a question section: the client's own label bytes,
+        0x20 case and all, so the name asked is exactly the name the policy decided on), with
+        DO and CD as in `dnssec` (`Question.dnssec`: 2 = DO, 1 = CD)."""
         servers = self.settings.servers
         if not servers:
             raise UpstreamError("no upstream configured")
@@ -122,7 +129,8 @@ class UpstreamHandler:
             label = f"{server[0]}:{server[1]}"
             t0 = time.perf_counter()
             try:
-                reply = await asyncio.wait_for(self._query(server, name, qtype, qclass), timeout)
+                reply = await asyncio.wait_for(self._query(server, question, dnssec),
+                                               timeout)
             except TimeoutError:
                 self.stats.upstream_error(label, "timeout")
                 errors.append(f"{label} timeout")
@@ -143,11 +151,12 @@ class UpstreamHandler:
             return reply
         raise UpstreamError("; ".join(errors[-3:]) or "deadline passed")
 
-    async def _query(self, server: tuple[str, int], name: str, qtype: int,
-                     qclass: int) -> WireReply | DNSRecord:
+    async def _query(self, server: tuple[str, int], question: bytes,
+                     dnssec: int = 0) -> WireReply | DNSRecord:
         qid = secrets.randbits(16)
-        question = _question_wire(name, qtype, qclass)
-        packet = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1) + question + _OPT_1232
+        flags = RD | AD | (CD if dnssec & 1 else 0)
+        packet = (struct.pack(">HHHHHH", qid, flags, 1, 0, 0, 1) + question
+                  + (_OPT_1232_DO if dnssec & 2 else _OPT_1232))
 
         def matches(data: bytes) -> bool:
             return _reply_matches(data, qid, question)
@@ -191,16 +200,6 @@ class UpstreamHandler:
             writer.close()
 
 
-_DDD = re.compile(r"\\([0-9]{3})")
-
-
-def _labels(name: str) -> list[bytes]:
-    """The name as `parse_slow` wrote it (dnslib text: bytes outside 33..126 as \\ddd) back to
-    label bytes. Not through `DNSLabel(str)`, whose IDNA step fails on, or rewrites, such bytes."""
-    return [_DDD.sub(lambda m: chr(int(m[1])) if int(m[1]) < 256 else m[0], part)
-            .encode("latin-1") for part in name.split(".") if part]
-
-
 def read_any(data: bytes) -> WireReply | DNSRecord:
     """The matching reply, read on its bytes, or by dnslib when the walk does not take it (a
     reply without its question, an OPT record before others...). One that neither reads is
@@ -215,17 +214,14 @@ def read_any(data: bytes) -> WireReply | DNSRecord:
         raise UpstreamError(f"unreadable reply ({type(exc).__name__})") from None
 
 
-# The OPT record of every query: root name, type 41, UDP size 1232, no flags, no options.
+# The OPT record of every query: root name, type 41, UDP size 1232, no options; DO or not.
 _OPT_1232 = struct.pack(">BHHIH", 0, 41, 1232, 0, 0)
+_OPT_1232_DO = struct.pack(">BHHIH", 0, 41, 1232, 0x8000, 0)
 
 
-def _question_wire(name: str, qtype: int, qclass: int) -> bytes:
-    """The question section for `name` (uncompressed labels), `qtype` and `qclass`."""
-    labels = _labels(name)
-    if any(not 0 < len(label) < 64 for label in labels) or sum(len(x) + 1 for x in labels) > 254:
-        raise ValueError(f"{name!r} is not a name that fits a DNS question")
-    return b"".join(bytes([len(x)]) + x for x in labels) + b"\0" + struct.pack(">HH", qtype,
-                                                                                qclass)
+def _capped(records: list[RR] | tuple[RR, ...], max_ttl: int) -> tuple[RR, ...]:
+    return tuple(rr if rr.ttl <= max_ttl else RR(rr.rname, rr.rtype, rr.rclass, max_ttl,
+                                                   rr.rdata) for rr in records)
 
 
 def _reply_matches(data: bytes, qid: int, question: bytes) -> bool:

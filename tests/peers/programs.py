@@ -22,6 +22,8 @@ PEER_PACKAGES: Final[dict[str, str]] = {
     "nsd": "nsd", "nsd-checkconf": "nsd", "nsd-checkzone": "nsd",
     "unbound": "unbound", "named": "bind9", "dnsmasq": "dnsmasq-base",
     "dig": "bind9-dnsutils", "kdig": "knot-dnsutils",
+    # a locally signed zone for the DNSSEC pass-through tests
+    "dnssec-keygen": "bind9-utils", "dnssec-signzone": "bind9-utils",
     # web peers and clients: the proxy benchmark's peers have config-writer tests
     "curl": "curl", "chromium": "chromium",
     "squid": "squid", "squidGuard": "squidguard", "e2guardian": "e2guardian",
