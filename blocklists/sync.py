@@ -15,6 +15,8 @@ Only then are the files in `state_dir/feed/` replaced, each by atomic rename, th
     hotline.sha256      SHA-256 (hex) of confidential `host/` or `host/path`, one per line
     current.json        the active serial, times, `entries_sha256` and every entry
     etag                the index's ETag, for the next If-None-Match
+    refused.json        why the last serial was refused for shrinking without signed
+                        removals (an alarm: `roja status` is red); removed by a good sync
     .lock               held (flock) while a sync runs; a second sync meanwhile is refused
 
 On any failure nothing there changes and a FeedError says why (Albanian, then English).
@@ -48,8 +50,10 @@ from blocklists.feed import (
     FeedError,
     FetchError,
     Malformed,
+    ShrinkRefused,
     apply_delta,
     check_entry,
+    check_removals,
     check_serial,
     entries_digest,
     identity,
@@ -68,6 +72,7 @@ TIMEOUT = 30.0
 DEADLINE = 600.0
 HOSTS_NAME, URLS_NAME, HASHES_NAME = "hotline.txt", "hotline-urls.txt", "hotline.sha256"
 CURRENT_NAME, ETAG_NAME = "current.json", "etag"
+REFUSED_NAME = "refused.json"  # the last serial refused for removals it did not sign
 
 
 @dataclass(frozen=True)
@@ -236,9 +241,16 @@ def sync(state_dir: Path, url: str, public_key_pem: bytes, feed_id: str, max_age
     key = load_public_key(public_key_pem)
     fdir = feed_dir(state_dir)
     fdir.mkdir(parents=True, exist_ok=True)
+    moment = now or datetime.now(UTC)
     with _locked(fdir):
-        return _sync(fdir, url, key, feed_id, max_age, now or datetime.now(UTC), progress,
-                     timeout)
+        try:
+            result = _sync(fdir, url, key, feed_id, max_age, moment, progress, timeout)
+        except ShrinkRefused as exc:  # an alarm until a good serial arrives (`status`)
+            write_atomic(fdir / REFUSED_NAME, json.dumps(
+                {"at": utc_text(moment), "why": str(exc)}, ensure_ascii=False).encode() + b"\n")
+            raise
+        (fdir / REFUSED_NAME).unlink(missing_ok=True)
+        return result
 
 
 @contextlib.contextmanager
@@ -282,18 +294,23 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
     if state:
         check_serial(index, state.serial)
     chain = _delta_chain(index, state.serial) if state else None
+    records: list[Mapping[str, Any]] = []
     if state and chain is not None:
         entries, mode = state.entries, "delta"
         for step in chain:
             delta = _checked_file(fetch, base, step, key, feed_id, "delta", step["to"])
             entries = apply_delta(entries, delta)
+            records += delta.get("removals", [])
     else:
         snapshot = _checked_file(fetch, base, index["snapshot"], key, feed_id, "snapshot",
                                  index["serial"])
         entries, mode = {identity(e): e for e in snapshot["entries"]}, "snapshot"
+        records += snapshot.get("removals", [])
     if entries_digest(entries.values()) != index["entries_sha256"]:
         raise BadSignature("Lista e marrë nuk përputhet me indeksin e nënshkruar / the list "
                            "received does not match the signed index")
+    check_removals(state.entries if state else {}, state.serial if state else 0, entries,
+                   index["serial"], records)
     header = {k: index[k] for k in ("feed_id", "serial", "created", "expires",
                                     "entries_sha256")}
     new = _State(index["serial"], {**header, "synced_at": utc_text(moment)}, entries)
@@ -333,9 +350,11 @@ def _result(mode: str, new: _State, old: _State | None, added: int, removed: int
 def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:
     """The active feed: serial, created, expires, age_seconds, expired, entry counts; or
     `{"serial": None}` when nothing was synced yet."""
-    state = _load_state(feed_dir(state_dir), None)
+    fdir = feed_dir(state_dir)
+    state = _load_state(fdir, None)
+    refused = _refused(fdir)
     if state is None:
-        return {"serial": None}
+        return {"serial": None, "refused": refused}
     moment = now or datetime.now(UTC)
     created = parse_utc(state.header["created"], "created")
     expires = parse_utc(state.header["expires"], "expires")
@@ -344,4 +363,16 @@ def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:
             "synced_at": state.header.get("synced_at"),
             "age_seconds": max(0, int((moment - created).total_seconds())),
             "expired": expires <= moment, "entries": len(state.entries),
-            "confidential": sum(1 for e in state.entries.values() if "sha256" in e)}
+            "confidential": sum(1 for e in state.entries.values() if "sha256" in e),
+            "refused": refused}
+
+
+def _refused(fdir: Path) -> dict[str, Any] | None:
+    """`{"at", "why"}` of a serial refused for unsigned removals since the last good sync."""
+    try:
+        data = json.loads((fdir / REFUSED_NAME).read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"at": "", "why": f"{REFUSED_NAME} is damaged"}
+    return data if isinstance(data, dict) else {"at": "", "why": f"{REFUSED_NAME} is damaged"}

@@ -5,8 +5,10 @@ ones become the `hotline` list (kind `legal`: nothing can open it), read with th
 format; the confidential ones (SHA-256 only) become `state_dir/confidential.hashed`, which the
 policy checks by hashing the queried name's suffixes. The sync loop runs every `interval`
 seconds plus jitter; a new serial triggers a reload; a failed sync keeps the last-known-good
-list. Metrics: `roja_list_serial`, `roja_list_age_seconds`, `roja_list_stale`,
-`roja_feed_sync_failures_total`.
+list. A serial refused because entries vanish without signed removals is an alarm: the event
+`list_held_back` (the monthly report counts it), `roja_list_refused 1` and a red `roja status`
+until a good serial arrives. Metrics: `roja_list_serial`, `roja_list_age_seconds`,
+`roja_list_stale`, `roja_list_refused`, `roja_feed_sync_failures_total`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from blocklists.confidential import ConfidentialSet
-from blocklists.feed import FeedError
+from blocklists.feed import FeedError, ShrinkRefused
 from blocklists.feed_config import FeedSettings
 from blocklists.formats.feed import confidential_digests
 from blocklists.store import ListSource
@@ -92,6 +94,9 @@ class FeedMetrics(Collector):
             yield GaugeMetricFamily("roja_list_stale", "1 when the hotline feed is too old",
                                     value=int(age > self.settings.stale_hours * 3600
                                               or bool(info["expired"])))
+        yield GaugeMetricFamily("roja_list_refused", "1 while the newest hotline serial is "
+                                "refused for removals it did not sign",
+                                value=int(info.get("refused") is not None))
         yield CounterMetricFamily("roja_feed_sync_failures", "Failed hotline feed syncs",
                                   value=self.failures)
 
@@ -114,8 +119,7 @@ async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
                                          timedelta(days=settings.max_age_days))
     except (FeedError, OSError) as exc:
         metrics.failures += 1
-        await asyncio.to_thread(record_event, state_dir / "incidents.sqlite", "sync_fail",
-                                str(exc)[:300])
+        await asyncio.to_thread(record_sync_failure, state_dir, exc)
         log.warning("sinkronizimi i listës dështoi, mbetet lista e fundit e mirë / "
                     "hotline feed sync failed, the last good list stays active: %s", exc)
         _warn_if_stale(settings, state_dir)
@@ -127,6 +131,15 @@ async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
         await on_change()
     _warn_if_stale(settings, state_dir)
     return result.changed
+
+
+def record_sync_failure(state_dir: Path, exc: Exception) -> None:
+    """The events of a failed sync (the daemon's or `roja lists sync`): `sync_fail`, and
+    `list_held_back` when the serial was refused for removals it did not sign."""
+    db = state_dir / "incidents.sqlite"
+    record_event(db, "sync_fail", str(exc)[:300])
+    if isinstance(exc, ShrinkRefused):
+        record_event(db, "list_held_back", f"{LIST_ID}: {str(exc)[:300]}")
 
 
 def _warn_if_stale(settings: FeedSettings, state_dir: Path) -> None:

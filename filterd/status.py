@@ -161,6 +161,8 @@ def collect(cfg: RojaConfig, now: datetime | None = None,
             health.problems.append("list_expired")
         elif feed.get("age_seconds", 0) > cfg.feed.stale_hours * 3600:
             health.problems.append("list_stale")
+    if feed.get("refused"):  # a serial refused for unsigned removals: the teacher must know
+        health.problems.append("list_refused")
     if health.selftest is not None and not health.selftest["ok"]:
         health.problems.append("selftest_failed")
     if health.report is not None and health.report["status"] == "failed_permanent":

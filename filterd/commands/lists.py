@@ -24,9 +24,10 @@ from typing import Any, NoReturn
 
 import click
 
-from blocklists.feed import FeedError, key_id
-from blocklists.publish import keygen, publish
+from blocklists.feed import REASONLESS_LIMIT, FeedError, key_id
+from blocklists.publish import MAX_REMOVALS, keygen, publish
 from blocklists.sync import status, sync
+from filterd.hotline import record_sync_failure
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 
@@ -90,10 +91,18 @@ def keygen_cmd(out_dir: Path) -> None:
 @click.option("--feed-id", required=True, help="Emri i burimit / feed id, e.g. isigurt-al.")
 @click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True,
               help="Sa ditë vlen / days until it expires (publish again before that).")
-def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) -> None:
+@click.option("--allow-removals", "reason", default="", metavar="ARSYEJA",
+              help="Lejo heqjen e më shumë hyrjeve, me arsyen që nënshkruhet në listë / allow "
+                   "removing more entries, with the reason that is signed into the feed.")
+@click.option("--max-removals", type=click.FloatRange(0.0, REASONLESS_LIMIT),
+              default=MAX_REMOVALS, show_default=True,
+              help="Pjesa që mund të hiqet pa arsye / share that may be removed without one.")
+def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int, reason: str,
+                max_removals: float) -> None:
     """Publiko rastet si listë të nënshkruar / publish the cases as a signed feed."""
     try:
-        result = publish(cases, key, out_dir, feed_id, validity_days=days)
+        result = publish(cases, key, out_dir, feed_id, validity_days=days,
+                         allow_removals=reason.strip(), max_removals=max_removals)
     except (FeedError, OSError) as exc:
         _fail(exc)
     for error in result.errors:
@@ -130,6 +139,7 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                       timedelta(days=max_age_days), progress=bar)
     except (FeedError, OSError) as exc:
         bar.close()
+        record_sync_failure(state_dir, exc)
         raise click.ClickException(f"{exc}\nLista e mëparshme mbetet aktive / the previous "
                                    "list stays active.") from None
     bar.close()

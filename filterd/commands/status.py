@@ -45,6 +45,9 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
                      f"{h.lists['serial']}, {h.lists['entries']} hyrje / entries, e krijuar "
                      f"para / created {ago(h.lists['age_seconds'])}"
                      + (" — SKADUAR / EXPIRED" if h.lists.get("expired") else ""))
+    if h.lists.get("refused"):
+        lines.append(f"✗ Seriali i ri i listës u refuzua / the new list serial was refused: "
+                     f"{str(h.lists['refused'].get('why', ''))[:300]}")
     if h.selftest is None:
         lines.append("· Vetëkontrolli / self-test: asnjë ende / none yet")
     else:
