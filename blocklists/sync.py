@@ -14,6 +14,10 @@ Only then are the files in `state_dir/feed/` replaced, each by atomic rename, th
     hotline-urls.txt    non-confidential `host/path` entries, one per line
     hotline.sha256      SHA-256 (hex) of confidential `host/` or `host/path`, one per line
     current.json        the active serial, times, `entries_sha256` and every entry
+    highest.json        the signed index of the highest serial ever accepted: a second
+                        record, so that damaging or losing current.json (or this file) never
+                        lets a replayed older serial in; with both gone the next sync is
+                        accepted on trust (`SyncResult.first_use`, an event for the report)
     etag                the index's ETag, for the next If-None-Match
     refused.json        why the last serial was refused for shrinking without signed
                         removals (an alarm: `roja status` is red); removed by a good sync
@@ -50,6 +54,7 @@ from blocklists.feed import (
     FeedError,
     FetchError,
     Malformed,
+    Rollback,
     ShrinkRefused,
     apply_delta,
     check_entry,
@@ -72,6 +77,7 @@ TIMEOUT = 30.0
 DEADLINE = 600.0
 HOSTS_NAME, URLS_NAME, HASHES_NAME = "hotline.txt", "hotline-urls.txt", "hotline.sha256"
 CURRENT_NAME, ETAG_NAME = "current.json", "etag"
+HIGHEST_NAME = "highest.json"  # the signed index of the highest serial ever accepted
 REFUSED_NAME = "refused.json"  # the last serial refused for removals it did not sign
 
 
@@ -88,6 +94,7 @@ class SyncResult:
     created: str
     expires: str
     downloaded: int
+    first_use: bool = False  # no earlier state at all: accepted on trust (see `highest.json`)
 
     @property
     def changed(self) -> bool:
@@ -208,6 +215,37 @@ def _load_state(fdir: Path, feed_id: str | None) -> _State | None:
     return _State(serial, header, entries)
 
 
+def _load_highest(fdir: Path, key: Ed25519PublicKey, feed_id: str) -> dict[str, Any] | None:
+    """The signed index of the highest serial ever accepted here, if it is intact."""
+    try:
+        return verify(json.loads((fdir / HIGHEST_NAME).read_bytes()), key, feed_id,
+                      check_expiry=False)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, FeedError) as exc:
+        log.warning("hotline feed state %s is damaged (%s); %s still guards against a "
+                    "rollback", fdir / HIGHEST_NAME, exc, CURRENT_NAME)
+        return None
+
+
+def _check_floor(index: Mapping[str, Any], state: _State | None,
+                 highest: Mapping[str, Any] | None) -> None:
+    """Raise Rollback unless `index` is at least the highest serial either record holds (the
+    same serial only with the same signed entries: a repair of damaged state)."""
+    floor, digest = 0, None
+    for serial, entries_sha256 in ((state.serial, state.header["entries_sha256"])
+                                   if state else (0, None),
+                                   (highest["serial"], highest["entries_sha256"])
+                                   if highest else (0, None)):
+        if serial > floor:
+            floor, digest = serial, entries_sha256
+    if index["serial"] < floor or (index["serial"] == floor
+                                   and index["entries_sha256"] != digest):
+        check_serial(index, floor)
+        raise Rollback(f"Seriali {floor} me një listë tjetër / serial {floor} with another "
+                       "list than the one accepted here (a replayed or forked feed?)")
+
+
 def _checked_file(fetch: _Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
                   feed_id: str, kind: str, serial: int) -> dict[str, Any]:
     body = fetch.get(urljoin(base, ref["file"]), MAX_BYTES)[1]
@@ -291,8 +329,12 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
         if new_etag:
             write_atomic(etag_path, new_etag.encode() + b"\n")
         return _result("unchanged", state, state, 0, 0, fetch.downloaded)
-    if state:
-        check_serial(index, state.serial)
+    highest = _load_highest(fdir, key, feed_id)
+    _check_floor(index, state, highest)
+    first_use = state is None and highest is None
+    if first_use and (fdir / CURRENT_NAME).exists():
+        log.warning("hotline feed: all state is damaged; serial %s is accepted on trust",
+                    index["serial"])
     chain = _delta_chain(index, state.serial) if state else None
     records: list[Mapping[str, Any]] = []
     if state and chain is not None:
@@ -315,6 +357,7 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
                                     "entries_sha256")}
     new = _State(index["serial"], {**header, "synced_at": utc_text(moment)}, entries)
     _activate(fdir, new)
+    write_atomic(fdir / HIGHEST_NAME, body)  # the second record of the highest serial
     if new_etag:
         write_atomic(etag_path, new_etag.encode() + b"\n")
     else:
@@ -322,7 +365,7 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
     old = state.entries if state else {}
     added = sum(1 for k, e in entries.items() if old.get(k) != e)
     result = _result(mode, new, state, added, sum(1 for k in old if k not in entries),
-                     fetch.downloaded)
+                     fetch.downloaded, first_use)
     log.info("hotline feed %s: serial %s (%s, %d entries, +%d -%d)", feed_id, new.serial,
              mode, result.entries, result.added, result.removed)
     return result
@@ -342,9 +385,10 @@ def _activate(fdir: Path, state: _State) -> None:
 
 
 def _result(mode: str, new: _State, old: _State | None, added: int, removed: int,
-            downloaded: int) -> SyncResult:
+            downloaded: int, first_use: bool = False) -> SyncResult:
     return SyncResult(mode, new.serial, old.serial if old else None, len(new.entries), added,
-                      removed, new.header["created"], new.header["expires"], downloaded)
+                      removed, new.header["created"], new.header["expires"], downloaded,
+                      first_use)
 
 
 def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:

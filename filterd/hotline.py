@@ -29,7 +29,7 @@ from blocklists.feed import FeedError, ShrinkRefused
 from blocklists.feed_config import FeedSettings
 from blocklists.formats.feed import confidential_digests
 from blocklists.store import ListSource
-from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
+from blocklists.sync import CURRENT_NAME, SyncResult, feed_dir, status, sync
 from policy import ListRule
 from reporting.events import record_event
 
@@ -124,13 +124,21 @@ async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
                     "hotline feed sync failed, the last good list stays active: %s", exc)
         _warn_if_stale(settings, state_dir)
         return False
-    await asyncio.to_thread(record_event, state_dir / "incidents.sqlite", "sync_ok",
-                            f"serial {result.serial}")
+    await asyncio.to_thread(record_sync_ok, state_dir, result)
     if result.changed:
         log.info("hotline feed serial %s → %s", result.previous_serial, result.serial)
         await on_change()
     _warn_if_stale(settings, state_dir)
     return result.changed
+
+
+def record_sync_ok(state_dir: Path, result: SyncResult) -> None:
+    """The events of a good sync: `sync_ok` ("serial N"), and `list_trust_first_use` when no
+    earlier state vouched for it (first install, or every record of the serial lost)."""
+    db = state_dir / "incidents.sqlite"
+    if result.first_use:
+        record_event(db, "list_trust_first_use", f"serial {result.serial}")
+    record_event(db, "sync_ok", f"serial {result.serial}")
 
 
 def record_sync_failure(state_dir: Path, exc: Exception) -> None:

@@ -150,6 +150,9 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
     click.echo(f"Seriali {result.previous_serial or '-'} → {result.serial} ({how[result.mode]}): "
                f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
                f"expires {result.expires}")
+    if result.first_use:
+        click.echo("Kujdes: asnjë gjendje e mëparshme, seriali u pranua me besim / note: no "
+                   "earlier state, the serial was accepted on trust (first use)", err=True)
 
 
 @lists.command("status")
