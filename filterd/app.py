@@ -26,7 +26,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from blocklists.compiled import CompiledList
-from blocklists.store import ListShrunk, ListSource, build_active
+from blocklists.store import ListSource, build_active, changed_lists, held_back_in
 from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.engine import Resolver
@@ -101,10 +101,14 @@ async def run_report_due(config_path: Path, limit: float = REPORT_DUE_TIMEOUT) -
     return proc.returncode or 0
 
 
+LEGAL_MAX_SHRINK = 0.1  # a legal list that loses more is held back whatever its max_shrink
+
+
 def list_sources(cfg: RojaConfig) -> list[ListSource]:
     # Deny and legal lists also carry their reserved self-test name (`roja selftest`).
     sources = [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
-                          lc.max_shrink, selftest=lc.rule.kind != "allow")
+                          min(lc.max_shrink, LEGAL_MAX_SHRINK) if lc.rule.kind == "legal"
+                          else lc.max_shrink, selftest=lc.rule.kind != "allow")
                for lc in cfg.policy.lists]
     hotline = hotline_source(cfg.feed, cfg.state_dir)
     if hotline:
@@ -121,25 +125,40 @@ def entry_counts(compiled: CompiledList, cfg: RojaConfig) -> dict[str, int]:
     return counts
 
 
+def list_outcome(old: CompiledList | None, new: CompiledList, cfg: RojaConfig
+                 ) -> dict[str, object]:
+    """What a (re)load did to the lists, for `reload.json` and `roja reload`: `applied` (lists
+    whose new files are now enforced, with old → new entry counts) and `held_back` (lists that
+    keep their last-known-good entries, and why)."""
+    held = held_back_in(new.meta)
+    held_ids = {h.list_id for h in held}
+    before = entry_counts(old, cfg) if old is not None else {}
+    after = entry_counts(new, cfg)
+    applied = [lid for lid in changed_lists(old.meta if old is not None else {}, new.meta)
+               if lid not in held_ids]
+    return {"applied": [{"list": lid, "old": before.get(lid, 0), "new": after.get(lid, 0)}
+                        for lid in applied],
+            "held_back": [{"list": h.list_id, "old": h.old, "new": h.new, "why": h.why}
+                          for h in held]}
+
+
 def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
-    """Compile (or reuse) the lists and make the policy; raises on any problem, except a list
-    that shrank too much: then the last-known-good compile stays (and a warning says so)."""
+    """Compile (or reuse) the lists and make the policy; raises on any problem. A list that
+    shrank too much is held back with its last-known-good entries (an event and a warning say
+    so) while every other list's change applies."""
     for lc in cfg.policy.lists:
         if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file()):
             raise FileNotFoundError(f"list {lc.rule.id!r}: file not found: {lc.path}")
         if lc.mapping is not None and not lc.mapping.is_file():
             raise FileNotFoundError(f"list {lc.rule.id!r}: mapping not found: {lc.mapping}")
-    try:
-        result = build_active(list_sources(cfg), cfg.state_dir)
-    except ListShrunk as exc:  # already logged by build_active
-        compiled = CompiledList(exc.kept)
+    result = build_active(list_sources(cfg), cfg.state_dir)
+    compiled = result.compiled
+    if result.held_back and not result.reused:  # already logged by build_active
         record_event(cfg.state_dir / "incidents.sqlite", "list_held_back",
-                     ", ".join(f"{lid} {old}→{new}" for lid, old, new in exc.shrunk))
-    else:
-        compiled = result.compiled
-        for report in result.reports:
-            if report.error_count or report.unsupported or report.unmapped:
-                log.warning("%s: %s", report.source, report.summary())
+                     ", ".join(f"{h.list_id} {h.old}→{h.new}" for h in result.held_back))
+    for report in result.reports:
+        if report.error_count or report.unsupported or report.unmapped:
+            log.warning("%s: %s", report.source, report.summary())
     rules = {lc.rule.id: lc.rule for lc in cfg.policy.lists}
     hotline = hotline_source(cfg.feed, cfg.state_dir)
     if hotline:
@@ -253,8 +272,10 @@ class Appliance:
         # [proxy] is read once at start (listeners, CA, modes): self.cfg is what runs.
         restart = ("proxy",) if cfg.proxy != self.cfg.proxy else ()
         if self.spawn_workers:
+            outcome = list_outcome(self._compiled, compiled, cfg)
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
-            await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart)
+            await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart,
+                                    outcome)
         self.lists.counts = entry_counts(compiled, cfg)
         self._compiled = compiled
         if restart:

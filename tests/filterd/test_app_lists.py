@@ -1,5 +1,5 @@
-"""`filterd.app.build_policy` over lists: a list that shrank too much keeps the last-known-good
-compile serving, at start as on reload; a UT1 directory is a valid list path."""
+"""`filterd.app.build_policy` over lists: a list that shrank too much keeps its last-known-good
+entries serving, at start as on reload; a UT1 directory is a valid list path."""
 
 from __future__ import annotations
 
