@@ -25,11 +25,14 @@ remembers both until the next change. Set `max_shrink = 1.0` to accept any shrin
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,8 @@ from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
 ACTIVE_NAME = "lists.compiled"
+LOCK_NAME = "lists.lock"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ALLOW_SUFFIX = "@allow"
 PLAIN_FORMATS = ("domains", "hosts")  # read in batches by `blocklists.formats.plain`
 BATCH = 65536  # hosts per batch handed to the compiler from the other readers
@@ -196,9 +201,22 @@ def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, 
     old.close()
 
 
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG), so a compile
+    never outlives a killed daemon; exit at once if the parent is already gone."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF still ends the parent's wait
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _child(sources: list[ListSource], out: str, fp: str, meta: dict[str, object],
-           held: str | None, held_ids: frozenset[str],
+           held: str | None, held_ids: frozenset[str], parent: int,
            conn: multiprocessing.connection.Connection) -> None:
+    _die_with_parent(parent)
     try:
         reports = compile_sources(sources, Path(out), fp, meta,
                                   Path(held) if held else None, held_ids)
@@ -228,8 +246,8 @@ def _compile_in_child(sources: list[ListSource], out: Path, fp: str, meta: dict[
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(sources, str(out), fp, meta,
-                                            str(held) if held else None, held_ids, child),
-                       daemon=True)
+                                            str(held) if held else None, held_ids,
+                                            os.getpid(), child), daemon=True)
     proc.start()
     child.close()
     try:
@@ -248,6 +266,25 @@ def build_active(sources: list[ListSource], state_dir: Path) -> CompileResult:
     A list that shrank too much is held back (its last-known-good entries are compiled in);
     every other list's change is applied."""
     state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one compile at a time (the daemon, a CLI command)
+        try:
+            _remove_leftovers(state_dir)
+            return _build(sources, state_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(state_dir: Path) -> None:
+    """Staging files of a compile that was killed half-way (its process and child are gone:
+    we hold the lock)."""
+    for path in state_dir.glob(ACTIVE_NAME + ".*"):
+        if path.name.startswith((ACTIVE_NAME + ".new", ACTIVE_NAME + ".tmp")):
+            log.info("removing the leftover of an interrupted compile: %s", path)
+            path.unlink(missing_ok=True)
+
+
+def _build(sources: list[ListSource], state_dir: Path) -> CompileResult:
     active = state_dir / ACTIVE_NAME
     fps = list_fingerprints(sources)
     fp = fingerprint(sources)

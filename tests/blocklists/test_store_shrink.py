@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from blocklists.store import ACTIVE_NAME, HeldBack, ListSource, build_active
+from blocklists.store import ACTIVE_NAME, LOCK_NAME, HeldBack, ListSource, build_active
 from policy import Group, ListRule, Policy
 
 NAMES = [f"casino{i}.example" for i in range(10)]
@@ -41,7 +41,7 @@ def test_a_list_that_shrinks_too_much_is_held_back(tmp_path: Path) -> None:
     assert result.held_back == [HeldBack("bixhoz", 10, 4)]
     assert "shrank from 10 to 4 entries" in result.held_back[0].why
     assert result.applied == ["porno"]
-    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME]
+    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME, LOCK_NAME]
     # The held-back list keeps its last-known-good entries, the other list's change applies.
     policy = Policy((), Group("default", "Të gjithë"),
                     {"bixhoz": ListRule("bixhoz", "deny", "gambling"),
