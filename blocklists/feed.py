@@ -28,8 +28,8 @@ instead of `"value"`, so the cleartext never appears in any file.
 Removals are explicit and signed. Snapshots and deltas carry `removals`, one record per publish
 that removed entries: `{"serial", "before" (entries at serial - 1), "count", "reason",
 "removed": [identities]}` (`count` is the number of names). A snapshot keeps every record of
-the feed's life, a delta the one of its own serial. `check_removals` is what a gateway asks
-before it accepts a new entry set: every entry that is gone must be named by a record of a
+the feed's life, a delta the one of its own serial. `blocklists.removals` is what a gateway
+asks before it accepts a new entry set: every entry that is gone must be named by a record of a
 serial after its own, the set must not be empty, and a record without a `reason` may not remove
 more than `REASONLESS_LIMIT` of the list (the publisher's own limit is lower: see
 `blocklists.publish`). A feed without `removals` may not remove anything.
@@ -341,38 +341,6 @@ def _check_removals_field(payload: Mapping[str, Any]) -> None:
             raise _malformed(f"{where}: count is not the number of removed names")
         for j, gone in enumerate(record["removed"]):
             check_entry(gone, f"{where}.removed[{j}]", identity_only=True)
-
-
-def check_removals(old: Mapping[str, Entry], old_serial: int, new: Mapping[str, Entry],
-                   new_serial: int, records: Iterable[Mapping[str, Any]]) -> None:
-    """Raise ShrinkRefused unless every entry of `old` missing from `new` is named by a signed
-    removal record of a serial in (old_serial, new_serial], the new set is not empty, and no
-    record without a reason removes more than REASONLESS_LIMIT of its list."""
-    where = (f"Seriali {new_serial} refuzohet, lista {old_serial} mbetet aktive / serial "
-             f"{new_serial} refused, list {old_serial} stays active")
-    if not new:
-        raise ShrinkRefused(f"{where}: lista e re është bosh / the new list is empty")
-    named: set[str] = set()
-    for record in records:
-        if not old_serial < record["serial"] <= new_serial:
-            continue
-        if not record["reason"] and record["count"] > REASONLESS_LIMIT * record["before"]:
-            raise ShrinkRefused(
-                f"{where}: seriali {record['serial']} heq {record['count']} nga "
-                f"{record['before']} hyrje pa arsye të nënshkruar / serial {record['serial']} "
-                f"removes {record['count']} of {record['before']} entries without a signed "
-                "reason")
-        if record["serial"] == old_serial + 1 and record["before"] != len(old):
-            raise ShrinkRefused(f"{where}: seriali {record['serial']} thotë se lista kishte "
-                                f"{record['before']} hyrje, jo {len(old)} / serial "
-                                f"{record['serial']} says the list had {record['before']} "
-                                f"entries, not {len(old)}")
-        named.update(identity(gone) for gone in record["removed"])
-    unnamed = [k for k in old if k not in new and k not in named]
-    if unnamed:
-        raise ShrinkRefused(f"{where}: {len(unnamed)} hyrje u hoqën pa u emërtuar në të "
-                            f"dhënat e nënshkruara / {len(unnamed)} entries removed without "
-                            "being named in the signed removals")
 
 
 def _check_file_ref(ref: object, where: str, pattern: re.Pattern[str]) -> None:

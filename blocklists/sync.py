@@ -24,7 +24,7 @@ Only then are the files in `state_dir/feed/` replaced, each by atomic rename, th
     .lock               held (flock) while a sync runs; a second sync meanwhile is refused
 
 On any failure nothing there changes and a FeedError says why (Albanian, then English).
-Downloads are limited in size (MAX_BYTES) and time (TIMEOUT per read, DEADLINE per file).
+Downloads are limited in size (MAX_BYTES) and time (TIMEOUT per read; see `blocklists.fetch`).
 """
 
 from __future__ import annotations
@@ -32,18 +32,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import http.client
 import json
 import logging
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -58,7 +54,6 @@ from blocklists.feed import (
     ShrinkRefused,
     apply_delta,
     check_entry,
-    check_removals,
     check_serial,
     entries_digest,
     identity,
@@ -68,13 +63,14 @@ from blocklists.feed import (
     verify,
     write_atomic,
 )
+from blocklists.fetch import Fetcher, Progress
+from blocklists.removals import check_removals
 
+__all__ = ["Progress", "SyncResult", "feed_dir", "index_url", "status", "sync"]
 log = logging.getLogger("roja.lists.feed")
-Progress = Callable[[int, int | None], None]
 MAX_BYTES = 64 * 1024 * 1024
 MAX_INDEX_BYTES = 1024 * 1024
 TIMEOUT = 30.0
-DEADLINE = 600.0
 HOSTS_NAME, URLS_NAME, HASHES_NAME = "hotline.txt", "hotline-urls.txt", "hotline.sha256"
 CURRENT_NAME, ETAG_NAME = "current.json", "etag"
 HIGHEST_NAME = "highest.json"  # the signed index of the highest serial ever accepted
@@ -117,60 +113,6 @@ def index_url(url: str) -> str:
     if url.endswith(".json"):
         return url
     return url if url.endswith("/index.json") else url.rstrip("/") + "/index.json"
-
-
-class _Fetcher:
-    def __init__(self, progress: Progress | None, timeout: float) -> None:
-        self.progress, self.timeout, self.downloaded = progress, timeout, 0
-
-    def get(self, url: str, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
-        """(status, body, ETag); 304 gives an empty body. Network trouble is a FetchError."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise FetchError(f"Vetëm http(s) / only http(s) URLs are allowed: {url}")
-        headers = {"User-Agent": "roja-sync/1", "Accept-Encoding": "identity"}
-        if etag:
-            headers["If-None-Match"] = etag
-        request = urllib.request.Request(url, headers=headers)
-        deadline = time.monotonic() + DEADLINE
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                length = response.headers.get("Content-Length", "")
-                total = int(length) if length.isdigit() else None
-                if total is not None and total > limit:
-                    raise _too_big(url, limit)
-                body = bytearray()
-                while chunk := response.read(64 * 1024):
-                    body += chunk
-                    self.downloaded += len(chunk)
-                    if len(body) > limit:
-                        raise _too_big(url, limit)
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"Shkarkimi zgjati shumë / download too slow: {url}")
-                    if self.progress:
-                        self.progress(len(body), total)
-                if total is not None and len(body) != total:
-                    raise _truncated(url)
-                return response.status, bytes(body), response.headers.get("ETag")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return 304, b"", etag
-            raise FetchError(f"Serveri u përgjigj HTTP {exc.code} / the server answered "
-                             f"HTTP {exc.code}: {url}") from None
-        except http.client.IncompleteRead:
-            raise _truncated(url) from None
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise FetchError(f"Lista nuk u shkarkua / could not download {url}: {reason}"
-                             ) from None
-
-
-def _too_big(url: str, limit: int) -> FetchError:
-    return FetchError(f"Skedari është më i madh se {limit // 2**20} MiB / the file is larger "
-                      f"than {limit // 2**20} MiB: {url}")
-
-
-def _truncated(url: str) -> FetchError:
-    return FetchError(f"Skedari erdhi i cunguar / the file arrived truncated: {url}")
 
 
 def _load(data: bytes, name: str) -> Any:
@@ -246,7 +188,7 @@ def _check_floor(index: Mapping[str, Any], state: _State | None,
                        "list than the one accepted here (a replayed or forked feed?)")
 
 
-def _checked_file(fetch: _Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
+def _checked_file(fetch: Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
                   feed_id: str, kind: str, serial: int) -> dict[str, Any]:
     body = fetch.get(urljoin(base, ref["file"]), MAX_BYTES)[1]
     if hashlib.sha256(body).hexdigest() != ref["sha256"]:
@@ -311,7 +253,7 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
     state = _load_state(fdir, feed_id)
     etag_path = fdir / ETAG_NAME
     etag = etag_path.read_text().strip() if state and etag_path.exists() else None
-    fetch = _Fetcher(progress, timeout)
+    fetch = Fetcher(progress, timeout)
     base = index_url(url)
     status, body, new_etag = fetch.get(base, MAX_INDEX_BYTES, etag)
     if status == 304:

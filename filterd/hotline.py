@@ -18,14 +18,15 @@ import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from blocklists.confidential import ConfidentialSet
-from blocklists.feed import FeedError, ShrinkRefused
+from blocklists.feed import FeedError, ShrinkRefused, parse_utc
 from blocklists.feed_config import FeedSettings
 from blocklists.formats.feed import confidential_digests
 from blocklists.store import ListSource
@@ -74,26 +75,36 @@ def confidential_set(settings: FeedSettings, state_dir: Path) -> ConfidentialSet
 
 
 class FeedMetrics(Collector):
-    def __init__(self, settings: FeedSettings, state_dir: Path) -> None:
+    """The hotline feed's metrics; the serial and its age are those DNS enforces (from
+    `enforced`, the daemon's record), not those of the file a sync wrote a moment ago."""
+
+    def __init__(self, settings: FeedSettings, state_dir: Path,
+                 enforced: Callable[[], dict[str, Any] | None] = lambda: None) -> None:
         self.settings = settings
         self.state_dir = state_dir
+        self.enforced = enforced
         self.failures = 0
 
     def collect(self) -> Iterator[Metric]:
         if not self.settings.enabled:
             return
         info = status(self.state_dir)
-        serial = info.get("serial")
-        yield GaugeMetricFamily("roja_list_serial", "Serial of the active hotline feed",
+        record = self.enforced()
+        serial = record.get("serial") if record else None
+        yield GaugeMetricFamily("roja_list_serial", "Serial of the hotline feed DNS enforces",
                                 value=serial or 0)
-        if serial is not None:
-            age = info["age_seconds"]
+        yield GaugeMetricFamily("roja_list_synced_serial", "Serial of the synced hotline feed "
+                                "(enforced within seconds)", value=info.get("serial") or 0)
+        if serial is not None and record is not None:
+            created = parse_utc(record["created"], "created")
+            age = max(0, int((datetime.now(UTC) - created).total_seconds()))
             yield GaugeMetricFamily("roja_list_age_seconds",
                                     "Age of the active hotline feed (since it was created)",
                                     value=age)
+            expired = parse_utc(record["expires"], "expires") <= datetime.now(UTC)
             yield GaugeMetricFamily("roja_list_stale", "1 when the hotline feed is too old",
                                     value=int(age > self.settings.stale_hours * 3600
-                                              or bool(info["expired"])))
+                                              or expired))
         yield GaugeMetricFamily("roja_list_refused", "1 while the newest hotline serial is "
                                 "refused for removals it did not sign",
                                 value=int(info.get("refused") is not None))
@@ -102,7 +113,7 @@ class FeedMetrics(Collector):
 
 
 async def sync_loop(settings: FeedSettings, state_dir: Path, metrics: FeedMetrics,
-                    on_change: Callable[[], Awaitable[object]],
+                    on_change: Callable[[], Awaitable[bool]],
                     rng: random.Random | None = None) -> None:
     """Sync now, then every `interval` (+ jitter) seconds, until cancelled."""
     rng = rng or random.Random()
@@ -112,7 +123,7 @@ async def sync_loop(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
 
 
 async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetrics,
-                    on_change: Callable[[], Awaitable[object]]) -> bool:
+                    on_change: Callable[[], Awaitable[bool]]) -> bool:
     try:
         key = settings.public_key.read_bytes()
         result = await asyncio.to_thread(sync, state_dir, settings.url, key, settings.feed_id,
@@ -124,21 +135,25 @@ async def sync_once(settings: FeedSettings, state_dir: Path, metrics: FeedMetric
                     "hotline feed sync failed, the last good list stays active: %s", exc)
         _warn_if_stale(settings, state_dir)
         return False
-    await asyncio.to_thread(record_sync_ok, state_dir, result)
+    if result.first_use:
+        await asyncio.to_thread(record_event, state_dir / "incidents.sqlite",
+                                "list_trust_first_use", f"serial {result.serial}")
     if result.changed:
         log.info("hotline feed serial %s → %s", result.previous_serial, result.serial)
-        await on_change()
+        if not await on_change():  # applied: the new enforced serial is the `sync_ok` event
+            await asyncio.to_thread(
+                record_event, state_dir / "incidents.sqlite", "sync_fail",
+                f"serial {result.serial} synced but not enforced: the reload failed")
+    else:
+        await asyncio.to_thread(record_sync_ok, state_dir, result)
     _warn_if_stale(settings, state_dir)
     return result.changed
 
 
 def record_sync_ok(state_dir: Path, result: SyncResult) -> None:
-    """The events of a good sync: `sync_ok` ("serial N"), and `list_trust_first_use` when no
-    earlier state vouched for it (first install, or every record of the serial lost)."""
-    db = state_dir / "incidents.sqlite"
-    if result.first_use:
-        record_event(db, "list_trust_first_use", f"serial {result.serial}")
-    record_event(db, "sync_ok", f"serial {result.serial}")
+    """The event of a good sync that found nothing new: `sync_ok` ("serial N"). A new serial's
+    `sync_ok` is written when it is enforced (`filterd.list_apply`)."""
+    record_event(state_dir / "incidents.sqlite", "sync_ok", f"serial {result.serial}")
 
 
 def record_sync_failure(state_dir: Path, exc: Exception) -> None:

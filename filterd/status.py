@@ -24,6 +24,7 @@ from dnslib import DNSRecord
 
 from blocklists.sync import status as feed_status
 from filterd.config import RojaConfig
+from filterd.list_apply import read_enforced
 from reporting.delivery import outbox_path
 from reporting.incidents import IncidentStore, IncidentStoreError
 from reporting.outbox import Outbox
@@ -149,6 +150,7 @@ def collect(cfg: RojaConfig, now: datetime | None = None,
     db = cfg.state_dir / "incidents.sqlite"
     feed: dict[str, Any] = feed_status(cfg.state_dir) if (cfg.state_dir / "feed").exists() or \
         cfg.feed.enabled else {"serial": None}
+    feed["enforced"] = read_enforced(cfg.state_dir)  # what the filter enforces (list_apply)
     total, bypass, bypass_clients = incidents_today(db, moment)
     health = Health(state, how, feed, last_selftest(db), last_report(cfg.state_dir), total,
                     bypass, bypass_clients)
@@ -163,6 +165,8 @@ def collect(cfg: RojaConfig, now: datetime | None = None,
             health.problems.append("list_stale")
     if feed.get("refused"):  # a serial refused for unsigned removals: the teacher must know
         health.problems.append("list_refused")
+    if (feed["enforced"] or {}).get("held_back"):
+        health.problems.append("lists_held_back")
     if health.selftest is not None and not health.selftest["ok"]:
         health.problems.append("selftest_failed")
     if health.report is not None and health.report["status"] == "failed_permanent":

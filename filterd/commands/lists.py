@@ -28,6 +28,8 @@ from blocklists.feed import REASONLESS_LIMIT, FeedError, key_id
 from blocklists.publish import MAX_REMOVALS, keygen, publish
 from blocklists.sync import status, sync
 from filterd.hotline import record_sync_failure
+from filterd.list_apply import read_enforced
+from reporting.events import record_event
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 
@@ -151,6 +153,8 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
                f"expires {result.expires}")
     if result.first_use:
+        record_event(state_dir / "incidents.sqlite", "list_trust_first_use",
+                     f"serial {result.serial}")
         click.echo("Kujdes: asnjë gjendje e mëparshme, seriali u pranua me besim / note: no "
                    "earlier state, the serial was accepted on trust (first use)", err=True)
 
@@ -161,9 +165,13 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired)."""
     info = status(ctx.obj["state_dir"])
+    info["enforced"] = read_enforced(ctx.obj["state_dir"])
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
-    elif info["serial"] is None:
+        if info.get("expired"):
+            sys.exit(1)
+        return
+    if info["serial"] is None:
         click.echo("Nuk ka ende listë të linjës / no hotline feed synced yet.")
     else:
         hours = info["age_seconds"] / 3600
@@ -174,5 +182,31 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
                    f"ago); skadon / expires {info['expires']}")
         if info["expired"]:
             click.echo("Kujdes: lista ka skaduar / warning: the feed has expired", err=True)
+    for line in enforced_lines(info):
+        click.echo(line)
     if info.get("expired"):
         sys.exit(1)
+
+
+def enforced_lines(info: dict[str, Any]) -> list[str]:
+    """What the running filter enforces (from its own record), held-back lists and a refused
+    serial: Albanian first. Shared with `roja status`."""
+    lines = []
+    enforced = info.get("enforced")
+    if enforced is not None:
+        serial = enforced.get("serial")
+        if serial is not None:
+            hours = enforced.get("age_seconds", 0) / 3600
+            lines.append(f"Zbatohet / enforced: seriali / serial {serial} (krijuar para "
+                         f"{hours:.1f} orë / created {hours:.1f} hours ago)")
+        if info.get("serial") is not None and info["serial"] != serial:
+            lines.append(f"Kujdes: seriali {info['serial']} u sinkronizua por nuk zbatohet "
+                         f"ende / note: serial {info['serial']} is synced but not enforced "
+                         "yet (is the filter running?)")
+        for held in enforced.get("held_back") or ():
+            lines.append(f"E mbajtur / held back: {held['list']}: {held['old']} → "
+                         f"{held['new']} hyrje / entries: {held['why']}")
+    if info.get("refused"):
+        lines.append("Seriali i ri u refuzua / the new serial was refused: "
+                     f"{str(info['refused'].get('why', ''))[:300]}")
+    return lines

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import click
 
+from filterd.commands.lists import enforced_lines
 from filterd.config import RojaConfig
 from filterd.status import TIRANE, Health, ago, collect
 
@@ -45,9 +46,7 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
                      f"{h.lists['serial']}, {h.lists['entries']} hyrje / entries, e krijuar "
                      f"para / created {ago(h.lists['age_seconds'])}"
                      + (" — SKADUAR / EXPIRED" if h.lists.get("expired") else ""))
-    if h.lists.get("refused"):
-        lines.append(f"✗ Seriali i ri i listës u refuzua / the new list serial was refused: "
-                     f"{str(h.lists['refused'].get('why', ''))[:300]}")
+    lines.extend(f"  {line}" for line in enforced_lines(h.lists))
     if h.selftest is None:
         lines.append("· Vetëkontrolli / self-test: asnjë ende / none yet")
     else:

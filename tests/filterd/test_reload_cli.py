@@ -92,7 +92,12 @@ def test_a_held_back_list_does_not_freeze_a_new_legal_list(served: tuple[Path, i
     assert status["ok"] is True
     assert status["applied"] == [{"list": "ligjore", "old": 0, "new": 1}]
     assert [(h["list"], h["old"], h["new"]) for h in status["held_back"]] == [("bixhoz", 10, 1)]
+    health = roja(cfg, "status")  # red, naming the list, its counts and why, Albanian first
+    assert health.exit_code == 1 and "lists_held_back" in health.output
+    assert "E mbajtur / held back: bixhoz: 10 → 1 hyrje / entries: u zvogëlua" in health.output
     (cfg.parent / "bixhoz.txt").write_text(CASINOS + "casino10.example\n")  # repaired
     out = roja(cfg, "reload")
     assert out.exit_code == 0 and "U ringarkua / reloaded" in out.output, out.output
+    assert "Zbatohet / applied: bixhoz: 10 → 11 hyrje / entries" in out.output
     assert blocked(port, "casino10.example")
+    assert "held back" not in roja(cfg, "status").output
