@@ -227,13 +227,16 @@ def _child(sources: list[ListSource], out: str, fp: str, meta: dict[str, object]
         conn.close()
 
 
-def _shrunk(sources: list[ListSource], old: dict[str, int],
-            new: dict[str, int]) -> list[tuple[str, int, int]]:
+def _shrunk(sources: list[ListSource], old: dict[str, int], new: dict[str, int],
+            reports: list[ReadReport]) -> list[tuple[str, int, int]]:
+    """Lists that lost more than their `max_shrink`, or whose file could not be read at all
+    (nothing but errors: a damaged file is held back whatever its `max_shrink`)."""
     out = []
-    for s in sources:
+    for s, report in zip(sources, reports, strict=True):
         own = int(s.selftest)  # the list's reserved self-test name is not one of its entries
         before, after = max(0, old.get(s.id, 0) - own), max(0, new.get(s.id, 0) - own)
-        if before and after < before * (1.0 - s.max_shrink):
+        unreadable = report.error_count > 0 and report.entries == 0
+        if before and (after < before * (1.0 - s.max_shrink) or unreadable):
             out.append((s.id, before, after))
     return out
 
@@ -306,7 +309,7 @@ def _build(sources: list[ListSource], state_dir: Path) -> CompileResult:
     meta: dict[str, object] = {"list_fps": fps, "held_back": []}
     reports = _compile_in_child(sources, staging, fp, meta)
     staged = CompiledList(staging)
-    held_back = [HeldBack(*s) for s in _shrunk(sources, previous, list_sizes(staged))]
+    held_back = [HeldBack(*s) for s in _shrunk(sources, previous, list_sizes(staged), reports)]
     staged.close()
     if held_back:
         meta["held_back"] = [[h.list_id, h.old, h.new] for h in held_back]

@@ -59,15 +59,22 @@ def confidential_set(settings: FeedSettings, state_dir: Path) -> ConfidentialSet
         return None
     fingerprint = hashlib.sha256(current.read_bytes()).hexdigest()
     path = state_dir / HASHED_NAME
+    existing: ConfidentialSet | None = None
     if path.is_file():
         try:
             existing = ConfidentialSet.open(path)
             if existing.meta.get("source") == fingerprint:
                 return existing
-            existing.close()
         except ValueError:
             log.warning("%s is damaged; rebuilding it", path)
-    digests = confidential_digests(current)
+    try:
+        digests = confidential_digests(current)
+    except ValueError as exc:  # never drop the CSAM hashes for a damaged file: keep the last set
+        log.error("lista e linjës është e dëmtuar, mbeten hash-et e fundit / the hotline list "
+                  "is damaged, the last hashed set stays: %s", exc)
+        return existing
+    if existing is not None:
+        existing.close()
     built = ConfidentialSet(((d, LIST_ID, cat) for d, cat in digests),
                             meta={"source": fingerprint})
     built.write(path)
