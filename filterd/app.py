@@ -191,7 +191,7 @@ class Appliance:
                                                          cfg.firewall.proxy_https_port))
             await self.proxy.start()
         if cfg.rpz.enabled and self.spawn_workers:
-            await self.rpz.refresh()
+            await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
         if cfg.feed.enabled and self.spawn_workers:
             self._feed_task = asyncio.create_task(self._sync_feed(), name="roja-feed-sync")
             self._watch_task = asyncio.create_task(self._watch_feed(), name="roja-feed-watch")
@@ -226,16 +226,15 @@ class Appliance:
         restart = ("proxy",) if cfg.proxy != self.cfg.proxy else ()
         if self.spawn_workers:
             outcome = list_outcome(self._compiled, compiled, cfg)
+            await asyncio.to_thread(self._enforce, cfg, compiled, feed)
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
             await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart,
                                     outcome)
         self.lists.counts = entry_counts(compiled, cfg)
         self._compiled = compiled
         self._feed_stamp = stamp
-        if self.spawn_workers:
-            await asyncio.to_thread(self._enforce, cfg, compiled, feed)
-            if self.cfg.rpz.enabled:  # the zone follows every change: sync, manual sync, reload
-                await self.rpz.refresh()
+        if self.spawn_workers and self.cfg.rpz.enabled:  # the zone follows every change
+            await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
         if restart:
             log.warning("[proxy] ndryshoi: duhet `systemctl restart roja` / [proxy] changed: "
                         "restart Roja for it to apply (the proxy already uses the new lists)")
@@ -253,7 +252,7 @@ class Appliance:
         """Record what the main process now enforces (enforced.json), and a newly enforced
         hotline serial as the `sync_ok` event."""
         old = self.enforced.get("serial") if self.enforced else None
-        self.enforced = enforced_record(cfg, compiled, feed)
+        self.enforced = enforced_record(cfg, compiled, feed, self.enforced)
         write_enforced(cfg.state_dir, self.enforced)
         record_serial_change(cfg.state_dir, old, self.enforced["serial"])
 

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from blocklists.compiled import CompiledList
 from blocklists.store import ListSource, build_active, changed_lists, held_back_in
 from filterd.config import RojaConfig
-from filterd.hotline import confidential_set, current_file, hotline_source
+from filterd.hotline import LIST_ID, confidential_set, current_file, hotline_source
 from policy import Policy
 from reporting.events import record_event
 
@@ -65,7 +65,7 @@ def entry_counts(compiled: CompiledList, cfg: RojaConfig) -> dict[str, int]:
 
 
 def list_outcome(old: CompiledList | None, new: CompiledList, cfg: RojaConfig
-                 ) -> dict[str, object]:
+                 ) -> dict[str, list[dict[str, Any]]]:
     """What a (re)load did to the lists, for `reload.json` and `roja reload`: `applied` (lists
     whose new files are now enforced, with old → new entry counts) and `held_back` (lists that
     keep their last-known-good entries, and why)."""
@@ -118,15 +118,19 @@ def feed_stamp(state_dir: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def enforced_record(cfg: RojaConfig, compiled: CompiledList, feed: dict[str, Any]
-                    ) -> dict[str, Any]:
-    """What is enforced now: `feed` is the synced feed's `status` read before the compile."""
-    serial = feed.get("serial") if cfg.feed.enabled else None
+def enforced_record(cfg: RojaConfig, compiled: CompiledList, feed: dict[str, Any],
+                    previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What is enforced now: `feed` is the synced feed's `status` read before the compile;
+    while the hotline list is held back (its file damaged) its `previous` serial stays."""
+    held = list_outcome(None, compiled, cfg)["held_back"]
+    source: dict[str, Any] = feed
+    if previous and any(h["list"] == LIST_ID for h in held):
+        source = previous
+    serial = source.get("serial") if cfg.feed.enabled else None
     return {"at": time.time(), "pid": os.getpid(),
-            "serial": serial, "created": feed.get("created") if serial else None,
-            "expires": feed.get("expires") if serial else None,
-            "held_back": list_outcome(None, compiled, cfg)["held_back"],
-            "lists": entry_counts(compiled, cfg)}
+            "serial": serial, "created": source.get("created") if serial else None,
+            "expires": source.get("expires") if serial else None,
+            "held_back": held, "lists": entry_counts(compiled, cfg)}
 
 
 def write_enforced(state_dir: Path, record: dict[str, Any]) -> None:

@@ -150,7 +150,7 @@ def remove_pid(state_dir: Path) -> None:
 
 def write_reload_status(state_dir: Path, ok: bool, error: str = "",
                         restart: tuple[str, ...] = (),
-                        lists: dict[str, object] | None = None) -> None:
+                        lists: Mapping[str, object] | None = None) -> None:
     """`restart`: config tables that changed but apply only after a restart (e.g. "proxy");
     `lists`: `applied` and `held_back` lists (see `filterd.app.list_outcome`)."""
     tmp = state_dir / (RELOAD_NAME + ".tmp")
