@@ -31,6 +31,7 @@ from blocklists.compiled import CompiledList
 from blocklists.store import ListSource, build_active, changed_lists, held_back_in
 from filterd.config import RojaConfig
 from filterd.hotline import LIST_ID, confidential_set, current_file, hotline_source
+from filterd.policy_runtime import PID_NAME
 from policy import Policy
 from reporting.events import record_event
 
@@ -148,11 +149,29 @@ def read_enforced(state_dir: Path, now: float | None = None) -> dict[str, Any] |
         return None
     if not isinstance(data, dict):
         return None
+    pid = data.get("pid")
+    try:  # the daemon removes roja.pid when it stops
+        running = int((state_dir / PID_NAME).read_text(encoding="ascii")) == pid
+    except (OSError, ValueError):
+        running = False
+    data["running"] = running and isinstance(pid, int) and _alive(pid)
     created = data.get("created")
     if isinstance(created, str):
         moment = datetime.fromisoformat(created).timestamp()
         data["age_seconds"] = max(0, int((now or time.time()) - moment))
     return data
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process (roja runs as its own user): alive
+        return True
+    return True
 
 
 def record_serial_change(state_dir: Path, old: object, new: object) -> None:

@@ -195,6 +195,9 @@ def enforced_lines(info: dict[str, Any]) -> list[str]:
     enforced = info.get("enforced")
     if enforced is not None:
         serial = enforced.get("serial")
+        if not enforced.get("running", True):
+            lines.append("Kujdes: filtri nuk punon; më poshtë është ç'zbatonte / note: the "
+                         "filter is not running; below is what it enforced")
         if serial is not None:
             hours = enforced.get("age_seconds", 0) / 3600
             lines.append(f"Zbatohet / enforced: seriali / serial {serial} (krijuar para "

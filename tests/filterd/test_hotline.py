@@ -19,9 +19,11 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from click.testing import CliRunner
 from feed_kit import hand_publish
 
 from blocklists.publish import keygen, publish
+from filterd.cli import main
 from filterd.hotline import sync_once
 from filterd.testing import dns_address, running_appliance, write_lists
 from reporting.incidents import IncidentStore
@@ -196,3 +198,6 @@ interval = 86400
     events = read_events(tmp_path / "state" / "incidents.sqlite")
     assert [d for _, k, d in events if k == "sync_ok"][-1] == "serial 2"
     assert [k for _, k, _ in events][-3:-1] == ["sync_fail", "list_held_back"]
+    after = CliRunner().invoke(main, ["--config", str(tmp_path / "roja.toml"), "lists",
+                                      "status"])
+    assert "Kujdes: filtri nuk punon" in after.output  # stopped: what it enforced, marked so
