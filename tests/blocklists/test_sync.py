@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from feed_kit import Feed, served_feed
+from sync_kit import Feed, served_feed
 
 from blocklists import feed
 from blocklists.publish import keygen

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from feed_kit import Feed, entry, hand_publish, served_feed
+from sync_kit import Feed, entry, hand_publish, served_feed
 
 from blocklists import feed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from feed_kit import served_feed
+from sync_kit import served_feed
 
 from blocklists.store import held_back_in
 from filterd.app import build_policy

@@ -20,7 +20,7 @@ import dns.query
 import dns.rcode
 import pytest
 from click.testing import CliRunner
-from feed_kit import hand_publish
+from sync_kit import hand_publish
 
 from blocklists.publish import keygen, publish
 from filterd.cli import main

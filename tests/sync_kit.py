@@ -1,6 +1,7 @@
-"""Test kit for the signed hotline feed: a publisher directory served over real HTTP (with
-strong ETags), a gateway state directory, and `hand_publish` for feeds that Roja's own publisher
-would refuse to write (what an attacker or a broken publisher could sign)."""
+"""Test kit for the gateway side of the signed hotline feed: a publisher directory served over
+real HTTP (with strong ETags, requests recorded), a gateway state directory, and `hand_publish`
+for feeds that Roja's own publisher refuses to write (what a broken publisher could sign).
+(tests/feed_kit.py on main serves a feed to a running appliance.)"""
 
 from __future__ import annotations
 
