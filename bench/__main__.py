@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "policy": "resolver with 6 groups, profiles, schedules and 1M entries vs one group",
     "proxy": "Roja proxy vs squid+squidGuard, e2guardian, mitmdump; whole-filter CPU",
     "inbox": "education-office inbox: month dashboard and upload times, 1,800 schools × 24 months",
+    "propagation": "hotline publish → blocked at the gateway and at an unbound RPZ secondary",
 }
 
 

@@ -7,30 +7,23 @@ indexes the header's `(list_id, category[, subdomains_only])` table; a tag set (
 the sorted tags of a key, usually one (a name on several lists has several). A
 subdomains-only tag (RPZ `*.name` alone) matches below its key but not the key itself.
 
-Keys are the name's characters reversed plus a dot (`www.example.com` → `moc.elpmaxe.www.`),
-so that the key of a listed domain is a prefix of the key of every name below it and of no
-other name's (`moc.elpmaxe.` is not a prefix of `moc.elpmaxeton.`).
+Keys are the name reversed plus a dot (`www.example.com` → `moc.elpmaxe.www.`): the key of a
+listed domain is a prefix of every name's below it and of no other (not `moc.elpmaxeton.`).
 
-The second section holds URL-level entries (host + path prefix, for the proxy), in the same
-form: keys `moc.elpmaxe./ads/` (reversed host, then the path) plus one key `moc.elpmaxe.` with
-no tags for every host that has URL entries, so `has_url_entries(host)` ("steer this name to
-the proxy?") is one prefix query, like `lookup`. URL entries are never returned by `lookup`: a
-DNS answer never blocks for them.
+The second section holds URL-level entries for the proxy: keys `moc.elpmaxe./ads/` plus one
+key `moc.elpmaxe.` without tags for every host with URL entries, so `has_url_entries(host)`
+("steer this name to the proxy?") is one prefix query. `lookup` never returns URL entries.
 
-A lookup reverses the name once and asks the trie for every stored key that is a prefix of it,
-which are exactly the listed parent domains, in one C call (a few µs with 5,000,000 entries).
-The trie takes ~15 bytes an entry, shared by every process through the page cache instead of
-~100 bytes as a Python `str` in a `set`. A new compile is written beside the old file and
-renamed over it, so readers never see half a list; a reader that still has the old file mapped
-keeps a valid view until it reopens. A file of an older format is refused with a message that
-says so (`build_active` then compiles again).
+A lookup reverses the name once and asks the trie for every stored key that is a prefix of it
+(exactly the listed parent domains) in one C call: a few µs with 5,000,000 entries, ~15 bytes
+an entry shared by every process through the page cache. A new compile is written beside the
+old file and renamed over it, so readers never see half a list. A file of an older format is
+refused with a message that says so (`build_active` then compiles again).
 
 Compiling is built for millions of entries: readers hand over batches of hosts with one tag
-(`compile_batches`) and the keys of a batch are made and kept as one string (two C calls per
-batch, a fraction of the memory of a `str` per key). When every key has the same tags (e.g. a
-single list) the keys go straight into the trie, which drops repeats, and no per-key table is
-written. Otherwise only the keys outside the largest list are collected in a dict (key → a bit
-per tag) and placed in the per-key table; every other key has the largest list's tag.
+(`compile_batches`), kept as one string a batch. When every key has the same tags the keys go
+straight into the trie and no per-key table is written; otherwise only the keys outside the
+largest list are collected (key → a bit per tag) and placed in the per-key table.
 """
 
 from __future__ import annotations
@@ -377,6 +370,16 @@ class CompiledList:
                         uniform if uniform >= 0 else per_key[key_id]]:
                     out.append(Match(entry_host + listed, list_id, category))
         return out
+
+    def items(self, urls: bool = False) -> Iterator[tuple[str, str, tuple[Tag, ...]]]:
+        """Every entry as (host, path, tags) of the host part, or with `urls` the URL part."""
+        trie, per_key, uniform = ((self._url_trie, self._url_per_key, self._url_uniform)
+                                  if urls else (self._trie, self._per_key, self._uniform))
+        for key, key_id in trie.iteritems():
+            combo = self._combos[uniform if uniform >= 0 else per_key[key_id]]
+            if combo:
+                host_key, slash, path = key.partition("/")
+                yield host_key[-2::-1], slash + path, tuple(self.tags[t] for t, _, _ in combo)
 
     def counts_by_list(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -24,6 +24,15 @@ Every payload has `feed_id`, `serial` (whole number ≥ 1, one more on every pub
 An entry is `{"value": "host" or "host/path", "category", "case_id", "confirmed_at",
 "confidential": false}` or, when confidential, `"sha256"` (hex of `host/` or `host/path`)
 instead of `"value"`, so the cleartext never appears in any file.
+
+Removals are explicit and signed. Snapshots and deltas carry `removals`, one record per publish
+that removed entries: `{"serial", "before" (entries at serial - 1), "count", "reason",
+"removed": [identities]}` (`count` is the number of names). A snapshot keeps every record of
+the feed's life, a delta the one of its own serial. `blocklists.removals` is what a gateway
+asks before it accepts a new entry set: every entry that is gone must be named by a record of a
+serial after its own, the set must not be empty, and a record without a `reason` may not remove
+more than `REASONLESS_LIMIT` of the list (the publisher's own limit is lower: see
+`blocklists.publish`). A feed without `removals` may not remove anything.
 """
 
 from __future__ import annotations
@@ -51,6 +60,8 @@ TAXONOMY = ("hate_speech", "account_theft", "csam", "nudity", "sexual_harassment
 SNAPSHOT_NAME = re.compile(r"snapshot-[1-9][0-9]{0,17}\.json")
 DELTA_NAME = re.compile(r"delta-(?:0|[1-9][0-9]{0,17})-[1-9][0-9]{0,17}\.json")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+REASONLESS_LIMIT = 0.5  # a gateway refuses a removal of more than this share without a reason
+MAX_REASON = 500
 
 Entry = dict[str, Any]
 
@@ -77,6 +88,11 @@ class Rollback(FeedError):  # noqa: N818 - the names the feed's callers match on
 
 class Malformed(FeedError):  # noqa: N818 - the names the feed's callers match on
     """Not a feed file: broken JSON, missing or mistyped fields."""
+
+
+class ShrinkRefused(FeedError):  # noqa: N818 - the names the feed's callers match on
+    """Correctly signed, but its entries shrink without removals named in the signed metadata
+    (or to nothing): the last-known-good list stays and the teacher is told."""
 
 
 class FetchError(FeedError):
@@ -290,6 +306,8 @@ def check_payload(payload: object) -> None:
     for name in lists[kind]:
         if not isinstance(payload.get(name), list):
             raise _malformed(f"{name} is not a list")
+    if kind in ("snapshot", "delta"):
+        _check_removals_field(payload)
     if kind == "snapshot":
         for i, entry in enumerate(payload["entries"]):
             check_entry(entry, f"entries[{i}]")
@@ -303,6 +321,26 @@ def check_payload(payload: object) -> None:
             check_entry(entry, f"removed[{i}]", identity_only=True)
     else:
         _check_index(payload)
+
+
+def _check_removals_field(payload: Mapping[str, Any]) -> None:
+    records = payload.get("removals", [])
+    if not isinstance(records, list):
+        raise _malformed("removals is not a list")
+    for i, record in enumerate(records):
+        where = f"removals[{i}]"
+        if not isinstance(record, Mapping) or set(record) != {"serial", "before", "count",
+                                                              "reason", "removed"}:
+            raise _malformed(f"{where} needs serial, before, count, reason and removed")
+        if not (_is_int(record["serial"]) and record["serial"] <= payload["serial"]
+                and _is_int(record["before"], 0) and _is_int(record["count"], 0)):
+            raise _malformed(f"{where}: serial, before or count is not a whole number in range")
+        if not isinstance(record["reason"], str) or len(record["reason"]) > MAX_REASON:
+            raise _malformed(f"{where}.reason is not a text of at most {MAX_REASON} characters")
+        if not isinstance(record["removed"], list) or len(record["removed"]) != record["count"]:
+            raise _malformed(f"{where}: count is not the number of removed names")
+        for j, gone in enumerate(record["removed"]):
+            check_entry(gone, f"{where}.removed[{j}]", identity_only=True)
 
 
 def _check_file_ref(ref: object, where: str, pattern: re.Pattern[str]) -> None:

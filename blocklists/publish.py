@@ -16,6 +16,12 @@ anywhere.
 `publish` signs a full snapshot, a delta from the previous serial and a new `index.json`. The
 new files are written beside the old ones under temporary names and renamed into place, the
 index last, so a web server serving the directory never shows a half-written feed.
+
+Removals are explicit (see `blocklists.feed`): every entry the new CSV no longer has is named
+in a signed removal record, with its count and reason, in the delta and in every later
+snapshot. An empty list is never published. A publish that removes more than `max_removals`
+(default 10 %) of the previous serial is refused unless `allow_removals` gives the reason,
+which is signed into the record (`roja lists publish --allow-removals "..."`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from blocklists.confidential import entry_expression
 from blocklists.feed import (
     DELTA_NAME,
+    MAX_REASON,
+    REASONLESS_LIMIT,
     SNAPSHOT_NAME,
     TAXONOMY,
     Entry,
@@ -57,6 +65,7 @@ from blocklists.feed import (
 TIRANE = ZoneInfo("Europe/Tirane")
 KEY_NAME, PUB_NAME, INDEX_NAME = "feed.key", "feed.pub", "index.json"
 KEEP_DELTAS = 30  # a gateway more than this many publishes behind fetches the snapshot
+MAX_REMOVALS = 0.10  # share of the previous serial a publish may remove without a reason
 ALBANIAN_LABELS = {
     "hate_speech": "Gjuha e urrejtjes",
     "account_theft": "Vjedhje llogarie / postim fotosh",
@@ -221,12 +230,12 @@ def keygen(out_dir: Path) -> tuple[Path, Path]:
     return key_path, pub_path
 
 
-def _previous(out_dir: Path, public: Ed25519PublicKey, feed_id: str) -> tuple[dict[str, Any] | None,
-                                                                 dict[str, Entry]]:
-    """The verified current index and entry set of the feed in `out_dir`, if any."""
+def _previous(out_dir: Path, public: Ed25519PublicKey, feed_id: str
+              ) -> tuple[dict[str, Any] | None, dict[str, Entry], list[dict[str, Any]]]:
+    """The verified current index, entry set and removal records of the feed in `out_dir`."""
     index_path = out_dir / INDEX_NAME
     if not index_path.exists():
-        return None, {}
+        return None, {}, []
     try:
         index = verify(json.loads(index_path.read_bytes()), public, feed_id, check_expiry=False)
         snap_bytes = (out_dir / index["snapshot"]["file"]).read_bytes()
@@ -237,26 +246,58 @@ def _previous(out_dir: Path, public: Ed25519PublicKey, feed_id: str) -> tuple[di
         raise FeedError(f"Burimi ekzistues në {out_dir} nuk verifikohet me këtë çelës, nuk "
                         f"vazhdoj mbi të / the existing feed in {out_dir} does not verify with "
                         f"this key, not publishing over it: {exc}") from None
-    return index, {identity(e): e for e in snapshot["entries"]}
+    return (index, {identity(e): e for e in snapshot["entries"]},
+            list(snapshot.get("removals", [])))
+
+
+def _removal_record(serial: int, before: dict[str, Entry], after: dict[str, Entry],
+                    allow_removals: str, max_removals: float) -> dict[str, Any] | None:
+    """The signed record of what this publish removes, or a FeedError when it removes too much
+    without a reason."""
+    gone = [{"sha256": e["sha256"]} if "sha256" in e else {"value": e["value"]}
+            for k, e in sorted(before.items()) if k not in after]
+    if not gone:
+        return None
+    if len(gone) > max_removals * len(before) and not allow_removals:
+        raise FeedError(
+            f"Ky publikim heq {len(gone)} nga {len(before)} hyrje (më shumë se "
+            f"{max_removals:.0%}); nëse është e qëllimshme, jepni arsyen me --allow-removals / "
+            f"this publish removes {len(gone)} of {len(before)} entries (more than "
+            f"{max_removals:.0%}); if that is intended, give the reason with --allow-removals")
+    return {"serial": serial, "before": len(before), "count": len(gone),
+            "reason": allow_removals, "removed": gone}
 
 
 def publish(cases_csv: Path, key_pem: Path, out_dir: Path, feed_id: str,
-            validity_days: int = 7, now: datetime | None = None) -> PublishResult:
-    """Publish the cases in `cases_csv` as the next serial of feed `feed_id` in `out_dir`."""
+            validity_days: int = 7, now: datetime | None = None, *, allow_removals: str = "",
+            max_removals: float = MAX_REMOVALS) -> PublishResult:
+    """Publish the cases in `cases_csv` as the next serial of feed `feed_id` in `out_dir`.
+
+    Refuses an empty list, and a removal of more than `max_removals` of the previous serial
+    unless `allow_removals` says why (signed into the feed)."""
     if validity_days < 1:
         raise FeedError("Vlefshmëria duhet ≥ 1 ditë / validity must be at least one day")
+    if not 0.0 <= max_removals <= REASONLESS_LIMIT:
+        raise FeedError(f"max_removals duhet 0–{REASONLESS_LIMIT} / must be 0 to "
+                        f"{REASONLESS_LIMIT} (gateways refuse more without a reason)")
+    if len(allow_removals) > MAX_REASON:
+        raise FeedError(f"Arsyeja është më e gjatë se {MAX_REASON} shkronja / the reason is "
+                        f"longer than {MAX_REASON} characters")
     key = load_private_key(key_pem.read_bytes())
     try:
         text = cases_csv.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise FeedError(f"{cases_csv} nuk është UTF-8 / is not UTF-8") from None
     entries, errors, seen = read_cases(text)
-    if seen and not entries:
-        raise FeedError(f"Asnjë rresht i vlefshëm në {cases_csv}, nuk publikoj listë bosh / no "
-                        f"valid row in {cases_csv}, not publishing an empty list")
+    if not entries:
+        which = "Asnjë rresht i vlefshëm" if seen else "Asnjë rresht"
+        raise FeedError(f"{which} në {cases_csv}, nuk publikoj listë bosh / no valid row in "
+                        f"{cases_csv}, not publishing an empty list")
     out_dir.mkdir(parents=True, exist_ok=True)
-    prev_index, prev_entries = _previous(out_dir, key.public_key(), feed_id)
+    prev_index, prev_entries, removals = _previous(out_dir, key.public_key(), feed_id)
     serial = prev_index["serial"] + 1 if prev_index else 1
+    record = _removal_record(serial, prev_entries, entries, allow_removals, max_removals)
+    removals = [*removals, record] if record else removals
     moment = now or datetime.now(UTC)
     ordered = [entries[k] for k in sorted(entries)]
     digest = entries_digest(ordered)
@@ -264,19 +305,20 @@ def publish(cases_csv: Path, key_pem: Path, out_dir: Path, feed_id: str,
               "expires": utc_text(moment + timedelta(days=validity_days)),
               "entries_sha256": digest}
     snap_path = out_dir / f"snapshot-{serial}.json"
-    snap_bytes = envelope_bytes(sign({**common, "kind": "snapshot", "entries": ordered}, key))
+    snap_bytes = envelope_bytes(sign({**common, "kind": "snapshot", "entries": ordered,
+                                      "removals": removals}, key))
     deltas: list[dict[str, Any]] = list(prev_index["deltas"]) if prev_index else []
     delta_path, added, removed = None, len(ordered), 0
     files = [(snap_path, snap_bytes)]
     if prev_index:
         added_entries = [e for k, e in sorted(entries.items()) if prev_entries.get(k) != e]
-        gone = [{"sha256": e["sha256"]} if "sha256" in e else {"value": e["value"]}
-                for k, e in sorted(prev_entries.items()) if k not in entries]
+        gone = record["removed"] if record else []
         added, removed = len(added_entries), len(gone)
         delta_path = out_dir / f"delta-{prev_index['serial']}-{serial}.json"
         delta_bytes = envelope_bytes(sign({**common, "kind": "delta",
                                            "from_serial": prev_index["serial"],
-                                           "added": added_entries, "removed": gone}, key))
+                                           "added": added_entries, "removed": gone,
+                                           "removals": [record] if record else []}, key))
         files.append((delta_path, delta_bytes))
         deltas.append({"from": prev_index["serial"], "to": serial, "file": delta_path.name,
                        "sha256": hashlib.sha256(delta_bytes).hexdigest()})

@@ -16,21 +16,25 @@ What the compiler stores per entry (`blocklists.formats.common.ListEntry`):
 - a URL entry (non-empty path): not a DNS block; stored in the same file's URL part, for the
   proxy (`CompiledList.lookup_url`) and for steering (`CompiledList.has_url_entries`).
 
-Shrink protection: a source with `max_shrink` (a share, default 0.5) whose entry count fell by
-more than that share since the active compile is held back: the new compile is discarded, the
-active one stays, and `ListShrunk` names each list with its old and new counts. Set
-`max_shrink = 1.0` to accept any shrink.
+Shrink protection, per list: a source with `max_shrink` (a share, default 0.5) whose entry
+count fell by more than that share since the active compile is held back. Its entries are then
+read from the active compile (exactly what was enforced: its last-known-good) while every other
+list's change is applied; `CompileResult.applied` and `.held_back` say which, and the compile
+remembers both until the next change. Set `max_shrink = 1.0` to accept any shrink.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from blocklists.compiled import CompiledList, Tag, compile_batches
@@ -39,6 +43,8 @@ from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
 ACTIVE_NAME = "lists.compiled"
+LOCK_NAME = "lists.lock"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ALLOW_SUFFIX = "@allow"
 PLAIN_FORMATS = ("domains", "hosts")  # read in batches by `blocklists.formats.plain`
 BATCH = 65536  # hosts per batch handed to the compiler from the other readers
@@ -70,21 +76,27 @@ def selftest_name(list_id: str) -> str:
     return f"{list_id.lower().replace('_', '-')}.{SELFTEST_ZONE}"
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A list whose new file shrank too much: `old` entries stay enforced instead of `new`."""
+
+    list_id: str
+    old: int
+    new: int
+
+    @property
+    def why(self) -> str:
+        return (f"u zvogëlua nga {self.old} në {self.new} hyrje, mbeten të fundit të mira / "
+                f"shrank from {self.old} to {self.new} entries, the last-known-good stay")
+
+
 @dataclass
 class CompileResult:
     compiled: CompiledList
     reports: list[ReadReport]
     reused: bool
-
-
-class ListShrunk(Exception):  # noqa: N818 -- the name says what happened; it is not a bug
-    """A list shrank by more than its `max_shrink`; the active compile at `kept` stays."""
-
-    def __init__(self, shrunk: list[tuple[str, int, int]], kept: Path) -> None:
-        self.shrunk = shrunk
-        self.kept = kept
-        parts = [f"list {lid!r} shrank from {old} to {new} entries" for lid, old, new in shrunk]
-        super().__init__("; ".join(parts) + f"; the last-known-good compile {kept} stays active")
+    applied: list[str] = field(default_factory=list)  # lists whose new files now apply
+    held_back: list[HeldBack] = field(default_factory=list)
 
 
 def _files(source: ListSource) -> list[Path]:
@@ -93,14 +105,21 @@ def _files(source: ListSource) -> list[Path]:
     return files + ([source.mapping] if source.mapping is not None else [])
 
 
-def fingerprint(sources: list[ListSource]) -> str:
-    parts: list[object] = []
+def list_fingerprints(sources: list[ListSource]) -> dict[str, str]:
+    """Per list: a digest of its settings and the path, size and mtime of each file it reads."""
+    out = {}
     for s in sources:
-        parts.append([s.id, str(s.path), s.format, s.category, s.selftest])
+        parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest]
         for path in _files(s):
             st = path.stat()
             parts.append([str(path), st.st_size, st.st_mtime_ns])
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+        out[s.id] = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+    return out
+
+
+def fingerprint(sources: list[ListSource]) -> str:
+    return hashlib.sha256(json.dumps(list(list_fingerprints(sources).items())).encode()
+                          ).hexdigest()[:32]
 
 
 def list_sizes(compiled: CompiledList) -> dict[str, int]:
@@ -112,13 +131,20 @@ def list_sizes(compiled: CompiledList) -> dict[str, int]:
     return out
 
 
-def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadReport]:
-    """Read every source and write the compiled file to `out` (runs in any process)."""
+def compile_sources(sources: list[ListSource], out: Path, fp: str,
+                    meta: dict[str, object] | None = None, held: Path | None = None,
+                    held_ids: frozenset[str] = frozenset()) -> list[ReadReport]:
+    """Read every source and write the compiled file to `out` (runs in any process); the lists
+    in `held_ids` are read from the compiled file `held` instead of their sources."""
     reports = [ReadReport(str(s.path)) for s in sources]
     urls: list[tuple[str, str, Tag]] = []
 
     def batches() -> Iterator[tuple[list[str], Tag]]:
+        if held is not None and held_ids:
+            yield from _kept_entries(CompiledList(held), held_ids, urls)
         for source, report in zip(sources, reports, strict=True):
+            if source.id in held_ids:
+                continue
             if source.selftest and source.format == "urls":  # the proxy decides these
                 urls.append((selftest_name(source.id), SELFTEST_PATH,
                              Tag(source.id, source.category)))
@@ -150,15 +176,50 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str) -> list[ReadR
                 yield run, run_tag
 
     compile_batches(batches(), out, meta={"fingerprint": fp,
-                                          "lists": {s.id: str(s.path) for s in sources}},
-                    urls=urls)
+                                          "lists": {s.id: str(s.path) for s in sources},
+                                          **(meta or {})}, urls=urls)
     return reports
 
 
-def _child(sources: list[ListSource], out: str, fp: str,
-           conn: multiprocessing.connection.Connection) -> None:
+def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, str, Tag]]
+                  ) -> Iterator[tuple[list[str], Tag]]:
+    """The entries of lists `ids` (their allow entries too) as the compile `old` has them."""
+    def kept(tags: tuple[Tag, ...]) -> Iterator[Tag]:
+        return (t for t in tags if t.list_id.removesuffix(ALLOW_SUFFIX) in ids)
+
+    for host, path, tags in old.items(urls=True):
+        urls.extend((host, path, tag) for tag in kept(tags))
+    runs: dict[Tag, list[str]] = {}
+    for host, _, tags in old.items():
+        for tag in kept(tags):
+            run = runs.setdefault(tag, [])
+            run.append(host)
+            if len(run) >= BATCH:
+                yield run, tag
+                runs[tag] = []
+    yield from ((run, tag) for tag, run in runs.items() if run)
+    old.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG), so a compile
+    never outlives a killed daemon; exit at once if the parent is already gone."""
     try:
-        reports = compile_sources(sources, Path(out), fp)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF still ends the parent's wait
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _child(sources: list[ListSource], out: str, fp: str, meta: dict[str, object],
+           held: str | None, held_ids: frozenset[str], parent: int,
+           conn: multiprocessing.connection.Connection) -> None:
+    _die_with_parent(parent)
+    try:
+        reports = compile_sources(sources, Path(out), fp, meta,
+                                  Path(held) if held else None, held_ids)
         conn.send(("ok", reports))
     except Exception as exc:  # reported to the parent, which keeps the old list
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -166,37 +227,30 @@ def _child(sources: list[ListSource], out: str, fp: str,
         conn.close()
 
 
-def _shrunk(sources: list[ListSource], old: dict[str, int],
-            new: dict[str, int]) -> list[tuple[str, int, int]]:
+def _shrunk(sources: list[ListSource], old: dict[str, int], new: dict[str, int],
+            reports: list[ReadReport]) -> list[tuple[str, int, int]]:
+    """Lists that lost more than their `max_shrink`, or whose file could not be read at all
+    (nothing but errors: a damaged file is held back whatever its `max_shrink`)."""
     out = []
-    for s in sources:
-        before, after = old.get(s.id, 0), new.get(s.id, 0)
-        if before and after < before * (1.0 - s.max_shrink):
+    for s, report in zip(sources, reports, strict=True):
+        own = int(s.selftest)  # the list's reserved self-test name is not one of its entries
+        before, after = max(0, old.get(s.id, 0) - own), max(0, new.get(s.id, 0) - own)
+        unreadable = report.error_count > 0 and report.entries == 0
+        if before and (after < before * (1.0 - s.max_shrink) or unreadable):
             out.append((s.id, before, after))
     return out
 
 
-def build_active(sources: list[ListSource], state_dir: Path) -> CompileResult:
-    """Compile `sources` into `state_dir/lists.compiled` unless it is already current.
-
-    Raises `ListShrunk` (the active file unchanged) when a list shrank too much."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    active = state_dir / ACTIVE_NAME
-    fp = fingerprint(sources)
-    previous: dict[str, int] = {}
-    if active.exists():
-        try:
-            current = CompiledList(active)
-            if current.meta.get("fingerprint") == fp:
-                return CompileResult(current, [], reused=True)
-            previous = list_sizes(current)
-            current.close()
-        except (ValueError, OSError) as exc:
-            log.warning("compiled list cannot be used (%s); recompiling", exc)
-    staging = state_dir / (ACTIVE_NAME + ".new")
+def _compile_in_child(sources: list[ListSource], out: Path, fp: str, meta: dict[str, object],
+                      held: Path | None = None,
+                      held_ids: frozenset[str] = frozenset()) -> list[ReadReport]:
+    """`compile_sources` in a spawned child, so the DNS process never holds the temporary
+    strings of millions of entries; raises RuntimeError with the child's reason."""
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(sources, str(staging), fp, child), daemon=True)
+    proc = ctx.Process(target=_child, args=(sources, str(out), fp, meta,
+                                            str(held) if held else None, held_ids,
+                                            os.getpid(), child), daemon=True)
     proc.start()
     child.close()
     try:
@@ -206,13 +260,82 @@ def build_active(sources: list[ListSource], state_dir: Path) -> CompileResult:
     proc.join()
     if status != "ok":
         raise RuntimeError(payload)
+    return list(payload)
+
+
+def build_active(sources: list[ListSource], state_dir: Path) -> CompileResult:
+    """Compile `sources` into `state_dir/lists.compiled` unless it is already current.
+
+    A list that shrank too much is held back (its last-known-good entries are compiled in);
+    every other list's change is applied."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with open(state_dir / LOCK_NAME, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one compile at a time (the daemon, a CLI command)
+        try:
+            _remove_leftovers(state_dir)
+            return _build(sources, state_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(state_dir: Path) -> None:
+    """Staging files of a compile that was killed half-way (its process and child are gone:
+    we hold the lock)."""
+    for path in state_dir.glob(ACTIVE_NAME + ".*"):
+        if path.name.startswith((ACTIVE_NAME + ".new", ACTIVE_NAME + ".tmp")):
+            log.info("removing the leftover of an interrupted compile: %s", path)
+            path.unlink(missing_ok=True)
+
+
+def _build(sources: list[ListSource], state_dir: Path) -> CompileResult:
+    active = state_dir / ACTIVE_NAME
+    fps = list_fingerprints(sources)
+    fp = fingerprint(sources)
+    previous: dict[str, int] = {}
+    previous_fps: dict[str, str] = {}
+    if active.exists():
+        try:
+            current = CompiledList(active)
+            if current.meta.get("fingerprint") == fp:
+                return CompileResult(current, [], reused=True,
+                                     held_back=held_back_in(current.meta))
+            previous = list_sizes(current)
+            known = current.meta.get("list_fps")
+            previous_fps = known if isinstance(known, dict) else {}
+            current.close()
+        except (ValueError, OSError) as exc:
+            log.warning("compiled list cannot be used (%s); recompiling", exc)
+    staging = state_dir / (ACTIVE_NAME + ".new")
+    meta: dict[str, object] = {"list_fps": fps, "held_back": []}
+    reports = _compile_in_child(sources, staging, fp, meta)
     staged = CompiledList(staging)
-    shrunk = _shrunk(sources, previous, list_sizes(staged))
+    held_back = [HeldBack(*s) for s in _shrunk(sources, previous, list_sizes(staged), reports)]
     staged.close()
-    if shrunk:
-        staging.unlink()
-        error = ListShrunk(shrunk, active)
-        log.warning("%s", error)
-        raise error
+    if held_back:
+        meta["held_back"] = [[h.list_id, h.old, h.new] for h in held_back]
+        _compile_in_child(sources, staging, fp, meta, active,
+                          frozenset(h.list_id for h in held_back))
+        for h in held_back:
+            log.warning("list %r held back: %s", h.list_id, h.why)
     os.replace(staging, active)
-    return CompileResult(CompiledList(active), list(payload), reused=False)
+    held_ids = {h.list_id for h in held_back}
+    applied = [s.id for s in sources
+               if s.id not in held_ids and previous_fps.get(s.id) != fps[s.id]]
+    return CompileResult(CompiledList(active), reports, reused=False, applied=applied,
+                         held_back=held_back)
+
+
+def changed_lists(old: dict[str, object], new: dict[str, object]) -> list[str]:
+    """Ids of the lists whose files differ between two compiles' `meta` (new lists too)."""
+    before, after = old.get("list_fps"), new.get("list_fps")
+    if not isinstance(after, dict):
+        return []
+    before = before if isinstance(before, dict) else {}
+    return [lid for lid, fp in after.items() if before.get(lid) != fp]
+
+
+def held_back_in(meta: dict[str, object]) -> list[HeldBack]:
+    """The lists a compile holds back (from its `meta`)."""
+    held = meta.get("held_back")
+    return [HeldBack(str(h[0]), int(h[1]), int(h[2])) for h in held] \
+        if isinstance(held, list) else []

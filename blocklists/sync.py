@@ -14,11 +14,17 @@ Only then are the files in `state_dir/feed/` replaced, each by atomic rename, th
     hotline-urls.txt    non-confidential `host/path` entries, one per line
     hotline.sha256      SHA-256 (hex) of confidential `host/` or `host/path`, one per line
     current.json        the active serial, times, `entries_sha256` and every entry
+    highest.json        the signed index of the highest serial ever accepted: a second
+                        record, so that damaging or losing current.json (or this file) never
+                        lets a replayed older serial in; with both gone the next sync is
+                        accepted on trust (`SyncResult.first_use`, an event for the report)
     etag                the index's ETag, for the next If-None-Match
+    refused.json        why the last serial was refused for shrinking without signed
+                        removals (an alarm: `roja status` is red); removed by a good sync
     .lock               held (flock) while a sync runs; a second sync meanwhile is refused
 
 On any failure nothing there changes and a FeedError says why (Albanian, then English).
-Downloads are limited in size (MAX_BYTES) and time (TIMEOUT per read, DEADLINE per file).
+Downloads are limited in size (MAX_BYTES) and time (TIMEOUT per read; see `blocklists.fetch`).
 """
 
 from __future__ import annotations
@@ -26,18 +32,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import http.client
 import json
 import logging
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -48,6 +50,8 @@ from blocklists.feed import (
     FeedError,
     FetchError,
     Malformed,
+    Rollback,
+    ShrinkRefused,
     apply_delta,
     check_entry,
     check_serial,
@@ -59,15 +63,18 @@ from blocklists.feed import (
     verify,
     write_atomic,
 )
+from blocklists.fetch import Fetcher, Progress
+from blocklists.removals import check_removals
 
+__all__ = ["Progress", "SyncResult", "feed_dir", "index_url", "status", "sync"]
 log = logging.getLogger("roja.lists.feed")
-Progress = Callable[[int, int | None], None]
 MAX_BYTES = 64 * 1024 * 1024
 MAX_INDEX_BYTES = 1024 * 1024
 TIMEOUT = 30.0
-DEADLINE = 600.0
 HOSTS_NAME, URLS_NAME, HASHES_NAME = "hotline.txt", "hotline-urls.txt", "hotline.sha256"
 CURRENT_NAME, ETAG_NAME = "current.json", "etag"
+HIGHEST_NAME = "highest.json"  # the signed index of the highest serial ever accepted
+REFUSED_NAME = "refused.json"  # the last serial refused for removals it did not sign
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class SyncResult:
     created: str
     expires: str
     downloaded: int
+    first_use: bool = False  # no earlier state at all: accepted on trust (see `highest.json`)
 
     @property
     def changed(self) -> bool:
@@ -105,60 +113,6 @@ def index_url(url: str) -> str:
     if url.endswith(".json"):
         return url
     return url if url.endswith("/index.json") else url.rstrip("/") + "/index.json"
-
-
-class _Fetcher:
-    def __init__(self, progress: Progress | None, timeout: float) -> None:
-        self.progress, self.timeout, self.downloaded = progress, timeout, 0
-
-    def get(self, url: str, limit: int, etag: str | None = None) -> tuple[int, bytes, str | None]:
-        """(status, body, ETag); 304 gives an empty body. Network trouble is a FetchError."""
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise FetchError(f"Vetëm http(s) / only http(s) URLs are allowed: {url}")
-        headers = {"User-Agent": "roja-sync/1", "Accept-Encoding": "identity"}
-        if etag:
-            headers["If-None-Match"] = etag
-        request = urllib.request.Request(url, headers=headers)
-        deadline = time.monotonic() + DEADLINE
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                length = response.headers.get("Content-Length", "")
-                total = int(length) if length.isdigit() else None
-                if total is not None and total > limit:
-                    raise _too_big(url, limit)
-                body = bytearray()
-                while chunk := response.read(64 * 1024):
-                    body += chunk
-                    self.downloaded += len(chunk)
-                    if len(body) > limit:
-                        raise _too_big(url, limit)
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"Shkarkimi zgjati shumë / download too slow: {url}")
-                    if self.progress:
-                        self.progress(len(body), total)
-                if total is not None and len(body) != total:
-                    raise _truncated(url)
-                return response.status, bytes(body), response.headers.get("ETag")
-        except urllib.error.HTTPError as exc:
-            if exc.code == 304:
-                return 304, b"", etag
-            raise FetchError(f"Serveri u përgjigj HTTP {exc.code} / the server answered "
-                             f"HTTP {exc.code}: {url}") from None
-        except http.client.IncompleteRead:
-            raise _truncated(url) from None
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise FetchError(f"Lista nuk u shkarkua / could not download {url}: {reason}"
-                             ) from None
-
-
-def _too_big(url: str, limit: int) -> FetchError:
-    return FetchError(f"Skedari është më i madh se {limit // 2**20} MiB / the file is larger "
-                      f"than {limit // 2**20} MiB: {url}")
-
-
-def _truncated(url: str) -> FetchError:
-    return FetchError(f"Skedari erdhi i cunguar / the file arrived truncated: {url}")
 
 
 def _load(data: bytes, name: str) -> Any:
@@ -203,7 +157,38 @@ def _load_state(fdir: Path, feed_id: str | None) -> _State | None:
     return _State(serial, header, entries)
 
 
-def _checked_file(fetch: _Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
+def _load_highest(fdir: Path, key: Ed25519PublicKey, feed_id: str) -> dict[str, Any] | None:
+    """The signed index of the highest serial ever accepted here, if it is intact."""
+    try:
+        return verify(json.loads((fdir / HIGHEST_NAME).read_bytes()), key, feed_id,
+                      check_expiry=False)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, FeedError) as exc:
+        log.warning("hotline feed state %s is damaged (%s); %s still guards against a "
+                    "rollback", fdir / HIGHEST_NAME, exc, CURRENT_NAME)
+        return None
+
+
+def _check_floor(index: Mapping[str, Any], state: _State | None,
+                 highest: Mapping[str, Any] | None) -> None:
+    """Raise Rollback unless `index` is at least the highest serial either record holds (the
+    same serial only with the same signed entries: a repair of damaged state)."""
+    floor, digest = 0, None
+    for serial, entries_sha256 in ((state.serial, state.header["entries_sha256"])
+                                   if state else (0, None),
+                                   (highest["serial"], highest["entries_sha256"])
+                                   if highest else (0, None)):
+        if serial > floor:
+            floor, digest = serial, entries_sha256
+    if index["serial"] < floor or (index["serial"] == floor
+                                   and index["entries_sha256"] != digest):
+        check_serial(index, floor)
+        raise Rollback(f"Seriali {floor} me një listë tjetër / serial {floor} with another "
+                       "list than the one accepted here (a replayed or forked feed?)")
+
+
+def _checked_file(fetch: Fetcher, base: str, ref: Mapping[str, Any], key: Ed25519PublicKey,
                   feed_id: str, kind: str, serial: int) -> dict[str, Any]:
     body = fetch.get(urljoin(base, ref["file"]), MAX_BYTES)[1]
     if hashlib.sha256(body).hexdigest() != ref["sha256"]:
@@ -236,9 +221,16 @@ def sync(state_dir: Path, url: str, public_key_pem: bytes, feed_id: str, max_age
     key = load_public_key(public_key_pem)
     fdir = feed_dir(state_dir)
     fdir.mkdir(parents=True, exist_ok=True)
+    moment = now or datetime.now(UTC)
     with _locked(fdir):
-        return _sync(fdir, url, key, feed_id, max_age, now or datetime.now(UTC), progress,
-                     timeout)
+        try:
+            result = _sync(fdir, url, key, feed_id, max_age, moment, progress, timeout)
+        except ShrinkRefused as exc:  # an alarm until a good serial arrives (`status`)
+            write_atomic(fdir / REFUSED_NAME, json.dumps(
+                {"at": utc_text(moment), "why": str(exc)}, ensure_ascii=False).encode() + b"\n")
+            raise
+        (fdir / REFUSED_NAME).unlink(missing_ok=True)
+        return result
 
 
 @contextlib.contextmanager
@@ -261,7 +253,7 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
     state = _load_state(fdir, feed_id)
     etag_path = fdir / ETAG_NAME
     etag = etag_path.read_text().strip() if state and etag_path.exists() else None
-    fetch = _Fetcher(progress, timeout)
+    fetch = Fetcher(progress, timeout)
     base = index_url(url)
     status, body, new_etag = fetch.get(base, MAX_INDEX_BYTES, etag)
     if status == 304:
@@ -279,25 +271,35 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
         if new_etag:
             write_atomic(etag_path, new_etag.encode() + b"\n")
         return _result("unchanged", state, state, 0, 0, fetch.downloaded)
-    if state:
-        check_serial(index, state.serial)
+    highest = _load_highest(fdir, key, feed_id)
+    _check_floor(index, state, highest)
+    first_use = state is None and highest is None
+    if first_use and (fdir / CURRENT_NAME).exists():
+        log.warning("hotline feed: all state is damaged; serial %s is accepted on trust",
+                    index["serial"])
     chain = _delta_chain(index, state.serial) if state else None
+    records: list[Mapping[str, Any]] = []
     if state and chain is not None:
         entries, mode = state.entries, "delta"
         for step in chain:
             delta = _checked_file(fetch, base, step, key, feed_id, "delta", step["to"])
             entries = apply_delta(entries, delta)
+            records += delta.get("removals", [])
     else:
         snapshot = _checked_file(fetch, base, index["snapshot"], key, feed_id, "snapshot",
                                  index["serial"])
         entries, mode = {identity(e): e for e in snapshot["entries"]}, "snapshot"
+        records += snapshot.get("removals", [])
     if entries_digest(entries.values()) != index["entries_sha256"]:
         raise BadSignature("Lista e marrë nuk përputhet me indeksin e nënshkruar / the list "
                            "received does not match the signed index")
+    check_removals(state.entries if state else {}, state.serial if state else 0, entries,
+                   index["serial"], records)
     header = {k: index[k] for k in ("feed_id", "serial", "created", "expires",
                                     "entries_sha256")}
     new = _State(index["serial"], {**header, "synced_at": utc_text(moment)}, entries)
     _activate(fdir, new)
+    write_atomic(fdir / HIGHEST_NAME, body)  # the second record of the highest serial
     if new_etag:
         write_atomic(etag_path, new_etag.encode() + b"\n")
     else:
@@ -305,7 +307,7 @@ def _sync(fdir: Path, url: str, key: Ed25519PublicKey, feed_id: str, max_age: ti
     old = state.entries if state else {}
     added = sum(1 for k, e in entries.items() if old.get(k) != e)
     result = _result(mode, new, state, added, sum(1 for k in old if k not in entries),
-                     fetch.downloaded)
+                     fetch.downloaded, first_use)
     log.info("hotline feed %s: serial %s (%s, %d entries, +%d -%d)", feed_id, new.serial,
              mode, result.entries, result.added, result.removed)
     return result
@@ -325,17 +327,20 @@ def _activate(fdir: Path, state: _State) -> None:
 
 
 def _result(mode: str, new: _State, old: _State | None, added: int, removed: int,
-            downloaded: int) -> SyncResult:
+            downloaded: int, first_use: bool = False) -> SyncResult:
     return SyncResult(mode, new.serial, old.serial if old else None, len(new.entries), added,
-                      removed, new.header["created"], new.header["expires"], downloaded)
+                      removed, new.header["created"], new.header["expires"], downloaded,
+                      first_use)
 
 
 def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:
     """The active feed: serial, created, expires, age_seconds, expired, entry counts; or
     `{"serial": None}` when nothing was synced yet."""
-    state = _load_state(feed_dir(state_dir), None)
+    fdir = feed_dir(state_dir)
+    state = _load_state(fdir, None)
+    refused = _refused(fdir)
     if state is None:
-        return {"serial": None}
+        return {"serial": None, "refused": refused}
     moment = now or datetime.now(UTC)
     created = parse_utc(state.header["created"], "created")
     expires = parse_utc(state.header["expires"], "expires")
@@ -344,4 +349,16 @@ def status(state_dir: Path, now: datetime | None = None) -> dict[str, Any]:
             "synced_at": state.header.get("synced_at"),
             "age_seconds": max(0, int((moment - created).total_seconds())),
             "expired": expires <= moment, "entries": len(state.entries),
-            "confidential": sum(1 for e in state.entries.values() if "sha256" in e)}
+            "confidential": sum(1 for e in state.entries.values() if "sha256" in e),
+            "refused": refused}
+
+
+def _refused(fdir: Path) -> dict[str, Any] | None:
+    """`{"at", "why"}` of a serial refused for unsigned removals since the last good sync."""
+    try:
+        data = json.loads((fdir / REFUSED_NAME).read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"at": "", "why": f"{REFUSED_NAME} is damaged"}
+    return data if isinstance(data, dict) else {"at": "", "why": f"{REFUSED_NAME} is damaged"}

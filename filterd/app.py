@@ -2,31 +2,31 @@
 the DNS server and `/metrics`, reloads on SIGHUP and stops cleanly on SIGTERM/SIGINT.
 
 A reload builds the new config, lists and policy completely before swapping them in; if any
-step fails, the old policy keeps serving and the error is logged.
+step fails, the old policy keeps serving and the error is logged. The main process owns
+"apply" (`filterd.list_apply`): after a start or reload it records what is enforced, refreshes
+the RPZ zone and tells the other workers; a new synced feed file, whoever wrote it, is applied
+the same way within a second or two.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from datetime import datetime
 from pathlib import Path
 from threading import Thread
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIServer
-from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from blocklists.compiled import CompiledList
-from blocklists.store import ListShrunk, ListSource, build_active
+from blocklists.sync import status as feed_status
 from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.engine import Resolver
@@ -34,12 +34,18 @@ from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.server import DnsServer
 from filterd.config import RojaConfig, load_config
-from filterd.hotline import (
-    FeedMetrics,
-    confidential_set,
-    current_file,
-    hotline_source,
-    sync_loop,
+from filterd.hotline import FeedMetrics, current_file, sync_loop
+from filterd.list_apply import (
+    WATCH_INTERVAL,
+    build_policy,
+    enforced_record,
+    entry_counts,
+    feed_stamp,
+    list_outcome,
+    list_sources,
+    read_enforced,
+    record_serial_change,
+    write_enforced,
 )
 from filterd.policy_runtime import (
     PolicyRuntime,
@@ -60,7 +66,7 @@ if TYPE_CHECKING:
     from filterd.proxy.service import ProxyService
 
 log = logging.getLogger("roja")
-TIRANE = ZoneInfo("Europe/Tirane")
+__all__ = ["Appliance", "build_policy", "list_sources", "run", "run_report_due"]
 
 
 class ListGauge(Collector):
@@ -101,56 +107,6 @@ async def run_report_due(config_path: Path, limit: float = REPORT_DUE_TIMEOUT) -
     return proc.returncode or 0
 
 
-def list_sources(cfg: RojaConfig) -> list[ListSource]:
-    # Deny and legal lists also carry their reserved self-test name (`roja selftest`).
-    sources = [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
-                          lc.max_shrink, selftest=lc.rule.kind != "allow")
-               for lc in cfg.policy.lists]
-    hotline = hotline_source(cfg.feed, cfg.state_dir)
-    if hotline:
-        sources.append(dataclasses.replace(hotline[0], selftest=True))
-    return sources
-
-
-def entry_counts(compiled: CompiledList, cfg: RojaConfig) -> dict[str, int]:
-    """Entries per list as the lists have them (without their self-test names)."""
-    counts = compiled.counts_by_list()
-    for source in list_sources(cfg):
-        if source.selftest and counts.get(source.id):
-            counts[source.id] -= 1
-    return counts
-
-
-def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
-    """Compile (or reuse) the lists and make the policy; raises on any problem, except a list
-    that shrank too much: then the last-known-good compile stays (and a warning says so)."""
-    for lc in cfg.policy.lists:
-        if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file()):
-            raise FileNotFoundError(f"list {lc.rule.id!r}: file not found: {lc.path}")
-        if lc.mapping is not None and not lc.mapping.is_file():
-            raise FileNotFoundError(f"list {lc.rule.id!r}: mapping not found: {lc.mapping}")
-    try:
-        result = build_active(list_sources(cfg), cfg.state_dir)
-    except ListShrunk as exc:  # already logged by build_active
-        compiled = CompiledList(exc.kept)
-        record_event(cfg.state_dir / "incidents.sqlite", "list_held_back",
-                     ", ".join(f"{lid} {old}→{new}" for lid, old, new in exc.shrunk))
-    else:
-        compiled = result.compiled
-        for report in result.reports:
-            if report.error_count or report.unsupported or report.unmapped:
-                log.warning("%s: %s", report.source, report.summary())
-    rules = {lc.rule.id: lc.rule for lc in cfg.policy.lists}
-    hotline = hotline_source(cfg.feed, cfg.state_dir)
-    if hotline:
-        rules[hotline[1].id] = hotline[1]
-    policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled,
-                    confidential=confidential_set(cfg.feed, cfg.state_dir),
-                    profiles=cfg.policy.profiles, schedules=cfg.policy.schedules,
-                    holidays=cfg.policy.holidays, now=datetime.now(TIRANE))
-    return policy, compiled
-
-
 class Appliance:
     def __init__(self, cfg: RojaConfig, spawn_workers: bool = True) -> None:
         self.cfg = cfg
@@ -161,7 +117,11 @@ class Appliance:
         self.combined = CombinedStats(self.stats, None)
         self.registry.register(self.combined)
         self.registry.register(self.lists)
-        self.feed_metrics = FeedMetrics(cfg.feed, cfg.state_dir)
+        self.feed_metrics = FeedMetrics(cfg.feed, cfg.state_dir, lambda: self.enforced)
+        self.enforced: dict[str, Any] | None = None  # what DNS enforces (enforced.json)
+        self._feed_stamp: tuple[int, int, int] | None = None  # the feed file last compiled
+        self._apply_lock = asyncio.Lock()
+        self._watch_task: asyncio.Task[None] | None = None
         self.registry.register(self.feed_metrics)
         self._feed_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -183,9 +143,14 @@ class Appliance:
     async def start(self) -> None:
         cfg = self.cfg
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        self._feed_stamp = feed_stamp(cfg.state_dir)
+        feed = await asyncio.to_thread(feed_status, cfg.state_dir)
         policy, compiled = await asyncio.to_thread(build_policy, cfg)
         self._compiled = compiled
         self.lists.counts = entry_counts(compiled, self.cfg)
+        if self.spawn_workers:
+            self.enforced = await asyncio.to_thread(read_enforced, cfg.state_dir)  # last run's
+            await asyncio.to_thread(self._enforce, cfg, compiled, feed)
         key = load_or_create_key(cfg.state_dir)
         self.writer = IncidentWriter(cfg.state_dir / "incidents.sqlite", key, cfg.incidents,
                                      shared=cfg.dns.workers > 1,
@@ -226,9 +191,10 @@ class Appliance:
                                                          cfg.firewall.proxy_https_port))
             await self.proxy.start()
         if cfg.rpz.enabled and self.spawn_workers:
-            await self.rpz.refresh()
+            await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
         if cfg.feed.enabled and self.spawn_workers:
             self._feed_task = asyncio.create_task(self._sync_feed(), name="roja-feed-sync")
+            self._watch_task = asyncio.create_task(self._watch_feed(), name="roja-feed-watch")
         if cfg.metrics_listen is not None:
             host, port = cfg.metrics_listen
             self._metrics_server = start_http_server(port, host, registry=self.registry)
@@ -239,8 +205,14 @@ class Appliance:
 
     async def reload(self, path: Path | None = None) -> bool:
         """Re-read the config and lists; swap the policy only if everything loaded."""
+        async with self._apply_lock:
+            return await self._reload(path)
+
+    async def _reload(self, path: Path | None) -> bool:
         try:
             cfg = await asyncio.to_thread(load_config, path or self.cfg.path)
+            stamp = feed_stamp(cfg.state_dir)
+            feed = await asyncio.to_thread(feed_status, cfg.state_dir)
             policy, compiled = await asyncio.to_thread(build_policy, cfg)
         except Exception as exc:
             log.error("reload failed, the old policy stays in force: %s", exc)
@@ -253,10 +225,16 @@ class Appliance:
         # [proxy] is read once at start (listeners, CA, modes): self.cfg is what runs.
         restart = ("proxy",) if cfg.proxy != self.cfg.proxy else ()
         if self.spawn_workers:
+            outcome = list_outcome(self._compiled, compiled, cfg)
+            await asyncio.to_thread(self._enforce, cfg, compiled, feed)
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
-            await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart)
+            await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart,
+                                    outcome)
         self.lists.counts = entry_counts(compiled, cfg)
         self._compiled = compiled
+        self._feed_stamp = stamp
+        if self.spawn_workers and self.cfg.rpz.enabled:  # the zone follows every change
+            await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
         if restart:
             log.warning("[proxy] ndryshoi: duhet `systemctl restart roja` / [proxy] changed: "
                         "restart Roja for it to apply (the proxy already uses the new lists)")
@@ -270,17 +248,41 @@ class Appliance:
         if self.resolver is not None:
             self.resolver.policy_changed()
 
-    async def _sync_feed(self) -> None:
-        async def reload_everywhere() -> None:
-            await self.reload()
-            if self.cfg.rpz.enabled:
-                await self.rpz.refresh()
-            if self.workers is not None:
-                self.workers.signal(signal.SIGHUP)
+    def _enforce(self, cfg: RojaConfig, compiled: CompiledList, feed: dict[str, Any]) -> None:
+        """Record what the main process now enforces (enforced.json), and a newly enforced
+        hotline serial as the `sync_ok` event."""
+        old = self.enforced.get("serial") if self.enforced else None
+        self.enforced = enforced_record(cfg, compiled, feed, self.enforced)
+        write_enforced(cfg.state_dir, self.enforced)
+        record_serial_change(cfg.state_dir, old, self.enforced["serial"])
 
+    async def apply_everywhere(self) -> bool:
+        """Reload here (RPZ included) and in every other DNS worker."""
+        ok = await self.reload()
+        if ok and self.workers is not None:
+            self.workers.signal(signal.SIGHUP)
+        return ok
+
+    async def _watch_feed(self) -> None:
+        """Apply a new synced feed file within WATCH_INTERVAL, whoever wrote it."""
+        failed: tuple[int, int, int] | None = None
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            stamp = feed_stamp(self.cfg.state_dir)
+            if stamp is None or stamp in (self._feed_stamp, failed):
+                continue
+            log.info("the synced hotline list changed; applying it")
+            try:
+                ok = await self.apply_everywhere()
+            except Exception:  # the watch must not die; the last good policy stays
+                log.exception("applying the synced hotline list failed")
+                ok = False
+            failed = None if ok else stamp
+
+    async def _sync_feed(self) -> None:
         try:
             await sync_loop(self.cfg.feed, self.cfg.state_dir, self.feed_metrics,
-                            reload_everywhere)
+                            self.apply_everywhere)
         except asyncio.CancelledError:
             raise
         except Exception:  # the loop must not die silently; the list stays last-known-good
@@ -329,6 +331,8 @@ class Appliance:
             await asyncio.to_thread(record_event, self.db_path, "stop")
         if self._feed_task is not None:
             self._feed_task.cancel()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
         await self.rpz.stop()
         if self.workers is not None:
             await self.workers.stop()

@@ -149,10 +149,12 @@ def remove_pid(state_dir: Path) -> None:
 
 
 def write_reload_status(state_dir: Path, ok: bool, error: str = "",
-                        restart: tuple[str, ...] = ()) -> None:
-    """`restart`: config tables that changed but apply only after a restart (e.g. "proxy")."""
+                        restart: tuple[str, ...] = (),
+                        lists: Mapping[str, object] | None = None) -> None:
+    """`restart`: config tables that changed but apply only after a restart (e.g. "proxy");
+    `lists`: `applied` and `held_back` lists (see `filterd.app.list_outcome`)."""
     tmp = state_dir / (RELOAD_NAME + ".tmp")
     tmp.write_text(json.dumps({"at": time.time(), "ok": ok, "error": error,
-                               "restart": list(restart)}, ensure_ascii=False),
-                   encoding="utf-8")
+                               "restart": list(restart), **(lists or {})},
+                              ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, state_dir / RELOAD_NAME)

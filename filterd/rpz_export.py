@@ -1,8 +1,9 @@
 """The appliance's RPZ primary: the synced hotline feed's hosts as a zone for ISP resolvers.
 
-Started with the appliance when `[rpz] listen` is set and a feed has been synced; after each
-new feed serial (a reload) the new zone is published, which records the difference for IXFR
-and sends NOTIFY. Metric: `roja_rpz_transfers_total{kind}` (axfr, ixfr, refused, ...).
+Started with the appliance when `[rpz] listen` is set and a feed has been synced; after every
+change the filter applies (its own sync, a manual `roja lists sync`, a reload) the zone of the
+serial it now enforces is published, which records the difference for IXFR and sends NOTIFY.
+Metric: `roja_rpz_transfers_total{kind}` (axfr, ixfr, refused, ...).
 """
 
 from __future__ import annotations
@@ -40,12 +41,18 @@ class RpzExport(Collector):
         self.current = current
         self.server: RpzServer | None = None
 
-    async def refresh(self) -> None:
-        """Start serving, or publish the newest feed serial."""
+    async def refresh(self, enforced: int | None = None) -> None:
+        """Start serving, or publish the newest feed serial; with `enforced` (the serial the
+        filter enforces, `filterd.list_apply`) only that serial: a newer file is published
+        when the filter applies it, so the zone never runs ahead of DNS."""
         zone = feed_zone(self.settings, self.current)
         if zone is None:
-            log.warning("RPZ: no hotline feed synced yet; the zone is served after the first "
-                        "sync")
+            log.warning("RPZ: no hotline feed synced yet (or its file is damaged); the zone "
+                        "is served after the next good sync")
+            return
+        if enforced is not None and zone.serial != enforced:
+            log.info("RPZ: serial %s is synced but not enforced yet; the zone stays at %s",
+                     zone.serial, enforced)
             return
         if self.server is None:
             s = self.settings

@@ -10,6 +10,10 @@ missing or late. HEALTHY (exit 0, `"healthy": true`) only with neither. Ids, in 
     list_file_missing    a configured list file is gone: the next start or reload fails
     list_missing         the hotline feed is configured but has never synced
     list_expired         the active hotline list has expired
+    list_refused         a new hotline serial was refused (entries removed without signed
+                         removals): the filter keeps the last good list
+    lists_held_back      a list shrank too much: the filter keeps that list's previous entries
+                         (the others are applied); `roja reload` exits 3 and says why
     selftest_failed      the last self-test failed
     report_failed        the last report delivery failed for good
     incidents_unreadable the incident database cannot be read
@@ -20,7 +24,6 @@ and in `warnings`:
     list_not_configured  no `[feed]`: pages the hotline confirmed are not blocked
     list_stale           the hotline list is older than `[feed] stale_hours`
     list_sync_failed     the last hotline sync failed (the last good list stays active)
-    lists_held_back      a list shrank too much: the filter keeps the lists it had before
     lists_not_loaded     the list files changed since the filter compiled them (roja reload),
                          or it never compiled them
     selftest_missing     no self-test recorded yet
@@ -41,6 +44,7 @@ from typing import Any
 
 from blocklists.sync import status as feed_status
 from filterd.config import RojaConfig
+from filterd.list_apply import read_enforced
 from filterd.status_reads import (
     TIRANE,
     active_lists,
@@ -108,6 +112,7 @@ def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | No
         state, how = ("answering" if answering else "down"), f"dns probe {listen[0]}:{listen[1]}"
     feed: dict[str, Any] = feed_status(cfg.state_dir) if (cfg.state_dir / "feed").exists() or \
         cfg.feed.enabled else {"serial": None}
+    feed["enforced"] = read_enforced(cfg.state_dir)  # what the filter enforces (list_apply)
     rows = deliveries(cfg.state_dir)
     selftest = last_event(db, ("selftest_pass", "selftest_fail"))
     h = Health(state, how, feed, None if selftest is None else {
@@ -158,8 +163,13 @@ def _lists(cfg: RojaConfig, h: Health) -> None:
     found = {"held_back": "lists_held_back", "not_loaded": "lists_not_loaded",
              "not_compiled": "lists_not_loaded",
              "file_missing": "list_file_missing"}.get(h.active_lists["state"])
-    if found == "list_file_missing":
-        h.problems.append(found)
+    if feed.get("refused"):  # a serial refused for unsigned removals: the teacher must know
+        h.problems.append("list_refused")
+    if (feed.get("enforced") or {}).get("held_back"):  # held back per list (list_apply)
+        h.problems.append("lists_held_back")
+    if found in ("list_file_missing", "lists_held_back"):
+        if found not in h.problems:
+            h.problems.append(found)
     elif found is not None:
         h.warnings.append(found)
 

@@ -38,7 +38,7 @@ _REGEX = re.compile(r"/.+/(\$.*)?")
 
 
 def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
-    for lineno, raw in numbered_lines(path):
+    for lineno, raw in numbered_lines(path, report):
         line = raw.strip()
         if not line or line[0] == "!" or (line[0] == "[" and line[-1] == "]"):
             continue

@@ -14,9 +14,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TextIO
 
 log = logging.getLogger("roja.lists")
+MAX_LINE = 4096  # characters: a longer line is rejected without being read whole
+MAX_QUOTE = 200  # bytes of a bad line (and of its reason) kept and logged
 
 NULL_ADDRESSES = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "0", "255.255.255.255"})
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "local", "broadcasthost",
@@ -62,9 +64,11 @@ class ReadReport:
 
     def bad_line(self, lineno: int, text: str, why: str, keep: int = 50, *,
                  source: str | None = None) -> None:
+        """Count a skipped line; keep (and log) the first `keep`, each quoted in at most
+        MAX_QUOTE bytes."""
         self.error_count += 1
         if len(self.errors) < keep:
-            err = LineError(source or self.source, lineno, text, why)
+            err = LineError(source or self.source, lineno, clip(text), clip(why))
             self.errors.append(err)
             log.warning("list line skipped: %s", err)
 
@@ -81,10 +85,39 @@ class ReadReport:
         return ", ".join(parts)
 
 
-def numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, line without its newline); bytes that are not UTF-8 become U+FFFD."""
+def clip(text: str, limit: int = MAX_QUOTE) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8 (`…` marks a cut)."""
+    data = text[:limit + 1].encode()
+    if len(text) <= limit and len(data) <= limit:
+        return text
+    return data[:limit - 3].decode("utf-8", "ignore") + "…"
+
+
+def too_long(handle: TextIO, start: str) -> bool:
+    """After a `readline(MAX_LINE + 1)` that gave `start`: is the line longer than MAX_LINE?
+    If so its rest is read and dropped a piece at a time (it is never held whole)."""
+    if len(start) <= MAX_LINE or start.endswith(("\n", "\r")):
+        return False
+    while (part := handle.readline(1 << 16)) and not part.endswith(("\n", "\r")):
+        pass
+    return True
+
+
+def long_line(report: ReadReport, lineno: int, start: str, source: str | None = None) -> None:
+    report.bad_line(lineno, start, f"rresht më i gjatë se {MAX_LINE} shkronja / line longer "
+                    f"than {MAX_LINE} characters", source=source)
+
+
+def numbered_lines(path: Path, report: ReadReport) -> Iterator[tuple[int, str]]:
+    """(line number, line without its newline); bytes that are not UTF-8 become U+FFFD. A line
+    longer than MAX_LINE is reported to `report` and skipped."""
     with path.open("r", encoding="utf-8", errors="replace") as handle:
-        for lineno, raw in enumerate(handle, 1):
+        lineno = 0
+        while raw := handle.readline(MAX_LINE + 1):
+            lineno += 1
+            if too_long(handle, raw):
+                long_line(report, lineno, raw, str(path))
+                continue
             yield lineno, raw.rstrip("\r\n")
 
 

@@ -35,11 +35,12 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
 
 
 def confidential_digests(path: Path) -> list[tuple[bytes, str]]:
-    """(digest, category) of the confidential entries of a synced feed file."""
+    """(digest, category) of the confidential entries of a synced feed file; ValueError when
+    the file is damaged (the caller keeps the last-known-good set)."""
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))["entries"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is not a synced feed file ({type(exc).__name__})") from None
     out = []
     for entry in entries:
         if isinstance(entry, dict) and isinstance(entry.get("sha256"), str):

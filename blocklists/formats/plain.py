@@ -23,9 +23,12 @@ from pathlib import Path
 from blocklists.canonical import ASCII_HOST, LABEL, canonical_host
 from blocklists.formats.common import (
     LOCAL_NAMES,
+    MAX_LINE,
     NULL_ADDRESSES,
     ReadReport,
+    long_line,
     looks_like_ip,
+    too_long,
 )
 
 CHUNK = 1 << 20  # characters read at a time (then up to the end of the line)
@@ -60,8 +63,9 @@ def read_batches(path: Path, fmt: str, report: ReadReport) -> Iterator[list[str]
     # Text mode reads "\r\n" and "\r" as "\n", as iterating over the file's lines would.
     with path.open("r", encoding="utf-8", errors="replace") as handle:
         while chunk := handle.read(CHUNK):
-            if not chunk.endswith("\n"):
-                chunk += handle.readline()  # finish the last line (or the file)
+            if not chunk.endswith("\n"):  # finish the last line (or the file), at most
+                rest = handle.readline(MAX_LINE + 1)  # MAX_LINE more: a longer one is
+                chunk += rest + "\n" * too_long(handle, rest)  # cut here, then rejected
             lines = chunk.count("\n") + (not chunk.endswith("\n"))
             hosts = _all_names(chunk if chunk.endswith("\n") else chunk + "\n", fmt)
             if hosts is None:
@@ -116,6 +120,9 @@ def _read_lines(lines: list[str], lineno: int, fmt: str, report: ReadReport,
     """The full rules, line by line (`lineno`: the number of lines before `lines`)."""
     out: list[str] = []
     for n, raw in enumerate(lines, lineno + 1):
+        if len(raw) > MAX_LINE:
+            long_line(report, n, raw, src)
+            continue
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue

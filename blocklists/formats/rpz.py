@@ -142,7 +142,7 @@ def _records(path: Path, report: ReadReport) -> Iterator[tuple[int, str, bool, l
     """(first line number, first line, owner omitted, tokens) per record; `( ... )` joined."""
     depth = 0
     start, first, indented, tokens = 0, "", False, []
-    for lineno, raw in numbered_lines(path):
+    for lineno, raw in numbered_lines(path, report):
         if '"' in raw:
             found = []
             for tok in _TOKENS.findall(raw):

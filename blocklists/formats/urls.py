@@ -33,7 +33,7 @@ def split_url(text: str) -> tuple[str, str] | str:
 
 
 def read(path: Path, report: ReadReport, category: str = "") -> Iterator[ListEntry]:
-    for lineno, raw in numbered_lines(path):
+    for lineno, raw in numbered_lines(path, report):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -28,7 +28,7 @@ _MAPPING_LINE = re.compile(r"""\s*([A-Za-z0-9_.-]+)\s*=\s*(["']?)([A-Za-z0-9_]+)
 def read_mapping(path: Path, report: ReadReport) -> dict[str, str]:
     """Parse a mapping file; bad lines are counted in `report` with the mapping's file:line."""
     out: dict[str, str] = {}
-    for lineno, raw in numbered_lines(path):
+    for lineno, raw in numbered_lines(path, report):
         line = raw.split("#", 1)[0]
         if not line.strip():
             continue

@@ -24,10 +24,13 @@ from typing import Any, NoReturn
 
 import click
 
-from blocklists.feed import FeedError, key_id
-from blocklists.publish import keygen, publish
+from blocklists.feed import REASONLESS_LIMIT, FeedError, key_id
+from blocklists.publish import MAX_REMOVALS, keygen, publish
 from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from filterd.errors import RojaError, describe
+from filterd.hotline import record_sync_failure
+from filterd.list_apply import read_enforced
+from reporting.events import record_event
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
@@ -94,10 +97,18 @@ def keygen_cmd(out_dir: Path) -> None:
 @click.option("--feed-id", required=True, help="Emri i burimit / feed id, e.g. isigurt-al.")
 @click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True,
               help="Sa ditë vlen / days until it expires (publish again before that).")
-def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) -> None:
+@click.option("--allow-removals", "reason", default="", metavar="ARSYEJA",
+              help="Lejo heqjen e më shumë hyrjeve, me arsyen që nënshkruhet në listë / allow "
+                   "removing more entries, with the reason that is signed into the feed.")
+@click.option("--max-removals", type=click.FloatRange(0.0, REASONLESS_LIMIT),
+              default=MAX_REMOVALS, show_default=True,
+              help="Pjesa që mund të hiqet pa arsye / share that may be removed without one.")
+def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int, reason: str,
+                max_removals: float) -> None:
     """Publiko rastet si listë të nënshkruar / publish the cases as a signed feed."""
     try:
-        result = publish(cases, key, out_dir, feed_id, validity_days=days)
+        result = publish(cases, key, out_dir, feed_id, validity_days=days,
+                         allow_removals=reason.strip(), max_removals=max_removals)
     except (FeedError, OSError) as exc:
         _fail(exc)
     for error in result.errors:
@@ -140,6 +151,7 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                       progress=bar)
     except (FeedError, OSError) as exc:
         bar.close()
+        record_sync_failure(state_dir, exc)
         cause = describe(exc) if isinstance(exc, OSError) else str(exc)
         raise RojaError("Lista e linjës nuk u sinkronizua", "the hotline feed was not synced",
                         f"{cause if url in cause else f'{url}: {cause}'}\n  {STAYS}") from None
@@ -151,6 +163,11 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
     click.echo(f"Seriali {result.previous_serial or '-'} → {result.serial} ({how[result.mode]}): "
                f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
                f"expires {result.expires}")
+    if result.first_use:
+        record_event(state_dir / "incidents.sqlite", "list_trust_first_use",
+                     f"serial {result.serial}")
+        click.echo("Kujdes: asnjë gjendje e mëparshme, seriali u pranua me besim / note: no "
+                   "earlier state, the serial was accepted on trust (first use)", err=True)
 
 
 def _refuse_unreadable(current: Path) -> None:
@@ -176,9 +193,13 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     info = status(ctx.obj["state_dir"])
     if info["serial"] is None:
         _refuse_unreadable(feed_dir(ctx.obj["state_dir"]) / CURRENT_NAME)
+    info["enforced"] = read_enforced(ctx.obj["state_dir"])
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
-    elif info["serial"] is None:
+        if info.get("expired"):
+            sys.exit(1)
+        return
+    if info["serial"] is None:
         click.echo("Nuk ka ende listë të linjës / no hotline feed synced yet.")
     else:
         hours = info["age_seconds"] / 3600
@@ -189,5 +210,39 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
                    f"ago); skadon / expires {info['expires']}")
         if info["expired"]:
             click.echo("Kujdes: lista ka skaduar / warning: the feed has expired", err=True)
+    for line in enforced_lines(info):
+        click.echo(line)
     if info.get("expired"):
         sys.exit(1)
+
+
+def held_lines(enforced: dict[str, Any]) -> list[str]:
+    """One line per list the filter holds back, with the counts and why."""
+    return [f"E mbajtur / held back: {item['list']}: {item['old']} → {item['new']} hyrje / "
+            f"entries: {item['why']}" for item in enforced.get("held_back") or ()]
+
+
+def enforced_lines(info: dict[str, Any], held: bool = True) -> list[str]:
+    """What the running filter enforces (from its own record), held-back lists (unless
+    `held` is false: `roja status` shows them under its lists line) and a refused serial:
+    Albanian first. Shared with `roja status`."""
+    lines = []
+    enforced = info.get("enforced")
+    if enforced is not None:
+        serial = enforced.get("serial")
+        if not enforced.get("running", True):
+            lines.append("Kujdes: filtri nuk punon; më poshtë është ç'zbatonte / note: the "
+                         "filter is not running; below is what it enforced")
+        if serial is not None:
+            hours = enforced.get("age_seconds", 0) / 3600
+            lines.append(f"Zbatohet / enforced: seriali / serial {serial} (krijuar para "
+                         f"{hours:.1f} orë / created {hours:.1f} hours ago)")
+        if info.get("serial") is not None and info["serial"] != serial:
+            lines.append(f"Kujdes: seriali {info['serial']} u sinkronizua por nuk zbatohet "
+                         f"ende / note: serial {info['serial']} is synced but not enforced "
+                         "yet (is the filter running?)")
+        lines += held_lines(enforced) if held else []
+    if info.get("refused"):
+        lines.append("Seriali i ri u refuzua / the new serial was refused: "
+                     f"{str(info['refused'].get('why', ''))[:300]}")
+    return lines

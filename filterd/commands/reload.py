@@ -6,6 +6,11 @@ refused here with its file, line and key, before the daemon is disturbed; a relo
 in the daemon (a list that does not load) keeps the old policy, and the reason is shown.
 Tables the daemon reads only at start (`[proxy]`) are named when they changed: the teacher
 is told, Albanian first, that they need `systemctl restart roja`.
+
+Every list whose file changed is named with its old and new entry count; a list held back
+(it shrank too much: its last-known-good entries stay enforced) is named with the reason.
+Exit status: 0 reloaded, every list change applied; 3 reloaded, but lists held back; 1 the
+reload failed (the old policy stays) or no answer; 2 the config or a list file is bad.
 """
 
 from __future__ import annotations
@@ -31,6 +36,26 @@ def _status(state_dir: Path) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+HELD_BACK_EXIT = 3
+
+
+def _say_lists(status: dict[str, Any]) -> bool:
+    """Print what the reload did to the lists; True when some list was held back."""
+    held = [h for h in status.get("held_back") or () if isinstance(h, dict)]
+    if held:
+        click.echo("U ringarkua pjesërisht / partly reloaded: "
+                   f"{len(held)} listë mbetet e vjetër / list(s) held back")
+    else:
+        click.echo("U ringarkua / reloaded")
+    for item in status.get("applied") or ():
+        click.echo(f"  Zbatohet / applied: {item['list']}: {item['old']} → {item['new']} "
+                   "hyrje / entries")
+    for item in held:
+        click.echo(f"  E mbajtur / held back: {item['list']}: {item['old']} → {item['new']} "
+                   f"hyrje / entries: {item.get('why', '')}")
+    return bool(held)
 
 
 @click.command("reload")
@@ -62,12 +87,14 @@ def reload(obj: dict[str, Any], wait: float, by: str) -> None:
         status = _status(state_dir)
         if float(status.get("at", 0.0)) > before:
             if status.get("ok"):
-                click.echo("U ringarkua / reloaded")
+                held = _say_lists(status)
                 for table in status.get("restart") or ():
                     click.echo(f"Kujdes: ndryshimet në [{table}] zbatohen vetëm pas rinisjes: "
                                f"`systemctl restart roja` (listat e reja zbatohen që tani) / "
                                f"note: [{table}] changes apply only after a restart: "
                                "`systemctl restart roja` (the new lists apply now)")
+                if held:
+                    sys.exit(HELD_BACK_EXIT)
                 return
             click.echo("Ringarkimi dështoi, politika e vjetër mbetet / reload failed, the old "
                        f"policy stays: {status.get('error', '')}", err=True)

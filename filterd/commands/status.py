@@ -17,6 +17,7 @@ from datetime import datetime
 
 import click
 
+from filterd.commands.lists import enforced_lines, held_lines
 from filterd.config import RojaConfig
 from filterd.status import SELFTEST_MAX_AGE, TIRANE, Health, ago, collect
 
@@ -40,6 +41,7 @@ MEANING = {
     "list_stale": "lista e linjës e vjetër / hotline list stale",
     "list_sync_failed": "sinkronizimi i listës dështoi / hotline list sync failed",
     "lists_held_back": "lista të mbajtura mbrapa / lists held back",
+    "list_refused": "seriali i ri u refuzua / new serial refused",
     "lists_not_loaded": "listat e reja pa u ngarkuar / new lists not loaded",
     "selftest_missing": "asnjë vetëkontroll / no self-test",
     "selftest_old": "vetëkontrolli i vjetër / self-test too old",
@@ -67,7 +69,9 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         where = f"{cfg.dns.listen[0][0]}:{cfg.dns.listen[0][1]}"
         lines.append(f"{mark('dns_not_answering')} DNS {where}: " + (
             "përgjigjet / answering" if h.dns_answering else "NUK përgjigjet / NOT answering"))
-    lines += _hotline(cfg, h, mark) + _lists(h, mark) + _selftest(h, mark) + _report(h, mark)
+    lines += _hotline(cfg, h, mark)
+    lines += [f"  {line}" for line in enforced_lines(h.lists, held=False)]
+    lines += _lists(h, mark) + _selftest(h, mark) + _report(h, mark)
     lines.append(f"{'✗' if 'incidents_unreadable' in h.problems else '·'} Incidente sot / "
                  "incidents today: "
                  + (f"baza e të dhënave nuk lexohet / the database cannot be read "
@@ -119,8 +123,8 @@ def _lists(h: Health, mark: Mark) -> list[str]:
         "loaded": f"{a.get('lists', 0)} lista të ngarkuara në filtër / lists loaded in the "
                   "filter",
         "held_back": f"MBAJTUR MBRAPA / HELD BACK ({a.get('detail')}): një listë u tkurr "
-                     "shumë, filtri mban listat e mëparshme / a list shrank too much, the "
-                     "filter keeps the previous lists",
+                     "shumë, filtri mban hyrjet e saj të mëparshme / a list shrank too much, "
+                     "the filter keeps its previous entries",
         "not_loaded": "skedarët e listave ndryshuan, filtri nuk i ka ngarkuar ende (roja "
                       "reload) / the list files changed, the filter has not loaded them yet "
                       "(roja reload)",
@@ -130,8 +134,10 @@ def _lists(h: Health, mark: Mark) -> list[str]:
                         "dështonte / a restart or reload would fail",
         "unknown": f"nuk u kontrolluan / could not be checked ({a.get('detail')})",
     }.get(str(a.get("state")), str(a.get("state")))
-    ids = ("lists_held_back", "lists_not_loaded", "list_file_missing", "no_block_lists")
+    ids = ("lists_held_back", "list_refused", "lists_not_loaded", "list_file_missing",
+           "no_block_lists")
     out = [f"{mark(*ids)} Listat / lists: {text}"]
+    out += [f"  {line}" for line in held_lines(h.lists.get("enforced") or {})]
     if "no_block_lists" in h.problems:
         out.append("✗ Asnjë listë bllokimi (deny/legal) dhe pa listë linje: filtri nuk bllokon "
                    "asgjë / no deny or legal list and no hotline list: the filter blocks nothing")

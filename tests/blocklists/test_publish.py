@@ -107,10 +107,15 @@ def test_publish_snapshot_then_delta(tmp_path: Path, keys: tuple[Path, Path]) ->
     assert index["expires"] == "2024-11-27T12:00:00Z"
     cases.write_text(CASES.replace("bad.example,hate", "new.example,hate")
                      .replace("BAD.example.", "NEW.example."), encoding="utf-8")
-    second = publish(cases, keys[0], out, "isigurt-al", validity_days=2, now=NOW)
+    second = publish(cases, keys[0], out, "isigurt-al", validity_days=2, now=NOW,
+                     allow_removals="rasti C-1 u mbyll / case C-1 closed")
     assert (second.serial, second.added, second.removed) == (2, 1, 1)
     delta = read(out / "delta-1-2.json")
     assert delta["removed"] == [{"value": "bad.example"}]
+    record = {"serial": 2, "before": 4, "count": 1, "reason": "rasti C-1 u mbyll / case C-1 "
+              "closed", "removed": [{"value": "bad.example"}]}
+    assert delta["removals"] == [record]
+    assert read(out / "snapshot-2.json")["removals"] == [record]
     assert [e["value"] for e in delta["added"]] == ["new.example"]
     assert read(out / "index.json")["deltas"] == [{
         "from": 1, "to": 2, "file": "delta-1-2.json",
@@ -141,3 +146,40 @@ def test_nothing_is_published_when_every_row_is_bad(tmp_path: Path,
     with pytest.raises(feed.FeedError, match="no valid row"):
         publish(cases, keys[0], out, "isigurt-al", now=NOW)
     assert not out.exists()
+
+
+def test_a_header_only_csv_is_never_published(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    cases, out = tmp_path / "cases.csv", tmp_path / "feed"
+    cases.write_text("url,category,confirmed_at,case_id,confidential\n")
+    with pytest.raises(feed.FeedError, match="not publishing an empty list"):
+        publish(cases, keys[0], out, "isigurt-al", now=NOW)
+    cases.write_text(CASES, encoding="utf-8")
+    publish(cases, keys[0], out, "isigurt-al", now=NOW)
+    before = (out / "index.json").read_bytes()
+    cases.write_text("url,category,confirmed_at,case_id,confidential\n")
+    with pytest.raises(feed.FeedError, match="not publishing an empty list"):
+        publish(cases, keys[0], out, "isigurt-al", now=NOW, allow_removals="gabim / oops")
+    assert (out / "index.json").read_bytes() == before
+
+
+MANY = "url,category,confirmed_at,case_id,confidential\n" + "".join(
+    f"site{i}.example,hate_speech,2024-11-01,C-{i},jo\n" for i in range(20))
+
+
+def test_a_large_drop_needs_allow_removals_and_its_reason_is_signed(
+        tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    cases, out = tmp_path / "cases.csv", tmp_path / "feed"
+    cases.write_text(MANY, encoding="utf-8")
+    publish(cases, keys[0], out, "isigurt-al", now=NOW)
+    lines = MANY.splitlines(keepends=True)
+    cases.write_text("".join(lines[:-2]), encoding="utf-8")  # 2 of 20: 10 %, allowed
+    assert publish(cases, keys[0], out, "isigurt-al", now=NOW).removed == 2
+    before = (out / "index.json").read_bytes()
+    cases.write_text("".join(lines[:-5]), encoding="utf-8")  # 3 more of 18: 17 %
+    with pytest.raises(feed.FeedError, match=r"3 of 18 entries.*--allow-removals"):
+        publish(cases, keys[0], out, "isigurt-al", now=NOW)
+    assert (out / "index.json").read_bytes() == before
+    assert publish(cases, keys[0], out, "isigurt-al", now=NOW, max_removals=0.2).removed == 3
+    snapshot = read(out / "snapshot-3.json")
+    assert [(r["serial"], r["count"], r["reason"]) for r in snapshot["removals"]] == [
+        (2, 2, ""), (3, 3, "")]

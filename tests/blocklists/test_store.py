@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from blocklists.compiled import Match
-from blocklists.store import ACTIVE_NAME, ListSource, build_active
+from blocklists.store import ACTIVE_NAME, LOCK_NAME, ListSource, build_active
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_build_compiles_every_source_and_reports_bad_lines(tmp_path: Path,
     assert result.compiled.counts_by_list() == {"bixhoz": 2, "porn": 1}
     assert [(r.entries, r.error_count) for r in result.reports] == [(2, 1), (1, 0)]
     assert result.reports[0].errors[0].lineno == 3
-    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME]
+    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME, LOCK_NAME]
     result.compiled.close()
 
 
@@ -111,4 +111,4 @@ def test_a_failed_compile_leaves_no_partial_file_and_keeps_the_last_good(
     with pytest.raises(RuntimeError, match="IsADirectoryError"):
         build_active(sources, state)
     assert (state / ACTIVE_NAME).read_bytes() == before
-    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME]
+    assert sorted(p.name for p in state.iterdir()) == [ACTIVE_NAME, LOCK_NAME]

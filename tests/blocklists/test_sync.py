@@ -7,17 +7,16 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sync_kit import Feed, served_feed
 
 from blocklists import feed
-from blocklists.publish import keygen, publish
-from blocklists.sync import Progress, SyncResult, status, sync
+from blocklists.publish import keygen
+from blocklists.sync import status
 
 CASES = """url,category,confirmed_at,case_id,confidential
 bad.example,hate_speech,2024-11-01,C-1,jo
@@ -27,82 +26,13 @@ https://hidden.example/album/7,grooming,2024-11-03,C-4,po
 """
 CASES_2 = CASES.replace("bad.example,", "new.example,")
 DAY = timedelta(days=1)
-
-
-class FeedServer(ThreadingHTTPServer):
-    """Serves `root` under /feed/ with strong ETags; records (file, If-None-Match)."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(("127.0.0.1", 0), FeedHandler)
-        self.root = root
-        self.seen: list[tuple[str, str | None]] = []
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up on an oversized file is what the test wants
-
-
-class FeedHandler(BaseHTTPRequestHandler):
-    server: FeedServer
-
-    def do_GET(self) -> None:
-        name = self.path.removeprefix("/feed/")
-        self.server.seen.append((name, self.headers.get("If-None-Match")))
-        path = self.server.root / name
-        if "/" in name or not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        etag = f'"{hashlib.sha256(data).hexdigest()[:16]}"'
-        if self.headers.get("If-None-Match") == etag:
-            self.send_response(304)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-class Feed:
-    """A publisher directory served over HTTP, and a gateway state directory."""
-
-    def __init__(self, tmp: Path, server: FeedServer) -> None:
-        self.key, self.pub = keygen(tmp / "keys")
-        self.out, self.state, self.cases = tmp / "www", tmp / "state", tmp / "cases.csv"
-        self.server = server
-        server.root = self.out
-        self.url = f"http://127.0.0.1:{server.server_address[1]}/feed/"
-
-    def publish(self, text: str, now: datetime | None = None) -> int:
-        self.cases.write_text(text, encoding="utf-8")
-        return publish(self.cases, self.key, self.out, "isigurt-al", now=now).serial
-
-    def sync(self, pub: Path | None = None, feed_id: str = "isigurt-al",
-             now: datetime | None = None, progress: Progress | None = None) -> SyncResult:
-        return sync(self.state, self.url, (pub or self.pub).read_bytes(), feed_id,
-                    timedelta(days=14), now=now, progress=progress)
-
-    def files(self) -> dict[str, bytes]:
-        return {p.name: p.read_bytes() for p in sorted((self.state / "feed").iterdir())}
-
-    def text(self, name: str) -> str:
-        return (self.state / "feed" / name).read_text(encoding="utf-8")
+REASON = "gjykata urdhëroi heqjen / court order 12/2024"
 
 
 @pytest.fixture
 def fd(tmp_path: Path) -> Iterator[Feed]:
-    server = FeedServer(tmp_path)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Feed(tmp_path, server)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_feed(tmp_path) as served:
+        yield served
 
 
 def digests(*texts: str) -> str:
@@ -131,7 +61,7 @@ def test_round_trip_csv_to_gateway_files(fd: Feed) -> None:
 def test_second_publish_is_applied_as_a_delta_then_304(fd: Feed) -> None:
     fd.publish(CASES)
     fd.sync()
-    assert fd.publish(CASES_2) == 2
+    assert fd.publish(CASES_2, allow_removals=REASON) == 2
     fd.server.seen.clear()
     result = fd.sync()
     assert (result.mode, result.serial, result.added, result.removed) == ("delta", 2, 1, 1)
@@ -147,7 +77,7 @@ def test_second_publish_is_applied_as_a_delta_then_304(fd: Feed) -> None:
 
 def test_a_gateway_without_state_fetches_the_snapshot(fd: Feed) -> None:
     fd.publish(CASES)
-    fd.publish(CASES_2)
+    fd.publish(CASES_2, allow_removals=REASON)
     assert fd.sync().mode == "snapshot"
     assert fd.text("hotline.txt") == "new.example\n"
 
@@ -189,7 +119,7 @@ def test_tampering_is_refused_and_the_active_list_kept(
     fd.publish(CASES)
     fd.sync()
     old_index = (fd.out / "index.json").read_bytes()
-    fd.publish(CASES_2)
+    fd.publish(CASES_2, allow_removals=REASON)
     if case == "replayed old index":  # the gateway is at 2; the mirror then serves 1 again
         fd.sync()
     before = fd.files()
@@ -206,7 +136,7 @@ def test_wrong_key_wrong_feed_and_expired_are_refused(fd: Feed, tmp_path: Path) 
     fd.sync()
     before = fd.files()
     _, other_pub = keygen(tmp_path / "other")
-    fd.publish(CASES_2, now=start)
+    fd.publish(CASES_2, now=start, allow_removals=REASON)
     with pytest.raises(feed.BadSignature, match="another key"):
         fd.sync(pub=other_pub)
     with pytest.raises(feed.WrongFeed, match="expected 'skola-feed'"):

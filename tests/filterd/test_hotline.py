@@ -4,6 +4,10 @@ entries matched by hash only, metrics, and a new serial picked up without a rest
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
+import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +16,13 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from click.testing import CliRunner
 from feed_kit import served_feed
+from sync_kit import hand_publish
 
 from blocklists.publish import publish
+from filterd.cli import main
+from filterd.hotline import sync_once
 from filterd.testing import dns_address, running_appliance, write_lists
 from reporting.incidents import IncidentStore
 
@@ -28,6 +36,11 @@ secret-abuse.example,csam,2026-11-02,C-2,po
 def feed_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, Path]]:
     with served_feed(tmp_path) as feed:
         yield feed.url, feed.www, feed.key, feed.pub
+
+
+def read_events(db: Path) -> list[tuple[float, str, str]]:
+    with sqlite3.connect(db) as con:
+        return list(con.execute("SELECT at, kind, detail FROM events ORDER BY at, id"))
 
 
 def axfr(addr: tuple[str, int]) -> str:
@@ -89,7 +102,6 @@ allow = ["127.0.0.1/32"]
         cases.write_text(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n",
                          encoding="utf-8")
         publish(cases, key, www, "isigurt-al")
-        from filterd.hotline import sync_once
         assert await sync_once(app.cfg.feed, app.cfg.state_dir, app.feed_metrics, app.reload)
         await app.rpz.refresh()
         r = await asyncio.to_thread(ask, addr, "new-danger.example")
@@ -103,3 +115,73 @@ allow = ["127.0.0.1/32"]
     for path in state.rglob("*"):
         if path.is_file():
             assert b"secret-abuse" not in path.read_bytes(), path
+
+
+async def test_a_manual_sync_is_enforced_by_the_running_daemon(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                               feed_server) -> None:
+    url, www, key, pub = feed_server
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    publish(cases, key, www, "isigurt-al")
+    config = f"""
+[state]
+dir = "{{state}}"
+[dns]
+listen = ["127.0.0.1:0"]
+upstreams = ["127.0.0.1:9"]
+[feed]
+url = "{url}"
+public_key = "{pub}"
+feed_id = "isigurt-al"
+interval = 86400
+"""
+    async with running_appliance(tmp_path, config, metrics=True) as app:
+        addr = dns_address(app)
+        for _ in range(200):  # the first sync runs at start, then the policy reloads
+            if app.lists.counts.get("hotline"):
+                break
+            await asyncio.sleep(0.05)
+        cases.write_text(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n",
+                         encoding="utf-8")
+        publish(cases, key, www, "isigurt-al")
+        roja = str(Path(sys.executable).parent / "roja")
+        done = await asyncio.create_subprocess_exec(
+            roja, "--config", str(tmp_path / "roja.toml"), "lists", "sync",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await done.communicate()
+        assert done.returncode == 0, out.decode()
+        started = time.monotonic()
+        while (await asyncio.to_thread(ask, addr, "new-danger.example")).rcode() \
+                != dns.rcode.NXDOMAIN:
+            assert time.monotonic() - started < 5, "the manual sync was not enforced in 5 s"
+            await asyncio.sleep(0.2)
+        host, port = app.cfg.metrics_listen  # type: ignore[misc]
+        body = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://{host}:{port}/metrics").read().decode())
+        assert "roja_list_serial 2.0" in body
+        status = await asyncio.create_subprocess_exec(
+            roja, "--config", str(tmp_path / "roja.toml"), "lists", "status", "--json",
+            stdout=asyncio.subprocess.PIPE)
+        text, _ = await status.communicate()
+        assert json.loads(text)["enforced"]["serial"] == 2
+        # A publish that empties the list (by an old publisher) is refused and shown.
+        hand_publish(www, key, 3, [])
+        assert not await sync_once(app.cfg.feed, app.cfg.state_dir, app.feed_metrics,
+                                   app.apply_everywhere)
+        status = await asyncio.create_subprocess_exec(
+            roja, "--config", str(tmp_path / "roja.toml"), "lists", "status",
+            stdout=asyncio.subprocess.PIPE)
+        text, _ = await status.communicate()
+        assert "Zbatohet / enforced: seriali / serial 2" in text.decode()
+        assert "Seriali i ri u refuzua / the new serial was refused: Seriali 3" in text.decode()
+        body = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://{host}:{port}/metrics").read().decode())
+        assert "roja_list_refused 1.0" in body and "roja_list_serial 2.0" in body
+        assert (await asyncio.to_thread(ask, addr, "new-danger.example")).rcode() == \
+            dns.rcode.NXDOMAIN
+    events = read_events(tmp_path / "state" / "incidents.sqlite")
+    assert [d for _, k, d in events if k == "sync_ok"][-1] == "serial 2"
+    assert [k for _, k, _ in events][-3:-1] == ["sync_fail", "list_held_back"]
+    after = CliRunner().invoke(main, ["--config", str(tmp_path / "roja.toml"), "lists",
+                                      "status"])
+    assert "Kujdes: filtri nuk punon" in after.output  # stopped: what it enforced, marked so

@@ -105,3 +105,22 @@ def test_download_bar_follows_each_large_file() -> None:
     assert bar.bar is not None and bar.done == 40
     bar.close()
     assert bar.bar is None
+
+
+def test_publish_refuses_an_empty_list_and_an_unexplained_drop(tmp_path: Path) -> None:
+    run(tmp_path, "keygen", "--out", str(tmp_path / "keys"))
+    cases = tmp_path / "cases.csv"
+    publish = ["publish", "--cases", str(cases), "--key", str(tmp_path / "keys" / "feed.key"),
+               "--out", str(tmp_path / "www"), "--feed-id", "al"]
+    cases.write_text(CASES.splitlines()[0] + "\n", encoding="utf-8")
+    result = run(tmp_path, *publish)
+    assert result.exit_code == 1
+    assert "nuk publikoj listë bosh / no valid row" in result.output
+    cases.write_text(CASES, encoding="utf-8")
+    assert run(tmp_path, *publish).exit_code == 0
+    cases.write_text("\n".join(CASES.splitlines()[:2]) + "\n", encoding="utf-8")  # 1 of 2
+    result = run(tmp_path, *publish)
+    assert result.exit_code == 1 and "Ky publikim heq 1 nga 2 hyrje" in result.output
+    result = run(tmp_path, *publish, "--allow-removals", "rasti C-2 u mbyll / case C-2 closed")
+    assert result.exit_code == 0, result.output
+    assert "U publikua seriali 2: 1 hyrje (+0 −1)" in result.output

@@ -1,9 +1,9 @@
 """`roja status`: HEALTHY (exit 0) only when the filter does its whole job. Against a running
 appliance with a real signed hotline feed, real list files and real state (events, outbox,
-incidents): healthy → 0; no hotline feed, a stale or failing one, a held-back or unloaded
-list, an old or missing self-test, an overdue report, lost incidents → a warning (!, exit 1);
-a stopped service, a failed self-test, a missing list file, an unreadable database, a full
-disk → a problem (✗, exit 1). `--json` says the same."""
+incidents): healthy → 0; no hotline feed, a stale or failing one, an unloaded list, an old or
+missing self-test, an overdue report, lost incidents → a warning (!, exit 1); a stopped service,
+a held-back list, a failed self-test, a missing list file, an unreadable database, a full disk
+→ a problem (✗, exit 1). `--json` says the same."""
 
 from __future__ import annotations
 
@@ -178,7 +178,7 @@ async def test_a_stale_hotline_list_is_a_warning(tmp_path: Path) -> None:
     assert "E VJETËR / STALE (> 48 orë / h)" in out and "(list_stale)" in out
 
 
-async def test_held_back_and_unloaded_lists_are_warnings(tmp_path: Path) -> None:
+async def test_a_held_back_list_is_a_problem_and_unloaded_lists_a_warning(tmp_path: Path) -> None:
     deny = tmp_path / "deny.txt"
     deny.write_text(DENY, encoding="utf-8")
     async with running_appliance(tmp_path, CONFIG) as app:
@@ -188,7 +188,9 @@ async def test_held_back_and_unloaded_lists_are_warnings(tmp_path: Path) -> None
         assert await app.reload()
         code, out = await asyncio.to_thread(status, config)
         assert code == 1
-        assert "! Listat / lists: MBAJTUR MBRAPA / HELD BACK (bixhoz 12→2)" in out
+        # held back per list (issue 17): the others are applied, and it is a problem (✗)
+        assert "✗ Listat / lists: 1 lista të ngarkuara në filtër" in out
+        assert "  E mbajtur / held back: bixhoz: 11 → 1 hyrje / entries" in out
         assert "(lists_held_back)" in out
 
         deny.write_text(DENY + "bixhoz-ri.example\n", encoding="utf-8")

@@ -1,0 +1,1 @@
+"""`python -m bench propagation`: hotline publish → gateway DNS and ISP RPZ secondary."""

@@ -1,0 +1,103 @@
+"""`roja reload` against a real `roja serve` process: a list held back for shrinking keeps its
+last-known-good entries while every other list's change is applied, and the teacher is told
+exactly which (stdout, `reload.json`, exit status 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+from click.testing import CliRunner, Result
+
+from filterd.cli import main
+from filterd.testing import free_port
+
+CONFIG = """
+[state]
+dir = "{state}"
+[dns]
+listen = ["127.0.0.1:{port}"]
+upstreams = ["127.0.0.1:9"]
+[metrics]
+listen = ""
+[[lists]]
+id = "bixhoz"
+path = "bixhoz.txt"
+category = "gambling"
+"""
+LEGAL = """
+[[lists]]
+id = "ligjore"
+path = "legal.txt"
+kind = "legal"
+category = "csam"
+"""
+CASINOS = "".join(f"casino{i}.example\n" for i in range(10))
+
+
+def roja(cfg: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(cfg), *args])
+
+
+def blocked(port: int, name: str) -> bool:
+    query = dns.message.make_query(name, "A")
+    return dns.query.udp(query, "127.0.0.1", port=port, timeout=3).rcode() == dns.rcode.NXDOMAIN
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A `roja serve` process over CONFIG (the bixhoz list with 10 names)."""
+    (tmp_path / "bixhoz.txt").write_text(CASINOS)
+    port = free_port()
+    cfg = tmp_path / "roja.toml"
+    cfg.write_text(CONFIG.format(state=tmp_path / "state", port=port))
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(cfg),
+                             "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "state" / "roja.pid").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        yield cfg, port
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+def test_a_held_back_list_does_not_freeze_a_new_legal_list(served: tuple[Path, int]) -> None:
+    cfg, port = served
+    assert blocked(port, "casino7.example")
+    (cfg.parent / "bixhoz.txt").write_text("casino0.example\n")  # a truncated download
+    (cfg.parent / "legal.txt").write_text("illegal.example\n")
+    cfg.write_text(cfg.read_text() + LEGAL)
+    out = roja(cfg, "reload")
+    assert out.exit_code == 3, out.output
+    assert "U ringarkua pjesërisht / partly reloaded" in out.output
+    assert "ligjore" in out.output
+    assert "bixhoz: 10 → 1" in out.output
+    assert blocked(port, "illegal.example")  # the new legal list is enforced
+    assert blocked(port, "casino7.example")  # the held-back list keeps its last-known-good
+    status = json.loads((cfg.parent / "state" / "reload.json").read_text())
+    assert status["ok"] is True
+    assert status["applied"] == [{"list": "ligjore", "old": 0, "new": 1}]
+    assert [(h["list"], h["old"], h["new"]) for h in status["held_back"]] == [("bixhoz", 10, 1)]
+    health = roja(cfg, "status")  # red, naming the list, its counts and why, Albanian first
+    assert health.exit_code == 1 and "lists_held_back" in health.output
+    assert "E mbajtur / held back: bixhoz: 10 → 1 hyrje / entries: u zvogëlua" in health.output
+    (cfg.parent / "bixhoz.txt").write_text(CASINOS + "casino10.example\n")  # repaired
+    out = roja(cfg, "reload")
+    assert out.exit_code == 0 and "U ringarkua / reloaded" in out.output, out.output
+    assert "Zbatohet / applied: bixhoz: 10 → 11 hyrje / entries" in out.output
+    assert blocked(port, "casino10.example")
+    assert "held back" not in roja(cfg, "status").output
