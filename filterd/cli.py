@@ -139,7 +139,7 @@ def main(ctx: click.Context, config_opt: str | None) -> None:
     ctx.obj = LazyState(config_path=config_path(config_opt))
 
 
-@main.command()
+@main.command(short_help="Nis shërbimin / run the appliance.")
 @click.option("--config", "config_opt", metavar="FILE", help="= roja --config FILE serve")
 @click.pass_obj
 def serve(obj: LazyState, config_opt: str | None) -> None:
@@ -169,7 +169,7 @@ def config() -> None:
     """Konfigurimi / configuration."""
 
 
-@config.command("check")
+@config.command("check", short_help="Kontrollo konfigurimin / check a config file.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def config_check(file: Path) -> None:
     """Kontrollo një skedar konfigurimi / check a config file."""

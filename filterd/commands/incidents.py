@@ -125,12 +125,19 @@ def _open_store(ctx: click.Context) -> IncidentStore | None:
                                    ) from None
 
 
-@click.group("incidents")
+@click.group("incidents", short_help="Bllokimet e filtrit / the filter's blocked access.")
 def incidents() -> None:
-    """Incidentet (bllokimet) / incidents (blocks), klientët me pseudonim / pseudonymous."""
+    """Bllokimet e filtrit / the filter's blocked access.
+
+    
+    Çdo kërkesë që filtri bllokoi (DNS ose proxy), me klientin me pseudonim. Rastet që
+    raportoi një nxënës ose mësues (bullizëm, kërcënim...) regjistrohen me `roja incident`.
+    Every request the filter blocked (DNS or proxy), the client as a pseudonym. Cases a pupil
+    or teacher reported (bullying, threats...) are recorded with `roja incident`.
+    """
 
 
-@incidents.command("list")
+@incidents.command("list", short_help="Listo bllokimet / list the blocks.")
 @click.option("--since", "since", default="24h", show_default=True, callback=_since_option,
               metavar="KOHA/WHEN",
               help="Sa kohë prapa / how far back: 30m, 1h, 2d, 1w, or a date 01.11.2024.")
@@ -164,7 +171,7 @@ def list_incidents(ctx: click.Context, since: float, limit: int, as_json: bool) 
                f"{total} times in all (ora e Tiranës / Tirane time)")
 
 
-@incidents.command("tail")
+@incidents.command("tail", short_help="Ndiq bllokimet e reja / follow new blocks.")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               help="Sekonda mes kontrolleve / seconds between checks.")
 @click.option("-n", "--lines", type=click.IntRange(min=0), default=10, show_default=True,

@@ -63,12 +63,12 @@ def _fail(exc: Exception) -> NoReturn:
                     describe(exc) if isinstance(exc, OSError) else str(exc)) from None
 
 
-@click.group("lists")
+@click.group("lists", short_help="Listat dhe burimi i linjës / lists, hotline feed.")
 def lists() -> None:
     """Listat dhe burimi i nënshkruar i linjës / lists and the signed hotline feed."""
 
 
-@lists.command("keygen")
+@lists.command("keygen", short_help="Krijo çelësin e publikuesit / make the feed key.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False,
               path_type=Path), help="Dosja për feed.key dhe feed.pub / directory for the keys.")
 def keygen_cmd(out_dir: Path) -> None:
@@ -84,7 +84,7 @@ def keygen_cmd(out_dir: Path) -> None:
                "jepjani shkollave / give it to the gateways")
 
 
-@lists.command("publish")
+@lists.command("publish", short_help="Publiko listën e nënshkruar / publish the feed.")
 @click.option("--cases", "cases", required=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="CSV e rasteve të konfirmuara / CSV of confirmed cases.")
 @click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False,
@@ -109,7 +109,7 @@ def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) 
         click.echo(f"{len(result.errors)} rreshta u anashkaluan / rows skipped", err=True)
 
 
-@lists.command("sync")
+@lists.command("sync", short_help="Shkarko listën e linjës / fetch the hotline feed.")
 @click.option("--url", help="Adresa e burimit / feed URL (default: [feed] url).")
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Çelësi publik i besuar / the pinned public key (default: [feed]).")
@@ -167,7 +167,7 @@ def _refuse_unreadable(current: Path) -> None:
                     "a full snapshot")
 
 
-@lists.command("status")
+@lists.command("status", short_help="Gjendja e listës së linjës / hotline feed state.")
 @click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:

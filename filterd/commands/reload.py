@@ -33,7 +33,7 @@ def _status(state_dir: Path) -> dict[str, Any]:
         return {}
 
 
-@click.command("reload")
+@click.command("reload", short_help="Ringarko konfigurimin / reload the configuration.")
 @click.option("--wait", type=float, default=60.0, help="Sekonda pritje / seconds to wait")
 @click.option("--by", "by", default="", help="Kush / who (për auditimin / for the audit log)")
 @click.pass_obj

@@ -28,7 +28,7 @@ def summary(checks: list[Check]) -> str:
     return text
 
 
-@click.command()
+@click.command(short_help="Kontrollo që filtri punon / check the filter works.")
 @click.option("--json", "as_json", is_flag=True, help="Rezultati si JSON / output as JSON")
 @click.pass_obj
 def selftest(obj: Any, as_json: bool) -> None:
