@@ -15,8 +15,9 @@ from click.testing import CliRunner
 
 from filterd.cli import main
 
-# Longest short help accepted (full stop included): the widest listing (`bypass-watch`, 12 characters, plus click's
-# 6 columns of spacing) then fits a 76-column terminal (click formats at width - 2).
+# Longest short help accepted (full stop included): the widest listing (`bypass-watch`, 12
+# characters, plus click's 6 columns of spacing) then fits a 76-column terminal (click formats
+# at width - 2).
 LIMIT = 51
 
 
