@@ -14,6 +14,7 @@ import click
 
 from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config, missing_lists
 from filterd.errors import RojaError, describe, unexpected, usage_error
+from reporting.plural import GROUP, LIST, count
 
 DEMO_CONFIG = Path("var/demo/roja.toml")
 
@@ -183,7 +184,9 @@ def config_check(file: Path) -> None:
         raise RojaError(f"{file}: konfigurimi lexohet, por i mungojnë skedarët",
                         "the config reads, but files it names are missing",
                         "\n  ".join(problems))
-    click.echo(f"Në rregull / OK: {file} ({len(cfg.policy.lists)} lista / lists, "
-               f"{len(cfg.policy.groups)} grupe / groups)")
+    lists, groups = len(cfg.policy.lists), len(cfg.policy.groups)
+    click.echo(f"Në rregull / OK: {file} ({count(lists, LIST)} / "
+               f"{count(lists, ('list', 'lists'))}, {count(groups, GROUP)} / "
+               f"{count(groups, ('group', 'groups'))})")
 
 

@@ -37,6 +37,7 @@ from reportlab.platypus import (
 )
 
 from reporting.offices import GENERIC
+from reporting.plural import ATTEMPT, CHECK, INCIDENT, REQUEST, count, form
 from reporting.report_charts import horizontal_bars, vertical_bars
 from reporting.report_data import Count, ReportData
 from reporting.report_fonts import BOLD, REGULAR, register_fonts
@@ -53,6 +54,7 @@ INK = colors.HexColor("#1f2933")
 HEAD = colors.HexColor("#dce6f0")
 LINE = colors.HexColor("#8a99a8")
 WIDTH = A4[0] - 4 * cm
+BOLD_N = "<b>{}</b>"  # a count in bold, for reporting.plural.count
 
 _S = {
     "body": ParagraphStyle("body", fontName=REGULAR, fontSize=9.5, leading=13, textColor=INK),
@@ -239,10 +241,11 @@ def _blocked_section(data: ReportData) -> list[Flowable]:
     unit = "javë" if kind == "month" else "muaj"
     out: list[Flowable] = [
         CondPageBreak(8 * cm), _p("3. Aksesi i bllokuar", "h1"),
-        _markup(f"Gjithsej u bllokuan <b>{b.total}</b> kërkesa ({b.incidents} incidente të "
-                f"regjistruara; përsëritjet e së njëjtës kërkesë brenda pak minutash numërohen "
-                f"bashkë). Përpjekje për anashkalimin e filtrit: "
-                f"<b>{b.circumvention_total}</b>.")]
+        _markup(f"Gjithsej {form(b.total, 'u bllokua', 'u bllokuan')} "
+                f"{count(b.total, REQUEST, BOLD_N)} ({count(b.incidents, INCIDENT)} "
+                f"{form(b.incidents, 'i regjistruar', 'të regjistruara')}; përsëritjet e së "
+                f"njëjtës kërkesë brenda pak minutash numërohen bashkë). Përpjekje për "
+                f"anashkalimin e filtrit: <b>{b.circumvention_total}</b>.")]
     out += _counts("3.1 Sipas kategorisë", b.by_category, WIDTH)
     if b.by_category:
         out.append(horizontal_bars(b.by_category, WIDTH))
@@ -301,13 +304,18 @@ def _signatures(data: ReportData) -> list[Flowable]:
                   colWidths=[WIDTH / 2, WIDTH / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     f, b = data.filter_status, data.blocked
-    checks = ("asnjë kontroll i vlefshmërisë së filtrit" if f.no_validity_checks else
-              f"{f.selftest_runs} kontrolle të vlefshmërisë së filtrit "
-              f"({f.selftest_pass} të kaluara, {f.selftest_fail} të dështuara)")
+    runs = f.selftest_runs
+    checks = ("nuk u krye asnjë kontroll i vlefshmërisë së filtrit" if f.no_validity_checks
+              else f"{form(runs, 'u krye', 'u kryen')} {count(runs, CHECK)} "
+              f"{form(runs, 'i vlefshmërisë', 'të vlefshmërisë')} së filtrit "
+              f"({f.selftest_pass} {form(f.selftest_pass, 'i kaluar', 'të kaluara')}, "
+              f"{f.selftest_fail} {form(f.selftest_fail, 'i dështuar', 'të dështuara')})")
+    circ = b.circumvention_total
     summary = (f"Në periudhën {_esc(h.period_label)} ({h.period_start} – {h.period_end}) "
-               f"filtri bllokoi <b>{b.total}</b> kërkesa, nga të cilat <b>"
-               f"{b.circumvention_total}</b> përpjekje anashkalimi; stafi regjistroi <b>"
-               f"{data.manual.total}</b> incidente; u kryen {checks}.")
+               f"filtri bllokoi {count(b.total, REQUEST, BOLD_N)}, ku "
+               f"{form(circ, 'përfshihet', 'përfshihen')} {count(circ, ATTEMPT, BOLD_N)} "
+               f"anashkalimi; stafi regjistroi {count(data.manual.total, INCIDENT, BOLD_N)}; "
+               f"{checks}.")
     return [KeepTogether([Spacer(1, 18), _p("Përmbledhje dhe nënshkrimet", "h1"),
                           _markup(summary), Spacer(1, 4),
                           _p(f"Hartuar më {h.generated}.", "body"), Spacer(1, 8), table,

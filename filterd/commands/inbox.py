@@ -52,6 +52,7 @@ from reporting.inbox.dashboard import scope_label
 from reporting.inbox.qarqe import QARQE, qark_id, qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
+from reporting.plural import SCHOOL, count, form
 
 DEFAULT_CONFIG = Path("/etc/roja/inbox.toml")
 
@@ -159,8 +160,9 @@ def schools_import(cfg: InboxConfig, store: Store, csv_file: Path) -> None:
         sys.exit(1)
     added, updated = store.put_schools(found)
     store.audit("cli", "schools_import", f"{csv_file.name}: +{added} ~{updated}")
-    click.echo(f"U shtuan {added}, u përditësuan {updated} shkolla / {added} added, "
-               f"{updated} updated.")
+    click.echo(f"{form(added, 'U shtua', 'U shtuan')} {count(added, SCHOOL)}, "
+               f"{form(updated, 'u përditësua', 'u përditësuan')} {count(updated, SCHOOL)} / "
+               f"{count(added, ('school', 'schools'))} added, {updated} updated.")
 
 
 @schools.command("list")

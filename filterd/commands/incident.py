@@ -34,6 +34,7 @@ import click
 from reporting import manual
 from reporting.incidents import IncidentStoreError, db_path
 from reporting.manual import VOCABULARIES, ManualIncident, ManualIncidentError
+from reporting.plural import INCIDENT, count
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE_FORMAT = "%d.%m.%Y"
@@ -319,7 +320,7 @@ def list_incidents(ctx: click.Context, month: str | None, since: date | None,
         return
     for line in render_table(rows):
         click.echo(line)
-    click.echo(f"\n{len(rows)} incidente / {len(rows)} incidents")
+    click.echo(f"\n{count(len(rows), INCIDENT)} / {count(len(rows), ("incident", "incidents"))}")
 
 
 @incident.command("update", short_help="Ndrysho një incident / change an incident.")

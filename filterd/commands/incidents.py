@@ -28,6 +28,7 @@ from reporting.incidents import (
     NoIncidentStoreError,
     db_path,
 )
+from reporting.plural import INCIDENT, TIMES, count
 
 TIRANE = ZoneInfo("Europe/Tirane")
 NO_INCIDENTS = "Nuk ka ende incidente. / No incidents yet."
@@ -167,8 +168,9 @@ def list_incidents(ctx: click.Context, since: float, limit: int, as_json: bool) 
     for line in render_table(rows):
         click.echo(line)
     total = sum(r.count for r in rows)
-    click.echo(f"\n{len(rows)} incidente, {total} herë gjithsej / {len(rows)} incidents, "
-               f"{total} times in all (ora e Tiranës / Tirane time)")
+    click.echo(f"\n{count(len(rows), INCIDENT)}, {count(total, TIMES)} gjithsej / "
+               f"{count(len(rows), ('incident', 'incidents'))}, "
+               f"{count(total, ('time', 'times'))} in all (ora e Tiranës / Tirane time)")
 
 
 @incidents.command("tail", short_help="Ndiq bllokimet e reja / follow new blocks.")

@@ -28,6 +28,7 @@ from blocklists.feed import FeedError, key_id
 from blocklists.publish import keygen, publish
 from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from filterd.errors import RojaError, describe
+from reporting.plural import ROW, count, form
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
@@ -106,7 +107,9 @@ def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) 
                f"−{result.removed}) / published serial {result.serial}: {result.entries} "
                f"entries (+{result.added} −{result.removed}) në / in {out_dir}")
     if result.errors:
-        click.echo(f"{len(result.errors)} rreshta u anashkaluan / rows skipped", err=True)
+        n = len(result.errors)
+        click.echo(f"{count(n, ROW)} {form(n, 'u anashkalua', 'u anashkaluan')} / "
+                   f"{count(n, ('row', 'rows'))} skipped", err=True)
 
 
 @lists.command("sync", short_help="Shkarko listën e linjës / fetch the hotline feed.")

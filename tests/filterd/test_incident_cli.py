@@ -86,6 +86,7 @@ def test_list_update_and_json(tmp_path: Path) -> None:
         assert header in lines[0]
     assert len(lines) == 5 and lines[2].split()[:2] == ["2", "14.10.2025"]
     assert "djalë" in lines[2] and "ALO 116 111" in lines[2] and "Në proces" in lines[2]
+    assert lines[-1] == "1 incident / 1 incident"
     result = run(tmp_path, "update", "2", "--status", "e zgjidhur", "--referral", "police_cyber",
                  "--remove-referral", "alo116")
     assert result.exit_code == 0, result.output

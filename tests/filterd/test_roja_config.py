@@ -44,7 +44,7 @@ def test_good_config_is_ok(tmp_path: Path) -> None:
     path.write_text(GOOD, encoding="utf-8")
     result = check(path)
     assert result.exit_code == 0, result.output
-    assert f"Në rregull / OK: {path} (1 lista / lists, 1 grupe / groups)" in result.stdout
+    assert f"Në rregull / OK: {path} (1 listë / 1 list, 1 grup / 1 group)" in result.stdout
     assert result.stderr == ""
 
 

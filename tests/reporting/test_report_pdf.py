@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from peers.programs import require_peer
-from report_db import TIRANE, sample
+from report_db import TIRANE, event, incident, make_db, manual, sample
 
 from filterd.config import School
 from reporting import report_pdf
@@ -50,3 +50,23 @@ def test_annual_pdf_and_missing_checks(tmp_path: Path) -> None:
     assert "Raport vjetor për incidentet e sigurisë së fëmijëve në internet" in flat
     assert "nuk u krye asnjë kontroll i vlefshmërisë së filtrit" in flat
     assert "Prirja muaj pas muaji" in flat and "Periudha nuk ka përfunduar" in flat
+
+
+def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
+    """One of each: "1 kërkesë", "1 incident", "1 kontroll", never "1 kërkesa"."""
+    db = make_db(tmp_path / "i.sqlite")
+    incident(db, "07.10.2026 10:00", "gambling")
+    manual(db, "2026-10-03", "stalking_threats")
+    event(db, "10.10.2026 08:00", "selftest_pass")
+    data = collect(db, "2026-10", School("Shkolla Çajupi", "K7"), "Korçë", "Korçë", "",
+                   datetime(2026, 11, 2, tzinfo=TIRANE))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    flat = " ".join(text_of(pdf).split())
+    for expected in ("Gjithsej u bllokua 1 kërkesë (1 incident i regjistruar;",
+                     "filtri bllokoi 1 kërkesë, ku përfshihen 0 përpjekje anashkalimi",
+                     "stafi regjistroi 1 incident;",
+                     "u krye 1 kontroll i vlefshmërisë së filtrit (1 i kaluar, 0 të dështuara)"):
+        assert expected in flat, expected
+    for wrong in ("1 kërkesa", "1 incidente", "1 kontrolle", "u bllokuan 1 ", "u kryen 1 "):
+        assert wrong not in flat, wrong
