@@ -189,7 +189,7 @@ def _fail(exc: Exception) -> click.ClickException:
 def incident() -> None:
     """Incidente të regjistruara nga mësuesi / incidents recorded by a teacher.
 
-    
+    \b
     Raste që një nxënës ose mësues raportoi (bullizëm online, kërcënim, lojë e rrezikshme...)
     dhe mësuesi i regjistron me dorë; nuk kalojnë nga filtri. Bllokimet e filtrit janë te
     `roja incidents`.

@@ -130,7 +130,7 @@ def _open_store(ctx: click.Context) -> IncidentStore | None:
 def incidents() -> None:
     """Bllokimet e filtrit / the filter's blocked access.
 
-    
+    \b
     Çdo kërkesë që filtri bllokoi (DNS ose proxy), me klientin me pseudonim. Rastet që
     raportoi një nxënës ose mësues (bullizëm, kërcënim...) regjistrohen me `roja incident`.
     Every request the filter blocked (DNS or proxy), the client as a pseudonym. Cases a pupil
