@@ -8,13 +8,17 @@ incidents recorded by teachers, the month-by-month trend (annual report only) an
 signature block. Every page ends with "Faqja X nga Y".
 
 Text uses DejaVu Sans (`report_fonts`) so that ë and ç print correctly. reportlab's invariant
-mode is on, so the same `ReportData` always gives the same bytes.
+mode is on (no random document id), and the PDF's creation and modification dates are the
+report's own build time (`header.generated_at`), not the clock nor reportlab's invariant
+2000-01-01: the same `ReportData` always gives the same bytes, and a viewer shows when the
+report was built.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from reportlab import rl_config
@@ -39,7 +43,7 @@ from reportlab.platypus import (
 from reporting.offices import GENERIC
 from reporting.plural import ATTEMPT, CHECK, INCIDENT, REQUEST, count, form
 from reporting.report_charts import horizontal_bars, vertical_bars
-from reporting.report_data import Count, ReportData
+from reporting.report_data import TIRANE, Count, ReportData
 from reporting.report_fonts import BOLD, REGULAR, register_fonts
 from reporting.report_labels import NO_VALUE
 
@@ -92,16 +96,26 @@ def render(data: ReportData) -> bytes:
                             author=h.school_name, subject=f"{h.school_code} {h.period}",
                             creator="Roja", producer="Roja", invariant=1)
     footer = f"{h.school_name} · kodi {h.school_code} · {title.split(' për')[0]} {h.period_label}"
-    doc.build(_story(data), canvasmaker=_numbered_canvas(footer))
+    doc.build(_story(data), canvasmaker=_numbered_canvas(footer, pdf_date(h.generated_at)))
     return out.getvalue()
 
 
-def _numbered_canvas(footer: str) -> type[Canvas]:
+def pdf_date(generated_at: str) -> str:
+    """`02.11.2026 09:30` (Tirane) → `D:20261102093000+01'00'`, the PDF date format."""
+    local = datetime.strptime(generated_at, "%d.%m.%Y %H:%M").replace(tzinfo=TIRANE)
+    offset = int((local.utcoffset() or timedelta()).total_seconds()) // 60
+    sign = "+" if offset >= 0 else "-"
+    return f"D:{local:%Y%m%d%H%M%S}{sign}{abs(offset) // 60:02d}'{abs(offset) % 60:02d}'"
+
+
+def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
     class NumberedCanvas(Canvas):  # type: ignore[misc]
-        """Holds the pages back until the end, to print "Faqja X nga Y" on each."""
+        """Holds the pages back until the end, to print "Faqja X nga Y" on each; dates the
+        document `created` (CreationDate and ModDate)."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.setDateFormatter(lambda *_ignored: created)
             self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # noqa: N802 (reportlab's name)

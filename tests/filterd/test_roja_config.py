@@ -84,6 +84,7 @@ def test_example_config_exists_and_parses() -> None:
     assert {lc.rule.kind for lc in cfg.policy.lists} == {"legal", "deny", "allow"}
     assert all(str(lc.path).startswith("/var/lib/roja/lists/") for lc in cfg.policy.lists)
     assert cfg.policy.default_group.id in {g.id for g in cfg.policy.groups}
+    assert cfg.report.group_names["nxenesit"] == "Nxënësit / Pupils"  # for the reports
 
 
 def test_example_config_values_are_the_defaults() -> None:

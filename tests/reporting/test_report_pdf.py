@@ -70,3 +70,19 @@ def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
         assert expected in flat, expected
     for wrong in ("1 kërkesa", "1 incidente", "1 kontrolle", "u bllokuan 1 ", "u kryen 1 "):
         assert wrong not in flat, wrong
+
+
+def test_creation_date_is_the_build_time_and_group_names_show(tmp_path: Path) -> None:
+    """Not reportlab's invariant 2000-01-01: the report's own build time (Tirane)."""
+    db = sample(tmp_path / "i.sqlite")
+    manual(db, "2026-10-08", "cyberbullying")
+    data = collect(db, "2026-10", School("Shkolla Çajupi", "K7"), "Korçë", "Korçë", "",
+                   datetime(2026, 11, 2, 9, 30, tzinfo=TIRANE), groups={"nxënësit": "Klasat"})
+    raw = report_pdf.render(data)
+    assert raw.count(b"(D:20261102093000+01'00')") == 2  # CreationDate and ModDate
+    assert b"D:2000" not in raw
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(raw)
+    flat = " ".join(text_of(pdf).split())
+    assert "Klasat" in flat and "Mësuesit" in flat and "nxënësit" not in flat
+    assert "Bullizëm online" in flat
