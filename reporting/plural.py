@@ -8,11 +8,13 @@ herë); they are listed anyway, so every count in a report, the inbox or the CLI
     count(1, INCIDENT)                    # '1 incident'
     count(12, REQUEST)                    # '12 kërkesa'
     count(3, ("row", "rows"))             # '3 rows'
-    count(5, REQUEST, "<b>{}</b>")        # '<b>5</b> kërkesa' (the number formatted)
+    count(5, REQUEST, lambda n: f"<b>{n}</b>")  # '<b>5</b> kërkesa' (the number formatted)
     form(1, "u bllokua", "u bllokuan")    # 'u bllokua': a verb or adjective that agrees
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 Noun = tuple[str, str]  # (singular, plural)
 
@@ -29,6 +31,7 @@ LIST: Noun = ("listë", "lista")
 GROUP: Noun = ("grup", "grupe")
 TIMES: Noun = ("herë", "herë")
 CASE: Noun = ("rast", "raste")
+CATEGORY: Noun = ("kategori", "kategori")
 
 
 def form(n: int, one: str, many: str) -> str:
@@ -36,6 +39,6 @@ def form(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
-def count(n: int, noun: Noun, number: str = "{}") -> str:
-    """`n` (formatted with `number`, a str.format pattern) and the noun that agrees with it."""
-    return f"{number.format(n)} {form(n, *noun)}"
+def count(n: int, noun: Noun, number: Callable[[int], str] = str) -> str:
+    """`n` (written by `number`) and the noun that agrees with it."""
+    return f"{number(n)} {form(n, *noun)}"

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from policy.categories import canonical_category
 from reporting.bypass_count import bypass_count
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
@@ -257,22 +258,33 @@ def _blocked(db: _Db, p: Period, groups: Mapping[str, str]) -> Blocked:
     total = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where}", (lo, hi))
     rows = db.scalar("incidents", f"SELECT COUNT(*) FROM incidents WHERE {where}", (lo, hi))
 
-    def grouped(column: str, name: Callable[[str], str]) -> tuple[Count, ...]:
+    def grouped(column: str, name: Callable[[str], str],
+                key: Callable[[str], str] = str) -> tuple[Count, ...]:
         found = db.rows("incidents", f"SELECT {column}, SUM(count) FROM incidents "
                         f"WHERE {where} GROUP BY {column}", (lo, hi))
-        counts = [Count(str(k), name(str(k)), int(n)) for k, n in found]
+        merged: Counter[str] = Counter()
+        for k, n in found:
+            merged[key(str(k))] += int(n)
+        counts = [Count(k, name(k), n) for k, n in merged.items()]
         return tuple(sorted(counts, key=lambda c: (-c.count, c.key)))
 
     by_period = tuple(Count(key, text, db.scalar(
         "incidents", f"SELECT SUM(count) FROM incidents WHERE {where}",
         (a.timestamp(), b.timestamp()))) for key, text, a, b in buckets(p))
     return Blocked(total=total, incidents=rows,
-                   by_category=grouped("category", lambda k: label(BLOCK_CATEGORIES, k)),
+                   by_category=grouped("category", lambda k: label(BLOCK_CATEGORIES, k),
+                                       _category),
                    by_period=by_period,
                    by_group=grouped("grp", lambda k: group_label(k, groups)),
                    circumvention_total=db.bypass_attempts(p.start, p.end),
                    circumvention_by_period=tuple(Count(key, text, db.bypass_attempts(a, b))
                                                  for key, text, a, b in buckets(p)))
+
+
+def _category(cid: str) -> str:
+    """The table's id for a list's category (`adult` → pornography), so that one category is
+    one row; `circumvention` stays apart (the report counts bypass attempts on their own)."""
+    return cid if cid == "circumvention" else canonical_category(cid)
 
 
 def _manual_rows(db: _Db, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

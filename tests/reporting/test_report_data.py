@@ -145,3 +145,16 @@ def test_cyberbullying_is_counted_in_the_manual_incidents(tmp_path: Path) -> Non
 def test_build_time_is_kept_to_the_minute(tmp_path: Path) -> None:
     header = build(tmp_path / "none.sqlite").header
     assert (header.generated, header.generated_at) == ("02.11.2026", "02.11.2026 09:00")
+
+
+def test_an_alias_is_counted_with_the_category_it_means(tmp_path: Path) -> None:
+    """`adult` (an older list's id) is pornography: one row "Pornografi", not two."""
+    db = make_db(tmp_path / "i.sqlite")
+    incident(db, "07.10.2026 10:00", "pornography", count=3)
+    incident(db, "08.10.2026 10:00", "adult", count=2)
+    incident(db, "09.10.2026 10:00", "circumvention")  # counted apart, not as malware
+    incident(db, "09.10.2026 11:00", "hacking")
+    rows = [(c.key, c.label, c.count) for c in build(db).blocked.by_category]
+    assert rows == [("pornography", "Pornografi", 5),
+                    ("circumvention", "Anashkalim i filtrit", 1),
+                    ("malware", "Programe keqdashëse, hakim dhe anashkalim i filtrit", 1)]

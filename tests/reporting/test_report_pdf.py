@@ -3,6 +3,7 @@ back; pdftoppm renders page 1."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -86,3 +87,34 @@ def test_creation_date_is_the_build_time_and_group_names_show(tmp_path: Path) ->
     flat = " ".join(text_of(pdf).split())
     assert "Klasat" in flat and "Mësuesit" in flat and "nxënësit" not in flat
     assert "Bullizëm online" in flat
+
+
+def test_a_year_of_daily_list_updates_fits_the_page(tmp_path: Path) -> None:
+    """365 list serials once made a table row taller than the page (LayoutError)."""
+    db = make_db(tmp_path / "i.sqlite")
+    for day in range(365):
+        at = datetime(2026, 1, 1, 3, 0, tzinfo=TIRANE).timestamp() + day * 86400
+        with sqlite3.connect(db) as c:
+            c.execute("INSERT INTO events (at, kind, detail) VALUES (?, 'sync_ok', ?)",
+                      (at, f"serial {1000 + day}"))
+    data = collect(db, "2026", School("Shkolla", "K1"), "", "", "",
+                   datetime(2027, 1, 2, tzinfo=TIRANE))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    flat = " ".join(text_of(pdf).split())
+    assert "365 seri, nga 1000 (01.01.2026" in flat and "deri te 1364 (31.12.2026" in flat
+
+
+def test_many_categories_and_groups_fit_the_pages(tmp_path: Path) -> None:
+    """A list with dozens of its own category ids: the chart shows the largest and sums the
+    rest, the table lists them all."""
+    db = make_db(tmp_path / "i.sqlite")
+    for i in range(60):
+        incident(db, "07.10.2026 10:00", f"kategoria_{i:02d}", count=100 - i, grp=f"klasa_{i}")
+    data = collect(db, "2026-10", School("Shkolla", "K1"), "", "", "",
+                   datetime(2026, 11, 2, tzinfo=TIRANE))
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    flat = " ".join(text_of(pdf).split())
+    assert "kategoria_59" in flat and "Klasa 59" in flat
+    assert "Të tjera (36 kategori)" in flat
