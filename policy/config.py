@@ -17,7 +17,7 @@ mapping = "lists/ut1.map" # ut1 only (required): `source_category = roja_categor
 
 [[groups]]
 id = "nxenes"
-name = "Nxënësit"
+name = "Nxënësit / Pupils"  # shown in reports (the part before " / "); default: from the id
 networks = ["10.0.2.0/24"]
 lists = ["hotline", "ads"]  # deny/allow lists that apply (default: all); legal lists always do
 safe_search = "strict"      # off | moderate | strict
