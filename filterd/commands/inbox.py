@@ -227,7 +227,8 @@ def token_revoke(cfg: InboxConfig, store: Store, school: str) -> None:
                         "roja inbox schools list")
     count = store.revoke_tokens(school)
     store.audit("cli", "token_revoke", f"{school}: {count}")
-    click.echo(f"U anuluan {count} tokena / {count} token(s) revoked.")
+    click.echo(f"{form(count, 'U anulua', 'U anuluan')} {count} {form(count, 'token', 'tokena')}"
+               f" / {count} {form(count, 'token', 'tokens')} revoked.")
 
 
 @inbox.group("user")

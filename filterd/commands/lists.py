@@ -30,6 +30,8 @@ from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from filterd.errors import RojaError, describe
 from reporting.plural import ROW, count, form
 
+ENTRY_EN = ("entry", "entries")
+
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
 
@@ -104,8 +106,9 @@ def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int) 
     for error in result.errors:
         click.echo(f"Kujdes / Warning: {cases}: {error} (u anashkalua / skipped)", err=True)
     click.echo(f"U publikua seriali {result.serial}: {result.entries} hyrje (+{result.added} "
-               f"−{result.removed}) / published serial {result.serial}: {result.entries} "
-               f"entries (+{result.added} −{result.removed}) në / in {out_dir}")
+               f"−{result.removed}) / published serial {result.serial}: "
+               f"{count(result.entries, ENTRY_EN)} (+{result.added} −{result.removed}) "
+               f"në / in {out_dir}")
     if result.errors:
         n = len(result.errors)
         click.echo(f"{count(n, ROW)} {form(n, 'u anashkalua', 'u anashkaluan')} / "
@@ -152,7 +155,8 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
         return
     how = {"delta": "ndryshimet / delta", "snapshot": "lista e plotë / full snapshot"}
     click.echo(f"Seriali {result.previous_serial or '-'} → {result.serial} ({how[result.mode]}): "
-               f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
+               f"{result.entries} hyrje / {form(result.entries, *ENTRY_EN)}, +{result.added} "
+               f"−{result.removed}; skadon / "
                f"expires {result.expires}")
 
 
@@ -186,7 +190,8 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     else:
         hours = info["age_seconds"] / 3600
         click.echo(f"Burimi / feed: {info['feed_id']}, seriali / serial {info['serial']}, "
-                   f"{info['entries']} hyrje / entries ({info['confidential']} konfidenciale / "
+                   f"{info['entries']} hyrje / {form(info['entries'], *ENTRY_EN)} "
+                   f"({info['confidential']} konfidenciale / "
                    "confidential)")
         click.echo(f"Krijuar / created {info['created']} ({hours:.1f} orë më parë / hours "
                    f"ago); skadon / expires {info['expires']}")
