@@ -28,7 +28,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from policy.categories import canonical_category
-from reporting.bypass_count import bypass_count
+from reporting.bypass_count import BYPASS_CATEGORIES, bypass_count
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
     AGE_BANDS,
@@ -283,8 +283,9 @@ def _blocked(db: _Db, p: Period, groups: Mapping[str, str]) -> Blocked:
 
 def _category(cid: str) -> str:
     """The table's id for a list's category (`adult` → pornography), so that one category is
-    one row; `circumvention` stays apart (the report counts bypass attempts on their own)."""
-    return cid if cid == "circumvention" else canonical_category(cid)
+    one row; the bypass ids are one row, `filter_bypass` (`circumvention` is its older id),
+    apart from malware: the report counts bypass attempts on their own."""
+    return "filter_bypass" if cid in BYPASS_CATEGORIES else canonical_category(cid)
 
 
 def _manual_rows(db: _Db, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

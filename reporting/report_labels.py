@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from policy.categories import ALIASES, CATEGORIES
 from policy.group_names import albanian, default_name
 from reporting import manual
+from reporting.bypass_count import BYPASS_CATEGORIES
 
 
 def _albanian(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
@@ -22,11 +23,12 @@ def _albanian(vocabulary: Mapping[str, tuple[str, str]]) -> dict[str, str]:
 
 # Filtering categories (blocking): `policy.categories` is the one table; the aliases (older
 # or source-specific ids such as `adult`) show the label of the category they mean, except
-# `circumvention`, which the reports count apart.
+# the bypass ids (`reporting.bypass_count`), which the reports count apart.
+BYPASS_LABEL = "Anashkalim i filtrit"
 BLOCK_CATEGORIES: Mapping[str, str] = {
     **{c.id: c.sq for c in CATEGORIES.values()},  # hotline ids too: lists carry csam etc.
     **{alias: CATEGORIES[target].sq for alias, target in ALIASES.items()},
-    "circumvention": "Anashkalim i filtrit",
+    **dict.fromkeys(BYPASS_CATEGORIES, BYPASS_LABEL),
 }
 
 # The manual-incident vocabularies are `reporting.manual`'s, Albanian label first letter upper.

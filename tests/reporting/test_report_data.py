@@ -152,9 +152,10 @@ def test_an_alias_is_counted_with_the_category_it_means(tmp_path: Path) -> None:
     db = make_db(tmp_path / "i.sqlite")
     incident(db, "07.10.2026 10:00", "pornography", count=3)
     incident(db, "08.10.2026 10:00", "adult", count=2)
-    incident(db, "09.10.2026 10:00", "circumvention")  # counted apart, not as malware
+    incident(db, "09.10.2026 10:00", "circumvention")  # the bypass ids: apart from malware
+    incident(db, "09.10.2026 10:30", "filter_bypass", count=2)
     incident(db, "09.10.2026 11:00", "hacking")
     rows = [(c.key, c.label, c.count) for c in build(db).blocked.by_category]
     assert rows == [("pornography", "Pornografi", 5),
-                    ("circumvention", "Anashkalim i filtrit", 1),
+                    ("filter_bypass", "Anashkalim i filtrit", 3),
                     ("malware", "Programe keqdashëse, hakim dhe anashkalim i filtrit", 1)]
