@@ -1,7 +1,8 @@
 """What a monthly or annual report says, gathered from the incident database as plain counts.
 
-`collect(db_path, "2026-10", school, qark, municipality, ict_teacher, now, groups)` reads the tables
-`incidents`, `manual_incidents` and `events` (a missing table or database reads as empty) and
+`collect(db_path, "2026-10", school, qark, municipality, ict_teacher, now, recipient, groups)`
+reads the tables `incidents`, `manual_incidents` and `events` (a missing table or database reads
+as empty) and
 returns a frozen, JSON-serialisable `ReportData`; `report_json`, `report_csv` and `report_pdf`
 only render it. Bypass (circumvention) attempts are counted by `reporting.bypass_count`, the
 same function `roja status` uses. Periods are whole Europe/Tirane calendar months (`2026-10`)
