@@ -14,6 +14,7 @@ import click
 
 from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config, missing_lists
 from filterd.errors import RojaError, describe, unexpected, usage_error
+from reporting.plural import GROUP, LIST, count
 
 DEMO_CONFIG = Path("var/demo/roja.toml")
 
@@ -139,7 +140,7 @@ def main(ctx: click.Context, config_opt: str | None) -> None:
     ctx.obj = LazyState(config_path=config_path(config_opt))
 
 
-@main.command()
+@main.command(short_help="Nis shërbimin / run the appliance.")
 @click.option("--config", "config_opt", metavar="FILE", help="= roja --config FILE serve")
 @click.pass_obj
 def serve(obj: LazyState, config_opt: str | None) -> None:
@@ -169,7 +170,7 @@ def config() -> None:
     """Konfigurimi / configuration."""
 
 
-@config.command("check")
+@config.command("check", short_help="Kontrollo konfigurimin / check a config file.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def config_check(file: Path) -> None:
     """Kontrollo një skedar konfigurimi / check a config file."""
@@ -183,7 +184,9 @@ def config_check(file: Path) -> None:
         raise RojaError(f"{file}: konfigurimi lexohet, por i mungojnë skedarët",
                         "the config reads, but files it names are missing",
                         "\n  ".join(problems))
-    click.echo(f"Në rregull / OK: {file} ({len(cfg.policy.lists)} lista / lists, "
-               f"{len(cfg.policy.groups)} grupe / groups)")
+    lists, groups = len(cfg.policy.lists), len(cfg.policy.groups)
+    click.echo(f"Në rregull / OK: {file} ({count(lists, LIST)} / "
+               f"{count(lists, ('list', 'lists'))}, {count(groups, GROUP)} / "
+               f"{count(groups, ('group', 'groups'))})")
 
 

@@ -8,6 +8,7 @@ Each unit parses its own table.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,9 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     incidents = reporting.config.parse(root.section("incidents"))
     feed = blocklists.feed_config.parse(root.section("feed"), base)
     rpz = blocklists.rpz_config.parse(root.section("rpz"))
-    report = reporting.delivery_config.parse(root.section("report"))
+    report = dataclasses.replace(
+        reporting.delivery_config.parse(root.section("report")),
+        group_names={g.id: g.name for g in (pol.default_group, *pol.groups)})
     metrics = root.section("metrics")
     listen_text = metrics.str("listen", "127.0.0.1:9153")
     metrics_listen = None

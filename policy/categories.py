@@ -65,6 +65,8 @@ _TABLE: tuple[tuple[str, str, str, Family], ...] = (
      'Dangerous games (e.g. "Blue Whale", "Jonathan Galindo")', "hotline"),
     ("grooming", "Grooming (përgatitje për abuzim)", "Grooming", "hotline"),
     ("sexting", "Sexting", "Sexting", "hotline"),
+    # The action plan's activity 2.3 asks schools to collect "dhunë, bulizëm dhe abuzim online".
+    ("cyberbullying", "Bullizëm online", "Cyberbullying", "hotline"),
     ("other", "Tjetër", "Other", "hotline"),
 )
 

@@ -17,7 +17,7 @@ mapping = "lists/ut1.map" # ut1 only (required): `source_category = roja_categor
 
 [[groups]]
 id = "nxenes"
-name = "Nxënësit"
+name = "Nxënësit / Pupils"  # shown in reports (the part before " / "); default: from the id
 networks = ["10.0.2.0/24"]
 lists = ["hotline", "ads"]  # deny/allow lists that apply (default: all); legal lists always do
 safe_search = "strict"      # off | moderate | strict
@@ -66,6 +66,7 @@ from blocklists.readers import FORMATS
 from configkit import Section, client_address
 from policy.categories import ALWAYS_LEGAL, CATEGORIES, canonical_category, is_known
 from policy.engine import Group, ListRule, normalize_mac
+from policy.group_names import default_name
 from policy.schedule import Schedule, parse_dates, parse_day, parse_window
 from policy.state import Profile
 
@@ -215,7 +216,8 @@ def _groups(root: Section, kinds: dict[str, str],
         safe = (profiles[profile].safe_search if profile else
                 s.choice("safe_search", ("off", "moderate", "strict"), "moderate"))
         groups.append(Group(
-            id=group_id, name=s.str("name", group_id), networks=s.networks("networks", []),
+            id=group_id, name=s.str("name", default_name(group_id)),
+            networks=s.networks("networks", []),
             lists=frozenset(names) if names is not None else None,
             safe_search=safe,  # type: ignore[arg-type]
             addresses=tuple(addresses), macs=tuple(macs), profile=profile))

@@ -41,7 +41,7 @@ def bypass_count(conn: sqlite3.Connection, start: float, end: float) -> BypassCo
 
 
 def reported_attempts(blocked: Mapping[str, Any]) -> int:
-    """The bypass attempts of a roja.report/1 document's `blocked` section: its headline
+    """The bypass attempts of a report's (roja.report/1 or /2) `blocked` section: its headline
     (`circumvention_total`, made by `bypass_count`), but never fewer than its own
     `filter_bypass` and `circumvention` rows, which reports of gateways from before this
     module left out of the headline."""

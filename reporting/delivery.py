@@ -72,7 +72,7 @@ def ensure_bundle(state_dir: Path, period: str, school: SchoolLike, settings: Re
         return found
     data = collect(db_path(state_dir), parse_period(period), school, settings.qark,
                    settings.municipality, settings.ict_teacher, now,
-                   settings.addressee().line)
+                   settings.addressee().line, settings.group_names)
     out = reports_dir(state_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {fmt: out / file_name(school.code, period, fmt) for fmt in FORMATS}

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,6 +76,9 @@ class ReportSettings:
     https: HttpsSettings | None = None
     zva: str = ""  # ZVA id, when it is not the municipality's own
     office_type: str = "drap"  # or "dar"
+    # Not a [report] key: the [[groups]] names by id, which filterd.config fills in so that
+    # reports show "Nxënësit" where the incidents say `nxenesit`.
+    group_names: Mapping[str, str] = field(default_factory=dict)
 
     def addressee(self) -> offices.Recipient:
         """The education offices this school's report is addressed to."""

@@ -7,7 +7,10 @@ which phone numbers, e-mail addresses and personal numbers are masked (`mask_pii
 stored.
 
 The vocabularies map ids (used in the database, in JSON and in flags) to (Albanian, English)
-labels, as in the shared reference (hotline taxonomy, referral targets, statuses).
+labels, as in the shared reference (hotline taxonomy, referral targets, statuses). The
+categories are the hotline taxonomy of `policy.categories`, `cyberbullying` ("Bullizëm online",
+the action plan's activity 2.3) included; a store written before it existed needs no migration,
+since a category is stored as its id and no id changed.
 `parse_choice` takes an id or either label, in any case and with or without ë/ç.
 
 Storage: the `manual_incidents` table of the incident database (schema v2 of
@@ -99,6 +102,8 @@ VOCABULARIES: dict[str, tuple[Labels, Mapping[str, Labels]]] = {
 }
 # Other ways people write them (besides the id, both labels and their part before " – "/" (").
 _EXTRA_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "category": {"cyberbullying": ("bullizëm", "bulizëm", "bulizëm online", "online bullying",
+                                   "cyber bullying")},
     "platform": {"game": ("lojë", "Lojë online", "game")},
     "referrals": {"alo116": ("ALO 116", "116 111", "ALO"), "isigurt": ("RAPORTO",),
                   "police_cyber": ("Policia", "Police", "Police cybercrime unit")},

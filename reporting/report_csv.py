@@ -64,6 +64,7 @@ def rows(data: ReportData) -> Iterator[Row]:
     yield s, "period_end", "Deri më", h.period_end
     yield s, "period_complete", "Periudhë e plotë", h.period_complete
     yield s, "generated", "Data e hartimit", h.generated
+    yield s, "generated_at", "Hartuar më", h.generated_at
     s = "Gjendja e filtrit"
     yield s, "last_serial", "Seria e fundit e listave", f.last_serial
     yield s, "last_sync", "Përditësimi i fundit", f.last_sync

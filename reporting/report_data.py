@@ -1,15 +1,18 @@
 """What a monthly or annual report says, gathered from the incident database as plain counts.
 
-`collect(db_path, "2026-10", school, qark, municipality, ict_teacher, now)` reads the tables
-`incidents`, `manual_incidents` and `events` (a missing table or database reads as empty) and
+`collect(db_path, "2026-10", school, qark, municipality, ict_teacher, now, recipient, groups)`
+reads the tables `incidents`, `manual_incidents` and `events` (a missing table or database reads
+as empty) and
 returns a frozen, JSON-serialisable `ReportData`; `report_json`, `report_csv` and `report_pdf`
 only render it. Bypass (circumvention) attempts are counted by `reporting.bypass_count`, the
 same function `roja status` uses. Periods are whole Europe/Tirane calendar months (`2026-10`)
 or years (`2026`), so a DST change inside the period moves no incident across a boundary.
 
 The report holds counts only: never a blocked name (confidential or not), never a client
-pseudonym, never the free text of a manual incident. The same database, period and `now` give
-an identical `ReportData` (fixed ordering everywhere; the generated date comes from `now`).
+pseudonym, never the free text of a manual incident. Groups appear under their names
+(`groups` maps ids to the configured names; `report_labels.group_label`). The same database,
+period, `now` and names give an identical `ReportData` (fixed ordering everywhere; the build
+time, `generated` and `generated_at`, comes from `now`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -25,7 +28,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from reporting.bypass_count import bypass_count
+from policy.categories import canonical_category
+from reporting.bypass_count import BYPASS_CATEGORIES, bypass_count
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
     AGE_BANDS,
@@ -37,12 +41,14 @@ from reporting.report_labels import (
     PLATFORMS,
     REFERRALS,
     STATUSES,
+    group_label,
     label,
     order,
 )
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE = "%d.%m.%Y"
+DATETIME = "%d.%m.%Y %H:%M"
 
 
 class SchoolLike(Protocol):
@@ -88,6 +94,7 @@ class Header:
     period_end: str  # DD.MM.YYYY, the last day
     period_complete: bool  # False while the period is still running at `now`
     generated: str  # DD.MM.YYYY
+    generated_at: str  # DD.MM.YYYY HH:MM, Tirane time: when the report was built
     recipient: str = ""  # "Drejtuar: DRAP Durrës / ZVA Kavajë" (reporting.offices)
 
 
@@ -153,9 +160,10 @@ def parse_period(text: str) -> Period:
 
 def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
             municipality: str, ict_teacher: str, now: datetime,
-            recipient: str = "") -> ReportData:
+            recipient: str = "", groups: Mapping[str, str] | None = None) -> ReportData:
     """Everything the report shows for `period`, read from the database at `db_path`;
-    `recipient` is the "Drejtuar: ..." line (`ReportSettings.addressee().line`)."""
+    `recipient` is the "Drejtuar: ..." line (`ReportSettings.addressee().line`), `groups` maps
+    group ids to their configured names."""
     p = parse_period(period) if isinstance(period, str) else period
     now = now.astimezone(TIRANE)
     header = Header(
@@ -165,14 +173,15 @@ def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
         period_label=f"{MONTHS[p.start.month - 1]} {p.start.year}" if p.kind == "month"
         else str(p.start.year),
         period_start=p.start.strftime(DATE), period_end=p.last_day.strftime(DATE),
-        period_complete=now >= p.end, generated=now.strftime(DATE), recipient=recipient)
+        period_complete=now >= p.end, generated=now.strftime(DATE),
+        generated_at=now.strftime(DATETIME), recipient=recipient)
     with _Db(db_path) as db:
         events = [(float(at), str(kind), str(detail or "")) for at, kind, detail in db.rows(
             "events", "SELECT at, kind, detail FROM events WHERE at < ? ORDER BY at, id",
             (p.end.timestamp(),))]
         status = filter_status(events, *_ts(p), now.timestamp())
         return ReportData(header=header, filter_status=status,
-                          blocked=_blocked(db, p), manual=_manual(db, p),
+                          blocked=_blocked(db, p, groups or {}), manual=_manual(db, p),
                           trends=_trends(db, p) if p.kind == "year" else ())
 
 
@@ -244,26 +253,40 @@ def _ts(p: Period) -> tuple[float, float]:
     return p.start.timestamp(), p.end.timestamp()
 
 
-def _blocked(db: _Db, p: Period) -> Blocked:
+def _blocked(db: _Db, p: Period, groups: Mapping[str, str]) -> Blocked:
     lo, hi = _ts(p)
     where = "first_at >= ? AND first_at < ?"
     total = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where}", (lo, hi))
     rows = db.scalar("incidents", f"SELECT COUNT(*) FROM incidents WHERE {where}", (lo, hi))
 
-    def grouped(column: str, table: Mapping[str, str]) -> tuple[Count, ...]:
+    def grouped(column: str, name: Callable[[str], str],
+                key: Callable[[str], str] = str) -> tuple[Count, ...]:
         found = db.rows("incidents", f"SELECT {column}, SUM(count) FROM incidents "
                         f"WHERE {where} GROUP BY {column}", (lo, hi))
-        counts = [Count(str(k), label(table, str(k)), int(n)) for k, n in found]
+        merged: Counter[str] = Counter()
+        for k, n in found:
+            merged[key(str(k))] += int(n)
+        counts = [Count(k, name(k), n) for k, n in merged.items()]
         return tuple(sorted(counts, key=lambda c: (-c.count, c.key)))
 
     by_period = tuple(Count(key, text, db.scalar(
         "incidents", f"SELECT SUM(count) FROM incidents WHERE {where}",
         (a.timestamp(), b.timestamp()))) for key, text, a, b in buckets(p))
-    return Blocked(total=total, incidents=rows, by_category=grouped("category", BLOCK_CATEGORIES),
-                   by_period=by_period, by_group=grouped("grp", {}),
+    return Blocked(total=total, incidents=rows,
+                   by_category=grouped("category", lambda k: label(BLOCK_CATEGORIES, k),
+                                       _category),
+                   by_period=by_period,
+                   by_group=grouped("grp", lambda k: group_label(k, groups)),
                    circumvention_total=db.bypass_attempts(p.start, p.end),
                    circumvention_by_period=tuple(Count(key, text, db.bypass_attempts(a, b))
                                                  for key, text, a, b in buckets(p)))
+
+
+def _category(cid: str) -> str:
+    """The table's id for a list's category (`adult` → pornography), so that one category is
+    one row; the bypass ids are one row, `filter_bypass` (`circumvention` is its older id),
+    apart from malware: the report counts bypass attempts on their own."""
+    return "filter_bypass" if cid in BYPASS_CATEGORIES else canonical_category(cid)
 
 
 def _manual_rows(db: _Db, start: datetime, end: datetime) -> list[tuple[Any, ...]]:

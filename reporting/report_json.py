@@ -1,11 +1,17 @@
-"""The JSON form of a report: versioned (`roja.report/1`), canonical, with a content hash.
+"""The JSON form of a report: versioned (`roja.report/2`), canonical, with a content hash.
 
-    {"schema": "roja.report/1", "content_sha256": "<hex>", "report": {...ReportData...}}
+    {"schema": "roja.report/2", "content_sha256": "<hex>", "report": {...ReportData...}}
 
 `content_sha256` is the SHA-256 of the canonical JSON (UTF-8, keys sorted, no whitespace,
 non-ASCII kept) of the document without the `content_sha256` field. The education-office inbox
-recomputes it with `content_hash()` and checks the document against `report.schema.json` (next
-to this module); delivery uses (school, period, hash) as its idempotency key.
+recomputes it with `content_hash()` and checks the document against the JSON Schema of its
+version (`json_schema(document["schema"])`); delivery uses (school, period, hash) as its
+idempotency key.
+
+Versions: `roja.report/2` (`report.schema.json`) added `header.generated_at`, the build time to
+the minute, which the PDF also carries as its creation date, and the manual-incident category
+`cyberbullying`. `roja.report/1` (`report.schema.v1.json`) is what earlier releases send; the
+inbox still accepts it. Both are hashed the same way.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from typing import Any
 
 from reporting.report_data import ReportData
 
-SCHEMA_ID = "roja.report/1"
-SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SCHEMA_ID = "roja.report/2"
+_HERE = Path(__file__).parent
+SCHEMA_PATH = _HERE / "report.schema.json"
+# Every version the inbox accepts, oldest first, with its schema file.
+SCHEMAS = {"roja.report/1": _HERE / "report.schema.v1.json", SCHEMA_ID: SCHEMA_PATH}
+ACCEPTED = ", ".join(SCHEMAS)
 
 
 def canonical(value: Any) -> bytes:
@@ -48,16 +58,17 @@ def render(data: ReportData) -> bytes:
 
 
 def verify(raw: bytes) -> dict[str, Any]:
-    """Parse a report file and check its schema id and hash; raises ValueError if wrong."""
+    """Parse a report file (any accepted version) and check its schema id and hash; raises
+    ValueError if wrong."""
     document = json.loads(raw)
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA_ID:
-        raise ValueError(f"not a {SCHEMA_ID} document")
+    if not isinstance(document, dict) or document.get("schema") not in SCHEMAS:
+        raise ValueError(f"not a report document ({ACCEPTED})")
     if document.get("content_sha256") != content_hash(document):
         raise ValueError("content_sha256 does not match the content")
     return document
 
 
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) the inbox validates uploads against."""
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def json_schema(schema_id: str = SCHEMA_ID) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a version; KeyError for a version not accepted."""
+    schema: dict[str, Any] = json.loads(SCHEMAS[schema_id].read_text(encoding="utf-8"))
     return schema

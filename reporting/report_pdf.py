@@ -8,13 +8,17 @@ incidents recorded by teachers, the month-by-month trend (annual report only) an
 signature block. Every page ends with "Faqja X nga Y".
 
 Text uses DejaVu Sans (`report_fonts`) so that ë and ç print correctly. reportlab's invariant
-mode is on, so the same `ReportData` always gives the same bytes.
+mode is on (no random document id), and the PDF's creation and modification dates are the
+report's own build time (`header.generated_at`), not the clock nor reportlab's invariant
+2000-01-01: the same `ReportData` always gives the same bytes, and a viewer shows when the
+report was built.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from reportlab import rl_config
@@ -37,8 +41,10 @@ from reportlab.platypus import (
 )
 
 from reporting.offices import GENERIC
+from reporting.plural import ATTEMPT, CHECK, INCIDENT, REQUEST, count, form
 from reporting.report_charts import horizontal_bars, vertical_bars
-from reporting.report_data import Count, ReportData
+from reporting.report_data import TIRANE, Count, ReportData
+from reporting.report_filter import ListSerial
 from reporting.report_fonts import BOLD, REGULAR, register_fonts
 from reporting.report_labels import NO_VALUE
 
@@ -90,16 +96,26 @@ def render(data: ReportData) -> bytes:
                             author=h.school_name, subject=f"{h.school_code} {h.period}",
                             creator="Roja", producer="Roja", invariant=1)
     footer = f"{h.school_name} · kodi {h.school_code} · {title.split(' për')[0]} {h.period_label}"
-    doc.build(_story(data), canvasmaker=_numbered_canvas(footer))
+    doc.build(_story(data), canvasmaker=_numbered_canvas(footer, pdf_date(h.generated_at)))
     return out.getvalue()
 
 
-def _numbered_canvas(footer: str) -> type[Canvas]:
+def pdf_date(generated_at: str) -> str:
+    """`02.11.2026 09:30` (Tirane) → `D:20261102093000+01'00'`, the PDF date format."""
+    local = datetime.strptime(generated_at, "%d.%m.%Y %H:%M").replace(tzinfo=TIRANE)
+    offset = int((local.utcoffset() or timedelta()).total_seconds()) // 60
+    sign = "+" if offset >= 0 else "-"
+    return f"D:{local:%Y%m%d%H%M%S}{sign}{abs(offset) // 60:02d}'{abs(offset) % 60:02d}'"
+
+
+def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
     class NumberedCanvas(Canvas):  # type: ignore[misc]
-        """Holds the pages back until the end, to print "Faqja X nga Y" on each."""
+        """Holds the pages back until the end, to print "Faqja X nga Y" on each; dates the
+        document `created` (CreationDate and ModDate)."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            self.setDateFormatter(lambda *_ignored: created)
             self._pages: list[dict[str, Any]] = []
 
         def showPage(self) -> None:  # noqa: N802 (reportlab's name)
@@ -123,13 +139,22 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
     return NumberedCanvas
 
 
+def num(n: int) -> str:
+    """A count as people write it: `2 374` (a no-break space between thousands)."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def _bold(n: int) -> str:
+    return f"<b>{num(n)}</b>"
+
+
 def _esc(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _p(text: str, style: str = "cell") -> Paragraph:
-    """A paragraph of plain text (escaped)."""
-    return Paragraph(_esc(text), _S[style])
+    """A paragraph of plain text (escaped; a newline breaks the line)."""
+    return Paragraph(_esc(text).replace("\n", "<br/>"), _S[style])
 
 
 def _markup(text: str, style: str = "body") -> Paragraph:
@@ -139,7 +164,7 @@ def _markup(text: str, style: str = "body") -> Paragraph:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]],
            widths: Sequence[float], *, total: bool = False) -> Table:
-    body = [[_p(str(c)) for c in row] for row in rows]
+    body = [[_p(num(c) if isinstance(c, int) else str(c)) for c in row] for row in rows]
     head = [Paragraph(f"<b>{h}</b>", _S["cell"]) for h in header]
     table = Table([head, *body], colWidths=list(widths), repeatRows=1, hAlign="LEFT")
     style = [
@@ -155,17 +180,21 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str | int]],
     return table
 
 
-def _count_block(title: str, counts: Sequence[Count], width: float) -> list[Flowable]:
+def _count_block(title: str, counts: Sequence[Count], width: float,
+                 total: str = "Gjithsej") -> list[Flowable]:
     """A heading and a two-column table (label, number), or a line saying there is none."""
     if not counts:
         return [_p(title, "h2"), _p("Asnjë rast në këtë periudhë.", "body")]
     rows: list[list[str | int]] = [[c.label, c.count] for c in counts]
-    rows.append(["Gjithsej", sum(c.count for c in counts)])
+    rows.append([total, sum(c.count for c in counts)])
     return [_p(title, "h2"), _table(("Emërtimi", "Numri"), rows, (width - 55, 55), total=True)]
 
 
-def _counts(title: str, counts: Sequence[Count], width: float) -> list[Flowable]:
-    return [KeepTogether(_count_block(title, counts, width))]
+def _counts(title: str, counts: Sequence[Count], width: float, total: str = "Gjithsej",
+            note: str = "") -> list[Flowable]:
+    """`_count_block` kept on one page, with its footnote (if any) under it."""
+    block = _count_block(title, counts, width, total)
+    return [KeepTogether([*block, _p(note, "small")] if note else block)]
 
 
 def _side_by_side(left: list[Flowable], right: list[Flowable]) -> Table:
@@ -211,7 +240,7 @@ def _filter_section(data: ReportData) -> list[Flowable]:
     f = data.filter_status
     uptime = NO_VALUE if f.uptime_percent is None else f"{f.uptime_percent:.1f} %".replace(
         ".", ",")
-    serials = ", ".join(f"{s.serial} ({s.first_seen})" for s in f.list_serials) or NO_VALUE
+    serials = _serials(f.list_serials)
     rows: list[list[str | int]] = [
         ["Kontrolle të vlefshmërisë së filtrit (gjithsej)", f.selftest_runs],
         ["prej tyre të kaluara me sukses", f.selftest_pass],
@@ -234,15 +263,25 @@ def _filter_section(data: ReportData) -> list[Flowable]:
     return out
 
 
+def _serials(found: Sequence[ListSerial], most: int = 6) -> str:
+    """One line per serial installed, or, past `most` (a year of daily updates), how many and
+    the first and last: a table row must never outgrow the page."""
+    lines = [f"{s.serial} ({s.first_seen})" for s in found]
+    if len(lines) > most:
+        return f"{len(lines)} seri, nga {lines[0]} deri te {lines[-1]}"
+    return "\n".join(lines) or NO_VALUE
+
+
 def _blocked_section(data: ReportData) -> list[Flowable]:
     b, kind = data.blocked, data.header.period_kind
     unit = "javë" if kind == "month" else "muaj"
     out: list[Flowable] = [
         CondPageBreak(8 * cm), _p("3. Aksesi i bllokuar", "h1"),
-        _markup(f"Gjithsej u bllokuan <b>{b.total}</b> kërkesa ({b.incidents} incidente të "
-                f"regjistruara; përsëritjet e së njëjtës kërkesë brenda pak minutash numërohen "
-                f"bashkë). Përpjekje për anashkalimin e filtrit: "
-                f"<b>{b.circumvention_total}</b>.")]
+        _markup(f"Gjithsej {form(b.total, 'u bllokua', 'u bllokuan')} "
+                f"{count(b.total, REQUEST, _bold)} ({count(b.incidents, INCIDENT, num)} "
+                f"{form(b.incidents, 'i regjistruar', 'të regjistruara')}; përsëritjet e së "
+                f"njëjtës kërkesë brenda pak minutash numërohen bashkë). Përpjekje për "
+                f"anashkalimin e filtrit: {_bold(b.circumvention_total)}.")]
     out += _counts("3.1 Sipas kategorisë", b.by_category, WIDTH)
     if b.by_category:
         out.append(horizontal_bars(b.by_category, WIDTH))
@@ -263,15 +302,15 @@ def _manual_section(data: ReportData) -> list[Flowable]:
     out: list[Flowable] = [
         CondPageBreak(8 * cm), _p("4. Incidentet e regjistruara nga mësuesit", "h1"),
         _markup(f"Incidente të ndodhura jashtë filtrit dhe të regjistruara nga stafi i "
-                f"shkollës: <b>{m.total}</b>.")]
+                f"shkollës: {_bold(m.total)}.")]
     out += _counts("4.1 Sipas kategorisë (klasifikimi ISIGURT.AL / ALO 116 111)",
                    m.by_category, WIDTH)
     out.append(_side_by_side(_count_block("4.2 Sipas platformës", m.by_platform, half),
                              _count_block("4.3 Sipas moshës", m.by_age_band, half)))
     out.append(_side_by_side(_count_block("4.4 Sipas gjinisë", m.by_gender, half),
                              _count_block("4.5 Sipas statusit", m.by_status, half)))
-    out += _counts("4.6 Referimet", m.by_referral, WIDTH)
-    out.append(_p("Një incident mund të referohet te më shumë se një institucion.", "small"))
+    out += _counts("4.6 Referimet", m.by_referral, WIDTH, "Gjithsej referime",
+                   "Një incident mund të referohet te më shumë se një institucion.")
     return out
 
 
@@ -301,13 +340,18 @@ def _signatures(data: ReportData) -> list[Flowable]:
                   colWidths=[WIDTH / 2, WIDTH / 2])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     f, b = data.filter_status, data.blocked
-    checks = ("asnjë kontroll i vlefshmërisë së filtrit" if f.no_validity_checks else
-              f"{f.selftest_runs} kontrolle të vlefshmërisë së filtrit "
-              f"({f.selftest_pass} të kaluara, {f.selftest_fail} të dështuara)")
+    runs = f.selftest_runs
+    checks = ("nuk u krye asnjë kontroll i vlefshmërisë së filtrit" if f.no_validity_checks
+              else f"{form(runs, 'u krye', 'u kryen')} {count(runs, CHECK, num)} "
+              f"{form(runs, 'i vlefshmërisë', 'të vlefshmërisë')} së filtrit "
+              f"({num(f.selftest_pass)} {form(f.selftest_pass, 'i kaluar', 'të kaluara')}, "
+              f"{num(f.selftest_fail)} {form(f.selftest_fail, 'i dështuar', 'të dështuara')})")
+    circ = b.circumvention_total
     summary = (f"Në periudhën {_esc(h.period_label)} ({h.period_start} – {h.period_end}) "
-               f"filtri bllokoi <b>{b.total}</b> kërkesa, nga të cilat <b>"
-               f"{b.circumvention_total}</b> përpjekje anashkalimi; stafi regjistroi <b>"
-               f"{data.manual.total}</b> incidente; u kryen {checks}.")
+               f"filtri bllokoi {count(b.total, REQUEST, _bold)}, ku "
+               f"{form(circ, 'përfshihet', 'përfshihen')} {count(circ, ATTEMPT, _bold)} "
+               f"anashkalimi; stafi regjistroi {count(data.manual.total, INCIDENT, _bold)}; "
+               f"{checks}.")
     return [KeepTogether([Spacer(1, 18), _p("Përmbledhje dhe nënshkrimet", "h1"),
                           _markup(summary), Spacer(1, 4),
                           _p(f"Hartuar më {h.generated}.", "body"), Spacer(1, 8), table,

@@ -62,7 +62,7 @@ def report_doc(code: str, period: str = "2026-10", *, name: str = "Shkolla",
                blocked: dict[str, int] | None = None, circumvention: int = 0,
                manual: dict[str, int] | None = None, referrals: dict[str, int] | None = None,
                selftest: tuple[int, int] = (4, 0)) -> dict[str, Any]:
-    """A roja.report/1 document made by the real report code (from an empty incident store),
+    """A roja.report/2 document made by the real report code (from an empty incident store),
     with the given counts put in and the content hash recomputed."""
     key = (period,)
     if key not in _EMPTY:

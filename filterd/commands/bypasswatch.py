@@ -26,7 +26,7 @@ def _addresses(values: tuple[str, ...]) -> list[ipaddress.IPv4Address | ipaddres
     return out
 
 
-@click.command("bypass-watch")
+@click.command("bypass-watch", short_help="Vëzhgo anashkalimet në LAN / watch LAN for bypass.")
 @click.option("--interface", "-i", required=True, metavar="IFACE",
               help="Karta e rrjetit të shkollës (LAN) / the school LAN's network card")
 @click.option("--metrics", "metrics_listen", default="", metavar="HOST:PORT",

@@ -252,7 +252,7 @@ async def serve(cfg: RojaConfig, internet: DemoInternet, text: str) -> None:
         await internet.close()
 
 
-@click.command()
+@click.command(short_help="Nis një demo lokale / start a local demo.")
 @click.option("--port", default=DemoPorts.dns, show_default=True, help="DNS port")
 @click.option("--metrics-port", default=DemoPorts.metrics, show_default=True)
 @click.option("--proxy-port", type=int, default=None,

@@ -35,7 +35,7 @@ def _nft_failed(exc: nft.NftError) -> None:
     sys.exit(1)
 
 
-@click.group("firewall")
+@click.group("firewall", short_help="Rregullat nftables / the nftables rules.")
 def firewall() -> None:
     """Rregullat nftables të portës / the gateway's nftables rules."""
 
@@ -54,7 +54,7 @@ def render_cmd(ctx: click.Context, out: Path | None) -> None:
         click.echo(f"U shkrua / written: {out}")
 
 
-@firewall.command("check")
+@firewall.command("check", short_help="Kontrollo me nft -c / check with nft -c.")
 @click.pass_context
 def check_cmd(ctx: click.Context) -> None:
     """Kontrollo me nft -c / check with nft -c (changes nothing)."""
@@ -65,7 +65,7 @@ def check_cmd(ctx: click.Context) -> None:
     click.echo("Në rregull / OK: nft -c e pranon / accepts the ruleset")
 
 
-@firewall.command("apply")
+@firewall.command("apply", short_help="Ngarko rregullat / load the ruleset.")
 @click.pass_context
 def apply_cmd(ctx: click.Context) -> None:
     """Ngarko rregullat / load the ruleset (table inet roja only)."""
@@ -77,7 +77,7 @@ def apply_cmd(ctx: click.Context) -> None:
     click.echo(f"U ngarkua / loaded: table inet roja (LAN {cfg.firewall.lan_interface})")
 
 
-@firewall.command("remove")
+@firewall.command("remove", short_help="Hiq tabelën inet roja / delete table inet roja.")
 def remove_cmd() -> None:
     """Hiq tabelën inet roja / delete table inet roja (nothing else)."""
     try:

@@ -52,6 +52,7 @@ from reporting.inbox.dashboard import scope_label
 from reporting.inbox.qarqe import QARQE, qark_id, qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
+from reporting.plural import SCHOOL, count, form
 
 DEFAULT_CONFIG = Path("/etc/roja/inbox.toml")
 
@@ -95,7 +96,7 @@ def _with_store(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-@click.group("inbox")
+@click.group("inbox", short_help="Kutia e raporteve të zyrës / the office's inbox.")
 def inbox() -> None:
     """Kutia e raporteve për zyrat arsimore / the education office's report inbox."""
 
@@ -141,7 +142,7 @@ def schools() -> None:
     """Regjistri i shkollave / the school registry."""
 
 
-@schools.command("import")
+@schools.command("import", short_help="Importo shkollat nga CSV / import schools (CSV).")
 @_options
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_with_store
@@ -159,8 +160,9 @@ def schools_import(cfg: InboxConfig, store: Store, csv_file: Path) -> None:
         sys.exit(1)
     added, updated = store.put_schools(found)
     store.audit("cli", "schools_import", f"{csv_file.name}: +{added} ~{updated}")
-    click.echo(f"U shtuan {added}, u përditësuan {updated} shkolla / {added} added, "
-               f"{updated} updated.")
+    click.echo(f"{form(added, 'U shtua', 'U shtuan')} {count(added, SCHOOL)}, "
+               f"{form(updated, 'u përditësua', 'u përditësuan')} {count(updated, SCHOOL)} / "
+               f"{count(added, ('school', 'schools'))} added, {updated} updated.")
 
 
 @schools.command("list")
@@ -191,12 +193,12 @@ def _qark(text: str) -> str:
     return qid
 
 
-@inbox.group("token")
+@inbox.group("token", short_help="Tokenat e ngarkimit / the upload tokens.")
 def token() -> None:
     """Tokenat e ngarkimit të shkollave / the schools' upload tokens."""
 
 
-@token.command("issue")
+@token.command("issue", short_help="Krijo një token / issue an upload token.")
 @_options
 @click.argument("school")
 @_with_store
@@ -214,7 +216,7 @@ def token_issue(cfg: InboxConfig, store: Store, school: str) -> None:
                f"url = \"{_link_base(cfg)}/api/reports\"\ntoken = \"{value}\"")
 
 
-@token.command("revoke")
+@token.command("revoke", short_help="Anulo tokenat / revoke a school's tokens.")
 @_options
 @click.argument("school")
 @_with_store
@@ -225,7 +227,8 @@ def token_revoke(cfg: InboxConfig, store: Store, school: str) -> None:
                         "roja inbox schools list")
     count = store.revoke_tokens(school)
     store.audit("cli", "token_revoke", f"{school}: {count}")
-    click.echo(f"U anuluan {count} tokena / {count} token(s) revoked.")
+    click.echo(f"{form(count, 'U anulua', 'U anuluan')} {count} {form(count, 'token', 'tokena')}"
+               f" / {count} {form(count, 'token', 'tokens')} revoked.")
 
 
 @inbox.group("user")
@@ -233,7 +236,7 @@ def user() -> None:
     """Llogaritë e stafit / staff accounts."""
 
 
-@user.command("add")
+@user.command("add", short_help="Shto ose ndrysho përdorues / add or change a user.")
 @_options
 @click.argument("name")
 @click.option("--role", type=click.Choice(auth.ROLES), required=True,
@@ -283,7 +286,7 @@ def user_add(cfg: InboxConfig, store: Store, name: str, role: str, drap: str | N
     click.echo(f"Përdoruesi {name} ({role}: {where}) u ruajt / saved.")
 
 
-@user.command("link")
+@user.command("link", short_help="Lidhje hyrjeje (15 min) / one-time login link.")
 @_options
 @click.argument("name")
 @_with_store
@@ -308,7 +311,7 @@ def _link_base(cfg: InboxConfig) -> str:
     return base
 
 
-@inbox.command("log")
+@inbox.command("log", short_help="Regjistri i hyrjeve / the access log.")
 @_options
 @click.option("--limit", type=click.IntRange(1, 100000), default=50, show_default=True)
 @_with_store
@@ -319,7 +322,7 @@ def log(cfg: InboxConfig, store: Store, limit: int) -> None:
         click.echo(f"{when}  {actor:<18} {action:<18} {address:<15} {detail}".rstrip())
 
 
-@inbox.command("demo")
+@inbox.command("demo", short_help="Provo kutinë këtu / try the inbox on this computer.")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("var/inbox-demo"), show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8470, show_default=True,

@@ -34,6 +34,7 @@ import click
 from reporting import manual
 from reporting.incidents import IncidentStoreError, db_path
 from reporting.manual import VOCABULARIES, ManualIncident, ManualIncidentError
+from reporting.plural import INCIDENT, count
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE_FORMAT = "%d.%m.%Y"
@@ -184,12 +185,21 @@ def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(f"Baza e incidenteve / incident database: {exc}")
 
 
-@click.group("incident")
+@click.group("incident", short_help="Incidente nga mësuesit / incidents teachers record.")
 def incident() -> None:
-    """Incidente të regjistruara nga mësuesi / incidents recorded by a teacher."""
+    """Incidente të regjistruara nga mësuesi / incidents recorded by a teacher.
+
+    \b
+    Raste që një nxënës ose mësues raportoi (bullizëm online, kërcënim, lojë e rrezikshme...)
+    dhe mësuesi i regjistron me dorë; nuk kalojnë nga filtri. Bllokimet e filtrit janë te
+    `roja incidents`.
+    Cases a pupil or teacher reported (cyberbullying, threats, a dangerous game...) that the
+    teacher records by hand; they did not pass the filter. The filter's blocks are in
+    `roja incidents`.
+    """
 
 
-@incident.command("add")
+@incident.command("add", short_help="Regjistro një incident / record an incident.")
 @click.option("--date", "occurred_on", callback=_date_option, metavar="DATA/DATE",
               help="Data / date: 14.10.2026 ose / or 2026-10-14.")
 @click.option("--category", callback=_choice_option("category"),
@@ -276,7 +286,7 @@ def _json(inc: ManualIncident) -> dict[str, object]:
     return data
 
 
-@incident.command("list")
+@incident.command("list", short_help="Listo incidentet / list recorded incidents.")
 @click.option("--month", metavar="YYYY-MM", help="Muaji / month: 2026-10.")
 @click.option("--since", callback=_date_option, metavar="DATA/DATE",
               help="Që nga / from this date: 01.10.2026.")
@@ -310,10 +320,10 @@ def list_incidents(ctx: click.Context, month: str | None, since: date | None,
         return
     for line in render_table(rows):
         click.echo(line)
-    click.echo(f"\n{len(rows)} incidente / {len(rows)} incidents")
+    click.echo(f"\n{count(len(rows), INCIDENT)} / {count(len(rows), ("incident", "incidents"))}")
 
 
-@incident.command("update")
+@incident.command("update", short_help="Ndrysho një incident / change an incident.")
 @click.argument("incident_id", metavar="NR", type=click.IntRange(min=1))
 @click.option("--status", callback=_choice_option("status"),
               help=f"Statusi i ri / new status: {manual.accepted_values('status')}.")

@@ -28,6 +28,7 @@ from reporting.incidents import (
     NoIncidentStoreError,
     db_path,
 )
+from reporting.plural import INCIDENT, TIMES, count
 
 TIRANE = ZoneInfo("Europe/Tirane")
 NO_INCIDENTS = "Nuk ka ende incidente. / No incidents yet."
@@ -125,12 +126,19 @@ def _open_store(ctx: click.Context) -> IncidentStore | None:
                                    ) from None
 
 
-@click.group("incidents")
+@click.group("incidents", short_help="Bllokimet e filtrit / the filter's blocked access.")
 def incidents() -> None:
-    """Incidentet (bllokimet) / incidents (blocks), klientët me pseudonim / pseudonymous."""
+    """Bllokimet e filtrit / the filter's blocked access.
+
+    \b
+    Çdo kërkesë që filtri bllokoi (DNS ose proxy), me klientin me pseudonim. Rastet që
+    raportoi një nxënës ose mësues (bullizëm, kërcënim...) regjistrohen me `roja incident`.
+    Every request the filter blocked (DNS or proxy), the client as a pseudonym. Cases a pupil
+    or teacher reported (bullying, threats...) are recorded with `roja incident`.
+    """
 
 
-@incidents.command("list")
+@incidents.command("list", short_help="Listo bllokimet / list the blocks.")
 @click.option("--since", "since", default="24h", show_default=True, callback=_since_option,
               metavar="KOHA/WHEN",
               help="Sa kohë prapa / how far back: 30m, 1h, 2d, 1w, or a date 01.11.2024.")
@@ -160,11 +168,12 @@ def list_incidents(ctx: click.Context, since: float, limit: int, as_json: bool) 
     for line in render_table(rows):
         click.echo(line)
     total = sum(r.count for r in rows)
-    click.echo(f"\n{len(rows)} incidente, {total} herë gjithsej / {len(rows)} incidents, "
-               f"{total} times in all (ora e Tiranës / Tirane time)")
+    click.echo(f"\n{count(len(rows), INCIDENT)}, {count(total, TIMES)} gjithsej / "
+               f"{count(len(rows), ('incident', 'incidents'))}, "
+               f"{count(total, ('time', 'times'))} in all (ora e Tiranës / Tirane time)")
 
 
-@incidents.command("tail")
+@incidents.command("tail", short_help="Ndiq bllokimet e reja / follow new blocks.")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
               help="Sekonda mes kontrolleve / seconds between checks.")
 @click.option("-n", "--lines", type=click.IntRange(min=0), default=10, show_default=True,

@@ -35,7 +35,7 @@ def _fail(exc: InstallError | str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-@click.command("install")
+@click.command("install", short_help="Instalo Rojën në portë / install on this gateway.")
 @click.option("--lan-interface", help="Karta e LAN-it / the LAN network card, e.g. enp2s0")
 @click.option("--lan-address", multiple=True,
               help="Adresa e portës në LAN (parazgjedhur: nga karta) / the gateway's LAN "

@@ -31,6 +31,9 @@ from filterd.errors import RojaError, describe
 from filterd.hotline import record_sync_failure
 from filterd.list_apply import read_enforced
 from reporting.events import record_event
+from reporting.plural import ROW, count, form
+
+ENTRY_EN = ("entry", "entries")
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
 STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
@@ -66,12 +69,12 @@ def _fail(exc: Exception) -> NoReturn:
                     describe(exc) if isinstance(exc, OSError) else str(exc)) from None
 
 
-@click.group("lists")
+@click.group("lists", short_help="Listat dhe burimi i linjës / lists, hotline feed.")
 def lists() -> None:
     """Listat dhe burimi i nënshkruar i linjës / lists and the signed hotline feed."""
 
 
-@lists.command("keygen")
+@lists.command("keygen", short_help="Krijo çelësin e publikuesit / make the feed key.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False,
               path_type=Path), help="Dosja për feed.key dhe feed.pub / directory for the keys.")
 def keygen_cmd(out_dir: Path) -> None:
@@ -87,7 +90,7 @@ def keygen_cmd(out_dir: Path) -> None:
                "jepjani shkollave / give it to the gateways")
 
 
-@lists.command("publish")
+@lists.command("publish", short_help="Publiko listën e nënshkruar / publish the feed.")
 @click.option("--cases", "cases", required=True, type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="CSV e rasteve të konfirmuara / CSV of confirmed cases.")
 @click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False,
@@ -114,13 +117,16 @@ def publish_cmd(cases: Path, key: Path, out_dir: Path, feed_id: str, days: int, 
     for error in result.errors:
         click.echo(f"Kujdes / Warning: {cases}: {error} (u anashkalua / skipped)", err=True)
     click.echo(f"U publikua seriali {result.serial}: {result.entries} hyrje (+{result.added} "
-               f"−{result.removed}) / published serial {result.serial}: {result.entries} "
-               f"entries (+{result.added} −{result.removed}) në / in {out_dir}")
+               f"−{result.removed}) / published serial {result.serial}: "
+               f"{count(result.entries, ENTRY_EN)} (+{result.added} −{result.removed}) "
+               f"në / in {out_dir}")
     if result.errors:
-        click.echo(f"{len(result.errors)} rreshta u anashkaluan / rows skipped", err=True)
+        n = len(result.errors)
+        click.echo(f"{count(n, ROW)} {form(n, 'u anashkalua', 'u anashkaluan')} / "
+                   f"{count(n, ('row', 'rows'))} skipped", err=True)
 
 
-@lists.command("sync")
+@lists.command("sync", short_help="Shkarko listën e linjës / fetch the hotline feed.")
 @click.option("--url", help="Adresa e burimit / feed URL (default: [feed] url).")
 @click.option("--pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Çelësi publik i besuar / the pinned public key (default: [feed]).")
@@ -161,7 +167,8 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
         return
     how = {"delta": "ndryshimet / delta", "snapshot": "lista e plotë / full snapshot"}
     click.echo(f"Seriali {result.previous_serial or '-'} → {result.serial} ({how[result.mode]}): "
-               f"{result.entries} hyrje / entries, +{result.added} −{result.removed}; skadon / "
+               f"{result.entries} hyrje / {form(result.entries, *ENTRY_EN)}, +{result.added} "
+               f"−{result.removed}; skadon / "
                f"expires {result.expires}")
     if result.first_use:
         record_event(state_dir / "incidents.sqlite", "list_trust_first_use",
@@ -184,7 +191,7 @@ def _refuse_unreadable(current: Path) -> None:
                     "a full snapshot")
 
 
-@lists.command("status")
+@lists.command("status", short_help="Gjendja e listës së linjës / hotline feed state.")
 @click.option("--json", "as_json", is_flag=True, help="Nxirr JSON / print JSON.")
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
@@ -204,7 +211,8 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     else:
         hours = info["age_seconds"] / 3600
         click.echo(f"Burimi / feed: {info['feed_id']}, seriali / serial {info['serial']}, "
-                   f"{info['entries']} hyrje / entries ({info['confidential']} konfidenciale / "
+                   f"{info['entries']} hyrje / {form(info['entries'], *ENTRY_EN)} "
+                   f"({info['confidential']} konfidenciale / "
                    "confidential)")
         click.echo(f"Krijuar / created {info['created']} ({hours:.1f} orë më parë / hours "
                    f"ago); skadon / expires {info['expires']}")

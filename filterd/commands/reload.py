@@ -28,6 +28,7 @@ import click
 from filterd import audit
 from filterd.config import missing_lists
 from filterd.policy_runtime import PID_NAME, RELOAD_NAME
+from reporting.plural import LIST, count, form
 
 
 def _status(state_dir: Path) -> dict[str, Any]:
@@ -46,7 +47,9 @@ def _say_lists(status: dict[str, Any]) -> bool:
     held = [h for h in status.get("held_back") or () if isinstance(h, dict)]
     if held:
         click.echo("U ringarkua pjesërisht / partly reloaded: "
-                   f"{len(held)} listë mbetet e vjetër / list(s) held back")
+                   f"{count(len(held), LIST)} "
+                   f"{form(len(held), 'mbetet e vjetër', 'mbeten të vjetra')} / "
+                   f"{count(len(held), ('list', 'lists'))} held back")
     else:
         click.echo("U ringarkua / reloaded")
     for item in status.get("applied") or ():
@@ -58,7 +61,7 @@ def _say_lists(status: dict[str, Any]) -> bool:
     return bool(held)
 
 
-@click.command("reload")
+@click.command("reload", short_help="Ringarko konfigurimin / reload the configuration.")
 @click.option("--wait", type=float, default=60.0, help="Sekonda pritje / seconds to wait")
 @click.option("--by", "by", default="", help="Kush / who (për auditimin / for the audit log)")
 @click.pass_obj

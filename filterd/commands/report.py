@@ -124,7 +124,7 @@ def _warn_without_incidents(state_dir: Path) -> None:
                    "shows no incidents", err=True)
 
 
-@click.group("report")
+@click.group("report", short_help="Raportet mujore, vjetore / monthly, annual reports.")
 def report() -> None:
     """Raportet mujore dhe vjetore / monthly and annual reports."""
 
@@ -180,7 +180,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
                         zva=settings.zva if zva is None else zva).addressee()
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
                    pick(municipality, "municipality"), pick(teacher, "ict_teacher"),
-                   _now(date_text), addressee.line)
+                   _now(date_text), addressee.line, settings.group_names)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / file_name(school.code, period.key, fmt)
@@ -188,7 +188,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         click.echo(str(path))
 
 
-@report.command("send")
+@report.command("send", short_help="Dërgo raportin / send the report.")
 @click.option("--month", metavar="YYYY-MM", help="Muaji / the month (default: last month)")
 @click.pass_obj
 def send(obj: Any, month: str | None) -> None:
@@ -241,7 +241,7 @@ def _line(row: Delivery) -> str:
     return f"{text}: {row.last_error}" if row.last_error else text
 
 
-@report.command("due")
+@report.command("due", short_help="Bëj atë që duhet tani / do what is due now.")
 @click.pass_obj
 def due(obj: Any) -> None:
     """Bëj atë që duhet tani (shërbimi e bën çdo orë) / do what is due now (hourly by the
@@ -256,7 +256,7 @@ def due(obj: Any) -> None:
     _fail_unsent(rows)
 
 
-@report.command("status")
+@report.command("status", short_help="Gjendja e dërgimeve / delivery status.")
 @click.option("--month", metavar="YYYY-MM", help="Vetëm ky muaj / only this month")
 @click.pass_obj
 def status(obj: Any, month: str | None) -> None:

@@ -14,6 +14,7 @@ import click
 from filterd.errors import describe
 from filterd.selftest.checks import Check, run_checks
 from reporting.events import record_event
+from reporting.plural import CHECK, count, form
 
 TIRANE = ZoneInfo("Europe/Tirane")
 
@@ -28,7 +29,7 @@ def summary(checks: list[Check]) -> str:
     return text
 
 
-@click.command()
+@click.command(short_help="Kontrollo që filtri punon / check the filter works.")
 @click.option("--json", "as_json", is_flag=True, help="Rezultati si JSON / output as JSON")
 @click.pass_obj
 def selftest(obj: Any, as_json: bool) -> None:
@@ -60,9 +61,11 @@ def selftest(obj: Any, as_json: bool) -> None:
             click.echo(line + (f" — {c.detail}" if c.detail and not c.ok else ""))
         ran = sum(1 for c in checks if c.ok is not None)
         if failed:
-            click.echo(f"\nDËSHTOI / FAILED: {len(failed)} nga {ran} kontrolle / of {ran} checks."
+            click.echo(f"\nDËSHTOI / FAILED: {len(failed)} nga {count(ran, CHECK)} / of "
+                       f"{count(ran, ('check', 'checks'))}."
                        " Shikoni `roja status` dhe regjistrin / see `roja status` and the log.")
         else:
-            click.echo(f"\nNë rregull / OK: {ran} kontrolle kaluan / checks passed.")
+            click.echo(f"\nNë rregull / OK: {count(ran, CHECK)} {form(ran, 'kaloi', 'kaluan')} / "
+                       f"{count(ran, ('check', 'checks'))} passed.")
     if failed or not any(c.ok is not None for c in checks):
         sys.exit(1)

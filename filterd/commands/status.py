@@ -178,7 +178,7 @@ def _report(h: Health, mark: Mark) -> list[str]:
     return out
 
 
-@click.command("status")
+@click.command("status", short_help="Gjendja e Rojës / Roja's state at a glance.")
 @click.option("--json", "as_json", is_flag=True, help="Në JSON / as JSON")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:

@@ -86,7 +86,7 @@ def unblock() -> None:
     """Zhbllokime të përkohshme / time-boxed unblocks."""
 
 
-@unblock.command("add")
+@unblock.command("add", short_help="Zhblloko një host / unblock a host for a while.")
 @click.option("--group", "group_id", required=True, help="Grupi / group id")
 @click.option("--host", required=True, help="p.sh. / e.g. example.org (edhe nëndomenet)")
 @click.option("--for", "duration", required=True, help="45m, 2h, 1d")
@@ -141,7 +141,8 @@ def _user() -> str:
     return os.environ.get("SUDO_USER") or getpass.getuser()
 
 
-@unblock.group("requests", invoke_without_command=True)
+@unblock.group("requests", invoke_without_command=True,
+               short_help="Kërkesat për zhbllokim / unblock requests.")
 @click.option("--all", "everything", is_flag=True, help="Edhe të vendosurat / also decided")
 @click.pass_context
 def requests(ctx: click.Context, everything: bool) -> None:
@@ -157,7 +158,7 @@ def requests(ctx: click.Context, everything: bool) -> None:
                    f"×{r.count}  {r.status}" + (f"  «{r.note}»" if r.note else ""))
 
 
-@requests.command("accept")
+@requests.command("accept", short_help="Prano kërkesën / accept: unblock for a while.")
 @click.argument("request_id", type=int)
 @click.option("--for", "duration", required=True, help="45m, 2h, 1d")
 @click.option("--by", "by", required=True, help="Kush / who")

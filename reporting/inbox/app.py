@@ -33,6 +33,7 @@ from reporting.inbox.dashboard import scope_label
 from reporting.inbox.qarqe import qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
+from reporting.plural import form
 
 log = logging.getLogger("roja.inbox")
 
@@ -57,12 +58,18 @@ def _num(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """`{{ n | count('shkollë', 'shkolla') }}`: the number and the word that agrees with it."""
+    return f"{_num(n)} {form(n, one, many)}"
+
+
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
         lstrip_blocks=True)
-    env.filters.update(when=_when, qark=qark_name, num=_num, scope=scope_label)
+    env.filters.update(when=_when, qark=qark_name, num=_num, scope=scope_label,
+                       count=_count, form=form)
     env.globals["pct"] = lambda part, whole: 0 if not whole else round(50 * part / whole) * 2
     return env
 

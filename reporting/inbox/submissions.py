@@ -42,7 +42,7 @@ class KeyReusedError(ValueError):
 class Incoming:
     school_code: str
     period: str
-    document: dict[str, Any]  # the verified roja.report/1 document
+    document: dict[str, Any]  # the verified report (roja.report/1 or /2)
     content_sha256: str
     file_sha256: str  # SHA-256 of the JSON file's bytes
     idempotency_key: str

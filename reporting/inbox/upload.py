@@ -5,7 +5,8 @@
 
 Every refusal is an `UploadError` with an HTTP status and a message in Albanian and English,
 which the API sends as `{"error": "..."}` and the manual form shows; nothing is stored before
-`check` passed. The parts are `report` (the roja.report/1 JSON, required), `pdf` (required) and
+`check` passed. The parts are `report` (the report's JSON, roja.report/2 or the earlier
+roja.report/1, each checked against its own schema), `pdf` (required) and
 `csv` (optional; the manual form accepts it). A school may submit only its own report: the
 report's `header.school_code` must equal the school the token (or the form) names. A missing
 Idempotency-Key is derived as the outbox does (school, period, content hash).
@@ -26,7 +27,7 @@ from reporting.inbox.registry import School
 from reporting.inbox.schema_check import first_problem
 from reporting.inbox.submissions import Incoming
 from reporting.outbox import idempotency_key
-from reporting.report_json import SCHEMA_ID, content_hash, json_schema
+from reporting.report_json import ACCEPTED, SCHEMAS, content_hash, json_schema
 
 PARTS = ("report", "pdf", "csv")
 KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -48,8 +49,8 @@ class Part:
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    return json_schema()
+def _schema(schema_id: str) -> dict[str, Any]:
+    return json_schema(schema_id)
 
 
 async def read_parts(request: web.Request, max_bytes: int) -> dict[str, Part]:
@@ -90,10 +91,10 @@ def parse_report(raw: bytes) -> tuple[dict[str, Any], str]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise UploadError(400, "skedari i raportit nuk është JSON i vlefshëm",
                           f"the report file is not valid JSON ({exc})") from exc
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA_ID:
-        raise UploadError(422, f"ky nuk është një raport {SCHEMA_ID}",
-                          f"this is not a {SCHEMA_ID} report")
-    problem = first_problem(document, _schema())
+    if not isinstance(document, dict) or document.get("schema") not in SCHEMAS:
+        raise UploadError(422, f"ky nuk është një raport i Rojës ({ACCEPTED})",
+                          f"this is not a Roja report ({ACCEPTED})")
+    problem = first_problem(document, _schema(str(document["schema"])))
     if problem is not None:
         raise UploadError(422, f"raporti nuk përputhet me skemën: {problem}",
                           f"the report does not match the schema: {problem}")

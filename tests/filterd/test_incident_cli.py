@@ -41,7 +41,8 @@ def test_add_asks_for_every_field_in_albanian_first(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("Data e incidentit / date of the incident", "Kategoria / Category:",
                  "7. Përndjekje / kërcënim / shantazh / Stalking, threats, blackmail",
-                 "zgjidhni një numër nga 1 deri në 11", "PA emra nxënësish",
+                 "11. Bullizëm online / Cyberbullying", "12. Tjetër / Other",
+                 "zgjidhni një numër nga 1 deri në 12", "PA emra nxënësish",
                  "Warning: personal data was hidden: numër telefoni / phone number ×1",
                  f"Teksti që ruhet / text stored: Shkruaj {HIDDEN}",
                  "U regjistrua incidenti nr. 1 / incident 1 recorded."):
@@ -60,6 +61,16 @@ def test_add_with_flags_asks_nothing(tmp_path: Path) -> None:
     assert result.output == "U regjistrua incidenti nr. 1 / incident 1 recorded.\n"
     [stored] = manual.list_(db_path(tmp_path))
     assert (stored.category, stored.referrals, stored.status) == ("sexting", (), "ongoing")
+
+
+def test_cyberbullying_is_a_category(tmp_path: Path) -> None:
+    flags = [*FLAGS]
+    flags[1] = "Bullizëm online"
+    assert run(tmp_path, "add", "--date", "2025-10-02", "--referral", "none", *flags,
+               input="").exit_code == 0
+    [stored] = manual.list_(db_path(tmp_path))
+    assert stored.category == "cyberbullying"
+    assert "Bullizëm online" in run(tmp_path, "list").output
 
 
 def test_bad_flag_values_are_refused_with_the_accepted_values(tmp_path: Path) -> None:
@@ -86,6 +97,7 @@ def test_list_update_and_json(tmp_path: Path) -> None:
         assert header in lines[0]
     assert len(lines) == 5 and lines[2].split()[:2] == ["2", "14.10.2025"]
     assert "djalë" in lines[2] and "ALO 116 111" in lines[2] and "Në proces" in lines[2]
+    assert lines[-1] == "1 incident / 1 incident"
     result = run(tmp_path, "update", "2", "--status", "e zgjidhur", "--referral", "police_cyber",
                  "--remove-referral", "alo116")
     assert result.exit_code == 0, result.output

@@ -49,6 +49,24 @@ def test_build_writes_the_three_files(tmp_path: Path) -> None:
     assert header["generated"] == "02.11.2026"
 
 
+@dataclass(frozen=True)
+class _ConfigWithGroups:
+    school: School
+    report: ReportSettings
+
+
+def test_groups_appear_under_their_configured_names(tmp_path: Path) -> None:
+    sample(tmp_path / "incidents.sqlite")
+    config = _ConfigWithGroups(School("Shkolla", "K1"), ReportSettings(
+        group_names={"nxënësit": "Klasat 6-9 / Grades 6-9"}))
+    result = run(tmp_path, config, "--month", "2026-10", "--out", str(tmp_path), "--format",
+                 "csv")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "raport-K1-2026-10.csv").read_text(encoding="utf-8-sig")
+    assert "Aksesi i bllokuar sipas grupit,nxënësit,Klasat 6-9,11" in text
+    assert "Aksesi i bllokuar sipas grupit,mësuesit,Mësuesit,1" in text
+
+
 def test_school_from_config_and_one_format(tmp_path: Path) -> None:
     result = run(tmp_path, _Config(School("Shkolla e Mesme", "SM1")), "--year", "2026",
                  "--out", str(tmp_path), "--format", "json")

@@ -44,7 +44,7 @@ def test_good_config_is_ok(tmp_path: Path) -> None:
     path.write_text(GOOD, encoding="utf-8")
     result = check(path)
     assert result.exit_code == 0, result.output
-    assert f"Në rregull / OK: {path} (1 lista / lists, 1 grupe / groups)" in result.stdout
+    assert f"Në rregull / OK: {path} (1 listë / 1 list, 1 grup / 1 group)" in result.stdout
     assert result.stderr == ""
 
 
@@ -84,6 +84,7 @@ def test_example_config_exists_and_parses() -> None:
     assert {lc.rule.kind for lc in cfg.policy.lists} == {"legal", "deny", "allow"}
     assert all(str(lc.path).startswith("/var/lib/roja/lists/") for lc in cfg.policy.lists)
     assert cfg.policy.default_group.id in {g.id for g in cfg.policy.groups}
+    assert cfg.report.group_names["nxenesit"] == "Nxënësit / Pupils"  # for the reports
 
 
 def test_example_config_values_are_the_defaults() -> None:

@@ -122,7 +122,7 @@ def test_policy_explain_prints_every_step(cfg: Path) -> None:
                "https://www.tiktok.com/x", "--at", "2026-12-01 12:30")
     assert out.exit_code == 0, out.output
     text = out.output
-    assert text.index("Grupi: nxenesit") < text.index("Group: nxenesit")
+    assert text.index("Grupi: Nxënësit (nxenesit)") < text.index("Group: Nxënësit (nxenesit)")
     assert "2026-12-01 12:30 (tue)" in text and "në fuqi (12:00-13:00)" in text
     assert "opened by the schedule in force" in text and "Decision: PASSES" in text
     later = roja(cfg, "policy", "explain", "--client", "10.0.2.17", "--host", "tiktok.com",

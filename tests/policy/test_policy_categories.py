@@ -19,7 +19,9 @@ def test_the_nine_uksic_categories_and_the_extras() -> None:
 
 def test_the_other_units_use_the_same_ids() -> None:
     assert set(ROJA_CATEGORIES) <= set(CATEGORIES)
-    assert tuple(TAXONOMY) == HOTLINE
+    # The signed feed's taxonomy is the hotline's minus cyberbullying, a manual-incident
+    # category only: gateways of earlier releases refuse a feed entry whose id they do not know.
+    assert tuple(TAXONOMY) == tuple(c for c in HOTLINE if c != "cyberbullying")
     assert {k: CATEGORIES[k].sq for k in ALBANIAN_LABELS} == ALBANIAN_LABELS
     assert {k: (CATEGORIES[k].sq, CATEGORIES[k].en) for k in HOTLINE} == manual.CATEGORIES
     assert BLOCK_CATEGORIES["adult"] == BLOCK_CATEGORIES["pornography"] == "Pornografi"

@@ -59,7 +59,7 @@ default_group = "nxenesit"
     teachers, pupils = settings.groups
     assert teachers.lists == frozenset({"porn"}) and teachers.safe_search == "off"
     assert [str(n) for n in teachers.networks] == ["10.0.5.0/24", "fd00:5::/64"]
-    assert pupils.lists is None and pupils.name == "nxenesit"
+    assert pupils.lists is None and pupils.name == "Nxënësit"  # derived from the id
     assert pupils.safe_search == "moderate"
     assert settings.default_group is pupils
 

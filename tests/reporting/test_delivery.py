@@ -33,6 +33,18 @@ def test_bundle_is_reused(tmp_path: Path) -> None:
     assert load_bundle(tmp_path, "K7", "2026-09") is None
 
 
+def test_a_bundle_is_reproducible_from_the_same_store_and_build_time(tmp_path: Path) -> None:
+    """Two installations with the same incidents, built at the same minute, give the same three
+    files byte for byte (the PDF's creation date is the stored build time, not the clock)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = make_bundle(tmp_path / "a"), make_bundle(tmp_path / "b")
+    assert first.key == second.key
+    for fmt in ("pdf", "csv", "json"):
+        assert first.files[fmt].read_bytes() == second.files[fmt].read_bytes(), fmt
+    assert b"(D:20261101080000+01'00')" in first.files["pdf"].read_bytes()
+
+
 def test_tick_sends_last_month_on_the_send_day(tmp_path: Path) -> None:
     sample(db_path(tmp_path))
     with http_inbox([503]) as inbox:

@@ -54,7 +54,8 @@ def test_vocabularies_use_the_reference_ids() -> None:
     assert list(manual.CATEGORIES) == [
         "hate_speech", "account_theft", "csam", "nudity", "sexual_harassment",
         "violence_denigration", "stalking_threats", "dangerous_games", "grooming", "sexting",
-        "other"]
+        "cyberbullying", "other"]
+    assert manual.CATEGORIES["cyberbullying"] == ("Bullizëm online", "Cyberbullying")
     assert list(manual.REFERRALS) == ["alo116", "isigurt", "ashdmf", "njmf", "police_cyber",
                                       "platform", "parents"]
     assert manual.STATUSES["ongoing"] == ("Në proces", "Ongoing")
@@ -66,6 +67,11 @@ def test_vocabularies_use_the_reference_ids() -> None:
     ("category", "PERNDJEKJE/kercenim/shantazh", "stalking_threats"),
     ("category", "Dhunë / denigrim imazhi", "violence_denigration"),
     ("category", "hate speech", "hate_speech"),
+    ("category", "cyberbullying", "cyberbullying"),
+    ("category", "Bullizëm online", "cyberbullying"),
+    ("category", "bulizëm", "cyberbullying"),  # the action plan's spelling (activity 2.3)
+    ("category", "bullizem", "cyberbullying"),
+    ("category", "online bullying", "cyberbullying"),
     ("age_band", "11-14", "11_14"),
     ("age_band", "nen 11 vjec", "under_11"),
     ("gender", "Vajze", "female"),
@@ -125,3 +131,46 @@ def test_list_of_a_missing_database_is_empty_and_creates_nothing(tmp_path: Path)
     assert manual.list_(db_path(tmp_path)) == []
     assert manual.get(db_path(tmp_path), 1) is None
     assert list(tmp_path.iterdir()) == []
+
+
+# The categories of the release before cyberbullying, as its stores hold them.
+BEFORE_CYBERBULLYING = ("hate_speech", "account_theft", "csam", "nudity", "sexual_harassment",
+                        "violence_denigration", "stalking_threats", "dangerous_games",
+                        "grooming", "sexting", "other")
+
+
+def test_a_store_from_before_cyberbullying_loses_nothing(tmp_path: Path) -> None:
+    """No migration is needed (a category is stored as its id, and no id changed): a store
+    written before reads back whole, reports the same counts and takes updates."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from reporting.report_data import collect
+
+    path = db_path(tmp_path)
+    manual.connect(path).close()  # schema v2, as the earlier release left it
+    with sqlite3.connect(path) as db:
+        for i, category in enumerate(BEFORE_CYBERBULLYING, start=1):
+            db.execute("INSERT INTO manual_incidents (created_at, updated_at, occurred_on, "
+                       "category, platform, age_band, gender, referrals, status, description, "
+                       "recorded_by) VALUES (?, ?, ?, ?, 'tiktok', '11_14', 'male', "
+                       "'alo116', 'open', ?, 'A.H.')",
+                       (T0, T0, f"2026-10-{i:02d}", category, f"rasti {i}"))
+        before = db.execute("SELECT * FROM manual_incidents ORDER BY id").fetchall()
+    stored = manual.list_(path)  # opens (and would migrate) the store with this release
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT * FROM manual_incidents ORDER BY id").fetchall() == before
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert [(s.category, s.description) for s in stored] == [
+        (c, f"rasti {i}") for i, c in enumerate(BEFORE_CYBERBULLYING, start=1)]
+    data = collect(path, "2026-10", _School(), "", "", "",
+                   datetime(2026, 11, 2, tzinfo=ZoneInfo("Europe/Tirane")))
+    counts = {c.key: c.count for c in data.manual.by_category}
+    assert counts == {**dict.fromkeys(BEFORE_CYBERBULLYING, 1), "cyberbullying": 0}
+    changed = manual.update(path, 11, category="Bullizëm online", now=T0 + 1)  # reclassified
+    assert (changed.category, changed.description) == ("cyberbullying", "rasti 11")
+
+
+class _School:
+    name = "Shkolla"
+    code = "K1"

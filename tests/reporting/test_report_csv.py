@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from report_db import TIRANE, sample
+from report_db import TIRANE, manual, sample
 
 from filterd.config import School
 from reporting import report_csv
@@ -37,3 +37,14 @@ def test_bom_header_and_hostile_cells(tmp_path: Path) -> None:
     assert "'=HYPERLINK(\"x\")" in cells and "'=cmd|' /C calc'!A0" in cells
     assert ["Të dhënat e raportit", "qark", "Qarku", "Korçë"] in rows
     assert ["Aksesi i bllokuar sipas kategorisë", "pornography", "Pornografi", "5"] in rows
+
+
+def test_cyberbullying_and_group_names(tmp_path: Path) -> None:
+    db = sample(tmp_path / "i.sqlite")
+    manual(db, "2026-10-08", "cyberbullying")
+    data = collect(db, "2026-10", School("Shkolla", "K1"), "", "", "",
+                   datetime(2026, 11, 2, tzinfo=TIRANE))
+    rows = list(csv.reader(io.StringIO(report_csv.render(data).decode("utf-8-sig"))))
+    assert ["Incidente sipas kategorisë", "cyberbullying", "Bullizëm online", "1"] in rows
+    assert ["Aksesi i bllokuar sipas grupit", "nxënësit", "Nxënësit", "11"] in rows
+    assert ["Të dhënat e raportit", "generated_at", "Hartuar më", "02.11.2026 00:00"] in rows

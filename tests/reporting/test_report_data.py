@@ -20,6 +20,7 @@ from report_db import (
     make_db,
     sample,
 )
+from report_db import manual as report_manual
 
 from filterd.config import School
 from reporting import report_csv, report_json, report_pdf
@@ -55,6 +56,8 @@ def test_month_counts(tmp_path: Path) -> None:
     assert [(c.key, c.count) for c in b.by_period] == [
         ("2026-W40", 5), ("2026-W41", 1), ("2026-W42", 4), ("2026-W43", 1), ("2026-W44", 1)]
     assert {c.key: c.count for c in b.by_group} == {"nxënësit": 11, "mësuesit": 1}
+    assert {c.key: c.label for c in b.by_group} == {"nxënësit": "Nxënësit",
+                                                   "mësuesit": "Mësuesit"}
     assert b.by_category[0].label == "Pornografi" and b.by_category[0].count == 5
     assert m.total == 2
     assert {c.key: c.count for c in m.by_referral if c.count} == {
@@ -114,3 +117,45 @@ def test_uptime_after_a_crash_counts_until_the_last_sign_of_life() -> None:
     status = filter_status(events, 0.0, 100.0, now=1000.0)
     assert (status.uptime_percent, status.last_serial) == (60.0, "7")
     assert filter_status(events, 0.0, 200.0, now=150.0).uptime_percent == 40.0
+
+
+def test_groups_show_their_names_not_their_ids(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "i.sqlite")
+    for grp in ("nxenesit", "mesuesit", "klasa_9b", "default", "mysafiret"):
+        incident(db, "07.10.2026 10:00", "gambling", grp=grp)
+    data = collect(db, "2026-10", SCHOOL, "", "", "", NOW,
+                   groups={"nxenesit": "Nxënësit / Pupils", "mesuesit": "mesuesit",
+                           "mysafiret": "Vizitorët"})
+    assert {c.key: c.label for c in data.blocked.by_group} == {
+        "nxenesit": "Nxënësit",  # the configured name's Albanian half
+        "mesuesit": "Mësuesit",  # a name that is only the id: derived from the id
+        "klasa_9b": "Klasa 9b",  # no longer in the config
+        "default": "Të gjithë",  # clients in no group
+        "mysafiret": "Vizitorët"}
+
+
+def test_cyberbullying_is_counted_in_the_manual_incidents(tmp_path: Path) -> None:
+    db = sample(tmp_path / "i.sqlite")
+    report_manual(db, "2026-10-08", "cyberbullying")
+    by_category = {c.key: (c.label, c.count) for c in build(db).manual.by_category}
+    assert by_category["cyberbullying"] == ("Bullizëm online", 1)
+    assert list(by_category)[-2:] == ["cyberbullying", "other"]
+
+
+def test_build_time_is_kept_to_the_minute(tmp_path: Path) -> None:
+    header = build(tmp_path / "none.sqlite").header
+    assert (header.generated, header.generated_at) == ("02.11.2026", "02.11.2026 09:00")
+
+
+def test_an_alias_is_counted_with_the_category_it_means(tmp_path: Path) -> None:
+    """`adult` (an older list's id) is pornography: one row "Pornografi", not two."""
+    db = make_db(tmp_path / "i.sqlite")
+    incident(db, "07.10.2026 10:00", "pornography", count=3)
+    incident(db, "08.10.2026 10:00", "adult", count=2)
+    incident(db, "09.10.2026 10:00", "circumvention")  # the bypass ids: apart from malware
+    incident(db, "09.10.2026 10:30", "filter_bypass", count=2)
+    incident(db, "09.10.2026 11:00", "hacking")
+    rows = [(c.key, c.label, c.count) for c in build(db).blocked.by_category]
+    assert rows == [("pornography", "Pornografi", 5),
+                    ("filter_bypass", "Anashkalim i filtrit", 3),
+                    ("malware", "Programe keqdashëse, hakim dhe anashkalim i filtrit", 1)]

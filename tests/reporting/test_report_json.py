@@ -61,7 +61,7 @@ def check(value: Any, schema: dict[str, Any], root: dict[str, Any], where: str =
 
 
 def validate(document: dict[str, Any]) -> None:
-    schema = report_json.json_schema()
+    schema = report_json.json_schema(document["schema"])
     try:
         import jsonschema  # type: ignore[import-untyped]
     except ImportError:
@@ -77,7 +77,8 @@ def test_document_validates_and_hash_verifies(tmp_path: Path, period: str) -> No
     raw = report_json.render(data)
     document = report_json.verify(raw)
     validate(document)
-    assert document["schema"] == "roja.report/1"
+    assert document["schema"] == "roja.report/2"
+    assert document["report"]["header"]["generated_at"] == "02.11.2026 00:00"
     assert document["report"]["header"]["qark"] == "—"
     tampered = json.loads(raw)
     tampered["report"]["blocked"]["total"] += 1
@@ -85,3 +86,25 @@ def test_document_validates_and_hash_verifies(tmp_path: Path, period: str) -> No
         report_json.verify(json.dumps(tampered).encode())
     with pytest.raises(AssertionError):
         check({**document, "extra": 1}, report_json.json_schema(), report_json.json_schema())
+
+
+V1 = Path(__file__).parent / "inbox" / "data" / "report-v1.json"
+
+
+def test_previous_version_still_verifies_against_its_own_schema() -> None:
+    """A report written by Roja before roja.report/2 (a file kept from that release)."""
+    document = report_json.verify(V1.read_bytes())
+    assert document["schema"] == "roja.report/1" and "generated_at" not in document["report"][
+        "header"]
+    validate(document)
+    with pytest.raises(AssertionError):  # it is not a valid version 2 document
+        check(document, report_json.json_schema(), report_json.json_schema())
+    assert report_json.json_schema()["properties"]["schema"] == {"const": "roja.report/2"}
+
+
+def test_unknown_versions_are_refused() -> None:
+    raw = V1.read_bytes().replace(b'"roja.report/1"', b'"roja.report/3"')
+    with pytest.raises(ValueError, match=r"roja\.report/1, roja\.report/2"):
+        report_json.verify(raw)
+    with pytest.raises(KeyError):
+        report_json.json_schema("roja.report/3")

@@ -30,7 +30,7 @@ def test_import_token_user_link_and_log(tmp_path: Path) -> None:
                         "BR-001,Shkolla A,Berat,Berat,a@example.al\n"
                         "VL-001,Shkolla B,Vlorë,Vlorë,b@example.al\n", encoding="utf-8")
     code, out = roja("schools", "import", str(csv_file), *data)
-    assert code == 0 and "U shtuan 2" in out
+    assert code == 0 and "U shtuan 2 shkolla, u përditësuan 0 shkolla / 2 schools added" in out
     code, out = roja("token", "issue", "BR-001", *data)
     token = re.search(r"^(roja_\S+)$", out, re.M)
     assert code == 0 and token is not None and "[report.https]" in out

@@ -38,7 +38,8 @@ async def test_ministry_month_page_counts_and_escapes(tmp_path: Path) -> None:
     berat = page.split('?qark=berat">Berat</a>', 1)[1].split("</tr>", 1)[0]
     assert [cell.split(">")[-1] for cell in berat.split("</td>")[1:5]] == ["2", "1", "0", "1"]
     assert "Pornografi" in page and "Bixhoz dhe lojëra fati" in page  # labels, not ids
-    assert "Filtri dështoi" in page and "1 nga 4 dështuan" in page
+    assert "Filtri dështoi" in page and "1 nga 4 dështoi" in page  # the verb agrees with 1
+    assert "Gjithsej 14 kërkesa të bllokuara · 2 përpjekje anashkalimi" in page
     assert "Përndjekje / kërcënim / shantazh" in page
     assert "tetor 2026" in page and "Afati i dorëzimit: 10.11.2026" in page
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from inbox_kit import NOW, PDF, report_doc, report_file, running_inbox, upload
+from inbox_kit import NOW, PDF, login, report_doc, report_file, running_inbox, upload
 from report_bundle import SCHOOL, T0, make_bundle
 
 from reporting.delivery_config import HttpsSettings
@@ -186,3 +186,28 @@ async def test_the_real_delivery_client_uploads_to_the_real_inbox(tmp_path: Path
         stored = inbox.store.db.execute("SELECT data FROM submission_files WHERE kind = 'pdf'")
         assert stored.fetchone()[0] == bundle.files["pdf"].read_bytes()
         assert NOW  # the kit's clock: 5 November, on time
+
+
+V1 = Path(__file__).parent / "data" / "report-v1.json"
+
+
+async def test_a_report_of_the_previous_version_is_still_accepted(tmp_path: Path) -> None:
+    """roja.report/1 (kept from the release before cyberbullying and generated_at)."""
+    async with running_inbox(tmp_path) as inbox, inbox.client() as c:
+        r = await upload(c, inbox.tokens["BR-001"], V1.read_bytes())
+        assert r.status_code == 201, r.text
+        assert r.json()["server_sha256"] == json.loads(V1.read_bytes())["content_sha256"]
+        row = inbox.store.db.execute("SELECT blocked_total, manual_total FROM submissions"
+                                     ).fetchone()
+        assert tuple(row) == (12, 2)
+
+
+async def test_cyberbullying_shows_on_the_month_page(tmp_path: Path) -> None:
+    async with running_inbox(tmp_path) as inbox, inbox.client() as c:
+        raw = report_file("BR-001", manual={"cyberbullying": 2, "sexting": 1})
+        assert json.loads(raw)["schema"] == "roja.report/2"
+        assert (await upload(c, inbox.tokens["BR-001"], raw)).status_code == 201
+        await login(c, "masr")
+        page = (await c.get("/muaji/2026-10")).text
+        csv_text = (await c.get("/eksport/2026-10.csv")).text
+    assert "Bullizëm online" in page and "cyberbullying" in csv_text
