@@ -76,8 +76,8 @@ def test_run_tests_installs_the_package_of_every_peer_program() -> None:
 def test_the_check_catches_a_peer_that_only_the_benchmarks_install() -> None:
     # the state of ./run before this check existed: squid & co. came only with `./run bench`
     script = (REPO / "run").read_text(encoding="utf-8")
-    assert "squid squidguard e2guardian)" in script
-    script = script.replace("squid squidguard e2guardian)", ")")
+    assert "squid squidguard e2guardian\n" in script
+    script = script.replace("squid squidguard e2guardian\n", "\n")
     assert programs_whose_package_is_missing(script) == {
         "squid": "squid", "squidGuard": "squidguard", "e2guardian": "e2guardian"}
 
