@@ -82,8 +82,9 @@ class Tab:
         await self.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
                         deviceScaleFactor=1, mobile=width < 600)
         await asyncio.sleep(0.3)
-        data = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
-        path.write_bytes(base64.b64decode(data["data"]))
+        data = await self.call("Page.captureScreenshot", format="png",
+                               captureBeyondViewport=True)
+        await asyncio.to_thread(path.write_bytes, base64.b64decode(data["data"]))
 
 
 @asynccontextmanager
@@ -119,47 +120,47 @@ async def chromium(spki: str) -> AsyncIterator[Tab]:
 
 async def test_the_teachers_journey(tmp_path: Path) -> None:
     shots = SHOTS if SHOTS.name else tmp_path
-    async with running_console(tmp_path) as console:
-        async with chromium(spki_hash(console.ca_file)) as tab:
-            text = await tab.go(f"{console.url}/")
-            assert "Hyrja në konsolë" in text
-            await tab.shot(shots / "console-login-390.png", 390)
-            text = await tab.submit('form[action="/hyr"]', {
-                "username": "mesuesi", "password": PASSWORDS["mesuesi"]})
-            assert "Pasqyra" in text and "Bllokime sot" in text, text[:400]
-            for width in (1280, 390):
-                await tab.shot(shots / f"console-pasqyra-{width}.png", width)
+    async with running_console(tmp_path) as console, \
+            chromium(spki_hash(console.ca_file)) as tab:
+        text = await tab.go(f"{console.url}/")
+        assert "Hyrja në konsolë" in text
+        await tab.shot(shots / "console-login-390.png", 390)
+        text = await tab.submit('form[action="/hyr"]', {
+            "username": "mesuesi", "password": PASSWORDS["mesuesi"]})
+        assert "Pasqyra" in text and "Bllokime sot" in text, text[:400]
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-pasqyra-{width}.png", width)
 
-            text = await tab.go(f"{console.url}/kerkesat")
-            assert "bet.example" in text and "Listë ligjore" in text
-            rid = console.requests["gambling"]
-            text = await tab.submit(f'form[action="/kerkesat/{rid}/prano"]', {
-                "minutes": "90", "reason": "Projekt për klasën 8"})
-            assert "është në fuqi" in text, text[:400]
-            [row] = overrides.list_rows(console.cfg.state_dir, console.clock[0])
-            assert row.host == "bet.example" and row.expires - row.created == 90 * 60
-            for width in (1280, 390):
-                await tab.shot(shots / f"console-kerkesat-{width}.png", width)
+        text = await tab.go(f"{console.url}/kerkesat")
+        assert "bet.example" in text and "Listë ligjore" in text
+        rid = console.requests["gambling"]
+        text = await tab.submit(f'form[action="/kerkesat/{rid}/prano"]', {
+            "minutes": "90", "reason": "Projekt për klasën 8"})
+        assert "është në fuqi" in text, text[:400]
+        [row] = overrides.list_rows(console.cfg.state_dir, console.clock[0])
+        assert row.host == "bet.example" and row.expires - row.created == 90 * 60
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-kerkesat-{width}.png", width)
 
-            await tab.go(f"{console.url}/incident-i-ri")
-            text = await tab.submit('form[action="/incident-i-ri"]', {
-                "date": "2026-11-04", "category": "stalking_threats",
-                "platform": "instagram", "age_band": "11_14", "gender": "female",
-                "status": "open", "description": "Kërcënime në mesazhe, tel 069 123 4567"})
-            assert "U regjistrua incidenti nr." in text, text[:400]
-            assert "069" not in manual.list_(db_path(console.cfg.state_dir))[-1].description
-            for width in (1280, 390):
-                await tab.shot(shots / f"console-incident-{width}.png", width)
+        await tab.go(f"{console.url}/incident-i-ri")
+        text = await tab.submit('form[action="/incident-i-ri"]', {
+            "date": "2026-11-04", "category": "stalking_threats",
+            "platform": "instagram", "age_band": "11_14", "gender": "female",
+            "status": "open", "description": "Kërcënime në mesazhe, tel 069 123 4567"})
+        assert "U regjistrua incidenti nr." in text, text[:400]
+        assert "069" not in manual.list_(db_path(console.cfg.state_dir))[-1].description
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-incident-{width}.png", width)
 
-            await tab.go(f"{console.url}/raportet")
-            text = await tab.submit('form[action="/raportet/2026-10/harto"]', {})
-            assert "Raporti u hartua" in text, text[:400]
-            assert delivery.load_bundle(console.cfg.state_dir, "TEST-001", "2026-10")
-            for width in (1280, 390):
-                await tab.shot(shots / f"console-raportet-{width}.png", width)
+        await tab.go(f"{console.url}/raportet")
+        text = await tab.submit('form[action="/raportet/2026-10/harto"]', {})
+        assert "Raporti u hartua" in text, text[:400]
+        assert delivery.load_bundle(console.cfg.state_dir, "TEST-001", "2026-10")
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-raportet-{width}.png", width)
 
-            await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
-            for width in (1280, 390):
-                await tab.shot(shots / f"console-incidentet-{width}.png", width)
+        await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-incidentet-{width}.png", width)
     for shot in shots.glob("console-*.png"):
         assert shot.read_bytes().startswith(b"\x89PNG")
