@@ -56,6 +56,7 @@ class LazyState(dict[str, Any]):
 LAZY_COMMANDS = {
     "audit": "audit:audit",
     "bypass-watch": "bypasswatch:bypass_watch",
+    "console": "console:console",
     "demo": "demo:demo",
     "firewall": "firewall:firewall",
     "inbox": "inbox:inbox",

@@ -2,7 +2,7 @@
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
 `[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`,
-`[proxy]`, `[selftest]`.
+`[proxy]`, `[selftest]`, `[console]`.
 Each unit parses its own table.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import blocklists.feed_config
 import blocklists.rpz_config
 import dns_resolver.config
+import filterd.console.config
 import filterd.firewall.config
 import filterd.proxy.config
 import filterd.selftest.config
@@ -51,6 +52,8 @@ class RojaConfig:
         default_factory=filterd.proxy.config.ProxySettings)
     selftest: filterd.selftest.config.SelftestSettings = field(
         default_factory=filterd.selftest.config.SelftestSettings)
+    console: filterd.console.config.ConsoleSettings = field(
+        default_factory=filterd.console.config.ConsoleSettings)
 
 
 def load_config(path: Path) -> RojaConfig:
@@ -102,13 +105,14 @@ def _parse(root: Section, path: Path) -> RojaConfig:
             '"all" sends all LAN web traffic to the proxy, but [proxy] is not in transparent '
             'mode (enabled = true, mode = "transparent"): no web page would open'))
     selftest = filterd.selftest.config.parse(root.section("selftest"))
+    console = filterd.console.config.parse(root.section("console"))
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
                       dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
                       log_level=level, firewall=firewall, proxy=proxy,
-                      selftest=selftest)
+                      selftest=selftest, console=console)
 
 
 def missing_lists(cfg: RojaConfig) -> list[policy.config.ListConfig]:

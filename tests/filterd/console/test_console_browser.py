@@ -1,0 +1,166 @@
+"""The teacher's journey in headless Chromium (Debian `chromium`), driven over the DevTools
+protocol the way a person uses the pages: log in with the form, accept an unblock request,
+record an incident, build the month's report, with screenshots at 1280 and 390 px. The
+browser trusts the school CA's key (--ignore-certificate-errors-spki-list), nothing else.
+Fails instead of skipping when CI=true and chromium is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from console_kit import PASSWORDS, running_console
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from peers.nsd import require_peer
+
+from filterd import overrides
+from reporting import delivery, manual
+from reporting.incidents import db_path
+
+SHOTS = Path(os.environ.get("ROJA_CONSOLE_SHOTS", ""))
+
+
+def spki_hash(ca_file: Path) -> str:
+    cert = x509.load_pem_x509_certificate(ca_file.read_bytes())
+    der = cert.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class Tab:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws, self.n = ws, 0
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self.n += 1
+        await self.ws.send_str(json.dumps({"id": self.n, "method": method, "params": params}))
+        while True:
+            msg = json.loads((await self.ws.receive(timeout=60)).data)
+            if msg.get("id") == self.n:
+                assert "error" not in msg, msg
+                return dict(msg.get("result", {}))
+
+    async def eval(self, script: str) -> Any:
+        found = await self.call("Runtime.evaluate", expression=script, returnByValue=True,
+                                awaitPromise=True)
+        assert "exceptionDetails" not in found, found["exceptionDetails"]
+        return found["result"].get("value")
+
+    async def go(self, url: str) -> str:
+        await self.call("Page.navigate", url=url)
+        return await self.settle()
+
+    async def settle(self) -> str:
+        for _ in range(100):
+            await asyncio.sleep(0.2)
+            if await self.eval("document.readyState") == "complete":
+                return str(await self.eval("document.body ? document.body.innerText : ''"))
+        raise AssertionError("the page did not load")
+
+    async def submit(self, selector: str, fields: dict[str, str]) -> str:
+        """Fill `fields` (name → value) in the form `selector` and submit it as a click does."""
+        script = (f"(() => {{ const f = document.querySelector({json.dumps(selector)});"
+                  f" const v = {json.dumps(fields)};"
+                  " for (const [k, x] of Object.entries(v)) f.elements[k].value = x;"
+                  " f.requestSubmit(); return true; })()")
+        assert await self.eval(script)
+        await asyncio.sleep(0.5)
+        return await self.settle()
+
+    async def shot(self, path: Path, width: int) -> None:
+        await self.call("Emulation.setDeviceMetricsOverride", width=width, height=900,
+                        deviceScaleFactor=1, mobile=width < 600)
+        await asyncio.sleep(0.3)
+        data = await self.call("Page.captureScreenshot", format="png",
+                               captureBeyondViewport=True)
+        await asyncio.to_thread(path.write_bytes, base64.b64decode(data["data"]))
+
+
+@asynccontextmanager
+async def chromium(spki: str) -> AsyncIterator[Tab]:
+    binary = require_peer("chromium")
+    with tempfile.TemporaryDirectory() as profile:
+        proc = await asyncio.create_subprocess_exec(
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update",
+            f"--ignore-certificate-errors-spki-list={spki}", "--remote-debugging-port=0",
+            f"--user-data-dir={profile}", "about:blank",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            assert proc.stderr is not None
+            port = ""
+            while not port:
+                line = (await asyncio.wait_for(proc.stderr.readline(), 60)).decode()
+                assert line, "chromium ended before it listened"
+                if m := re.search(r"ws://127\.0\.0\.1:(\d+)/", line):
+                    port = m[1]
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/json/list") as r:
+                    page = next(t for t in await r.json() if t["type"] == "page")
+                async with http.ws_connect(page["webSocketDebuggerUrl"],
+                                           max_msg_size=64 << 20) as ws:
+                    tab = Tab(ws)
+                    await tab.call("Page.enable")
+                    yield tab
+        finally:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_the_teachers_journey(tmp_path: Path) -> None:
+    shots = SHOTS if SHOTS.name else tmp_path
+    async with running_console(tmp_path) as console, \
+            chromium(spki_hash(console.ca_file)) as tab:
+        text = await tab.go(f"{console.url}/")
+        assert "Hyrja në konsolë" in text
+        await tab.shot(shots / "console-login-390.png", 390)
+        text = await tab.submit('form[action="/hyr"]', {
+            "username": "mesuesi", "password": PASSWORDS["mesuesi"]})
+        assert "Pasqyra" in text and "Bllokime sot" in text, text[:400]
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-pasqyra-{width}.png", width)
+
+        text = await tab.go(f"{console.url}/kerkesat")
+        assert "bet.example" in text and "Listë ligjore" in text
+        rid = console.requests["gambling"]
+        text = await tab.submit(f'form[action="/kerkesat/{rid}/prano"]', {
+            "minutes": "90", "reason": "Projekt për klasën 8"})
+        assert "është në fuqi" in text, text[:400]
+        [row] = overrides.list_rows(console.cfg.state_dir, console.clock[0])
+        assert row.host == "bet.example" and row.expires - row.created == 90 * 60
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-kerkesat-{width}.png", width)
+
+        await tab.go(f"{console.url}/incident-i-ri")
+        text = await tab.submit('form[action="/incident-i-ri"]', {
+            "date": "2026-11-04", "category": "stalking_threats",
+            "platform": "instagram", "age_band": "11_14", "gender": "female",
+            "status": "open", "description": "Kërcënime në mesazhe, tel 069 123 4567"})
+        assert "U regjistrua incidenti nr." in text, text[:400]
+        assert "069" not in manual.list_(db_path(console.cfg.state_dir))[-1].description
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-incident-{width}.png", width)
+
+        await tab.go(f"{console.url}/raportet")
+        text = await tab.submit('form[action="/raportet/2026-10/harto"]', {})
+        assert "Raporti u hartua" in text, text[:400]
+        assert delivery.load_bundle(console.cfg.state_dir, "TEST-001", "2026-10")
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-raportet-{width}.png", width)
+
+        await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-incidentet-{width}.png", width)
+    for shot in shots.glob("console-*.png"):
+        assert shot.read_bytes().startswith(b"\x89PNG")
