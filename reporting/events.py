@@ -2,8 +2,9 @@
 lists and self-tests, as rows of the `events` table (schema v2, see `reporting.incidents`).
 
 Kinds: `start`, `stop`, `sync_ok` ("serial N"), `sync_fail` (the reason), `list_held_back`
-(list ids), `selftest_pass`, `selftest_fail`. Writing never raises: a full disk must not stop
-the filter, so a failure is logged and the event is lost.
+(list ids), `list_trust_first_use` ("serial N": accepted with no earlier state),
+`selftest_pass`, `selftest_fail`. Writing never raises: a full disk must not stop the filter,
+so a failure is logged and the event is lost.
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ def rows(data: ReportData) -> Iterator[Row]:
     yield s, "sync_ok", "Përditësime të suksesshme", f.sync_ok
     yield s, "sync_failures", "Përditësime të dështuara", f.sync_failures
     yield s, "lists_held_back", "Lista të mbajtura mbrapa", f.lists_held_back
+    yield s, "list_trust_first_use", "Pranuar pa gjendje të mëparshme", f.list_trust_first_use
     yield s, "uptime_percent", "Koha në punë (%)", f.uptime_percent
     yield s, "selftest_runs", "Kontrolle të vlefshmërisë", f.selftest_runs
     yield s, "selftest_pass", "Kontrolle të kaluara", f.selftest_pass

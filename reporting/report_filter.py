@@ -1,6 +1,7 @@
 """The filter-status part of a report, from the appliance's `events` (pure: no clock, no I/O).
 
 Kinds read: `start`, `stop`, `sync_ok` (detail "serial N"), `sync_fail`, `list_held_back`,
+`list_trust_first_use` (a hotline serial accepted with no earlier state to check it against),
 `selftest_pass`, `selftest_fail`. The uptime is an estimate: up from `start` to `stop`; after a
 crash (a `start` with no `stop` before it) up only until the last event the old run wrote; the
 time before the first `start` ever recorded (not installed yet) is left out.
@@ -37,6 +38,7 @@ class FilterStatus:
     sync_ok: int
     sync_failures: int
     lists_held_back: int
+    list_trust_first_use: int  # serials accepted on trust: all earlier feed state was gone
     uptime_percent: float | None  # None: no start/stop events to estimate from
     selftest_runs: int
     selftest_pass: int
@@ -67,6 +69,7 @@ def filter_status(events: Sequence[Event], lo: float, hi: float, now: float) -> 
         list_age_days=int(max(0.0, horizon - last[0]) // 86400) if last else None,
         sync_ok=inside["sync_ok"], sync_failures=inside["sync_fail"],
         lists_held_back=inside["list_held_back"],
+        list_trust_first_use=inside["list_trust_first_use"],
         uptime_percent=_uptime(events, lo, horizon),
         selftest_runs=runs, selftest_pass=inside["selftest_pass"],
         selftest_fail=inside["selftest_fail"], no_validity_checks=runs == 0)

@@ -252,6 +252,8 @@ def _filter_section(data: ReportData) -> list[Flowable]:
          NO_VALUE if f.list_age_days is None else f.list_age_days],
         ["Përditësime të suksesshme / të dështuara", f"{f.sync_ok} / {f.sync_failures}"],
         ["Lista të mbajtura mbrapa (ndryshim i dyshimtë)", f.lists_held_back],
+        ["Lista e linjës e pranuar pa gjendje të mëparshme (besim në përdorimin e parë)",
+         f.list_trust_first_use],
         ["Koha në punë e filtrit (vlerësim)", uptime],
     ]
     out: list[Flowable] = [CondPageBreak(6 * cm),

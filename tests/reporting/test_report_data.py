@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from peers.programs import require_peer
 from report_db import (
     DESCRIPTION,
     PSEUDONYM,
@@ -16,6 +17,7 @@ from report_db import (
     RECORDER,
     SECRET_NAME,
     TIRANE,
+    event,
     incident,
     make_db,
     sample,
@@ -159,3 +161,21 @@ def test_an_alias_is_counted_with_the_category_it_means(tmp_path: Path) -> None:
     assert rows == [("pornography", "Pornografi", 5),
                     ("filter_bypass", "Anashkalim i filtrit", 3),
                     ("malware", "Programe keqdashëse, hakim dhe anashkalim i filtrit", 1)]
+
+
+def test_a_list_accepted_on_trust_is_in_every_format(tmp_path: Path) -> None:
+    # issue 17: when all earlier feed state was gone, the first sync is accepted but shown
+    db = make_db(tmp_path / "i.sqlite")
+    event(db, "03.10.2026 06:00", "list_trust_first_use", "serial 41")
+    event(db, "03.10.2026 06:00", "sync_ok", "serial 41")
+    data = build(db)
+    assert data.filter_status.list_trust_first_use == 1
+    assert build(db, "2026-09").filter_status.list_trust_first_use == 0
+    assert '"list_trust_first_use": 1' in report_json.render(data).decode()
+    assert "list_trust_first_use,Pranuar pa gjendje të mëparshme,1" in \
+        report_csv.render(data).decode("utf-8-sig").replace(";", ",")
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(report_pdf.render(data))
+    text = " ".join(subprocess.run([require_peer("pdftotext"), str(pdf), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    assert "(besim në përdorimin e parë) 1" in text
