@@ -15,6 +15,7 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -145,8 +146,11 @@ class TcpListener:
     longest (no query in flight) is closed to make room; if none is idle, the newcomer is."""
 
     def __init__(self, resolver: Resolver, limits: TcpLimits,
-                 allowed: Callable[[str], bool] = lambda client: True) -> None:
+                 allowed: Callable[[str], bool] = lambda client: True,
+                 tls: ssl.SSLContext | None = None, transport: str = "tcp") -> None:
         self.resolver = resolver
+        self.tls = tls               # DNS over TLS: the handshake comes after the ACL and caps
+        self.transport = transport
         self.limits = limits
         self.idle_timeout = limits.idle_timeout
         self.allowed = allowed
@@ -161,12 +165,21 @@ class TcpListener:
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         client = peer[0] if peer else ""
-        refusal = self._admit(client, writer.transport)
+        refusal = self.admit(client, writer.transport)
         if isinstance(refusal, str):
             self.stats.tcp_close(refusal)
             writer.transport.abort()   # a reset: no TIME_WAIT kept for a refused source
             return
         conn = refusal
+        if self.tls is not None:
+            try:
+                await asyncio.wait_for(writer.start_tls(self.tls), self.idle_timeout)
+            except (TimeoutError, OSError, ssl.SSLError):
+                self.stats.tcp_close("tls")
+                self.release(conn)
+                writer.transport.abort()
+                return
+            conn.transport = writer.transport
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
@@ -191,12 +204,12 @@ class TcpListener:
             if inflight:
                 await asyncio.wait(inflight, timeout=self.idle_timeout)
         finally:
-            self._release(conn)
+            self.release(conn)
             for task in inflight:
                 task.cancel()
             writer.close()
 
-    def _admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
+    def admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
         """The new connection's slot, or why it gets none (the metric's reason)."""
         if not self.allowed(client):
             return "acl"
@@ -216,12 +229,12 @@ class TcpListener:
         if not idle:
             return False
         victim = min(idle, key=lambda c: c.last)
-        self._release(victim)
+        self.release(victim)
         self.stats.tcp_close("idle_evicted")
         victim.transport.close()   # its reader sees the end and its task finishes
         return True
 
-    def _release(self, conn: _Connection) -> None:
+    def release(self, conn: _Connection) -> None:
         """Give `conn`'s slot back (once: eviction and the end of its task both call this)."""
         if conn not in self.connections:
             return
@@ -235,7 +248,7 @@ class TcpListener:
     async def _answer(self, data: bytes, client: str, writer: asyncio.StreamWriter,
                       lock: asyncio.Lock, conn: _Connection) -> None:
         try:
-            wire = await self.resolver.reply(data, client, "tcp")
+            wire = await self.resolver.reply(data, client, self.transport)
             if wire is None or writer.is_closing():
                 return
             async with lock:
