@@ -113,6 +113,7 @@ class DohConnection(asyncio.Protocol):
         self.respond = respond
         self.http1 = http1
         self.inner: asyncio.Protocol | None = None
+        self.early: list[bytes] = []   # what arrives after the handshake, before `inner` is set
         self.slot: object | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -150,6 +151,9 @@ class DohConnection(asyncio.Protocol):
         else:
             self.inner = self.http1()
         self.inner.connection_made(tls)
+        for data in self.early:
+            self.inner.data_received(data)
+        self.early.clear()
 
     def _release(self) -> None:
         if self.slot is not None:
@@ -159,6 +163,8 @@ class DohConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.inner is not None:
             self.inner.data_received(data)
+        elif sum(map(len, self.early)) < 1 << 16:   # a client may speak first: kept for a while
+            self.early.append(data)
 
     def eof_received(self) -> bool | None:
         return self.inner.eof_received() if self.inner is not None else None
