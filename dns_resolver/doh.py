@@ -3,7 +3,7 @@ path (default `/dns-query`), answered by the same `Resolver` as UDP and TCP (ACL
 policy, incidents with the connection's own peer address: no forwarded-for header is trusted).
 
 A connection is admitted by the TCP listener's rules (ACL and caps) *before* the TLS handshake
-(`DohConnection`); after it, ALPN picks the HTTP version: `h2` is served by
+(`dns_resolver.tls_server`); after it, ALPN picks the HTTP version: `h2` is served by
 `dns_resolver.doh_h2` (the `h2` library; aiohttp's server speaks HTTP/1.1 only), anything else
 by aiohttp's low-level HTTP/1.1 server.
 """
@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ssl
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 from aiohttp import web
 
 from dns_resolver.engine import Resolver
-from dns_resolver.server import TcpListener
+from dns_resolver.server import Connection, TcpListener
 
 CONTENT_TYPE = "application/dns-message"
 MAX_MESSAGE = 65535
@@ -103,68 +102,32 @@ def http1_server(respond: Respond, idle_timeout: float) -> web.Server:
 
 
 class DohConnection(asyncio.Protocol):
-    """One DoH connection: ACL and caps at accept (the TCP listener's `admit`), then TLS, then
-    the HTTP/2 or HTTP/1.1 protocol chosen by ALPN; every event is passed on to it."""
+    """One DoH connection, already admitted (its slot) and with TLS set up: the HTTP/2 or
+    HTTP/1.1 protocol chosen by ALPN gets every event; the slot is given back at the end."""
 
-    def __init__(self, slots: TcpListener, context: ssl.SSLContext, respond: Respond,
+    def __init__(self, slots: TcpListener, slot: Connection, respond: Respond,
                  http1: web.Server) -> None:
         self.slots = slots
-        self.context = context
+        self.slot: Connection | None = slot
         self.respond = respond
         self.http1 = http1
         self.inner: asyncio.Protocol | None = None
-        self.early: list[bytes] = []   # what arrives after the handshake, before `inner` is set
-        self.slot: object | None = None
-        self.task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        peer = transport.get_extra_info("peername")
-        client = peer[0] if peer else ""
-        slot = self.slots.admit(client, transport)
-        if isinstance(slot, str):
-            self.slots.stats.tcp_close(slot)
-            transport.abort()   # type: ignore[attr-defined]
-            return
-        self.slot = slot
-        self.task = asyncio.get_running_loop().create_task(
-            self._handshake(transport, client))   # the listener's set keeps no reference: ours
-
-    async def _handshake(self, plain: asyncio.BaseTransport, client: str) -> None:
         from dns_resolver.doh_h2 import H2Protocol
-        loop = asyncio.get_running_loop()
-        try:
-            tls = await loop.start_tls(plain, self, self.context,   # type: ignore[arg-type]
-                                       server_side=True,
-                                       ssl_handshake_timeout=self.slots.idle_timeout)
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError):
-            self.slots.stats.tcp_close("tls")
-            plain.abort()   # type: ignore[attr-defined]
-            self._release()
-            return
-        if tls is None:
-            self._release()
-            return
-        ssl_object = tls.get_extra_info("ssl_object")
+        peer = transport.get_extra_info("peername")
+        ssl_object = transport.get_extra_info("ssl_object")
         alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
         if alpn == "h2":
-            self.inner = H2Protocol(self.respond, client, self.slots.idle_timeout)
+            self.inner = H2Protocol(self.respond, peer[0] if peer else "",
+                                    self.slots.idle_timeout)
         else:
             self.inner = self.http1()
-        self.inner.connection_made(tls)
-        for data in self.early:
-            self.inner.data_received(data)
-        self.early.clear()
-
-    def _release(self) -> None:
-        if self.slot is not None:
-            self.slots.release(self.slot)   # type: ignore[arg-type]
-            self.slot = None
+        self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         if self.inner is not None:
             self.inner.data_received(data)
-        elif sum(map(len, self.early)) < 1 << 16:   # a client may speak first: kept for a while
-            self.early.append(data)
 
     def eof_received(self) -> bool | None:
         return self.inner.eof_received() if self.inner is not None else None
@@ -178,6 +141,8 @@ class DohConnection(asyncio.Protocol):
             self.inner.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._release()
+        if self.slot is not None:
+            self.slots.release(self.slot)
+            self.slot = None
         if self.inner is not None:
             self.inner.connection_lost(exc)

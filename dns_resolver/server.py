@@ -15,11 +15,10 @@ import errno
 import ipaddress
 import logging
 import socket
-import ssl
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 from dns_resolver.engine import Pending, Resolver
 from dns_resolver.wire import SERVFAIL, header_reply
@@ -130,14 +129,23 @@ def client_key(client: str) -> str:
         return client
 
 
+class Closable(Protocol):
+    """What eviction closes: the transport, or the accepted socket while TLS is set up."""
+
+    def close(self) -> None: ...
+
+
 class _Connection:
     __slots__ = ("client", "inflight", "last", "transport")
 
-    def __init__(self, client: str, transport: asyncio.BaseTransport, now: float) -> None:
+    def __init__(self, client: str, transport: Closable, now: float) -> None:
         self.client = client
         self.transport = transport
         self.inflight = 0
         self.last = now
+
+
+Connection = _Connection   # a connection's slot, for the encrypted listeners
 
 
 class TcpListener:
@@ -147,10 +155,9 @@ class TcpListener:
 
     def __init__(self, resolver: Resolver, limits: TcpLimits,
                  allowed: Callable[[str], bool] = lambda client: True,
-                 tls: ssl.SSLContext | None = None, transport: str = "tcp") -> None:
+                 transport: str = "tcp") -> None:
         self.resolver = resolver
-        self.tls = tls               # DNS over TLS: the handshake comes after the ACL and caps
-        self.transport = transport
+        self.transport = transport   # "tcp", or "dot" for DNS over TLS
         self.limits = limits
         self.idle_timeout = limits.idle_timeout
         self.allowed = allowed
@@ -170,16 +177,13 @@ class TcpListener:
             self.stats.tcp_close(refusal)
             writer.transport.abort()   # a reset: no TIME_WAIT kept for a refused source
             return
-        conn = refusal
-        if self.tls is not None:
-            try:
-                await asyncio.wait_for(writer.start_tls(self.tls), self.idle_timeout)
-            except (TimeoutError, OSError, ssl.SSLError):
-                self.stats.tcp_close("tls")
-                self.release(conn)
-                writer.transport.abort()
-                return
-            conn.transport = writer.transport
+        await self.serve_admitted(reader, writer, refusal)
+
+    async def serve_admitted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                             conn: _Connection) -> None:
+        """Serve a connection that already has its slot (`admit`) until it ends."""
+        peer = writer.get_extra_info("peername")
+        client = peer[0] if peer else ""
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
@@ -209,7 +213,7 @@ class TcpListener:
                 task.cancel()
             writer.close()
 
-    def admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
+    def admit(self, client: str, transport: Closable) -> _Connection | str:
         """The new connection's slot, or why it gets none (the metric's reason)."""
         if not self.allowed(client):
             return "acl"
