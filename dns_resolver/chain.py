@@ -29,6 +29,7 @@ class Chain:
     cache: CacheHandler
     upstream: UpstreamHandler
     acl: AclHandler                           # also asked when a TCP connection is accepted
+    canary: CanaryHandler | None = None       # told the encrypted endpoints once they listen
 
 
 def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
@@ -43,6 +44,7 @@ def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
     ]
     handlers: list[Handler] = []
     quick: list[QuickStage] = []
+    canary = None
     if cfg.canaries:
         canary = CanaryHandler()
         handlers.append(canary)              # before policy: bypass switches answer for everyone
@@ -60,7 +62,7 @@ def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
         upstream,                             # the end: asks the upstream resolvers
     ]
     return Chain(tuple(admission), tuple(quick), tuple(handlers), compose(handlers), cache,
-                 upstream, acl)
+                 upstream, acl, canary)
 
 
 async def _end_of_chain(q: Query) -> Answer:

@@ -7,6 +7,7 @@ cache_min_ttl (0), negative_max_ttl (3600), serve_stale (true), stale_max (86400
 prefetch (false), upstream_timeout (0.6), upstream_deadline (1.8), tcp_idle_timeout (10),
 tcp_max_connections (256), tcp_max_per_client (16, at most tcp_max_connections);
 `[dns.acl]`: allow (loopback + private ranges), rate_limit_qps (300), rate_limit_burst (600).
+`[dns.tls]`, `[dns.https]`: encrypted DNS (`dns_resolver.tls_config`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dns_resolver.handlers.blocklist import BlockAnswerSettings, parse_block_add
 from dns_resolver.handlers.cache import CacheSettings
 from dns_resolver.handlers.upstream import UpstreamSettings
 from dns_resolver.server import TcpLimits
+from dns_resolver.tls_config import EncryptedSettings
+from dns_resolver.tls_config import parse as parse_encrypted
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class DnsSettings:
     acl_allow: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in DEFAULT_ALLOW)
     rate_limit_qps: float = 300.0
     rate_limit_burst: float = 600.0
+    encrypted: EncryptedSettings = field(default_factory=EncryptedSettings)
 
 
 def system_resolvers(path: Path = Path("/etc/resolv.conf")) -> tuple[tuple[str, int], ...]:
@@ -78,7 +82,7 @@ def _tcp_limits(s: Section) -> TcpLimits:
     return TcpLimits(s.float("tcp_idle_timeout", 10.0, min=0.5, max=300), total, per_client)
 
 
-def parse(s: Section) -> DnsSettings:
+def parse(s: Section, base: Path = Path(".")) -> DnsSettings:
     listen = _addresses(s, "listen", ["127.0.0.1:53", "[::1]:53"], 53, allow_zero=True)
     upstreams = _addresses(s, "upstreams", [], 53) or system_resolvers()
     mode = s.choice("block_answer", ("nxdomain", "null", "blockpage"), "nxdomain")
@@ -121,6 +125,9 @@ def parse(s: Section) -> DnsSettings:
         acl_allow=acl.networks("allow", list(DEFAULT_ALLOW)),
         rate_limit_qps=acl.float("rate_limit_qps", 300.0, min=0),
         rate_limit_burst=acl.float("rate_limit_burst", 600.0, min=0),
+        encrypted=parse_encrypted(
+            s.section("tls"), s.section("https"), base,
+            lambda sec, key, default, port: _addresses(sec, key, default, port, True)),
     )
     acl.done()
     s.done()

@@ -7,7 +7,8 @@ Families: `roja_dns_queries_total{result}`, `roja_dns_answer_seconds` (histogram
 `roja_dns_upstream_seconds` (histogram), `roja_dns_blocked_total{list}`,
 `roja_dns_handler_errors_total`, `roja_dns_tcp_closed_total{reason}` (TCP connections closed
 by Roja: `acl` and `client_cap` at accept, `full` when no slot could be freed, `idle_evicted`
-to make room, `idle` after `tcp_idle_timeout`). Labels are small bounded sets, never names
+to make room, `idle` after `tcp_idle_timeout`, `tls` for a failed DoT/DoH handshake; DoT and
+DoH connections count here too). Labels are small bounded sets, never names
 or clients.
 """
 

@@ -18,7 +18,7 @@ import socket
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Protocol, cast
 
 from dns_resolver.engine import Pending, Resolver
 from dns_resolver.wire import SERVFAIL, header_reply
@@ -129,14 +129,23 @@ def client_key(client: str) -> str:
         return client
 
 
+class Closable(Protocol):
+    """What eviction closes: the transport, or the accepted socket while TLS is set up."""
+
+    def close(self) -> None: ...
+
+
 class _Connection:
     __slots__ = ("client", "inflight", "last", "transport")
 
-    def __init__(self, client: str, transport: asyncio.BaseTransport, now: float) -> None:
+    def __init__(self, client: str, transport: Closable, now: float) -> None:
         self.client = client
         self.transport = transport
         self.inflight = 0
         self.last = now
+
+
+Connection = _Connection   # a connection's slot, for the encrypted listeners
 
 
 class TcpListener:
@@ -145,8 +154,10 @@ class TcpListener:
     longest (no query in flight) is closed to make room; if none is idle, the newcomer is."""
 
     def __init__(self, resolver: Resolver, limits: TcpLimits,
-                 allowed: Callable[[str], bool] = lambda client: True) -> None:
+                 allowed: Callable[[str], bool] = lambda client: True,
+                 transport: str = "tcp") -> None:
         self.resolver = resolver
+        self.transport = transport   # "tcp", or "dot" for DNS over TLS
         self.limits = limits
         self.idle_timeout = limits.idle_timeout
         self.allowed = allowed
@@ -161,12 +172,18 @@ class TcpListener:
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         client = peer[0] if peer else ""
-        refusal = self._admit(client, writer.transport)
+        refusal = self.admit(client, writer.transport)
         if isinstance(refusal, str):
             self.stats.tcp_close(refusal)
             writer.transport.abort()   # a reset: no TIME_WAIT kept for a refused source
             return
-        conn = refusal
+        await self.serve_admitted(reader, writer, refusal)
+
+    async def serve_admitted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                             conn: _Connection) -> None:
+        """Serve a connection that already has its slot (`admit`) until it ends."""
+        peer = writer.get_extra_info("peername")
+        client = peer[0] if peer else ""
         loop = asyncio.get_running_loop()
         inflight: set[asyncio.Task[None]] = set()
         lock = asyncio.Lock()
@@ -191,12 +208,12 @@ class TcpListener:
             if inflight:
                 await asyncio.wait(inflight, timeout=self.idle_timeout)
         finally:
-            self._release(conn)
+            self.release(conn)
             for task in inflight:
                 task.cancel()
             writer.close()
 
-    def _admit(self, client: str, transport: asyncio.BaseTransport) -> _Connection | str:
+    def admit(self, client: str, transport: Closable) -> _Connection | str:
         """The new connection's slot, or why it gets none (the metric's reason)."""
         if not self.allowed(client):
             return "acl"
@@ -216,12 +233,12 @@ class TcpListener:
         if not idle:
             return False
         victim = min(idle, key=lambda c: c.last)
-        self._release(victim)
+        self.release(victim)
         self.stats.tcp_close("idle_evicted")
         victim.transport.close()   # its reader sees the end and its task finishes
         return True
 
-    def _release(self, conn: _Connection) -> None:
+    def release(self, conn: _Connection) -> None:
         """Give `conn`'s slot back (once: eviction and the end of its task both call this)."""
         if conn not in self.connections:
             return
@@ -235,7 +252,7 @@ class TcpListener:
     async def _answer(self, data: bytes, client: str, writer: asyncio.StreamWriter,
                       lock: asyncio.Lock, conn: _Connection) -> None:
         try:
-            wire = await self.resolver.reply(data, client, "tcp")
+            wire = await self.resolver.reply(data, client, self.transport)
             if wire is None or writer.is_closing():
                 return
             async with lock:

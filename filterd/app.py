@@ -63,6 +63,7 @@ from reporting.pseudonym import load_or_create_key, yearly_keys
 from reporting.retention import purge
 
 if TYPE_CHECKING:
+    from dns_resolver.tls_server import EncryptedDns
     from filterd.proxy.service import ProxyService
 
 log = logging.getLogger("roja")
@@ -131,6 +132,7 @@ class Appliance:
         self.workers: WorkerPool | None = None
         self.stopped = asyncio.Event()
         self.server: DnsServer | None = None
+        self.encrypted: EncryptedDns | None = None
         self.writer: IncidentWriter | None = None
         self.resolver: Resolver | None = None
         self.policy_ref: PolicyRef | None = None
@@ -169,6 +171,9 @@ class Appliance:
         self.server = DnsServer(self.resolver, cfg.dns.listen, cfg.dns.tcp,
                                 reuse_port=cfg.dns.workers > 1, allowed=chain.acl.allowed)
         await self.server.start()
+        if cfg.dns.encrypted.enabled and self.spawn_workers:   # DoT/DoH: main process only
+            from filterd.encrypted_dns import start_encrypted
+            self.encrypted = await start_encrypted(cfg, self.resolver, chain)
         if cfg.dns.workers > 1 and self.spawn_workers:
             self.workers = WorkerPool(cfg.path, self.server.bound, cfg.dns.workers,
                                       self.combined)
@@ -338,6 +343,8 @@ class Appliance:
             await self.workers.stop()
         if self.server is not None:
             await self.server.stop()
+        if self.encrypted is not None:
+            await self.encrypted.stop()
         if self.proxy is not None:
             await self.proxy.stop()
         if self.writer is not None:

@@ -74,7 +74,7 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     state = root.section("state")
     state_dir = Path(state.str("dir", "/var/lib/roja"))
     state.done()
-    dns = dns_resolver.config.parse(root.section("dns"))
+    dns = dns_resolver.config.parse(root.section("dns"), base)
     pol = policy.config.parse(root, base)
     incidents = reporting.config.parse(root.section("incidents"))
     feed = blocklists.feed_config.parse(root.section("feed"), base)

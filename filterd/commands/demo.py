@@ -71,6 +71,11 @@ block_ttl = 60
 # 127.0.0.9 is outside on purpose: `dig -b 127.0.0.9 ...` shows a refused client.
 allow = ["127.0.0.1/32", "127.0.0.3/32", "::1/128"]
 
+[dns.tls]
+listen = ["127.0.0.1:{dot_port}"]
+[dns.https]
+listen = ["127.0.0.1:{doh_port}"]
+
 [metrics]
 listen = "127.0.0.1:{metrics_port}"
 
@@ -143,7 +148,8 @@ def write_demo(directory: Path, ports: DemoPorts, upstreams: list[str]) -> Path:
     path.write_text(CONFIG.format(port=ports.dns, metrics_port=ports.metrics,
                                   upstreams=", ".join(f'"{u}"' for u in upstreams),
                                   proxy_port=ports.proxy, steer_http=ports.steer_http,
-                                  steer_https=ports.steer_https, page_port=ports.page),
+                                  steer_https=ports.steer_https, page_port=ports.page,
+                                  dot_port=ports.dot, doh_port=ports.doh),
                     encoding="utf-8")
     return path
 
@@ -160,6 +166,11 @@ def unusable_addresses(cfg: RojaConfig) -> list[str]:
                 problems.append(f"[{host}]:{port} ({exc.strerror})" if ":" in host
                                 else f"{host}:{port} ({exc.strerror})")
                 break
+    for host, port in cfg.dns.encrypted.tls_listen + cfg.dns.encrypted.https_listen:
+        try:
+            open_socket(host, port, socket.SOCK_STREAM).close()
+        except OSError as exc:
+            problems.append(f"DoT/DoH {host}:{port} ({exc.strerror})")
     listeners = [cfg.proxy.listen, cfg.proxy.blockpage_listen]
     if cfg.proxy.enabled and cfg.proxy.steer_ipv4:
         listeners += [(cfg.proxy.steer_ipv4, cfg.proxy.steer_http_port),
@@ -204,6 +215,16 @@ def _free_block() -> int:
         if base < 65530 and _ports_free(base):
             return base
     return DemoPorts.proxy  # the start-up check then names the taken ports
+
+
+def _free_or(preferred: int) -> int:
+    """`preferred` if TCP on 127.0.0.1 has it free, else a port the kernel picks."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _forward_to(upstream: tuple[str, ...], port: int) -> list[tuple[str, int]]:
@@ -259,20 +280,25 @@ async def serve(cfg: RojaConfig, internet: DemoInternet, text: str) -> None:
               help="Explicit proxy port (default 8118, or free ports when taken); steering "
                    "uses the next two (on 127.0.0.2), the block page the one after, the "
                    "sample site the fifth (on 127.0.0.4)")
+@click.option("--dot-port", type=int, default=None,
+              help=f"DNS over TLS port (default {DemoPorts.dot}, or a free one when taken)")
+@click.option("--doh-port", type=int, default=None,
+              help=f"DNS over HTTPS port (default {DemoPorts.doh}, or a free one when taken)")
 @click.option("--upstream", "upstream", multiple=True, metavar="ADDR",
               help="Where the demo's stand-in upstream forwards names it does not know "
                    "(default: the nameservers of /etc/resolv.conf)")
 @click.option("--dir", "directory", default="var/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
-def demo(port: int, metrics_port: int, proxy_port: int | None, upstream: tuple[str, ...],
-         directory: Path) -> None:
+def demo(port: int, metrics_port: int, proxy_port: int | None, dot_port: int | None,
+         doh_port: int | None, upstream: tuple[str, ...], directory: Path) -> None:
     """Nis një demo në loopback / start a demo on loopback with a sample list."""
     from filterd.app import event_loop_runner
 
     forward = _forward_to(upstream, port)
     if proxy_port is None:
         proxy_port = DemoPorts.proxy if _ports_free(DemoPorts.proxy) else _free_block()
-    ports = DemoPorts(port, metrics_port, proxy_port)
+    ports = DemoPorts(port, metrics_port, proxy_port, dot_port or _free_or(DemoPorts.dot),
+                      doh_port or _free_or(DemoPorts.doh))
     try:
         internet = DemoInternet(forward, ports.site)
     except OSError as exc:

@@ -24,12 +24,15 @@ BLOCKED = "NXDOMAIN, EDE 17 (Filtered)"
 
 @dataclass(frozen=True)
 class DemoPorts:
-    """The demo's ports: DNS, metrics, and the proxy's block of five (explicit proxy, steered
-    HTTP and HTTPS on 127.0.0.2, block page, sample site on 127.0.0.4)."""
+    """The demo's ports: DNS, metrics, the proxy's block of five (explicit proxy, steered
+    HTTP and HTTPS on 127.0.0.2, block page, sample site on 127.0.0.4), DNS over TLS and
+    DNS over HTTPS."""
 
     dns: int = 5353
     metrics: int = 9153
     proxy: int = 8118
+    dot: int = 8853
+    doh: int = 8453
 
     @property
     def steer_http(self) -> int:
@@ -106,6 +109,28 @@ def proxy_examples(p: DemoPorts, config: Path) -> list[Example]:
     ]
 
 
+def encrypted_examples(p: DemoPorts, config: Path) -> list[Example]:
+    """DoT with kdig and DoH with curl, verified against the school CA (`[dns.tls]`), and
+    the DDR answer that names them."""
+    ca = f"--cacert {config.parent}/state/ca/mitmproxy-ca-cert.pem"
+    k = (f"kdig @127.0.0.1 -p {p.dot} +tls-ca={config.parent}/state/ca/mitmproxy-ca-cert.pem"
+         " +tls-hostname=dns.roja.lan")
+    c = f"curl -si {ca} --doh-url https://127.0.0.1:{p.doh}/dns-query"
+    return [
+        Example(f"{k} bet365.com", "DoT: bllokuar njësoj / DoT: blocked the same", "NXDOMAIN"),
+        Example(f"{k} example.org", "DoT: lejuar / DoT: allowed", f"A {SITE_ADDRESS}"),
+        Example(f"{k} -b 127.0.0.9 example.org; test $? -ne 0", "DoT: klient jashtë ACL, "
+                "lidhja mbyllet / outside the ACL, the connection is closed", "exit 0"),
+        Example(f"{c} http://bet365.com/", "DoH: emri nuk zgjidhet / DoH: the name does not "
+                "resolve", "exit 6"),
+        Example(f"{c} http://example.org:{p.site}/", "DoH: lejuar, faqja shembull / DoH: "
+                "allowed, the sample page", "HTTP 200"),
+        Example(f"dig @127.0.0.1 -p {p.dns} +short _dns.resolver.arpa SVCB | grep -c alpn",
+                "DDR: pajisjet kalojnë te DoT/DoH i portës / devices upgrade to the "
+                "gateway's DoT/DoH", "exit 0"),
+    ]
+
+
 def block(examples: list[Example]) -> str:
     width = min(max(len(e.command) for e in examples), 50)
     return "\n".join("  " + e.line(width) for e in examples)
@@ -122,6 +147,9 @@ Provoni / Try:
 Proxy-ja / the proxy (URL-level blocks; the block page is 403, Albanian first):
 {block(proxy_examples(p, config))}
   Shfletuesi / browser: proxy 127.0.0.1:{p.proxy}, ose / or PAC http://127.0.0.1:{p.page}/proxy.pac
+
+DNS i enkriptuar / encrypted DNS: DoT 127.0.0.1:{p.dot}, DoH https://127.0.0.1:{p.doh}/dns-query
+{block(encrypted_examples(p, config))}
 
 Ndalo me Ctrl-C / stop with Ctrl-C.
 """
