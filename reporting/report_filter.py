@@ -1,9 +1,11 @@
 """The filter-status part of a report, from the appliance's `events` (pure: no clock, no I/O).
 
 Kinds read: `start`, `stop`, `sync_ok` (detail "serial N"), `sync_fail`, `list_held_back`,
-`selftest_pass`, `selftest_fail`. The uptime is an estimate: up from `start` to `stop`; after a
-crash (a `start` with no `stop` before it) up only until the last event the old run wrote; the
-time before the first `start` ever recorded (not installed yet) is left out.
+`selftest_pass`, `selftest_fail`, `incidents_dropped` (detail: how many incidents the filter
+could not keep because its queue was full, `reporting.incidents`). The uptime is an
+estimate: up from `start` to `stop`; after a crash (a `start` with no `stop` before it) up
+only until the last event the old run wrote; the time before the first `start` ever recorded
+(not installed yet) is left out.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class FilterStatus:
     selftest_pass: int
     selftest_fail: int
     no_validity_checks: bool  # True: no filter validity check ran in this period
+    incidents_dropped: int = 0  # incidents lost in the period (the writer's queue overflowed)
 
 
 def filter_status(events: Sequence[Event], lo: float, hi: float, now: float) -> FilterStatus:
@@ -69,7 +72,13 @@ def filter_status(events: Sequence[Event], lo: float, hi: float, now: float) -> 
         lists_held_back=inside["list_held_back"],
         uptime_percent=_uptime(events, lo, horizon),
         selftest_runs=runs, selftest_pass=inside["selftest_pass"],
-        selftest_fail=inside["selftest_fail"], no_validity_checks=runs == 0)
+        selftest_fail=inside["selftest_fail"], no_validity_checks=runs == 0,
+        incidents_dropped=sum(_count(detail) for at, kind, detail in events
+                              if kind == "incidents_dropped" and lo <= at < hi))
+
+
+def _count(detail: str) -> int:
+    return int(detail) if detail.strip().isdigit() else 0
 
 
 def _uptime(events: Sequence[Event], lo: float, hi: float) -> float | None:

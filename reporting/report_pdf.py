@@ -224,6 +224,7 @@ def _filter_section(data: ReportData) -> list[Flowable]:
         ["Përditësime të suksesshme / të dështuara", f"{f.sync_ok} / {f.sync_failures}"],
         ["Lista të mbajtura mbrapa (ndryshim i dyshimtë)", f.lists_held_back],
         ["Koha në punë e filtrit (vlerësim)", uptime],
+        ["Incidente të humbura nga filtri (radha plot)", f.incidents_dropped],
     ]
     out: list[Flowable] = [CondPageBreak(6 * cm),
                            _p("2. Kontrollet e vlefshmërisë së filtrit", "h1")]
