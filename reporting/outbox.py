@@ -11,6 +11,10 @@ channel confirmed (SMTP accepted the DATA, the inbox answered 200/201 with a rec
 attempt is retried after 1 min, 5 min, 30 min, 2 h, 12 h and then every 24 h; a channel's
 permanent refusal, or a failure 7 days after the row was queued, ends in `failed_permanent`.
 
+Revisions (`reporting.bundles`): a newer revision of the same school and period supersedes
+the older revisions' rows that are still `queued` (`supersede`): they end as `superseded` and
+are never sent, so an office does not receive an outdated report after its correction.
+
 Crash safety: a row is marked `sending` (and its attempt counted) in its own committed
 transaction before the attempt. One sender at a time holds `outbox.lock` (flock, released by
 the kernel when the process dies), so a row found in `sending` by the lock holder belongs to a
@@ -36,14 +40,15 @@ from typing import Any, Literal, Protocol
 
 log = logging.getLogger(__name__)
 
-Status = Literal["queued", "sending", "sent", "failed_permanent"]
+Status = Literal["queued", "sending", "sent", "failed_permanent", "superseded"]
 CHANNELS = ("smtp", "https")
 BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed attempt
 DAILY = 86400.0  # after the 6th and later
 GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
+SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added the `superseded` status
+_TABLE = """
+CREATE TABLE {name} (
     id INTEGER PRIMARY KEY,
     idempotency_key TEXT NOT NULL,
     school_code TEXT NOT NULL,
@@ -52,7 +57,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     recipient TEXT NOT NULL,
     files TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'queued'
-        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent')),
+        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent', 'superseded')),
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     next_attempt_at REAL NOT NULL,
@@ -60,9 +65,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     sent_at REAL,
     receipt TEXT NOT NULL DEFAULT '',
     UNIQUE (idempotency_key, channel, recipient)
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
-"""
+)"""
+_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)"
 
 
 def idempotency_key(school_code: str, period: str, content_sha256: str) -> str:
@@ -133,12 +137,29 @@ class Outbox:
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute("PRAGMA user_version = 1")
+            self._migrate()
         except sqlite3.Error as exc:
             self.conn.close()
             exc.add_note(str(path))  # the CLI names the file (filterd.errors)
             raise
+
+    def _migrate(self) -> None:
+        """Create the table, or rebuild a version-1 table (its CHECK lacked `superseded`)."""
+        with self._transaction():
+            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            if version >= SCHEMA_VERSION:
+                return
+            exists = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                       "name = 'deliveries'").fetchone()
+            if exists:
+                self.conn.execute(_TABLE.format(name="deliveries_v2"))
+                self.conn.execute("INSERT INTO deliveries_v2 SELECT * FROM deliveries")
+                self.conn.execute("DROP TABLE deliveries")
+                self.conn.execute("ALTER TABLE deliveries_v2 RENAME TO deliveries")
+            else:
+                self.conn.execute(_TABLE.format(name="deliveries"))
+            self.conn.execute(_INDEX)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -168,6 +189,19 @@ class Outbox:
                      now, now))
         wanted = set(pairs)
         return [d for d in self.deliveries(key=bundle.key) if (d.channel, d.recipient) in wanted]
+
+    def supersede(self, bundle: Bundle, now: float) -> int:
+        """Mark the still-queued rows of the same school and period with another key as
+        `superseded` by `bundle`; returns how many."""
+        with self._transaction():
+            cur = self.conn.execute(
+                "UPDATE deliveries SET status = 'superseded', next_attempt_at = ?, "
+                "last_error = ? WHERE school_code = ? AND period = ? AND idempotency_key != ? "
+                "AND status = 'queued'",
+                (now, f"zëvendësuar nga rishikimi i ri / superseded by a newer revision "
+                      f"({bundle.content_sha256[:12]})", bundle.school_code, bundle.period,
+                 bundle.key))
+        return cur.rowcount
 
     def deliveries(self, *, period: str | None = None, key: str | None = None) -> list[Delivery]:
         """Rows, newest first, optionally only one period's or one bundle's."""
