@@ -3,13 +3,14 @@ message, its attachments and cover text, login, and how refusals are classified.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from peers.mailbox import free_port, smtp_sink
 from report_bundle import T0, make_bundle
 
 from reporting.delivery_config import SmtpSettings
-from reporting.delivery_smtp import SmtpChannel
+from reporting.delivery_smtp import SmtpChannel, cover
 from reporting.outbox import Outbox
 
 TO = "zva.korce@example.al"
@@ -50,7 +51,9 @@ def test_mail_arrives_with_pdf_csv_and_albanian_cover(tmp_path: Path) -> None:
         files[str(part.get_filename())] = payload
     csv_part = [p for p in msg.iter_attachments() if p.get_content_type() == "text/csv"]
     assert csv_part[0].get_content_charset() == "utf-8"
-    assert sorted(files) == ["raport-K7-2026-10.csv", "raport-K7-2026-10.pdf"]
+    assert sorted(files) == ["raport-K7-2026-10.csv", "raport-K7-2026-10.json",
+                             "raport-K7-2026-10.pdf"]
+    assert files["raport-K7-2026-10.json"] == bundle.files["json"].read_bytes()
     assert files["raport-K7-2026-10.pdf"].startswith(b"%PDF")
     assert files["raport-K7-2026-10.pdf"] == bundle.files["pdf"].read_bytes()
     assert files["raport-K7-2026-10.csv"] == bundle.files["csv"].read_bytes()
@@ -95,3 +98,13 @@ def test_channel_only_sends_to_its_configured_addresses(tmp_path: Path) -> None:
         assert box.run_due(T0, {"smtp": SmtpChannel(smtp(sink.port))}) == []
         [row] = box.deliveries()
     assert row.status == "queued" and sink.messages == []
+
+
+def test_a_later_revision_says_so_in_the_subject_and_text(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path)
+    document = json.loads(bundle.files["json"].read_bytes())
+    subject, body = cover(document, 2)
+    assert subject.endswith("tetor 2026 — rishikimi 2 / revision 2")
+    assert "Ky rishikim zëvendëson raportin e dërguar më parë" in body
+    assert "It replaces the report sent before" in body
+    assert "rishikimi" not in cover(document)[0]
