@@ -9,6 +9,13 @@ the content hash. `Message-ID` is `<key@roja.report>` and the header
 twice (a retry after a crash) can count it once. STARTTLS (certificate checked) when configured,
 login when a username is set. A 5xx answer is a permanent failure; 4xx, refused connections and
 timeouts are retried by the outbox.
+
+Exactly once, as far as SMTP allows: after the message's final `.` the channel waits
+`data_timeout` (RFC 5321's 10 minutes by default) for the server's answer, not the shorter
+command `timeout`, since a slow server may still be storing it. When that answer never comes
+(timeout, connection lost) the server may or may not have the message: the attempt fails with
+`DeliveryError(unknown=True)`, which the outbox retries at most once, with the same Message-ID
+and idempotency key (`reporting.outbox`).
 """
 
 from __future__ import annotations
@@ -110,6 +117,33 @@ def build_message(delivery: Delivery, from_addr: str, now: float | None = None) 
     return msg
 
 
+class _Smtp(smtplib.SMTP):
+    """smtplib.SMTP that waits `data_timeout` for the answer to the end of DATA and knows
+    whether it was waiting for it when the connection failed."""
+
+    def __init__(self, host: str, port: int, timeout: float, data_timeout: float) -> None:
+        self.data_timeout = data_timeout
+        self.in_data = False
+        self.awaiting_data_answer = False
+        super().__init__(host, port, timeout=timeout)
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.in_data = True
+        try:
+            answer = super().data(msg)
+        finally:
+            self.in_data = False
+        self.awaiting_data_answer = False  # answered: the outcome is known
+        return answer
+
+    def send(self, s: Any) -> None:
+        super().send(s)
+        if self.in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.awaiting_data_answer = True  # the message is out: its fate is the server's
+            if self.sock is not None:
+                self.sock.settimeout(self.data_timeout)
+
+
 class SmtpChannel:
     """Sends to the addresses in `settings.to` through `settings.host:port`."""
 
@@ -123,8 +157,9 @@ class SmtpChannel:
     def send(self, delivery: Delivery) -> str:
         s = self.settings
         msg = build_message(delivery, s.from_addr)
+        smtp: _Smtp | None = None
         try:
-            with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as smtp:
+            with _Smtp(s.host, s.port, s.timeout, s.data_timeout) as smtp:
                 smtp.ehlo()
                 if s.starttls:
                     smtp.starttls(context=self.ssl_context)
@@ -140,6 +175,11 @@ class SmtpChannel:
             raise DeliveryError(f"serveri SMTP nuk e mbështet / the SMTP server does not "
                                 f"support this: {exc}", permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            if smtp is not None and smtp.awaiting_data_answer:
+                raise DeliveryError(
+                    f"{s.host}:{s.port}: serveri nuk u përgjigj pas mesazhit; mund ta ketë marrë "
+                    f"/ no answer after the message was sent, the server may have it "
+                    f"({type(exc).__name__}: {exc})", unknown=True) from exc
             raise DeliveryError(f"{s.host}:{s.port}: lidhja me serverin SMTP dështoi / the SMTP "
                                 f"connection failed: {type(exc).__name__}: {exc}") from exc
         if refused:

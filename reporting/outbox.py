@@ -15,6 +15,14 @@ Revisions (`reporting.bundles`): a newer revision of the same school and period 
 the older revisions' rows that are still `queued` (`supersede`): they end as `superseded` and
 are never sent, so an office does not receive an outdated report after its correction.
 
+Exactly once, as far as SMTP allows: an attempt whose outcome is unknown (the SMTP server did
+not answer after the whole message was sent, `DeliveryError(unknown=True)`, or an e-mail row
+found in `sending` after its sender died) is counted in `uncertain`; it is retried once, with
+the same Message-ID and idempotency key (a receiver that deduplicates counts it once), and a
+second unknown outcome ends the row as `failed_permanent` ("outcome unknown"), so a slow mail
+server no longer receives a new copy every retry for 7 days. HTTPS is idempotent at the inbox
+(the key), so its unknown outcomes are simply retried.
+
 Crash safety: a row is marked `sending` (and its attempt counted) in its own committed
 transaction before the attempt. One sender at a time holds `outbox.lock` (flock, released by
 the kernel when the process dies), so a row found in `sending` by the lock holder belongs to a
@@ -46,7 +54,8 @@ BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed at
 DAILY = 86400.0  # after the 6th and later
 GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added the `superseded` status
+SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added the `superseded` status and `uncertain`
+MAX_UNCERTAIN = 2  # e-mail attempts with an unknown outcome before a row stops (1 retry)
 _TABLE = """
 CREATE TABLE {name} (
     id INTEGER PRIMARY KEY,
@@ -64,8 +73,11 @@ CREATE TABLE {name} (
     last_error TEXT NOT NULL DEFAULT '',
     sent_at REAL,
     receipt TEXT NOT NULL DEFAULT '',
+    uncertain INTEGER NOT NULL DEFAULT 0,
     UNIQUE (idempotency_key, channel, recipient)
 )"""
+_V1_COLUMNS = ("id, idempotency_key, school_code, period, channel, recipient, files, status, "
+               "attempts, created_at, next_attempt_at, last_error, sent_at, receipt")
 _INDEX = "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)"
 
 
@@ -109,14 +121,17 @@ class Delivery:
     last_error: str
     sent_at: float | None
     receipt: str
+    uncertain: int = 0  # attempts whose outcome is unknown (the receiver may have it)
 
 
 class DeliveryError(Exception):
-    """A failed attempt; `permanent` means retrying cannot help (the receiver refused it)."""
+    """A failed attempt; `permanent` means retrying cannot help (the receiver refused it);
+    `unknown` that the receiver may have it all the same (no answer after the whole message)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unknown = unknown
 
 
 class Channel(Protocol):
@@ -153,7 +168,8 @@ class Outbox:
                                        "name = 'deliveries'").fetchone()
             if exists:
                 self.conn.execute(_TABLE.format(name="deliveries_v2"))
-                self.conn.execute("INSERT INTO deliveries_v2 SELECT * FROM deliveries")
+                self.conn.execute(f"INSERT INTO deliveries_v2 ({_V1_COLUMNS}) "
+                                  f"SELECT {_V1_COLUMNS} FROM deliveries")
                 self.conn.execute("DROP TABLE deliveries")
                 self.conn.execute("ALTER TABLE deliveries_v2 RENAME TO deliveries")
             else:
@@ -229,6 +245,12 @@ class Outbox:
                 channel = channels.get(delivery.channel)
                 if channel is None or not channel.accepts(delivery.recipient):
                     continue
+                if delivery.status == "sending" and delivery.channel == "smtp":
+                    # its sender died mid-attempt: the server may have the message
+                    delivery = self._uncertain(delivery, now, "the sender stopped mid-attempt")
+                    if delivery.status != "sending":
+                        done.append(delivery)
+                        continue
                 done.append(self._attempt(delivery, channel, now))
         return done
 
@@ -247,6 +269,8 @@ class Outbox:
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             message = str(exc) if isinstance(exc, DeliveryError) else (
                 f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, DeliveryError) and exc.unknown and delivery.channel == "smtp":
+                return self._uncertain(delivery, now, message, attempts)
             final = permanent or now - delivery.created_at >= GIVE_UP
             log.warning("report delivery %s to %s failed (attempt %d, %s): %s",
                         delivery.channel, delivery.recipient, attempts,
@@ -261,6 +285,29 @@ class Outbox:
                 self.conn.execute(
                     "UPDATE deliveries SET status = 'sent', sent_at = ?, receipt = ?, "
                     "last_error = '' WHERE id = ?", (now, receipt[:4000], delivery.id))
+        row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
+        return _delivery(row.fetchone())
+
+    def _uncertain(self, delivery: Delivery, now: float, message: str,
+                   attempts: int | None = None) -> Delivery:
+        """Count an attempt whose outcome is unknown; the second one ends the row."""
+        uncertain = delivery.uncertain + 1
+        final = uncertain >= MAX_UNCERTAIN
+        if final:
+            message = (f"përfundimi i panjohur {uncertain} herë; nuk provohet më, që marrësi të "
+                       f"mos e marrë dy herë: pyesni zyrën nëse e ka / outcome unknown "
+                       f"{uncertain} times; not retried so the receiver does not get copies: "
+                       f"ask the office whether it has it. Last: {message}")
+        log.warning("report delivery %s to %s: outcome unknown (%d), %s: %s", delivery.channel,
+                    delivery.recipient, uncertain, "final" if final else "retried once",
+                    message)
+        status = "failed_permanent" if final else ("queued" if attempts else "sending")
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE deliveries SET status = ?, uncertain = ?, next_attempt_at = ?, "
+                "last_error = ? WHERE id = ?",
+                (status, uncertain, now + backoff(attempts or 1) if attempts else now,
+                 message[:2000], delivery.id))
         row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
         return _delivery(row.fetchone())
 
@@ -291,8 +338,8 @@ class Outbox:
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
     (id_, key, code, period, channel, recipient, files, status, attempts, created, next_at,
-     error, sent_at, receipt) = row
+     error, sent_at, receipt, uncertain) = row
     return Delivery(int(id_), str(key), str(code), str(period), str(channel), str(recipient),
                     {k: Path(v) for k, v in json.loads(files).items()}, status, int(attempts),
                     float(created), float(next_at), str(error),
-                    None if sent_at is None else float(sent_at), str(receipt))
+                    None if sent_at is None else float(sent_at), str(receipt), int(uncertain))

@@ -18,7 +18,7 @@ TO = "zva.korce@example.al"
 
 def smtp(port: int, **kw: object) -> SmtpSettings:
     return SmtpSettings("127.0.0.1", "roja@shkolla.example.al", (TO,), port=port,
-                        starttls=False, timeout=10.0, **kw)  # type: ignore[arg-type]
+                        starttls=False, **{"timeout": 10.0, **kw})  # type: ignore[arg-type]
 
 
 def test_mail_arrives_with_pdf_csv_and_albanian_cover(tmp_path: Path) -> None:
@@ -108,3 +108,36 @@ def test_a_later_revision_says_so_in_the_subject_and_text(tmp_path: Path) -> Non
     assert "Ky rishikim zëvendëson raportin e dërguar më parë" in body
     assert "It replaces the report sent before" in body
     assert "rishikimi" not in cover(document)[0]
+
+
+def test_a_slow_server_after_data_gets_one_copy(tmp_path: Path) -> None:
+    """Issue 22: the server takes 3 s to answer the end of DATA, longer than the 1 s command
+    timeout. The channel waits the DATA-termination time (here 10 s, RFC 5321: 10 min), so
+    the report is sent once, on the first attempt; retries find nothing to do."""
+    bundle = make_bundle(tmp_path)
+    with smtp_sink(delay=3.0) as sink, Outbox(tmp_path / "o.sqlite") as box:
+        box.enqueue(bundle, [("smtp", TO)], T0)
+        channel = SmtpChannel(smtp(sink.port, timeout=1.0, data_timeout=10.0))
+        for minute in range(0, 60 * 24, 30):  # the service's next runs
+            box.run_due(T0 + 60 * minute, {"smtp": channel})
+        [row] = box.deliveries()
+    assert (row.status, row.attempts, row.uncertain) == ("sent", 1, 0)
+    assert len(sink.messages) == 1
+
+
+def test_an_unknown_outcome_is_retried_once_with_the_same_message_id(tmp_path: Path) -> None:
+    """The server keeps the message but never answers within the DATA-termination time: the
+    outcome is unknown, so the outbox tries once more (same Message-ID and key), then stops
+    and says why, instead of sending a new copy every retry for 7 days."""
+    bundle = make_bundle(tmp_path)
+    with smtp_sink(delay=3.0) as sink, Outbox(tmp_path / "o.sqlite") as box:
+        box.enqueue(bundle, [("smtp", TO)], T0)
+        channel = SmtpChannel(smtp(sink.port, timeout=1.0, data_timeout=1.0))
+        for minute in range(0, 60 * 24 * 8, 60):  # the service's runs for 8 days
+            box.run_due(T0 + 60 * minute, {"smtp": channel})
+        [row] = box.deliveries()
+    assert (row.status, row.attempts, row.uncertain) == ("failed_permanent", 2, 2)
+    assert "outcome unknown 2 times" in row.last_error
+    assert row.last_error.startswith("përfundimi i panjohur")
+    assert len(sink.messages) == 2 and sink.counted() == 1  # one report for a deduplicating
+    assert len({m["Message-ID"] for m in sink.messages}) == 1  # receiver
