@@ -189,7 +189,8 @@ class Outbox:
     def enqueue(self, bundle: Bundle, recipients: Iterable[tuple[str, str]],
                 now: float) -> list[Delivery]:
         """One row per (channel, recipient) for this bundle; rows already there stay as they
-        are. Returns the bundle's rows for these recipients."""
+        are (superseded ones are queued again). Returns the bundle's rows for these
+        recipients."""
         pairs = list(dict.fromkeys(recipients))
         for channel, _ in pairs:
             if channel not in CHANNELS:
@@ -203,6 +204,10 @@ class Outbox:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (bundle.key, bundle.school_code, bundle.period, channel, recipient, files,
                      now, now))
+            # the same content again after a newer revision had superseded it: send it after all
+            self.conn.execute("UPDATE deliveries SET status = 'queued', next_attempt_at = ?, "
+                              "last_error = '' WHERE idempotency_key = ? AND "
+                              "status = 'superseded'", (now, bundle.key))
         wanted = set(pairs)
         return [d for d in self.deliveries(key=bundle.key) if (d.channel, d.recipient) in wanted]
 

@@ -145,3 +145,6 @@ def test_a_version_1_outbox_keeps_its_rows_and_learns_superseded(tmp_path: Path)
     assert statuses == {"k1": "sent", "k2": "superseded", bundle.key: "queued"}
     with Outbox(path) as box:  # opening again migrates nothing
         assert box.conn.execute("PRAGMA user_version").fetchone() == (2,)
+        box.conn.execute("UPDATE deliveries SET status = 'superseded' WHERE id = 3")
+        box.enqueue(bundle, [("smtp", "zva@example.al")], T0)  # the same content again
+        assert {d.key: d.status for d in box.deliveries()}[bundle.key] == "queued"
