@@ -90,7 +90,9 @@ def deliveries(state_dir: Path) -> list[Delivery]:
 
 
 def last_report(rows: list[Delivery]) -> dict[str, Any] | None:
-    """The newest report's delivery: the latest period's, a sent one preferred."""
+    """The newest report's delivery: the latest period's, a sent one preferred (a delivery a
+    newer revision superseded is never the one shown)."""
+    rows = [d for d in rows if d.status != "superseded"]
     if not rows:
         return None
     sent = [d for d in rows if d.status == "sent" and d.sent_at is not None]

@@ -1,40 +1,38 @@
-"""Report delivery in one call: build (or reuse) a bundle, enqueue it, run the outbox.
+"""Report delivery in one call: make (or reuse) a revision, enqueue it, run the outbox.
 
     bundle = ensure_bundle(state_dir, "2026-10", school, settings, now)
     results = send(state_dir, bundle, settings, now)       # `roja report send`
     tick(state_dir, school, settings, now)                  # the daemon, e.g. hourly
 
-A bundle is the three files `raport-<code>-<period>.{pdf,csv,json}` in `state_dir/reports/`;
-once written it is reused (its content hash, hence its idempotency key, stays the same), so the
-daemon and `roja report send` never produce a second version of a report by themselves. The
-outbox is `state_dir/outbox.sqlite`. `tick` does, on or after `settings.send_day` of a month,
-what `roja report send` does for the previous month, and otherwise only retries due rows.
+Bundles live in the revision store (`reporting.bundles`, `state_dir/reports/<period>/r<N>/`),
+shared with `roja report build`: the latest revision is reused while the report built now is
+the same (its idempotency key stays the same), and a change after it (late or teachers'
+incidents, a correction) becomes the next revision. Sending a revision supersedes the older
+revisions' deliveries that had not gone out yet. A period that has not ended is refused
+(`reporting.bundles.PeriodNotEndedError`). The outbox is `state_dir/outbox.sqlite`. `tick`
+does, on or after `settings.send_day` of a month, what `roja report send` does for the previous
+month (so a change to last month is sent as a new revision by the next hourly step), and
+otherwise only retries due rows.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from reporting import report_csv, report_json, report_pdf
+from reporting import bundles
+from reporting.bundles import FORMATS, BundleStore, Made
 from reporting.delivery_config import ReportSettings
 from reporting.delivery_https import HttpsChannel
 from reporting.delivery_smtp import SmtpChannel
-from reporting.incidents import db_path
 from reporting.outbox import Bundle, Channel, Delivery, Outbox
-from reporting.report_data import TIRANE, SchoolLike, collect, parse_period
+from reporting.report_data import TIRANE, SchoolLike
 
-FORMATS = ("pdf", "csv", "json")
+__all__ = ["FORMATS", "Made", "ensure_bundle", "file_name", "load_bundle", "make_revision",
+           "outbox_path", "previous_month", "reports_dir", "send", "tick"]
 
-
-def file_name(code: str, period: str, fmt: str) -> str:
-    """`raport-<code>-<period>.<fmt>`, the code reduced to letters, digits, `-` and `_`."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", code).strip("_") or "pa-kod"
-    return f"raport-{safe}-{period}.{fmt}"
+file_name = bundles.file_name
 
 
 def reports_dir(state_dir: Path) -> Path:
@@ -52,35 +50,25 @@ def previous_month(now: datetime) -> str:
 
 
 def load_bundle(state_dir: Path, code: str, period: str) -> Bundle | None:
-    """The bundle already in `state_dir/reports/`, or None when a file is missing/unreadable."""
-    files = {fmt: reports_dir(state_dir) / file_name(code, period, fmt) for fmt in FORMATS}
-    if not all(p.is_file() for p in files.values()):
-        return None
-    try:
-        document = json.loads(files["json"].read_bytes())
-        content_hash = str(document["content_sha256"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return Bundle(code, period, content_hash, files)
+    """The latest revision's bundle of the period, or None when there is none."""
+    latest = BundleStore(state_dir).latest(code, period)
+    return None if latest is None else latest.bundle
+
+
+def make_revision(state_dir: Path, period: str, school: SchoolLike,
+                  settings: ReportSettings, now: datetime, *,
+                  allow_running: bool = False) -> Made:
+    """The period's latest revision, or a new one when the report changed since
+    (raises `bundles.PeriodNotEndedError` for a period that has not ended)."""
+    return BundleStore(state_dir).ensure(school, period, settings, now,
+                                         allow_running=allow_running)
 
 
 def ensure_bundle(state_dir: Path, period: str, school: SchoolLike, settings: ReportSettings,
-                  now: datetime) -> Bundle:
-    """The period's bundle, built from the incident store when it is not there yet."""
-    found = load_bundle(state_dir, school.code, period)
-    if found is not None:
-        return found
-    data = collect(db_path(state_dir), parse_period(period), school, settings.qark,
-                   settings.municipality, settings.ict_teacher, now,
-                   settings.addressee().line, settings.group_names)
-    out = reports_dir(state_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = {fmt: out / file_name(school.code, period, fmt) for fmt in FORMATS}
-    # The JSON goes last: a bundle counts as built only once all three files exist.
-    for fmt, render in (("pdf", report_pdf.render), ("csv", report_csv.render),
-                        ("json", report_json.render)):
-        _write(files[fmt], render(data))
-    return Bundle(school.code, period, report_json.to_document(data)["content_sha256"], files)
+                  now: datetime, *, allow_running: bool = False) -> Bundle:
+    """The bundle of `make_revision`."""
+    return make_revision(state_dir, period, school, settings, now,
+                         allow_running=allow_running).revision.bundle
 
 
 def channels(settings: ReportSettings) -> dict[str, Channel]:
@@ -94,13 +82,18 @@ def channels(settings: ReportSettings) -> dict[str, Channel]:
 
 def send(state_dir: Path, bundle: Bundle, settings: ReportSettings, now: datetime,
          channel_map: Mapping[str, Channel] | None = None) -> list[Delivery]:
-    """Enqueue `bundle` for every configured recipient, run the due rows, and return the
-    bundle's rows as they stand afterwards."""
+    """Enqueue `bundle` for every configured recipient (superseding older revisions' rows
+    that had not gone out), run the due rows, and return the bundle's rows afterwards."""
     with Outbox(outbox_path(state_dir)) as outbox:
-        outbox.enqueue(bundle, settings.recipients(), now.timestamp())
+        _enqueue(outbox, bundle, settings, now)
         outbox.run_due(now.timestamp(), channels(settings) if channel_map is None
                        else channel_map)
         return outbox.deliveries(key=bundle.key)
+
+
+def _enqueue(outbox: Outbox, bundle: Bundle, settings: ReportSettings, now: datetime) -> None:
+    outbox.enqueue(bundle, settings.recipients(), now.timestamp())
+    outbox.supersede(bundle, now.timestamp())
 
 
 def tick(state_dir: Path, school: SchoolLike, settings: ReportSettings,
@@ -110,17 +103,8 @@ def tick(state_dir: Path, school: SchoolLike, settings: ReportSettings,
         bundle = ensure_bundle(state_dir, previous_month(now), school, settings, now)
         if settings.recipients():
             with Outbox(outbox_path(state_dir)) as outbox:
-                outbox.enqueue(bundle, settings.recipients(), now.timestamp())
+                _enqueue(outbox, bundle, settings, now)
     if not outbox_path(state_dir).is_file():
         return []
     with Outbox(outbox_path(state_dir)) as outbox:
         return outbox.run_due(now.timestamp(), channels(settings))
-
-
-def _write(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -8,7 +8,7 @@
     office_type = "drap"         # optional: "dar" for a region that still says DAR/ZVA
     send_day = 1                 # day of the month the daemon builds and sends last month's report
 
-    [report.smtp]                # optional: e-mail with the PDF and CSV attached
+    [report.smtp]                # optional: e-mail with the PDF, CSV and JSON attached
     host = "smtp.example.al"
     port = 587
     starttls = true
@@ -16,6 +16,8 @@
     password = "..."
     from_addr = "roja@shkolla.example.al"
     to = ["zva@example.al"]
+    timeout = 60                 # seconds for the connection and each command
+    data_timeout = 600           # seconds for the answer to the end of DATA (RFC 5321 4.5.3.2)
 
     [report.https]               # optional: upload of JSON + PDF to the education-office inbox
     url = "https://inbox.example.al/api/reports"
@@ -56,6 +58,9 @@ class SmtpSettings:
     username: str = ""
     password: str = ""
     timeout: float = 60.0
+    # RFC 5321 4.5.3.2.6: a client waits 10 minutes for the answer to the end of DATA, since
+    # the server may be working on the message; giving up earlier and retrying duplicates it.
+    data_timeout: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ def _smtp(s: Section) -> SmtpSettings:
     from_addr = s.str("from_addr")
     to = s.str_list("to", [])
     timeout = s.float("timeout", 60.0, min=1.0, max=600.0)
+    data_timeout = s.float("data_timeout", 600.0, min=1.0, max=3600.0)
     s.done()
     for name, addresses in (("from_addr", (from_addr,)), ("to", to)):
         for address in addresses:
@@ -156,7 +162,8 @@ def _smtp(s: Section) -> SmtpSettings:
                                   "travel in clear); false is accepted only for a loopback host")
     if password and not username:
         raise s.error("password", "is set but username is not")
-    return SmtpSettings(host, from_addr, to, port, starttls, username, password, timeout)
+    return SmtpSettings(host, from_addr, to, port, starttls, username, password, timeout,
+                        data_timeout)
 
 
 def _https(s: Section) -> HttpsSettings:

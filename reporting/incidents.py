@@ -4,10 +4,22 @@ Servers (the DNS resolver, later the proxy) call `IncidentWriter.submit(Incident
 never blocks or awaits: it appends to a bounded in-memory queue, or drops and counts when the
 queue is full (decision 6). One writer task takes up to `batch_size` incidents, or whatever
 arrived within `flush_interval`, and writes them in one SQLite transaction (WAL,
-`synchronous=NORMAL`). Before anything is stored, the client address is replaced by its
-`reporting.pseudonym` HMAC; the raw address never reaches the disk. With
-`key_for_year=yearly_keys(state_dir)` the key is that of the incident's Europe/Tirane year, so
-pseudonyms cannot be linked across years (the `key` argument is then unused).
+`synchronous=NORMAL`).
+
+Nothing is given up while the process lives (issue 22): other programs write to the same file
+(the daily purge, `roja incident add`, bypass-watch, events), so a transaction waits up to
+`BUSY_TIMEOUT_MS` for the lock and, when that is not enough (or any other error), the batch goes
+back to the head of the queue and is tried again after a backoff (0.05 s doubling to 5 s). Only
+the queue's bound can drop: while the store is unwritable the queue fills, and what arrives
+beyond `queue_size` is dropped and counted. Those drops are written to the store as an
+`incidents_dropped` event (detail: how many) with the next batch that gets through, so the
+monthly report's filter-status section shows them; `roja status` shows the running count.
+`stop(patience)` keeps trying for `patience` seconds; what is still queued then is dropped.
+
+Before anything is stored, the client address is replaced by its `reporting.pseudonym` HMAC;
+the raw address never reaches the disk. With `key_for_year=yearly_keys(state_dir)` the key is
+that of the incident's Europe/Tirane year, so pseudonyms cannot be linked across years (the
+`key` argument is then unused).
 
 Deduplication: an incident with the same (pseudonymous client, name) as a row whose `last_at` is
 at most `dedup_seconds` older is not a new row; that row's `count` goes up and its `last_at`
@@ -21,7 +33,7 @@ row layout, and one module keeps them from drifting apart.)
 
 Config: `[incidents]` (see `reporting.config`). Metrics (if a registry is given):
 `roja_incidents_written_total` (incidents stored, repeats included) and
-`roja_incidents_dropped_total` (queue full, writer stopped, or a failed transaction).
+`roja_incidents_dropped_total` (queue full, or still unwritten when the writer stopped).
 
 Example:
 
@@ -57,6 +69,10 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "incidents.sqlite"
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 5000
+RETRY_FIRST = 0.05  # seconds before the first retry of a batch that could not be written
+RETRY_MAX = 5.0  # the backoff doubles up to this
+STOP_TIMEOUT = 30.0  # how long `stop()` keeps trying to write what is queued
+DROPPED_EVENT = "incidents_dropped"  # events row kind; detail = how many were dropped
 # (client, name) pairs kept in memory for deduplication (`[incidents] recent_pairs`); beyond
 # this the writer asks the database. ~400 bytes a pair, so 16,384 pairs are ~6.5 MiB of the
 # DNS process's memory target (issue 4); a school sees far fewer distinct blocked pairs a minute.
@@ -175,8 +191,10 @@ class IncidentWriter:
         self.db_path = db_path
         self.settings = settings
         self.written = 0  # incidents stored (a repeat folded into a row counts too)
-        self.dropped = 0  # incidents lost: queue full, writer stopped, or a failed transaction
+        self.dropped = 0  # incidents lost: queue full, or still unwritten when stopped
         self.batches = 0  # transactions committed
+        self.failures = 0  # transactions that failed (their batch was queued again)
+        self._unrecorded_drops = 0  # dropped, not yet written as an `incidents_dropped` event
         self._key = key
         # With `key_for_year` (e.g. `reporting.pseudonym.yearly_keys`), each incident is keyed
         # by its Europe/Tirane year instead of `key`, so pseudonyms of two years never link.
@@ -215,7 +233,17 @@ class IncidentWriter:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.db_path, isolation_level=None)
         try:
-            await _prepare(db)
+            retry, deadline = RETRY_FIRST, time.monotonic() + STOP_TIMEOUT
+            while True:
+                try:
+                    await _prepare(db)
+                    break
+                except sqlite3.OperationalError as exc:  # locked by another writer: wait
+                    if not _busy(exc) or time.monotonic() >= deadline:
+                        raise
+                    log.warning("incident store: %s; trying again", exc)
+                    await asyncio.sleep(retry)
+                    retry = min(2 * retry, RETRY_MAX)
         except BaseException:
             await db.close()
             raise
@@ -231,23 +259,32 @@ class IncidentWriter:
         queue = self._queue
         if self._closed or len(queue) >= self.settings.queue_size:
             self.dropped += 1
+            self._unrecorded_drops += 1
             return
         queue.append(incident)
         n = len(queue)
         if n == 1 or n == self.settings.batch_size:
             self._wake.set()
 
-    async def stop(self) -> None:
-        """Write everything queued so far, then close the database. Later submits are
-        dropped."""
+    async def stop(self, patience: float = STOP_TIMEOUT) -> None:
+        """Write everything queued so far (trying for up to `patience` seconds when the store
+        is locked or failing), then close the database. What could not be written, and later
+        submits, are counted as dropped."""
         self._closed = True
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
+        if task is None and self._queue and self._db is not None:  # never started its task
+            task = asyncio.get_running_loop().create_task(self._run())
         if task is not None and not task.done():  # a failed task was logged already
-            await asyncio.wait([task])
-        while self._queue and self._db is not None:
-            await self._write_batch(self._take_batch())
+            await asyncio.wait([task], timeout=patience)
+            if not task.done():
+                task.cancel()
+                await asyncio.wait([task])
+        if self._queue:
+            log.error("incident store: %d incidents could not be written before stopping "
+                      "(the database stayed locked or failing for %.0f s)", len(self._queue),
+                      patience)
         self.dropped += len(self._queue)
         self._queue.clear()
         db, self._db = self._db, None
@@ -257,6 +294,7 @@ class IncidentWriter:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         queue, batch_size = self._queue, self.settings.batch_size
+        retry = RETRY_FIRST
         while True:
             if not queue:
                 if self._stopping:
@@ -273,35 +311,51 @@ class IncidentWriter:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(remaining):
                         await self._wake.wait()
-            await self._write_batch(self._take_batch())
+            if await self._write_batch(self._take_batch()):
+                retry = RETRY_FIRST
+                continue
+            await asyncio.sleep(retry)  # the batch is back at the head of the queue
+            retry = min(2 * retry, RETRY_MAX)
 
     def _take_batch(self) -> list[Incident]:
         queue = self._queue
         return [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
 
-    async def _write_batch(self, batch: list[Incident]) -> None:
+    async def _write_batch(self, batch: list[Incident]) -> bool:
+        """Write `batch` in one transaction; on failure put it back at the head of the queue
+        (in order) and return False."""
         db = self._db
         if not batch:
-            return
-        if db is None:
-            self.dropped += len(batch)
-            return
+            return True
+        assert db is not None, "the writer task runs only while the database is open"
+        drops = self._unrecorded_drops
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
                 seen = await self._store(db, batch)
+                if drops:
+                    await db.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
+                                     (time.time(), DROPPED_EVENT, str(drops)))
                 await db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
                     await db.execute("ROLLBACK")
                 raise
-        except Exception as exc:  # never let a DB problem stop the writer
-            self.dropped += len(batch)
-            self._errors.report(exc, len(batch))
-            return
+        except BaseException as exc:  # never let a DB problem stop the writer, nor lose the batch
+            self._queue.extendleft(reversed(batch))
+            if not isinstance(exc, Exception):  # cancelled by stop(): it counts what is left
+                raise
+            self.failures += 1
+            self._errors.report(exc, len(self._queue))
+            return False
+        if self._errors.failing:
+            log.warning("incident store: writing again after %d failed attempts",
+                        self._errors.recovered())
+        self._unrecorded_drops -= drops
         self._remember(seen)
         self.written += len(batch)
         self.batches += 1
+        return True
 
     async def _store(self, db: aiosqlite.Connection, batch: list[Incident]) -> dict[_Key, _Seen]:
         """Insert new rows and bump repeated ones; returns what the batch touched."""
@@ -419,6 +473,11 @@ async def _prepare(db: aiosqlite.Connection) -> None:
         raise
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 async def _lookup(db: aiosqlite.Connection, keys: Iterable[_Key],
                   since: float) -> dict[_Key, _Seen]:
     """The newest row per (client, name) with last_at >= since."""
@@ -454,17 +513,27 @@ class _RateLimitedLog:
         self._interval = interval
         self._next = 0.0
         self._held = 0
+        self._attempts = 0  # failed attempts since the last success
 
-    def report(self, exc: Exception, lost: int) -> None:
+    @property
+    def failing(self) -> bool:
+        return self._attempts > 0
+
+    def recovered(self) -> int:
+        attempts, self._attempts, self._next = self._attempts, 0, 0.0
+        return attempts
+
+    def report(self, exc: Exception, waiting: int) -> None:
+        self._attempts += 1
         now = time.monotonic()
         if now < self._next:
             self._held += 1
             return
         self._next = now + self._interval
         held, self._held = self._held, 0
-        more = f" ({held} more failed batches since the last message)" if held else ""
-        log.error("incident store: could not write %d incidents: %s: %s%s", lost,
-                  type(exc).__name__, exc, more)
+        more = f" ({held} more failed attempts since the last message)" if held else ""
+        log.error("incident store: could not write %d incidents yet (kept queued, retrying): "
+                  "%s: %s%s", waiting, type(exc).__name__, exc, more)
 
 
 class _WriterCollector(Collector):
@@ -476,7 +545,7 @@ class _WriterCollector(Collector):
                                   "Incidents stored (repeats folded into a row included).",
                                   value=self._writer.written)
         yield CounterMetricFamily("roja_incidents_dropped",
-                                  "Incidents lost: queue full, writer stopped or write failed.",
+                                  "Incidents lost: queue full, or unwritten at stop.",
                                   value=self._writer.dropped)
 
     def describe(self) -> Iterator[Metric]:

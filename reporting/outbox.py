@@ -11,6 +11,18 @@ channel confirmed (SMTP accepted the DATA, the inbox answered 200/201 with a rec
 attempt is retried after 1 min, 5 min, 30 min, 2 h, 12 h and then every 24 h; a channel's
 permanent refusal, or a failure 7 days after the row was queued, ends in `failed_permanent`.
 
+Revisions (`reporting.bundles`): a newer revision of the same school and period supersedes
+the older revisions' rows that are still `queued` (`supersede`): they end as `superseded` and
+are never sent, so an office does not receive an outdated report after its correction.
+
+Exactly once, as far as SMTP allows: an attempt whose outcome is unknown (the SMTP server did
+not answer after the whole message was sent, `DeliveryError(unknown=True)`, or an e-mail row
+found in `sending` after its sender died) is counted in `uncertain`; it is retried once, with
+the same Message-ID and idempotency key (a receiver that deduplicates counts it once), and a
+second unknown outcome ends the row as `failed_permanent` ("outcome unknown"), so a slow mail
+server no longer receives a new copy every retry for 7 days. HTTPS is idempotent at the inbox
+(the key), so its unknown outcomes are simply retried.
+
 Crash safety: a row is marked `sending` (and its attempt counted) in its own committed
 transaction before the attempt. One sender at a time holds `outbox.lock` (flock, released by
 the kernel when the process dies), so a row found in `sending` by the lock holder belongs to a
@@ -36,14 +48,16 @@ from typing import Any, Literal, Protocol
 
 log = logging.getLogger(__name__)
 
-Status = Literal["queued", "sending", "sent", "failed_permanent"]
+Status = Literal["queued", "sending", "sent", "failed_permanent", "superseded"]
 CHANNELS = ("smtp", "https")
 BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed attempt
 DAILY = 86400.0  # after the 6th and later
 GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deliveries (
+SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added the `superseded` status and `uncertain`
+MAX_UNCERTAIN = 2  # e-mail attempts with an unknown outcome before a row stops (1 retry)
+_TABLE = """
+CREATE TABLE {name} (
     id INTEGER PRIMARY KEY,
     idempotency_key TEXT NOT NULL,
     school_code TEXT NOT NULL,
@@ -52,17 +66,19 @@ CREATE TABLE IF NOT EXISTS deliveries (
     recipient TEXT NOT NULL,
     files TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'queued'
-        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent')),
+        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent', 'superseded')),
     attempts INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL,
     next_attempt_at REAL NOT NULL,
     last_error TEXT NOT NULL DEFAULT '',
     sent_at REAL,
     receipt TEXT NOT NULL DEFAULT '',
+    uncertain INTEGER NOT NULL DEFAULT 0,
     UNIQUE (idempotency_key, channel, recipient)
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at);
-"""
+)"""
+_V1_COLUMNS = ("id, idempotency_key, school_code, period, channel, recipient, files, status, "
+               "attempts, created_at, next_attempt_at, last_error, sent_at, receipt")
+_INDEX = "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)"
 
 
 def idempotency_key(school_code: str, period: str, content_sha256: str) -> str:
@@ -105,14 +121,17 @@ class Delivery:
     last_error: str
     sent_at: float | None
     receipt: str
+    uncertain: int = 0  # attempts whose outcome is unknown (the receiver may have it)
 
 
 class DeliveryError(Exception):
-    """A failed attempt; `permanent` means retrying cannot help (the receiver refused it)."""
+    """A failed attempt; `permanent` means retrying cannot help (the receiver refused it);
+    `unknown` that the receiver may have it all the same (no answer after the whole message)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, unknown: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.unknown = unknown
 
 
 class Channel(Protocol):
@@ -133,12 +152,30 @@ class Outbox:
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute("PRAGMA user_version = 1")
+            self._migrate()
         except sqlite3.Error as exc:
             self.conn.close()
             exc.add_note(str(path))  # the CLI names the file (filterd.errors)
             raise
+
+    def _migrate(self) -> None:
+        """Create the table, or rebuild a version-1 table (its CHECK lacked `superseded`)."""
+        with self._transaction():
+            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+            if version >= SCHEMA_VERSION:
+                return
+            exists = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                       "name = 'deliveries'").fetchone()
+            if exists:
+                self.conn.execute(_TABLE.format(name="deliveries_v2"))
+                self.conn.execute(f"INSERT INTO deliveries_v2 ({_V1_COLUMNS}) "
+                                  f"SELECT {_V1_COLUMNS} FROM deliveries")
+                self.conn.execute("DROP TABLE deliveries")
+                self.conn.execute("ALTER TABLE deliveries_v2 RENAME TO deliveries")
+            else:
+                self.conn.execute(_TABLE.format(name="deliveries"))
+            self.conn.execute(_INDEX)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.conn.close()
@@ -152,7 +189,8 @@ class Outbox:
     def enqueue(self, bundle: Bundle, recipients: Iterable[tuple[str, str]],
                 now: float) -> list[Delivery]:
         """One row per (channel, recipient) for this bundle; rows already there stay as they
-        are. Returns the bundle's rows for these recipients."""
+        are (superseded ones are queued again). Returns the bundle's rows for these
+        recipients."""
         pairs = list(dict.fromkeys(recipients))
         for channel, _ in pairs:
             if channel not in CHANNELS:
@@ -166,8 +204,25 @@ class Outbox:
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (bundle.key, bundle.school_code, bundle.period, channel, recipient, files,
                      now, now))
+            # the same content again after a newer revision had superseded it: send it after all
+            self.conn.execute("UPDATE deliveries SET status = 'queued', next_attempt_at = ?, "
+                              "last_error = '' WHERE idempotency_key = ? AND "
+                              "status = 'superseded'", (now, bundle.key))
         wanted = set(pairs)
         return [d for d in self.deliveries(key=bundle.key) if (d.channel, d.recipient) in wanted]
+
+    def supersede(self, bundle: Bundle, now: float) -> int:
+        """Mark the still-queued rows of the same school and period with another key as
+        `superseded` by `bundle`; returns how many."""
+        with self._transaction():
+            cur = self.conn.execute(
+                "UPDATE deliveries SET status = 'superseded', next_attempt_at = ?, "
+                "last_error = ? WHERE school_code = ? AND period = ? AND idempotency_key != ? "
+                "AND status = 'queued'",
+                (now, f"zëvendësuar nga rishikimi i ri / superseded by a newer revision "
+                      f"({bundle.content_sha256[:12]})", bundle.school_code, bundle.period,
+                 bundle.key))
+        return cur.rowcount
 
     def deliveries(self, *, period: str | None = None, key: str | None = None) -> list[Delivery]:
         """Rows, newest first, optionally only one period's or one bundle's."""
@@ -195,6 +250,12 @@ class Outbox:
                 channel = channels.get(delivery.channel)
                 if channel is None or not channel.accepts(delivery.recipient):
                     continue
+                if delivery.status == "sending" and delivery.channel == "smtp":
+                    # its sender died mid-attempt: the server may have the message
+                    delivery = self._uncertain(delivery, now, "the sender stopped mid-attempt")
+                    if delivery.status != "sending":
+                        done.append(delivery)
+                        continue
                 done.append(self._attempt(delivery, channel, now))
         return done
 
@@ -213,6 +274,8 @@ class Outbox:
             permanent = isinstance(exc, DeliveryError) and exc.permanent
             message = str(exc) if isinstance(exc, DeliveryError) else (
                 f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, DeliveryError) and exc.unknown and delivery.channel == "smtp":
+                return self._uncertain(delivery, now, message, attempts)
             final = permanent or now - delivery.created_at >= GIVE_UP
             log.warning("report delivery %s to %s failed (attempt %d, %s): %s",
                         delivery.channel, delivery.recipient, attempts,
@@ -227,6 +290,29 @@ class Outbox:
                 self.conn.execute(
                     "UPDATE deliveries SET status = 'sent', sent_at = ?, receipt = ?, "
                     "last_error = '' WHERE id = ?", (now, receipt[:4000], delivery.id))
+        row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
+        return _delivery(row.fetchone())
+
+    def _uncertain(self, delivery: Delivery, now: float, message: str,
+                   attempts: int | None = None) -> Delivery:
+        """Count an attempt whose outcome is unknown; the second one ends the row."""
+        uncertain = delivery.uncertain + 1
+        final = uncertain >= MAX_UNCERTAIN
+        if final:
+            message = (f"përfundimi i panjohur {uncertain} herë; nuk provohet më, që marrësi të "
+                       f"mos e marrë dy herë: pyesni zyrën nëse e ka / outcome unknown "
+                       f"{uncertain} times; not retried so the receiver does not get copies: "
+                       f"ask the office whether it has it. Last: {message}")
+        log.warning("report delivery %s to %s: outcome unknown (%d), %s: %s", delivery.channel,
+                    delivery.recipient, uncertain, "final" if final else "retried once",
+                    message)
+        status = "failed_permanent" if final else ("queued" if attempts else "sending")
+        with self._transaction():
+            self.conn.execute(
+                "UPDATE deliveries SET status = ?, uncertain = ?, next_attempt_at = ?, "
+                "last_error = ? WHERE id = ?",
+                (status, uncertain, now + backoff(attempts or 1) if attempts else now,
+                 message[:2000], delivery.id))
         row = self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery.id,))
         return _delivery(row.fetchone())
 
@@ -257,8 +343,8 @@ class Outbox:
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
     (id_, key, code, period, channel, recipient, files, status, attempts, created, next_at,
-     error, sent_at, receipt) = row
+     error, sent_at, receipt, uncertain) = row
     return Delivery(int(id_), str(key), str(code), str(period), str(channel), str(recipient),
                     {k: Path(v) for k, v in json.loads(files).items()}, status, int(attempts),
                     float(created), float(next_at), str(error),
-                    None if sent_at is None else float(sent_at), str(receipt))
+                    None if sent_at is None else float(sent_at), str(receipt), int(uncertain))

@@ -78,6 +78,7 @@ def rows(data: ReportData) -> Iterator[Row]:
     yield s, "selftest_pass", "Kontrolle të kaluara", f.selftest_pass
     yield s, "selftest_fail", "Kontrolle të dështuara", f.selftest_fail
     yield s, "no_validity_checks", "Asnjë kontroll në këtë periudhë", f.no_validity_checks
+    yield s, "incidents_dropped", "Incidente të humbura (radha plot)", f.incidents_dropped
     for serial in f.list_serials:
         yield "Seritë e listave", serial.serial, "Instaluar më", serial.first_seen
     yield "Aksesi i bllokuar", "total", "Gjithsej kërkesa të bllokuara", b.total

@@ -2,9 +2,11 @@
 
 Kinds read: `start`, `stop`, `sync_ok` (detail "serial N"), `sync_fail`, `list_held_back`,
 `list_trust_first_use` (a hotline serial accepted with no earlier state to check it against),
-`selftest_pass`, `selftest_fail`. The uptime is an estimate: up from `start` to `stop`; after a
-crash (a `start` with no `stop` before it) up only until the last event the old run wrote; the
-time before the first `start` ever recorded (not installed yet) is left out.
+`selftest_pass`, `selftest_fail`, `incidents_dropped` (detail: how many incidents the filter
+could not keep because its queue was full, `reporting.incidents`). The uptime is an
+estimate: up from `start` to `stop`; after a crash (a `start` with no `stop` before it) up
+only until the last event the old run wrote; the time before the first `start` ever recorded
+(not installed yet) is left out.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class FilterStatus:
     selftest_pass: int
     selftest_fail: int
     no_validity_checks: bool  # True: no filter validity check ran in this period
+    incidents_dropped: int = 0  # incidents lost in the period (the writer's queue overflowed)
 
 
 def filter_status(events: Sequence[Event], lo: float, hi: float, now: float) -> FilterStatus:
@@ -72,7 +75,13 @@ def filter_status(events: Sequence[Event], lo: float, hi: float, now: float) -> 
         list_trust_first_use=inside["list_trust_first_use"],
         uptime_percent=_uptime(events, lo, horizon),
         selftest_runs=runs, selftest_pass=inside["selftest_pass"],
-        selftest_fail=inside["selftest_fail"], no_validity_checks=runs == 0)
+        selftest_fail=inside["selftest_fail"], no_validity_checks=runs == 0,
+        incidents_dropped=sum(_count(detail) for at, kind, detail in events
+                              if kind == "incidents_dropped" and lo <= at < hi))
+
+
+def _count(detail: str) -> int:
+    return int(detail) if detail.strip().isdigit() else 0
 
 
 def _uptime(events: Sequence[Event], lo: float, hi: float) -> float | None:

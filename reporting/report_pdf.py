@@ -255,6 +255,7 @@ def _filter_section(data: ReportData) -> list[Flowable]:
         ["Lista e linjës e pranuar pa gjendje të mëparshme (besim në përdorimin e parë)",
          f.list_trust_first_use],
         ["Koha në punë e filtrit (vlerësim)", uptime],
+        ["Incidente të humbura nga filtri (radha plot)", f.incidents_dropped],
     ]
     out: list[Flowable] = [CondPageBreak(6 * cm),
                            _p("2. Kontrollet e vlefshmërisë së filtrit", "h1")]

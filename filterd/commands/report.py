@@ -1,8 +1,17 @@
-"""`roja report build`: the monthly or annual report as PDF, CSV and JSON files.
+"""`roja report build|send|status|due`: the monthly or annual report, its revisions and
+where they went.
 
     roja report build --month 2026-10                 # raport-<kodi>-2026-10.{pdf,csv,json}
-    roja report build --year 2026 --out /tmp --format pdf,json
+    roja report build --year 2025 --out /tmp --format pdf,json
+    roja report build --draft --month 2026-12         # a preview of a month still running
     roja report build --month 2026-10 --date 01.11.2026   # fixed generation date
+
+Reports of ended periods are revisions in the bundle store (`reporting.bundles`,
+`state_dir/reports/<period>/r<N>/`) that `send` and the daemon use too: `build` makes (or
+reuses) the period's latest revision and copies its files to `--out`. A period that has not
+ended is refused by `build` and `send` (Albanian first); `build --draft` previews it, and so
+do builds with options that override the configuration (`--school-name`, `--date`, ...): they
+are written to `--out` only, never stored, never queued.
 
 The incident database is `ctx.obj["state_dir"]/incidents.sqlite`; the school's name and code
 come from `ctx.obj["config"].school` (its qark, municipality and ICT teacher too, once the config
@@ -14,14 +23,17 @@ them. What is missing prints as "—". Files are written whole (temporary file, 
     roja report status [--month 2026-10]
     roja report due                    # what the service does every hour (see below)
 
-`send` builds the bundle in `state_dir/reports/` when it is not there yet (an existing one is
-reused, so its idempotency key stays the same), queues it in `state_dir/outbox.sqlite` for every
+`send` makes the period's revision (the latest one when the report built now is the same, so its
+idempotency key stays the same; r2, r3 ... when anything changed: late incidents, incidents
+teachers recorded, a corrected school name), queues it in `state_dir/outbox.sqlite` for every
 recipient of `ctx.obj["config"].report` (reporting.delivery_config.ReportSettings), tries the
-due deliveries at once and prints what went where; what fails is retried later by the daemon
-or the next `send`. It exits 1 naming every delivery that did not go out (failed for good, or
-queued for a retry, with the server's host:port and the cause). `status` lists the outbox.
+due deliveries at once and prints what went where; what fails is retried later by the daemon or
+the next `send`. It exits 1 naming every delivery that did not go out (failed for good, or
+queued for a retry, with the server's host:port and the cause). `status` lists each period's
+revisions (what changed from the one before) and where each went, with the receipts.
 `due` is the service's hourly step (`reporting.delivery.tick`): on or after `[report]
-send_day` it builds and queues last month's report once, then tries the deliveries that are
+send_day` it makes and queues last month's revision (a new one only when something changed),
+then tries the deliveries that are
 due; like `send` it exits 1 when a delivery it tried did not go out. The daemon runs it as a
 child process, so the PDF and HTTPS libraries never stay in the DNS process's memory.
 """
@@ -37,11 +49,13 @@ from typing import Any
 
 import click
 
+from filterd.commands import report_status
 from filterd.errors import RojaError
 from reporting import delivery, offices, report_csv, report_json, report_pdf
+from reporting.bundles import Made, PeriodNotEndedError
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
-from reporting.outbox import Delivery, Outbox
+from reporting.outbox import Delivery
 from reporting.report_data import TIRANE, ReportData, collect, parse_period
 
 RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
@@ -106,8 +120,7 @@ def _when(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp, TIRANE).strftime("%d.%m.%Y %H:%M")
 
 
-STATUS_LABELS = {"queued": "në pritje / queued", "sending": "po dërgohet / sending",
-                 "sent": "dërguar / sent", "failed_permanent": "dështoi / failed"}
+STATUS_LABELS = report_status.STATUS_LABELS
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -145,11 +158,14 @@ def report() -> None:
 @click.option("--teacher", default=None, help="Mësuesi i TIK-ut / ICT teacher")
 @click.option("--zva", default=None, help="Zyra Vendore Arsimore / the local education office "
               "(default: the municipality's, from reporting/offices.toml)")
+@click.option("--draft", is_flag=True, help="Paraparje, edhe e një periudhe që s'ka mbaruar; "
+              "nuk ruhet, nuk dërgohet / preview, also of a period still running; not stored, "
+              "never sent")
 @click.pass_obj
 def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_text: str,
           date_text: str | None, school_name: str | None, school_code: str | None,
           qark: str | None, municipality: str | None, teacher: str | None,
-          zva: str | None) -> None:
+          zva: str | None, draft: bool) -> None:
     """Harto raportin / build the report files."""
     if (month is None) == (year is None):
         raise click.UsageError("jepni --month YYYY-MM ose --year YYYY / give --month or --year")
@@ -171,7 +187,16 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         return str(getattr(configured, attribute, "") or getattr(settings, attribute, "") or "")
 
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
-    _warn_without_incidents(Path(obj["state_dir"]))
+    state_dir = Path(obj["state_dir"])
+    _warn_without_incidents(state_dir)
+    now = _now(date_text)
+    if not draft and now < period.end:
+        raise _not_ended(period.key, period.end, "build")
+    overrides = (school_name, school_code, qark, municipality, teacher, zva, date_text)
+    if not draft and all(option is None for option in overrides):
+        _copy_revision(delivery.make_revision(state_dir, period.key, school, settings, now),
+                       out_dir, formats)
+        return
     if zva is not None and offices.load().zva_of(zva) is None:
         raise click.BadParameter(f"{zva!r} nuk është ZVA e njohur / not a known ZVA",
                                  param_hint="--zva")
@@ -180,12 +205,49 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
                         zva=settings.zva if zva is None else zva).addressee()
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
                    pick(municipality, "municipality"), pick(teacher, "ict_teacher"),
-                   _now(date_text), addressee.line, settings.group_names)
+                   now, addressee.line, settings.group_names)
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / file_name(school.code, period.key, fmt)
         _write(path, RENDERERS[fmt](data))
         click.echo(str(path))
+    click.echo("Paraparje: nuk ruhet dhe nuk dërgohet. / Preview: not stored, never sent."
+               if draft else "Me opsione që ndryshojnë konfigurimin: nuk ruhet dhe nuk "
+               "dërgohet. / With options overriding the configuration: not stored, never sent.")
+
+
+def _not_ended(period: str, ends: datetime, command: str) -> RojaError:
+    end = ends.astimezone(TIRANE).strftime("%d.%m.%Y %H:%M")
+    verb_sq, verb_en = ("hartohet", "built") if command == "build" else ("dërgohet", "sent")
+    return RojaError(f"Raporti i periudhës {period} nuk {verb_sq}: periudha nuk ka mbaruar "
+                     f"(mbaron më {end})",
+                     f"the report for {period} cannot be {verb_en}: the period has not ended "
+                     f"(it ends {end} Tirana time)",
+                     f"Paraparje / preview: roja report build --draft "
+                     f"{'--year' if len(period) == 4 else '--month'} {period}")
+
+
+def _revision_line(made: Made) -> str:
+    r = made.revision
+    if not made.created:
+        return (f"Rishikimi r{r.number} i {r.bundle.period}: i pandryshuar / revision "
+                f"r{r.number} of {r.bundle.period}: unchanged")
+    changed = "" if made.previous is None else (
+        "\n  ndryshime / changes: " + "; ".join(r.changes))
+    return (f"Rishikimi r{r.number} i {r.bundle.period}: i ri / revision r{r.number} of "
+            f"{r.bundle.period}: new{changed}")
+
+
+def _copy_revision(made: Made, out_dir: Path, formats: list[str]) -> None:
+    """The revision's files in `out_dir` (byte for byte what is sent)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        source = made.revision.bundle.files[fmt]
+        path = out_dir / source.name
+        if path.resolve() != source.resolve():
+            _write(path, source.read_bytes())
+        click.echo(str(path))
+    click.echo(_revision_line(made))
 
 
 @report.command("send", short_help="Dërgo raportin / send the report.")
@@ -204,9 +266,14 @@ def send(obj: Any, month: str | None) -> None:
     settings = _settings(obj)
     state_dir = Path(obj["state_dir"])
     _warn_without_incidents(state_dir)
-    bundle = delivery.ensure_bundle(state_dir, period, school, settings, now)
+    try:
+        made = delivery.make_revision(state_dir, period, school, settings, now)
+    except PeriodNotEndedError as exc:
+        raise _not_ended(period, exc.ends, "send") from None
+    bundle = made.revision.bundle
     for path in bundle.files.values():
         click.echo(str(path))
+    click.echo(_revision_line(made))
     if not settings.recipients():
         click.echo("Asnjë marrës në konfigurim ([report.smtp], [report.https]): raporti u "
                    "hartua, por nuk u dërgua.\nNo recipients configured: built, not sent.")
@@ -214,7 +281,9 @@ def send(obj: Any, month: str | None) -> None:
     rows = delivery.send(state_dir, bundle, settings, now)
     for row in rows:
         if row.status == "sent":
-            click.echo(_line(row))
+            before = row.sent_at is not None and row.sent_at < now.timestamp()
+            click.echo(_line(row) + (" — asgjë e re për të dërguar / nothing new to send"
+                                     if before else ""))
     _fail_unsent(rows)
 
 
@@ -260,22 +329,7 @@ def due(obj: Any) -> None:
 @click.option("--month", metavar="YYYY-MM", help="Vetëm ky muaj / only this month")
 @click.pass_obj
 def status(obj: Any, month: str | None) -> None:
-    """Gjendja e dërgimeve / where each report went and when."""
-    path = delivery.outbox_path(Path(obj["state_dir"]))
-    if not path.is_file():
-        click.echo("Asnjë raport i dërguar ende. / No report has been sent yet.")
-        return
-    with Outbox(path) as outbox:
-        rows = outbox.deliveries(period=month)
-    if not rows:
-        click.echo("Asnjë dërgim për këtë periudhë. / No deliveries for this period.")
-        return
-    table = [("Periudha / period", "Kanali / channel", "Marrësi / recipient",
-              "Gjendja / status", "Prova / attempts", "Dërguar / sent (Tiranë)",
-              "Gabimi i fundit / last error")]
-    table += [(r.period, r.channel, r.recipient, STATUS_LABELS.get(r.status, r.status),
-               str(r.attempts), _when(r.sent_at), r.last_error[:80] or "—") for r in rows]
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-                   .rstrip())
+    """Rishikimet dhe dërgimet / each report's revisions, where they went and when."""
+    lines = report_status.lines(Path(obj["state_dir"]), _configured_school(obj).code, month)
+    for line in lines:
+        click.echo(line)

@@ -1,7 +1,7 @@
 """Receiving reports: the schools' upload endpoint and the staff's manual upload form.
 
     POST /api/reports   Authorization: Bearer <token>, Idempotency-Key: <key>
-                        multipart parts `report` (JSON), `pdf` (and optionally `csv`)
+                        multipart parts `report` (JSON), optionally `pdf` and `csv`
       201 {"receipt": "RJ-2026-10-BR-001-r1-…", "server_sha256": "<content hash>",
            "revision": 1, "late": false, "message": "..."}    a new report or revision
       200 the same body                                        a replay: nothing new stored
@@ -9,8 +9,10 @@
 
 This is the contract `reporting.delivery_https` (the appliance's `roja report send`) expects:
 `server_sha256` is the report's content hash. The manual form (`/ngarko`) takes the same files
-for a school in the staff member's scope, for reports that arrived by e-mail; it goes through
-the same checks and the same store (`reporting.inbox.upload`, `reporting.inbox.submissions`).
+for a school in the staff member's scope, for reports that arrived by e-mail (the JSON alone
+or the three attachments); a report that also came by HTTPS is the same revision, found by its
+content hash and idempotency key. It goes through the same checks and the same store
+(`reporting.inbox.upload`, `reporting.inbox.submissions`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ Rules (one transaction each, so an error stores nothing):
 - the same (school, Idempotency-Key) again returns the first receipt (HTTP 200, nothing new);
   the same key with a different report is refused (`KeyReusedError`, HTTP 409);
 - the report already current for (school, period), by content hash, returns its receipt too;
+- a replay that brings files the stored revision lacks (the JSON was uploaded alone from an
+  e-mail, the PDF came later by HTTPS) adds them to it; it stays one revision;
 - a different report for the same (school, period) becomes revision N + 1 and the current one;
   the older revisions stay, with their files.
 A report is late when it arrives after `late_day` of the month after its period (Tirane time).
@@ -117,10 +119,12 @@ def _accept(store: Store, inc: Incoming, late_day: int, now: float) -> Accepted:
     if row is not None:
         if row[1] != inc.content_sha256:
             raise KeyReusedError(inc.idempotency_key)
+        _complete(store, str(row[0]), inc)
         return _accepted(row, created=False)
     row = db.execute(f"SELECT {_RECEIPT} FROM submissions WHERE school_code = ? AND period = ? "
                      "AND current = 1", (inc.school_code, inc.period)).fetchone()
     if row is not None and row[1] == inc.content_sha256:
+        _complete(store, str(row[0]), inc)
         return _accepted(row, created=False)
     revision = 1 + int(db.execute("SELECT COALESCE(MAX(revision), 0) FROM submissions WHERE "
                                   "school_code = ? AND period = ?",
@@ -153,6 +157,14 @@ def _accept(store: Store, inc: Incoming, late_day: int, now: float) -> Accepted:
     db.executemany("INSERT INTO submission_files VALUES (?, ?, ?, ?)",
                    [(sid, kind, name, data) for kind, (name, data) in inc.files.items()])
     return Accepted(receipt, inc.content_sha256, revision, late, now, created=True)
+
+
+def _complete(store: Store, receipt: str, inc: Incoming) -> None:
+    """Add the files of a replay that the stored submission does not have yet."""
+    store.db.executemany(
+        "INSERT OR IGNORE INTO submission_files SELECT id, ?, ?, ? FROM submissions "
+        "WHERE receipt = ?", [(kind, name, data, receipt)
+                              for kind, (name, data) in inc.files.items()])
 
 
 _COLUMNS = ("s.id, s.school_code, s.period, s.revision, s.current, s.content_sha256, s.receipt, "

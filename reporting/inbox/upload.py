@@ -5,11 +5,14 @@
 
 Every refusal is an `UploadError` with an HTTP status and a message in Albanian and English,
 which the API sends as `{"error": "..."}` and the manual form shows; nothing is stored before
-`check` passed. The parts are `report` (the report's JSON, roja.report/2 or the earlier
-roja.report/1, each checked against its own schema), `pdf` (required) and
-`csv` (optional; the manual form accepts it). A school may submit only its own report: the
-report's `header.school_code` must equal the school the token (or the form) names. A missing
-Idempotency-Key is derived as the outbox does (school, period, content hash).
+`check` passed. The parts are `report` (the report's JSON, required: roja.report/2 or the
+earlier roja.report/1, each checked against its own schema), `pdf` and `csv` (both optional: a
+school's appliance sends the PDF, and an office uploading a report that came by e-mail may give
+the JSON alone or all three attachments). The JSON alone identifies the report: its content
+hash, and the idempotency key derived from it, are those of the school's own delivery, so the
+same report is the same revision however it arrived. A school may submit only its own report:
+the report's `header.school_code` must equal the school the token (or the form) names. A
+missing Idempotency-Key is derived as the outbox does (school, period, content hash).
 """
 
 from __future__ import annotations
@@ -56,8 +59,8 @@ def _schema(schema_id: str) -> dict[str, Any]:
 async def read_parts(request: web.Request, max_bytes: int) -> dict[str, Part]:
     """The known parts of a multipart/form-data body, at most `max_bytes` in all."""
     if request.content_type != "multipart/form-data":
-        raise UploadError(415, "dërgoni multipart/form-data me pjesët 'report' dhe 'pdf'",
-                          f"send multipart/form-data with parts 'report' and 'pdf', "
+        raise UploadError(415, "dërgoni multipart/form-data me pjesën 'report' (dhe 'pdf')",
+                          f"send multipart/form-data with the part 'report' (and 'pdf'), "
                           f"not {request.content_type or 'nothing'}")
     too_big = UploadError(413, f"ngarkimi është më i madh se {max_bytes // (1 << 20)} MB",
                           f"the upload is larger than {max_bytes // (1 << 20)} MB")
@@ -111,10 +114,9 @@ def check(parts: dict[str, Part], school: School, key: str | None, channel: str,
     if "report" not in parts:
         raise UploadError(400, "mungon pjesa 'report' (skedari JSON i raportit)",
                           "the 'report' part (the report's JSON file) is missing")
-    if "pdf" not in parts or not parts["pdf"].data:
-        raise UploadError(400, "mungon pjesa 'pdf' (raporti PDF)",
-                          "the 'pdf' part (the report's PDF) is missing")
-    if not parts["pdf"].data.startswith(b"%PDF-"):
+    if "pdf" in parts and not parts["pdf"].data:
+        del parts["pdf"]  # an empty file field: as if none was given
+    if "pdf" in parts and not parts["pdf"].data.startswith(b"%PDF-"):
         raise UploadError(422, "skedari 'pdf' nuk është PDF", "the 'pdf' file is not a PDF")
     if "csv" in parts:
         try:

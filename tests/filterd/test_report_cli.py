@@ -68,10 +68,10 @@ def test_groups_appear_under_their_configured_names(tmp_path: Path) -> None:
 
 
 def test_school_from_config_and_one_format(tmp_path: Path) -> None:
-    result = run(tmp_path, _Config(School("Shkolla e Mesme", "SM1")), "--year", "2026",
+    result = run(tmp_path, _Config(School("Shkolla e Mesme", "SM1")), "--year", "2025",
                  "--out", str(tmp_path), "--format", "json")
     assert result.exit_code == 0, result.output
-    document = json.loads((tmp_path / "raport-SM1-2026.json").read_text())
+    document = json.loads((tmp_path / "raport-SM1-2025.json").read_text())
     assert document["report"]["header"]["school_name"] == "Shkolla e Mesme"
     assert len(document["report"]["trends"]) == 12
 
@@ -124,24 +124,28 @@ def test_send_and_status(tmp_path: Path) -> None:
         assert again.exit_code == 0, again.output
     assert len(sink.messages) == 1 and len(inbox.uploads) == 1
     assert sink.messages[0]["Subject"].endswith("tetor 2026")
-    document = json.loads((tmp_path / "reports" / "raport-K7-2026-10.json").read_text())
+    document = json.loads((tmp_path / "reports" / "2026-10" / "r1" / "raport-K7-2026-10.json"
+                           ).read_text())
     assert document["report"]["header"]["qark"] == "Korçë"
     status = invoke(tmp_path, config, "status")
     assert status.exit_code == 0, status.output
     lines = status.output.splitlines()
-    assert lines[0].startswith("Periudha / period")
-    assert len(lines) == 3
-    for line in lines[1:]:
-        assert line.startswith("2026-10") and "dërguar / sent" in line
+    assert lines[0].startswith("Periudha / period  Rishikimi / revision")
+    assert lines[3:5] == ["", "Rishikimet / revisions:"] and len(lines) == 6
+    for line in lines[1:3]:
+        assert line.split()[:2] == ["2026-10", "r1"] and "dërguar / sent" in line
         assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", line), line
+    assert "R-1" in lines[1] + lines[2]  # the inbox's receipt
+    assert lines[5].startswith("2026-10 r1, hartuar / built ")
 
 
 def test_send_without_recipients_only_builds(tmp_path: Path) -> None:
     result = invoke(tmp_path, _Config(School("S", "K1")), "send", "--month", "2026-09")
     assert result.exit_code == 0, result.output
     assert "No recipients configured" in result.output
-    assert (tmp_path / "reports" / "raport-K1-2026-09.csv").is_file()
-    assert "No report has been sent yet" in invoke(tmp_path, None, "status").output
+    assert (tmp_path / "reports" / "2026-09" / "r1" / "raport-K1-2026-09.csv").is_file()
+    status = invoke(tmp_path, None, "status").output
+    assert "Nothing sent yet" in status and "2026-09 r1, hartuar / built" in status
 
 
 def test_send_reports_a_permanent_failure(tmp_path: Path) -> None:

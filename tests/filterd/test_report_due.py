@@ -57,7 +57,7 @@ async def test_the_hourly_step_sends_last_month_once_in_a_child_process(tmp_path
         assert await run_report_due(config) == 0
         assert await run_report_due(config) == 0  # already sent: nothing new
     assert len(sink.messages) == 1
-    assert (tmp_path / "state" / "reports" / f"raport-K7-{period}.pdf").is_file()
+    assert (tmp_path / "state" / "reports" / period / "r1" / f"raport-K7-{period}.pdf").is_file()
 
 
 async def test_a_broken_config_is_an_exit_status_not_a_crash(tmp_path: Path) -> None:

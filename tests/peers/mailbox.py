@@ -4,8 +4,10 @@
 it accepted (`.messages`, parsed) and how many distinct `X-Roja-Idempotency-Key`s it saw
 (`.counted()`, what a receiver that deduplicates would count). `hold_first=True` makes it wait
 inside DATA for the first message until `.release` is set (`.in_data` is set when it arrives),
-which gives a crash test the moment to kill the sender mid-send. `refuse` answers RCPT with an
-SMTP error; `login` requires AUTH with that (user, password).
+which gives a crash test the moment to kill the sender mid-send. `delay` makes it keep the
+message and wait that many seconds before answering the end of DATA (a slow mail server; the
+first `delayed` messages, all by default). `refuse` answers RCPT with an SMTP error; `login`
+requires AUTH with that (user, password).
 
 `http_inbox(answers)` is a ThreadingHTTPServer on 127.0.0.1 that answers POSTs with the scripted
 status codes (then 200 for ever), keeps each request (headers, multipart parts) and returns the
@@ -37,6 +39,8 @@ from dns_resolver.testing import free_port
 class SmtpSink:
     hold_first: bool = False
     refuse: str = ""
+    delay: float = 0.0
+    delayed: int = 1 << 30
     port: int = 0
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
@@ -62,6 +66,8 @@ class SmtpSink:
                 if self.release.is_set():
                     break
                 await asyncio.sleep(0.05)
+        if self.delay and len(self.messages) <= self.delayed:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
 
     def counted(self) -> int:
@@ -70,8 +76,10 @@ class SmtpSink:
 
 @contextmanager
 def smtp_sink(*, hold_first: bool = False, refuse: str = "",
-              login: tuple[str, str] | None = None) -> Iterator[SmtpSink]:
-    sink = SmtpSink(hold_first=hold_first, refuse=refuse, port=free_port())
+              login: tuple[str, str] | None = None, delay: float = 0.0,
+              delayed: int = 1 << 30) -> Iterator[SmtpSink]:
+    sink = SmtpSink(hold_first=hold_first, refuse=refuse, delay=delay, delayed=delayed,
+                    port=free_port())
     kwargs: dict[str, Any] = {}
     if login is not None:
         def check(server: Any, session: Any, envelope: Any, mechanism: str,

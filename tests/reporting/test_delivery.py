@@ -24,12 +24,13 @@ def test_previous_month_in_tirane_time() -> None:
 
 def test_bundle_is_reused(tmp_path: Path) -> None:
     bundle = make_bundle(tmp_path)
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
-        "raport-K7-2026-10.csv", "raport-K7-2026-10.json", "raport-K7-2026-10.pdf"]
+    assert sorted(p.name for p in (tmp_path / "reports" / "2026-10" / "r1").iterdir()) == [
+        "raport-K7-2026-10.csv", "raport-K7-2026-10.json", "raport-K7-2026-10.pdf",
+        "revision.json"]
     assert load_bundle(tmp_path, "K7", "2026-10") == bundle
     later = ensure_bundle(tmp_path, "2026-10", SCHOOL, SETTINGS, datetime(2026, 12, 5,
                                                                             tzinfo=TIRANE))
-    assert later.key == bundle.key  # not rebuilt with another generation date
+    assert later.key == bundle.key  # the same content: not rebuilt with another date
     assert load_bundle(tmp_path, "K7", "2026-09") is None
 
 

@@ -241,7 +241,7 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         await IncidentWriter(path, KEY, FAST).start()
 
 
-async def test_a_database_error_is_logged_once_and_counted_not_raised(
+async def test_a_database_error_is_logged_once_and_the_batch_stays_queued(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = db_path(tmp_path)
     writer = IncidentWriter(path, KEY, IncidentSettings(batch_size=1, flush_interval=0.01))
@@ -249,17 +249,62 @@ async def test_a_database_error_is_logged_once_and_counted_not_raised(
     writer.submit(incident())
     await eventually(lambda: writer.written == 1)
     with sqlite3.connect(path) as other:
-        other.execute("DROP TABLE incidents")
+        other.execute("ALTER TABLE incidents RENAME TO incidents_away")
     other.close()
     caplog.set_level(logging.ERROR, logger="reporting.incidents")
     for i in range(5):
         writer.submit(incident(at=T0 + 100 * i, name=f"n{i}.example"))
-    await eventually(lambda: writer.dropped == 5)
-    assert writer.written == 1
+    await eventually(lambda: writer.failures >= 3)
+    assert (writer.written, writer.dropped, writer.queued) == (1, 0, 5)  # kept, not lost
     errors = [r for r in caplog.records if "could not write" in r.getMessage()]
     assert len(errors) == 1  # rate-limited
     assert "10.0.0.5" not in caplog.text
+    with sqlite3.connect(path) as other:  # the store is repaired: the queue drains by itself
+        other.execute("ALTER TABLE incidents_away RENAME TO incidents")
+    other.close()
+    await eventually(lambda: writer.written == 6)
     await writer.stop()
+    assert writer.dropped == 0
+    assert [r.name for r in rows(path)][1:] == [f"n{i}.example" for i in range(5)]
+
+
+async def test_what_cannot_be_written_by_the_stop_timeout_is_counted(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, FAST)
+    await writer.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        for i in range(3):
+            writer.submit(incident(name=f"n{i}.example"))
+        await writer.stop(patience=0.5)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (writer.written, writer.dropped) == (0, 3)
+
+
+async def test_overflow_while_locked_is_counted_and_recorded_in_the_store(
+        tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, IncidentSettings(queue_size=20, batch_size=10,
+                                                        flush_interval=0.01))
+    await writer.start()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    for i in range(50):
+        writer.submit(incident(at=T0 + i, name=f"n{i}.example"))
+        await asyncio.sleep(0)
+    other.execute("COMMIT")
+    other.close()
+    await writer.stop()
+    # the queue's 20 and the batch in flight are kept; only what came beyond them is lost
+    assert writer.written + writer.dropped == 50 and writer.dropped >= 20
+    assert len(rows(path)) == writer.written
+    with sqlite3.connect(path) as db:
+        events = db.execute("SELECT kind, detail FROM events").fetchall()
+    db.close()
+    assert events == [("incidents_dropped", str(writer.dropped))]
 
 
 def test_the_store_refuses_a_missing_database_without_creating_one(tmp_path: Path) -> None:

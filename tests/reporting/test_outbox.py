@@ -110,3 +110,41 @@ def test_kill_9_mid_send_loses_nothing_and_counts_once(tmp_path: Path) -> None:
     assert len(sink.messages) == 2
     assert {m["X-Roja-Idempotency-Key"] for m in sink.messages} == {bundle.key}
     assert sink.counted() == 1
+
+
+V1 = """CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY, idempotency_key TEXT NOT NULL, school_code TEXT NOT NULL,
+    period TEXT NOT NULL, channel TEXT NOT NULL CHECK (channel IN ('smtp', 'https')),
+    recipient TEXT NOT NULL, files TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent')),
+    attempts INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL,
+    next_attempt_at REAL NOT NULL, last_error TEXT NOT NULL DEFAULT '', sent_at REAL,
+    receipt TEXT NOT NULL DEFAULT '', UNIQUE (idempotency_key, channel, recipient));
+PRAGMA user_version = 1;
+INSERT INTO deliveries (idempotency_key, school_code, period, channel, recipient, files, status,
+    created_at, next_attempt_at, sent_at, receipt)
+    VALUES ('k1', 'K7', '2026-09', 'smtp', 'zva@example.al', '{}', 'sent', 1, 1, 2, 'ok');
+INSERT INTO deliveries (idempotency_key, school_code, period, channel, recipient, files,
+    created_at, next_attempt_at) VALUES ('k2', 'K7', '2026-10', 'smtp', 'zva@example.al', '{}',
+    3, 3);
+"""
+
+
+def test_a_version_1_outbox_keeps_its_rows_and_learns_superseded(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(V1)
+    db.close()
+    bundle = make_bundle(tmp_path)  # K7 2026-10, another key than k2
+    with Outbox(path) as box:
+        assert [(d.key, d.status) for d in box.deliveries()] == [("k2", "queued"),
+                                                                  ("k1", "sent")]
+        box.enqueue(bundle, [("smtp", "zva@example.al")], T0)
+        assert box.supersede(bundle, T0) == 1  # k2: same school and period, not sent yet
+        statuses = {d.key: d.status for d in box.deliveries()}
+    assert statuses == {"k1": "sent", "k2": "superseded", bundle.key: "queued"}
+    with Outbox(path) as box:  # opening again migrates nothing
+        assert box.conn.execute("PRAGMA user_version").fetchone() == (2,)
+        box.conn.execute("UPDATE deliveries SET status = 'superseded' WHERE id = 3")
+        box.enqueue(bundle, [("smtp", "zva@example.al")], T0)  # the same content again
+        assert {d.key: d.status for d in box.deliveries()}[bundle.key] == "queued"

@@ -73,6 +73,19 @@ def test_month_counts(tmp_path: Path) -> None:
     assert data.trends == ()
 
 
+def test_incidents_the_filter_lost_are_in_the_filter_status(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "i.sqlite")
+    event(db, "30.09.2026 23:59", "incidents_dropped", "7")  # September
+    event(db, "03.10.2026 10:00", "incidents_dropped", "120")
+    event(db, "20.10.2026 10:00", "incidents_dropped", "5")
+    data = build(db)
+    assert data.filter_status.incidents_dropped == 125
+    assert ("Gjendja e filtrit", "incidents_dropped", "Incidente të humbura (radha plot)",
+            "125") in [tuple(map(str, r)) for r in report_csv.rows(data)]
+    assert report_json.to_document(data)["report"]["filter_status"]["incidents_dropped"] == 125
+    assert build(tmp_path / "missing.sqlite").filter_status.incidents_dropped == 0
+
+
 def test_dst_night_counts_in_the_local_month(tmp_path: Path) -> None:
     db = make_db(tmp_path / "i.sqlite")
     incident(db, "01.04.2026 00:30", "gambling")  # 31.03 22:30 UTC: April in Tirane

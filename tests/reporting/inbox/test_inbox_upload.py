@@ -131,15 +131,18 @@ async def test_bad_reports_are_refused_with_a_reason_and_nothing_stored(
         assert inbox.count("submissions") == inbox.count("submission_files") == 0
 
 
-async def test_pdf_part_must_be_a_pdf_and_present(tmp_path: Path) -> None:
+async def test_a_pdf_part_must_be_a_pdf_and_the_json_alone_is_enough(tmp_path: Path) -> None:
     async with running_inbox(tmp_path) as inbox, inbox.client() as c:
         token = inbox.tokens["BR-001"]
         r = await upload(c, token, report_file("BR-001"), pdf=b"<html>not a pdf</html>")
         assert r.status_code == 422 and "PDF" in r.json()["error"]
+        assert inbox.count("submissions") == 0
         r = await c.post("/api/reports", headers={"Authorization": f"Bearer {token}"},
                          files={"report": ("r.json", report_file("BR-001"))})
-        assert r.status_code == 400 and "'pdf'" in r.json()["error"]
-        assert inbox.count("submissions") == 0
+        assert r.status_code == 201 and r.json()["revision"] == 1
+        again = await upload(c, token, report_file("BR-001"), key=None)  # now with its PDF
+        assert again.status_code == 200 and again.json()["receipt"] == r.json()["receipt"]
+        assert inbox.count("submissions") == 1 and inbox.count("submission_files") == 2
 
 
 async def test_wrong_content_type_is_415(tmp_path: Path) -> None:
