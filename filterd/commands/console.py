@@ -36,12 +36,12 @@ def _password(from_stdin: bool) -> str:
                             confirmation_prompt="Përsëriteni / repeat"))
 
 
-@click.group("console")
+@click.group("console", short_help="Konsola e mësuesit / the teacher's console.")
 def console() -> None:
     """Konsola e mësuesit në shfletues / the teacher's console in a browser."""
 
 
-@console.command("serve")
+@console.command("serve", short_help="Nis konsolën / serve the console.")
 @click.pass_obj
 def serve(obj: dict[str, Any]) -> None:
     """Nis konsolën (HTTPS) / serve the console over HTTPS until Ctrl-C."""
@@ -111,7 +111,7 @@ def list_(obj: dict[str, Any]) -> None:
         click.echo(f"{u.name}  {u.role_label}  (që nga / since {since})")
 
 
-@user.command("remove")
+@user.command("remove", short_help="Hiq një llogari / remove an account.")
 @click.argument("name")
 @click.pass_obj
 def remove(obj: dict[str, Any], name: str) -> None:
@@ -123,7 +123,7 @@ def remove(obj: dict[str, Any], name: str) -> None:
     click.echo(f"U hoq / removed: {name}")
 
 
-@user.command("reset")
+@user.command("reset", short_help="Fjalëkalim i ri / set a new password.")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Lexo fjalëkalimin nga hyrja / read "
               "the password from standard input")
