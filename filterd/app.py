@@ -192,6 +192,7 @@ class Appliance:
             await self.proxy.start()
         if cfg.rpz.enabled and self.spawn_workers:
             await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
+            self.rpz.watch_fleet(cfg.state_dir)
         if cfg.feed.enabled and self.spawn_workers:
             self._feed_task = asyncio.create_task(self._sync_feed(), name="roja-feed-sync")
             self._watch_task = asyncio.create_task(self._watch_feed(), name="roja-feed-watch")
