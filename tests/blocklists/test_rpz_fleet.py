@@ -1,0 +1,71 @@
+"""The fleet monitor's bookkeeping (`blocklists.rpz_fleet.Fleet`), with the clock passed in: lag
+counts from the first serial a secondary lacks, a down secondary keeps its last serial and its
+lag keeps growing, and `max_lag` separates a secondary still transferring from one behind. The
+probes against real unbound and named are in tests/filterd/test_rpz_fleet.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from blocklists.rpz_fleet import Fleet, Probe, target_text
+
+A, B = ("192.0.2.1", 53), ("2001:db8::1", 5353)
+
+
+def fleet() -> Fleet:
+    f = Fleet((A, B), max_lag=300)
+    f.publish(1, at=1000)
+    f.publish(2, at=2000)
+    f.publish(3, at=2500)
+    return f
+
+
+@pytest.mark.parametrize(("serial", "lag"), [
+    (3, 0),       # current
+    (2, 500),     # lacks 3, published at 2500
+    (1, 1000),    # lacks 2 (2000) and 3
+    (None, 2000),  # never reported a serial: since the oldest one Roja remembers
+])
+def test_lag_counts_from_the_first_serial_missing(serial: int | None, lag: float) -> None:
+    f = fleet()
+    f.record(Probe(A, True, serial, serial == 3), at=3000)
+    assert f.lag(A, 3000) == lag
+
+
+def test_a_down_secondary_keeps_its_serial_and_falls_behind() -> None:
+    f = fleet()
+    f.record(Probe(A, True, 3, True), at=2600)
+    assert not f.behind(A, 2600)
+    f.record(Probe(A, False, None, False, "timeout"), at=2700)
+    assert f.states[A].serial == 3 and f.behind(A, 2700)  # down is behind, whatever the lag
+    f.publish(4, at=2800)
+    assert f.lag(A, 2900) == 100
+
+
+def test_max_lag_gives_a_secondary_time_to_transfer() -> None:
+    f = fleet()
+    f.record(Probe(A, True, 2, False), at=2600)
+    assert not f.behind(A, 2500 + 300)
+    assert f.behind(A, 2500 + 301)
+
+
+def test_up_without_the_zone_is_said_so() -> None:
+    f = fleet()
+    f.record(Probe(B, True, None, False), at=3000)
+    assert f.behind(B, 3000) and "not loaded" in f.states[B].error
+
+
+def test_snapshot_names_secondaries_as_address_and_port() -> None:
+    f = fleet()
+    f.record(Probe(A, True, 3, True), at=3000)
+    snap = f.snapshot(3000)
+    assert snap["serial"] == 3
+    assert [s["target"] for s in snap["secondaries"]] == ["192.0.2.1:53", "[2001:db8::1]:5353"]
+    assert target_text(B) == "[2001:db8::1]:5353"
+
+
+def test_published_serials_are_bounded() -> None:
+    f = Fleet((A,), max_lag=0, keep=3)
+    for serial in range(1, 10):
+        f.publish(serial, at=serial)
+    assert list(f.published) == [7, 8, 9] and f.current == 9
