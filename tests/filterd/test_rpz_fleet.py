@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feed_kit import CASES, served_feed
+from feed_kit import served_feed
 from peers.nsd import HOST, NsdServer, free_port, start_nsd
 from prometheus_client.parser import text_string_to_metric_families
 from rpz_kit import NSD_ZONES, Secondary, eventually, launch, rcode_and_answer
 
 from filterd.testing import running_appliance
 
+# Names that exist behind the secondaries (rpz_kit.NSD_ZONES): NXDOMAIN there is the policy.
+CASES = """url,category,confirmed_at,case_id,confidential
+bad.example,hate_speech,2026-11-02,C-1,jo
+"""
 MORE = CASES + "new.example,grooming,2026-11-03,C-3,jo\n"
 ROJA = str(Path(sys.executable).parent / "roja")
 
@@ -109,7 +113,7 @@ listen = "127.0.0.1:{metrics}"
                                               tsig=False))
                 for s in secondaries:
                     async def blocks(port: int = s.port) -> bool:
-                        return (await rcode_and_answer(port, "hate.example"))[0] == "NXDOMAIN"
+                        return (await rcode_and_answer(port, "bad.example"))[0] == "NXDOMAIN"
                     await eventually(blocks, "the first transfer", s)
                 by = await round_where(state, lambda by, serial: all(
                     s["up"] and s["serial"] == serial and s["canary"] for s in by.values()),
@@ -120,6 +124,7 @@ listen = "127.0.0.1:{metrics}"
                 assert f"✓ {u}: serial 1, kanarina bllokohet / canary blocked" in fine.stdout
                 assert f"✓ {n}: serial 1" in fine.stdout
 
+                assert (await rcode_and_answer(u_port, "new.example"))[0] == "NOERROR"
                 secondaries[1].stop()  # named goes away; then a new serial is published
                 feed.publish(MORE)
                 sync = await asyncio.to_thread(roja, path, "lists", "sync")
