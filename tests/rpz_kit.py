@@ -33,6 +33,9 @@ NSD_ZONES = {
     "example.": _SOA + "bad A 192.0.2.66\nsub.bad A 192.0.2.67\ngood A 192.0.2.10\n"
                        "new A 192.0.2.11\n",
     "test.": _SOA + "evil A 192.0.2.99\n",
+    # The zone's canaries (s<serial>.canary.roja) exist nowhere: out there the root answers
+    # NXDOMAIN for them, here this zone does (BIND applies RPZ to an answer, not to a SERVFAIL).
+    "roja.": _SOA,
 }
 
 

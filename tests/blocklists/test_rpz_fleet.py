@@ -1,13 +1,21 @@
 """The fleet monitor's bookkeeping (`blocklists.rpz_fleet.Fleet`), with the clock passed in: lag
 counts from the first serial a secondary lacks, a down secondary keeps its last serial and its
 lag keeps growing, and `max_lag` separates a secondary still transferring from one behind. The
-probes against real unbound and named are in tests/filterd/test_rpz_fleet.py."""
+probes run against real unbound and named secondaries of an `RpzServer`; the whole monitor in a
+running appliance is in tests/filterd/test_rpz_fleet.py."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from pathlib import Path
 
-from blocklists.rpz_fleet import Fleet, Probe, target_text
+import pytest
+from peers.nsd import HOST, NsdServer, free_port, start_nsd
+from rpz_kit import KEY_NAME, NSD_ZONES, ORIGIN, SECRET, start_secondary
+
+from blocklists.rpz import RpzZone, ZoneHistory
+from blocklists.rpz_fleet import Fleet, Probe, probe, target_text
+from blocklists.rpz_server import RpzServer
 
 A, B = ("192.0.2.1", 53), ("2001:db8::1", 5353)
 
@@ -69,3 +77,42 @@ def test_published_serials_are_bounded() -> None:
     for serial in range(1, 10):
         f.publish(serial, at=serial)
     assert list(f.published) == [7, 8, 9] and f.current == 9
+
+
+@pytest.fixture
+def nsd(tmp_path: Path) -> Iterator[NsdServer]:
+    server = start_nsd(tmp_path / "nsd", NSD_ZONES)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.peer
+@pytest.mark.parametrize("kind", ["unbound", "named"])
+async def test_probe_finds_the_serial_a_real_secondary_applies(kind: str, tmp_path: Path,
+                                                               nsd: NsdServer) -> None:
+    keys = {KEY_NAME: SECRET} if kind == "named" else None  # unbound cannot sign transfers
+    server = RpzServer(ZoneHistory(RpzZone(ORIGIN, 5, frozenset({"bad.example"}))),
+                       listen=(HOST, 0), allow=["127.0.0.1/32"], tsig_keys=keys)
+    await server.start()
+    try:
+        secondary = await start_secondary(kind, tmp_path / kind, server, nsd)
+        try:
+            target = (HOST, secondary.port)
+            assert await probe(target, ORIGIN, [3, 4, 5]) == Probe(target, True, 5, True)
+            # Roja has published 6 (and 7) that this secondary has not seen: it is behind at 5
+            # (named says so in its SOA; unbound serves no SOA, and answers the canary of 5).
+            assert await probe(target, ORIGIN, [4, 5, 6, 7]) == Probe(target, True, 5, False)
+        finally:
+            secondary.stop()
+        down = await probe(target, ORIGIN, [5], wait=0.5)
+        assert not down.up and down.serial is None and down.error
+    finally:
+        await server.stop()
+
+
+async def test_a_port_where_nothing_answers_is_down() -> None:
+    target = (HOST, free_port())
+    result = await probe(target, ORIGIN, [1], wait=0.3)
+    assert (result.up, result.serial, result.canary) == (False, None, False)
