@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import dns.asyncquery
 import dns.exception
@@ -29,6 +30,7 @@ from blocklists.rpz import CANARY_ADDRESS, canary_name, serial_newer
 
 Target = tuple[str, int]
 TIMEOUT = 2.0
+SEARCH = 16  # older serials whose canary is tried for a resolver without an SOA answer
 
 
 def target_text(target: Target) -> str:
@@ -83,7 +85,7 @@ async def probe(target: Target, origin: str, serials: Sequence[int],
     if serial is None and canary:
         serial = current
     if serial is None:  # no SOA for the zone (Unbound): find the version it applies
-        for older in reversed(serials[:-1]):
+        for older in reversed(serials[-1 - SEARCH:-1]):
             with contextlib.suppress(dns.exception.DNSException, OSError):
                 if await _has_canary(target, older, wait):
                     serial = older
@@ -127,6 +129,23 @@ class Fleet:
         while len(self.published) > self.keep:
             del self.published[next(iter(self.published))]
 
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Take back what an earlier run's `snapshot` knew: when serials were published (the
+        earlier time wins) and each secondary's last serial, so a restart does not reset lag."""
+        try:
+            old = {int(k): float(v) for k, v in (snapshot.get("published") or {}).items()}
+            serials = {str(s["target"]): s.get("serial") for s in snapshot["secondaries"]}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return
+        merged = {**old, **{s: min(at, old.get(s, at)) for s, at in self.published.items()}}
+        current = self.current
+        order = sorted(merged, key=lambda s: (s == current, merged[s]))  # current stays last
+        self.published = {s: merged[s] for s in order[-self.keep:]}
+        for target, state in self.states.items():
+            serial = serials.get(target_text(target))
+            if state.serial is None and isinstance(serial, int):
+                state.serial = serial
+
     @property
     def current(self) -> int | None:
         return next(reversed(self.published), None)
@@ -169,6 +188,7 @@ class Fleet:
     def snapshot(self, now: float) -> dict[str, object]:
         """Plain data for `roja rpz fleet` (written to the state dir by the daemon)."""
         return {"checked": now, "serial": self.current, "max_lag": self.max_lag,
+                "published": {str(s): at for s, at in self.published.items()},
                 "secondaries": [
                     {"target": target_text(t), "up": s.up, "serial": s.serial,
                      "canary": s.canary, "lag": round(self.lag(t, now)),

@@ -86,6 +86,9 @@ class RpzExport(Collector):
     def watch_fleet(self, state_dir: Path) -> None:
         """Start the fleet monitor (when secondaries are configured)."""
         if self.settings.secondaries and self._fleet_task is None:
+            previous = read_fleet(state_dir)
+            if previous is not None:
+                self.fleet.restore(previous)
             self._fleet_task = asyncio.create_task(self._watch(state_dir), name="roja-rpz-fleet")
 
     async def _watch(self, state_dir: Path) -> None:
@@ -144,6 +147,8 @@ def fleet_metrics(fleet: Fleet, now: float) -> Iterator[Metric]:
     lag = GaugeMetricFamily("roja_rpz_secondary_lag_seconds", "Seconds since the first serial "
                             "the secondary lacks was published", labels=["secondary"])
     for target, state in fleet.states.items():
+        if state.checked is None:  # not probed yet: neither up nor down
+            continue
         label = [target_text(target)]
         up.add_metric(label, int(state.up))
         if state.serial is not None:

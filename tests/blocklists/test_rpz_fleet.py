@@ -72,6 +72,19 @@ def test_snapshot_names_secondaries_as_address_and_port() -> None:
     assert target_text(B) == "[2001:db8::1]:5353"
 
 
+def test_a_restart_keeps_publication_times_and_last_serials() -> None:
+    before = fleet()
+    before.record(Probe(A, True, 2, False), at=3000)
+    after = Fleet((A, B), max_lag=300)  # restarted at 9000, serving 3
+    after.publish(3, at=9000)
+    after.restore(before.snapshot(3000))
+    assert list(after.published) == [1, 2, 3] and after.current == 3
+    assert after.published[3] == 2500  # the earlier time wins
+    assert after.states[A].serial == 2 and after.lag(A, 9000) == 6500
+    after.restore({"secondaries": "damaged"})  # a damaged file changes nothing
+    assert after.current == 3
+
+
 def test_published_serials_are_bounded() -> None:
     f = Fleet((A,), max_lag=0, keep=3)
     for serial in range(1, 10):

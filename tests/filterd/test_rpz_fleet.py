@@ -22,6 +22,8 @@ from peers.nsd import HOST, NsdServer, free_port, start_nsd
 from prometheus_client.parser import text_string_to_metric_families
 from rpz_kit import NSD_ZONES, Secondary, eventually, launch, rcode_and_answer
 
+from blocklists.rpz_fleet import Fleet, Probe
+from filterd.rpz_export import fleet_metrics
 from filterd.testing import running_appliance
 
 # Names that exist behind the secondaries (rpz_kit.NSD_ZONES): NXDOMAIN there is the policy.
@@ -152,3 +154,16 @@ listen = "127.0.0.1:{metrics}"
             finally:
                 for s in secondaries:
                     s.stop()
+
+
+def test_a_secondary_not_checked_yet_is_neither_up_nor_down() -> None:
+    a, b = ("192.0.2.1", 53), ("192.0.2.2", 53)
+    fleet = Fleet((a, b), max_lag=300)
+    fleet.publish(7, at=100)
+    fleet.record(Probe(a, True, 7, True), at=110)
+    samples = {(s.name, s.labels["secondary"]): s.value
+               for family in fleet_metrics(fleet, 120) for s in family.samples}
+    assert samples == {("roja_rpz_secondary_up", "192.0.2.1:53"): 1,
+                       ("roja_rpz_secondary_serial", "192.0.2.1:53"): 7,
+                       ("roja_rpz_secondary_canary", "192.0.2.1:53"): 1,
+                       ("roja_rpz_secondary_lag_seconds", "192.0.2.1:53"): 0}
