@@ -172,8 +172,13 @@ class Fleet:
         return max(0.0, now - min(missing)) if missing else 0.0
 
     def behind(self, target: Target, now: float) -> bool:
-        """Down, or lacking a serial for longer than `max_lag`."""
-        return not self.states[target].up or self.lag(target, now) > self.max_lag
+        """Down, lacking a serial for longer than `max_lag`, or not applying the newest one
+        (its canary not blocked, whatever its SOA says) `max_lag` after it was published."""
+        state, current = self.states[target], self.current
+        if not state.up or self.lag(target, now) > self.max_lag:
+            return True
+        return (current is not None and not state.canary
+                and now - self.published[current] > self.max_lag)
 
     async def check(self, origin: str, now: float, wait: float = TIMEOUT) -> None:
         """One round: probe every secondary at once and record the answers."""

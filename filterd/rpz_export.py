@@ -57,6 +57,7 @@ class RpzExport(Collector):
         self.server: RpzServer | None = None
         self.fleet = Fleet(settings.secondaries, settings.max_lag)
         self._fleet_task: asyncio.Task[None] | None = None
+        self._behind: set[tuple[str, int]] = set()  # secondaries last logged as behind
 
     async def refresh(self, enforced: int | None = None) -> None:
         """Start serving, or publish the newest feed serial; with `enforced` (the serial the
@@ -105,12 +106,18 @@ class RpzExport(Collector):
             return
         await self.fleet.check(self.settings.origin, time.time())
         now = time.time()
-        for target, state in self.fleet.states.items():
-            if self.fleet.behind(target, now):
+        for target, state in self.fleet.states.items():  # logged when it changes
+            behind, name = self.fleet.behind(target, now), target_text(target)
+            if behind and target not in self._behind:
                 log.warning("RPZ: sekondari %s mbetet prapa / secondary %s is behind: up=%s "
-                            "serial=%s (Roja %s) lag=%.0f s %s", target_text(target),
-                            target_text(target), state.up, state.serial, self.fleet.current,
+                            "serial=%s (Roja %s) canary=%s lag=%.0f s %s", name, name, state.up,
+                            state.serial, self.fleet.current, state.canary,
                             self.fleet.lag(target, now), state.error)
+                self._behind.add(target)
+            elif not behind and target in self._behind:
+                log.info("RPZ: sekondari %s është sërish në rregull / secondary %s is current "
+                         "again (serial %s)", name, name, state.serial)
+                self._behind.discard(target)
         snapshot = self.fleet.snapshot(now)
         snapshot["interval"] = self.settings.check_interval
         await asyncio.to_thread(write_fleet, state_dir, snapshot)

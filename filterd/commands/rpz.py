@@ -3,8 +3,9 @@
 Reads the last round of the fleet monitor (`state_dir/rpz-fleet.json`, written by `roja serve`
 every `[rpz] check_interval` seconds, see `filterd.rpz_export`) and prints one line per
 secondary: up or down, its serial, whether it blocks the newest serial's canary name, its lag.
-Exit status: 0 every secondary is current (or within `max_lag`); 1 a secondary is down or
-behind, or the monitor has not run recently (no secondaries configured, Roja not running).
+Exit status: 0 every secondary applies the newest serial (or is within `max_lag` of it); 1 a
+secondary is down, behind, or has the serial without applying it (its canary not blocked), or
+the monitor has not run recently (no secondaries configured, Roja not running).
 """
 
 from __future__ import annotations

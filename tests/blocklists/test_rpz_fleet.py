@@ -57,6 +57,13 @@ def test_max_lag_gives_a_secondary_time_to_transfer() -> None:
     assert f.behind(A, 2500 + 301)
 
 
+def test_the_newest_serial_not_applied_is_behind_even_with_its_soa() -> None:
+    f = fleet()
+    f.record(Probe(A, True, 3, False), at=2600)  # SOA says 3, the canary of 3 is not blocked
+    assert f.lag(A, 2600) == 0 and not f.behind(A, 2500 + 300)
+    assert f.behind(A, 2500 + 301)
+
+
 def test_up_without_the_zone_is_said_so() -> None:
     f = fleet()
     f.record(Probe(B, True, None, False), at=3000)
