@@ -7,6 +7,14 @@ dns-rpz) that make the ISP's resolver answer NXDOMAIN for the name and everythin
     name.origin.    CNAME .
     *.name.origin.  CNAME .
 
+Every version also holds one canary, a local-data record for a name that exists nowhere else:
+
+    s<serial>.canary.roja.origin.  A  127.0.0.2
+
+A secondary that has this version answers `s<serial>.canary.roja A` with 127.0.0.2; one that
+is behind answers NXDOMAIN or SERVFAIL. `blocklists.rpz_fleet` asks each secondary for it, so
+"has the serial" is checked by the policy the resolver applies, not only by its SOA.
+
 `zone_text()` is the zone file (what BIND, Knot or `unbound`'s `zonefile:` would load).
 Confidential (hashed) entries never reach this module: the caller passes cleartext hosts only.
 
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import struct
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -46,7 +55,8 @@ _HALF = 1 << (SERIAL_BITS - 1)
 _MAX_SERIAL = (1 << SERIAL_BITS) - 1
 MAX_MESSAGE = 16384  # octets per transfer message
 TSIG_RESERVE = 512  # left free in each message for its TSIG record
-_SOA, _NS, _CNAME = 6, 2, 5
+_SOA, _NS, _CNAME, _A = 6, 2, 5, 1
+CANARY_ADDRESS = "127.0.0.2"  # what a secondary answers for the canary of a serial it has
 RR = tuple[bytes, bytes]  # owner labels relative to the origin; type, class, TTL, rdata
 
 
@@ -95,6 +105,15 @@ def trigger_records(name: str, origin: str, ttl: int) -> tuple[Record, Record]:
     """The two QNAME triggers for `name`: the name itself and everything below it."""
     return (Record(f"{name}.{origin}", "CNAME", ttl, "."),
             Record(f"*.{name}.{origin}", "CNAME", ttl, "."))
+
+
+def canary_name(serial: int) -> str:
+    """The name whose answer shows that a resolver applies version `serial` of the zone."""
+    return f"s{serial}.canary.roja"
+
+
+def canary_record(serial: int, origin: str, ttl: int) -> Record:
+    return Record(f"{canary_name(serial)}.{origin}", "A", ttl, CANARY_ADDRESS)
 
 
 @dataclass(frozen=True)
@@ -158,10 +177,16 @@ class RpzZone:
         """The two QNAME triggers for `name` in this zone."""
         return trigger_records(name, self.origin, self.ttl)
 
+    def canary(self) -> Record:
+        """This version's canary (see the module docstring)."""
+        return canary_record(self.serial, self.origin, self.ttl)
+
     def records(self) -> Iterator[Record]:
-        """SOA, NS, then the triggers of every name in sorted order (no closing SOA)."""
+        """SOA, NS, the canary, then the triggers of every name in sorted order (no closing
+        SOA)."""
         yield self.soa()
         yield self.ns()
+        yield self.canary()
         for name in self.sorted_names:
             yield from self.triggers(name)
 
@@ -175,6 +200,7 @@ class RpzZone:
             f"@ SOA {self.mname} {self.rname} {self.serial} "
             f"{t.refresh} {t.retry} {t.expire} {t.minimum}",
             f"@ NS {self.mname}",
+            f"{canary_name(self.serial)} A {CANARY_ADDRESS}",
         ]
         for name in self.sorted_names:
             lines.append(f"{name} CNAME .")
@@ -206,11 +232,14 @@ class Delta:
                    tuple(sorted(old.names - new.names)), tuple(sorted(new.names - old.names)))
 
     def records(self) -> Iterator[Record]:
-        """The RFC 1995 difference sequence: old SOA, deletions, new SOA, additions."""
+        """The RFC 1995 difference sequence: old SOA, deletions, new SOA, additions. The old
+        serial's canary goes and the new one's comes with every step."""
         yield self.old_soa
+        yield canary_record(self.old_serial, self.origin, self.ttl)
         for name in self.removed:
             yield from trigger_records(name, self.origin, self.ttl)
         yield self.new_soa
+        yield canary_record(self.new_serial, self.origin, self.ttl)
         for name in self.added:
             yield from trigger_records(name, self.origin, self.ttl)
 
@@ -308,11 +337,14 @@ def _labels(name: str) -> bytes:
 
 
 def rr_wire(record: Record, origin: str) -> RR:
-    """`record` (SOA, NS or CNAME) as owner labels relative to `origin` and the rest."""
+    """`record` (SOA, NS, CNAME or the canary's A) as owner labels relative to `origin` and
+    the rest."""
     if record.rtype == "SOA":
         mname, rname, *numbers = record.rdata.split()
         rdata = name_wire(mname) + name_wire(rname) + struct.pack(">5I", *map(int, numbers))
         rtype = _SOA
+    elif record.rtype == "A":
+        rdata, rtype = socket.inet_aton(record.rdata), _A
     else:
         rdata, rtype = name_wire(record.rdata), {"NS": _NS, "CNAME": _CNAME}[record.rtype]
     relative = record.owner[: len(record.owner) - len(origin)]
@@ -329,10 +361,11 @@ def trigger_rrs(names: Iterable[str], ttl: int) -> Iterator[RR]:
 
 
 def axfr_rrs(zone: RpzZone) -> Iterator[RR]:
-    """The whole zone for AXFR (RFC 5936): SOA, NS, triggers, SOA again."""
+    """The whole zone for AXFR (RFC 5936): SOA, NS, canary, triggers, SOA again."""
     soa = rr_wire(zone.soa(), zone.origin)
     yield soa
     yield rr_wire(zone.ns(), zone.origin)
+    yield rr_wire(zone.canary(), zone.origin)
     yield from trigger_rrs(zone.sorted_names, zone.ttl)
     yield soa
 

@@ -15,15 +15,13 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from threading import Thread
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 
 from blocklists.compiled import CompiledList
 from blocklists.sync import status as feed_status
@@ -47,6 +45,7 @@ from filterd.list_apply import (
     record_serial_change,
     write_enforced,
 )
+from filterd.metrics import ListGauge, SelftestGauge, list_rules
 from filterd.policy_runtime import (
     PolicyRuntime,
     record_load,
@@ -68,19 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("roja")
 __all__ = ["Appliance", "build_policy", "list_sources", "run", "run_report_due"]
-
-
-class ListGauge(Collector):
-    """`roja_lists_entries{list}`: entries of each list in the active compile."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    def collect(self) -> Iterator[Metric]:
-        g = GaugeMetricFamily("roja_lists_entries", "Entries per active list", labels=["list"])
-        for list_id, n in sorted(self.counts.items()):
-            g.add_metric([list_id], n)
-        yield g
 
 
 REPORT_DUE_TIMEOUT = 900.0
@@ -118,6 +104,7 @@ class Appliance:
         self.combined = CombinedStats(self.stats, None)
         self.registry.register(self.combined)
         self.registry.register(self.lists)
+        self.registry.register(SelftestGauge(cfg.state_dir / "incidents.sqlite"))
         self.feed_metrics = FeedMetrics(cfg.feed, cfg.state_dir, lambda: self.enforced)
         self.enforced: dict[str, Any] | None = None  # what DNS enforces (enforced.json)
         self._feed_stamp: tuple[int, int, int] | None = None  # the feed file last compiled
@@ -149,7 +136,7 @@ class Appliance:
         feed = await asyncio.to_thread(feed_status, cfg.state_dir)
         policy, compiled = await asyncio.to_thread(build_policy, cfg)
         self._compiled = compiled
-        self.lists.counts = entry_counts(compiled, self.cfg)
+        self.lists.counts, self.lists.rules = entry_counts(compiled, cfg), list_rules(cfg)
         if self.spawn_workers:
             self.enforced = await asyncio.to_thread(read_enforced, cfg.state_dir)  # last run's
             await asyncio.to_thread(self._enforce, cfg, compiled, feed)
@@ -197,6 +184,7 @@ class Appliance:
             await self.proxy.start()
         if cfg.rpz.enabled and self.spawn_workers:
             await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
+            self.rpz.watch_fleet(cfg.state_dir)
         if cfg.feed.enabled and self.spawn_workers:
             self._feed_task = asyncio.create_task(self._sync_feed(), name="roja-feed-sync")
             self._watch_task = asyncio.create_task(self._watch_feed(), name="roja-feed-watch")
@@ -235,7 +223,7 @@ class Appliance:
             await asyncio.to_thread(record_load, cfg.state_dir, cfg.path, old, policy, "reload")
             await asyncio.to_thread(write_reload_status, cfg.state_dir, True, "", restart,
                                     outcome)
-        self.lists.counts = entry_counts(compiled, cfg)
+        self.lists.counts, self.lists.rules = entry_counts(compiled, cfg), list_rules(cfg)
         self._compiled = compiled
         self._feed_stamp = stamp
         if self.spawn_workers and self.cfg.rpz.enabled:  # the zone follows every change

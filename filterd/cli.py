@@ -66,6 +66,7 @@ LAZY_COMMANDS = {
     "lists": "lists:lists",
     "policy": "policy:policy",
     "reload": "reload:reload",
+    "rpz": "rpz:rpz",
     "report": "report:report",
     "selftest": "selftest:selftest",
     "status": "status:status",

@@ -51,12 +51,12 @@ from filterd.status_reads import (
     deliveries,
     dropped_incidents,
     incidents_today,
-    last_event,
     last_report,
     probe_dns,
     systemd_state,
 )
 from reporting.delivery import previous_month
+from reporting.events import last_event
 
 SELFTEST_MAX_AGE = timedelta(hours=48)  # roja-selftest.timer runs daily at 07:30 and at boot
 REPORT_GRACE = timedelta(days=3)  # retries after send_day before a report counts as overdue

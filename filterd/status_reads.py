@@ -21,6 +21,7 @@ from dnslib import DNSRecord
 from filterd.config import RojaConfig
 from reporting.bypass_count import IN_PERIOD, bypass_count
 from reporting.delivery import outbox_path
+from reporting.events import last_event
 from reporting.outbox import Delivery, Outbox
 
 TIRANE = ZoneInfo("Europe/Tirane")
@@ -60,25 +61,6 @@ def systemd_state(use_systemd: bool | None = None) -> str | None:
     out = subprocess.run([systemctl, "is-active", "roja.service"], capture_output=True,
                          text=True, check=False).stdout.strip()
     return out or "unknown"
-
-
-def last_event(db: Path, kinds: tuple[str, ...]) -> dict[str, Any] | None:
-    """The newest event of one of `kinds`: {"kind", "at", "detail"}, or None."""
-    if not db.is_file():
-        return None
-    marks = ", ".join("?" for _ in kinds)
-    try:
-        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
-            row = con.execute(f"SELECT at, kind, detail FROM events WHERE kind IN ({marks}) "
-                              "ORDER BY at DESC, id DESC LIMIT 1", kinds).fetchone()
-        finally:
-            con.close()
-    except sqlite3.Error:  # no events table yet (schema v1): nothing recorded
-        return None
-    if row is None:
-        return None
-    return {"kind": str(row[1]), "at": float(row[0]), "detail": str(row[2])}
 
 
 def deliveries(state_dir: Path) -> list[Delivery]:

@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 from reporting.incidents import IncidentStoreError
 from reporting.manual import connect
@@ -32,3 +33,22 @@ def record_event(db_path: Path, kind: str, detail: str = "", at: float | None = 
     except (sqlite3.Error, IncidentStoreError) as exc:
         log.warning("could not record event %s: %s", kind, exc)
         return False
+
+
+def last_event(db: Path, kinds: tuple[str, ...]) -> dict[str, Any] | None:
+    """The newest event of one of `kinds`: {"kind", "at", "detail"}, or None."""
+    if not db.is_file():
+        return None
+    marks = ", ".join("?" for _ in kinds)
+    try:
+        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+        try:
+            row = con.execute(f"SELECT at, kind, detail FROM events WHERE kind IN ({marks}) "
+                              "ORDER BY at DESC, id DESC LIMIT 1", kinds).fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:  # no events table yet (schema v1): nothing recorded
+        return None
+    if row is None:
+        return None
+    return {"kind": str(row[1]), "at": float(row[0]), "detail": str(row[2])}

@@ -33,6 +33,9 @@ NSD_ZONES = {
     "example.": _SOA + "bad A 192.0.2.66\nsub.bad A 192.0.2.67\ngood A 192.0.2.10\n"
                        "new A 192.0.2.11\n",
     "test.": _SOA + "evil A 192.0.2.99\n",
+    # The zone's canaries (s<serial>.canary.roja) exist nowhere: out there the root answers
+    # NXDOMAIN for them, here this zone does (BIND applies RPZ to an answer, not to a SERVFAIL).
+    "roja.": _SOA,
 }
 
 
@@ -112,7 +115,8 @@ remote-control:
 """
 
 
-def named_conf(workdir: Path, port: int, primary: int, nsd_port: int) -> str:
+def named_conf(workdir: Path, port: int, primary: int, nsd_port: int, tsig: bool = True) -> str:
+    key = f' key "{KEY_NAME}"' if tsig else ""
     return f"""options {{
     directory "{workdir}";
     pid-file "{workdir}/named.pid";
@@ -134,14 +138,16 @@ key "{KEY_NAME}" {{ algorithm hmac-sha256; secret "{SECRET}"; }};
 zone "{ORIGIN}" {{
     type secondary;
     file "rpz.roja.db";
-    primaries port {primary} {{ {HOST} key "{KEY_NAME}"; }};
+    primaries port {primary} {{ {HOST}{key}; }};
     allow-notify {{ {HOST}; }};
 }};
 """
 
 
-def launch(kind: str, workdir: Path, port: int, primary: int, nsd_port: int) -> Secondary:
-    """Write the config of `kind` (unbound or named) and start it in the foreground."""
+def launch(kind: str, workdir: Path, port: int, primary: int, nsd_port: int,
+           tsig: bool = True) -> Secondary:
+    """Write the config of `kind` (unbound or named; named transfers with TSIG unless `tsig`
+    is False) and start it in the foreground."""
     binary = require_peer(kind)
     workdir.mkdir(parents=True, exist_ok=True)
     conf = workdir / f"{kind}.conf"
@@ -149,7 +155,7 @@ def launch(kind: str, workdir: Path, port: int, primary: int, nsd_port: int) -> 
         conf.write_text(unbound_conf(workdir, port, primary, nsd_port))
         argv = [binary, "-d", "-c", str(conf)]
     else:
-        conf.write_text(named_conf(workdir, port, primary, nsd_port))
+        conf.write_text(named_conf(workdir, port, primary, nsd_port, tsig))
         argv = [binary, "-g", "-4", "-n", "1", "-c", str(conf)]
     log_path = workdir / f"{kind}.log"
     with log_path.open("wb") as log:

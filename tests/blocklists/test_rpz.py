@@ -60,7 +60,7 @@ def apply_wire(target: dns.zone.Zone, wires: list[bytes], rdtype: dns.rdatatype.
         assert done, "transfer did not end with the SOA"
 
 
-def test_zone_text_has_soa_ns_and_two_triggers_per_name() -> None:
+def test_zone_text_has_soa_ns_canary_and_two_triggers_per_name() -> None:
     z = zone(7, "bad.example", "evil.test")
     text = z.zone_text()
     assert "$ORIGIN rpz.roja.\n" in text
@@ -71,6 +71,7 @@ def test_zone_text_has_soa_ns_and_two_triggers_per_name() -> None:
     assert as_set(loaded) == {
         "rpz.roja. 300 localhost. hostmaster.localhost. 7 3600 600 1209600 60",
         "rpz.roja. 300 localhost.",
+        "s7.canary.roja.rpz.roja. 300 127.0.0.2",
         "bad.example.rpz.roja. 300 .",
         "*.bad.example.rpz.roja. 300 .",
         "evil.test.rpz.roja. 300 .",
@@ -167,8 +168,10 @@ def test_ixfr_records_follow_rfc_1995() -> None:
     records = history.ixfr_records(1)
     assert records == [
         z3.soa(),
-        z1.soa(), z2.soa(), *z2.triggers("b.example"),  # 1 → 2: nothing deleted, b added
-        z2.soa(), *z2.triggers("a.example"), z3.soa(),  # 2 → 3: a deleted, nothing added
+        # 1 → 2: the canary of 1 deleted; the canary of 2 and b added
+        z1.soa(), z1.canary(), z2.soa(), z2.canary(), *z2.triggers("b.example"),
+        # 2 → 3: the canary of 2 and a deleted; the canary of 3 added
+        z2.soa(), z2.canary(), *z2.triggers("a.example"), z3.soa(), z3.canary(),
         z3.soa(),
     ]
 
