@@ -10,6 +10,9 @@ subdomains-only tag (RPZ `*.name` alone) matches below its key but not the key i
 Keys are the name reversed plus a dot (`www.example.com` → `moc.elpmaxe.www.`): the key of a
 listed domain is a prefix of every name's below it and of no other (not `moc.elpmaxeton.`).
 
+The header also carries the IP addresses and networks each list names (`addresses`, list id →
+canonical texts): they are never keys of the name trie.
+
 The second section holds URL-level entries for the proxy: keys `moc.elpmaxe./ads/` plus one
 key `moc.elpmaxe.` without tags for every host with URL entries, so `has_url_entries(host)`
 ("steer this name to the proxy?") is one prefix query. `lookup` never returns URL entries.
@@ -34,7 +37,7 @@ import os
 import struct
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
@@ -198,9 +201,11 @@ def compile_entries(entries: Iterable[tuple[str, Tag]], out: Path,
 
 def compile_batches(batches: Iterable[tuple[Sequence[str], Tag]], out: Path,
                     meta: dict[str, object] | None = None,
-                    urls: Iterable[tuple[str, str, Tag]] = ()) -> int:
+                    urls: Iterable[tuple[str, str, Tag]] = (),
+                    addresses: Mapping[str, Sequence[str]] | None = None) -> int:
     """`compile_entries` for batches of canonical hosts that share a tag (the fast way in for
-    millions of entries); `urls` is read after `batches`. Returns the host entry count."""
+    millions of entries); `urls`, `addresses` (list id → IP addresses and networks) and `meta`
+    are read after `batches` (so the batches may fill them). Returns the host entry count."""
     tags: dict[Tag, int] = {}
     combos = _Combos()
     hosts = _Keys()
@@ -244,6 +249,7 @@ def compile_batches(batches: Iterable[tuple[Sequence[str], Tag]], out: Path,
         "url_keys": url_part.keys,
         "url_trie_len": len(url_part.trie),
         "url_uniform": url_part.uniform,
+        "addresses": {lid: list(found) for lid, found in (addresses or {}).items() if found},
         "meta": meta or {},
     }
     header_bytes = json.dumps(header).encode()
@@ -297,6 +303,8 @@ class CompiledList:
                         for combo in header["combos"]]
         self._per_tag: list[int] = header["per_tag"]
         self.url_count: int = header["url_count"]
+        # list id → the IP addresses and networks it names (kept apart from host names)
+        self.addresses: dict[str, list[str]] = header.get("addresses", {})
         view = memoryview(self._mm)
         pos = 12 + hlen
         self._views: list[memoryview] = []
