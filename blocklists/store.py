@@ -63,6 +63,9 @@ class ListSource:
     # Also list `selftest_name(id)` under this list's tag, so `roja selftest` can check that the
     # running filter enforces this list without asking for any real harmful name.
     selftest: bool = False
+    # URL entries steer their hosts to the proxy: at most this many hosts per list (the first
+    # in file order); the URL entries of further hosts are dropped and counted (docs/lists.md).
+    max_steered_hosts: int = 2000
 
 
 SELFTEST_ZONE = "selftest.roja.test"  # RFC 6761 `.test`: never delegated, never on the Internet
@@ -109,7 +112,8 @@ def list_fingerprints(sources: list[ListSource]) -> dict[str, str]:
     """Per list: a digest of its settings and the path, size and mtime of each file it reads."""
     out = {}
     for s in sources:
-        parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest]
+        parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest,
+                               s.max_steered_hosts]
         for path in _files(s):
             st = path.stat()
             parts.append([str(path), st.st_size, st.st_mtime_ns])
@@ -164,8 +168,9 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
 def list_summary(report: ReadReport) -> dict[str, object]:
     """What one list gave, for `roja lists status`: domains, URL entries, addresses, bad
     lines, skipped rules by kind, and notable kinds (allow, badfilter...)."""
-    url = report.kinds["url"]
-    return {"domains": report.entries - url, "urls": url, "addresses": len(report.addresses),
+    read_urls, over = report.kinds["url"], report.kinds["url over steering cap"]
+    return {"domains": report.entries - read_urls, "urls": read_urls - over,
+            "addresses": len(report.addresses),
             "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
             "kinds": {k: n for k, n in report.kinds.items() if k not in ("url", "address")}}
 
@@ -184,6 +189,7 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
             yield hosts, list_tag
         return
     tags: dict[tuple[bool, str, bool], Tag] = {}
+    steered: set[str] = set()
     run: list[str] = []
     run_tag: Tag | None = None
     for e in read_entries(source.path, source.format, report, source.mapping):
@@ -193,6 +199,10 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
             tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
                                     e.category or source.category, e.subdomains_only)
         if e.path:
+            if e.host not in steered and len(steered) >= source.max_steered_hosts:
+                report.kinds["url over steering cap"] += 1
+                continue
+            steered.add(e.host)
             urls.append((e.host, e.path, tag))
             continue
         if tag is not run_tag or len(run) >= BATCH:

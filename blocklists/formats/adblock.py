@@ -149,7 +149,7 @@ def _rule(line: str) -> _Rule:
         important = opts.important
     if pattern.startswith("/"):
         return _Rule(("path-only",), key=key)
-    return _Rule(_pattern(pattern, allow), important and not allow, key)
+    return _Rule(_pattern(pattern, allow), important, key)
 
 
 def _pattern(pattern: str, allow: bool) -> _Found:
@@ -168,6 +168,9 @@ def _pattern(pattern: str, allow: bool) -> _Found:
             return ("anchor",)
         core = core[1:]
     core = core.removesuffix("|")
+    address = as_address(core.removesuffix("^"))
+    if address is not None:  # `1.2.3.4`, `||10.0.0.0/8^`
+        return ("exception-address",) if allow else [ListEntry("", category=address)]
     scheme, sep, rest = core.partition("://")
     hostpart, slash, path = (rest if sep else core).partition("/")
     if not (anchored or _HOSTLIKE.fullmatch(hostpart.removesuffix("^"))):
@@ -178,8 +181,10 @@ def _pattern(pattern: str, allow: bool) -> _Found:
     hostpart = hostpart.removesuffix("^")
     if sep and scheme not in ("http", "https", "*"):
         return ("scheme",)
-    if "^" in hostpart:
+    if hostpart.endswith("^"):
         return f"not a valid host name: {fields[0]!r}"
+    if "^" in hostpart:  # `||host^*banner`: a separator, then anything
+        return ("wildcard",)
     if hostpart.endswith((".", "-")) or ("*" in hostpart and not hostpart.startswith("*.")):
         return ("wildcard",)
     address = as_address(hostpart)
