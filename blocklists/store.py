@@ -39,6 +39,7 @@ from pathlib import Path
 
 from blocklists.compiled import CompiledList, Tag, compile_batches
 from blocklists.formats import plain
+from blocklists.formats.common import below
 from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
@@ -66,6 +67,7 @@ class ListSource:
     # URL entries steer their hosts to the proxy: at most this many hosts per list (the first
     # in file order); the URL entries of further hosts are dropped and counted (docs/lists.md).
     max_steered_hosts: int = 2000
+    never_steer: tuple[str, ...] = ()  # hosts whose URL entries (theirs and below) are dropped
 
 
 SELFTEST_ZONE = "selftest.roja.test"  # RFC 6761 `.test`: never delegated, never on the Internet
@@ -113,7 +115,7 @@ def list_fingerprints(sources: list[ListSource]) -> dict[str, str]:
     out = {}
     for s in sources:
         parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest,
-                               s.max_steered_hosts]
+                               s.max_steered_hosts, list(s.never_steer)]
         for path in _files(s):
             st = path.stat()
             parts.append([str(path), st.st_size, st.st_mtime_ns])
@@ -168,7 +170,8 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
 def list_summary(report: ReadReport) -> dict[str, object]:
     """What one list gave, for `roja lists status`: domains, URL entries, addresses, bad
     lines, skipped rules by kind, and notable kinds (allow, badfilter...)."""
-    read_urls, over = report.kinds["url"], report.kinds["url over steering cap"]
+    read_urls = report.kinds["url"]
+    over = report.kinds["url over steering cap"] + report.kinds["url on never-steer host"]
     return {"domains": report.entries - read_urls, "urls": read_urls - over,
             "addresses": len(report.addresses),
             "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
@@ -190,6 +193,7 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
         return
     tags: dict[tuple[bool, str, bool], Tag] = {}
     steered: set[str] = set()
+    never = frozenset(source.never_steer)
     run: list[str] = []
     run_tag: Tag | None = None
     for e in read_entries(source.path, source.format, report, source.mapping):
@@ -199,6 +203,9 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
             tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
                                     e.category or source.category, e.subdomains_only)
         if e.path:
+            if never and below(e.host, never):
+                report.kinds["url on never-steer host"] += 1
+                continue
             if e.host not in steered and len(steered) >= source.max_steered_hosts:
                 report.kinds["url over steering cap"] += 1
                 continue

@@ -48,7 +48,11 @@ def summary_line(list_id: str, item: dict[str, object]) -> str:
             shown.append(f"tjera / other {other}")
         line += f"; anashkaluar / skipped: {sum(n for _, n in counts)} (" + ", ".join(shown) + ")"
     kinds = item.get("kinds")
-    over = kinds.get("url over steering cap", 0) if isinstance(kinds, dict) else 0
+    kinds = kinds if isinstance(kinds, dict) else {}
+    over, never = kinds.get("url over steering cap"), kinds.get("url on never-steer host")
     if isinstance(over, int) and over:
         line += f"; {over} URL mbi kufirin e drejtimit / URL entries over the steering cap"
+    if isinstance(never, int) and never:
+        line += (f"; {never} URL në emra që nuk drejtohen / URL entries on never-steer "
+                 "hosts")
     return line

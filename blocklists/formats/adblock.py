@@ -36,6 +36,7 @@ from blocklists.formats.common import (
     ListEntry,
     ReadReport,
     as_address,
+    below,
     looks_like_ip,
     numbered_lines,
 )
@@ -90,7 +91,7 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
             if entry.path == "" and entry.host == "" and entry.category:  # an address
                 report.address(entry.category)
                 continue
-            if entry.allow and not rule.important and _below(entry.host, important):
+            if entry.allow and not rule.important and important and below(entry.host, important):
                 report.kinds["allow beaten by important"] += 1
                 continue
             report.entries += 1
@@ -101,14 +102,6 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
             if entry.path:
                 report.kinds["url"] += 1
             yield entry
-
-
-def _below(host: str, names: frozenset[str]) -> bool:
-    """Is `host` one of `names` or below one?"""
-    if not names:
-        return False
-    labels = host.split(".")
-    return any(".".join(labels[i:]) in names for i in range(len(labels)))
 
 
 def _prescan(path: Path) -> tuple[frozenset[str], frozenset[str]]:
@@ -135,7 +128,7 @@ def _rule(line: str) -> _Rule:
     body = line[2:] if allow else line
     if body.startswith("/") and _REGEX.fullmatch(body):
         return _Rule(("regex",))
-    pattern, dollar, modifiers = body.partition("$")
+    pattern, dollar, modifiers = body.rpartition("$") if "$" in body else (body, "", "")
     key = adblock_options.twin_key(allow, pattern, modifiers)
     important = False
     if dollar:

@@ -148,6 +148,12 @@ def as_address(text: str) -> str | None:
         return None
 
 
+def below(host: str, names: frozenset[str]) -> bool:
+    """Is `host` one of `names` or a subdomain of one?"""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in names for i in range(len(labels)))
+
+
 def looks_like_ip(text: str) -> bool:
     try:
         ipaddress.ip_address(text)

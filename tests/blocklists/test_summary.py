@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from blocklists.compiled import CompiledList
 from blocklists.store import ACTIVE_NAME, ListSource, compile_sources
 from filterd.commands.lists import lists
 
@@ -36,3 +37,17 @@ def test_steering_cap_drops_url_entries_beyond_it_and_says_so(tmp_path: Path) ->
     result = CliRunner().invoke(lists, ["status"], obj={"state_dir": tmp_path})
     assert "0 domene / domains, 6 URL, 0 adresa" in result.output
     assert "4 URL mbi kufirin e drejtimit / URL entries over the steering cap" in result.output
+
+
+def test_never_steer_hosts_keep_their_url_entries_out_of_the_proxy(tmp_path: Path) -> None:
+    listed = tmp_path / "urlhaus.txt"
+    listed.write_text("||github.com/evil/x/raw/a.exe$all\n||raw.github.com/b.sh$all\n"
+                      "||bad.example/c.sh$all\n")
+    compile_sources([ListSource("u", listed, "adblock", "malware",
+                                never_steer=("github.com",))], tmp_path / ACTIVE_NAME, "fp")
+    compiled = CompiledList(tmp_path / ACTIVE_NAME)
+    assert [compiled.has_url_entries(h) for h in ("github.com", "raw.github.com",
+                                                  "bad.example")] == [False, False, True]
+    result = CliRunner().invoke(lists, ["status"], obj={"state_dir": tmp_path})
+    assert "0 domene / domains, 1 URL" in result.output
+    assert "2 URL në emra që nuk drejtohen / URL entries on never-steer hosts" in result.output
