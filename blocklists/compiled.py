@@ -362,7 +362,16 @@ class CompiledList:
     def lookup_url(self, host: str, path: str) -> list[Match]:
         """URL entries for canonical `host` (or a parent) whose path is a prefix of `path` at a
         `/` or `?` boundary (an entry ending in `/` covers everything below it); most specific
-        host first, then longest path. `Match.entry` is `host/path` of the entry."""
+        host first, then longest path. `Match.entry` is `host/path` of the entry. A path with
+        capitals is looked up as given and lowercased (adblock URL rules without `$match-case`
+        are stored lowercased: they match in any case)."""
+        lower = path.lower()
+        if lower != path:
+            found = self._lookup_url(host, path)
+            return found + [m for m in self._lookup_url(host, lower) if m not in found]
+        return self._lookup_url(host, path)
+
+    def _lookup_url(self, host: str, path: str) -> list[Match]:
         rev = host[::-1] + "."
         out = []
         uniform, per_key = self._url_uniform, self._url_per_key

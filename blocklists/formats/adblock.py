@@ -46,7 +46,7 @@ _COSMETIC = re.compile(r"#@?[$%?]{0,2}#|\$@?\$")
 _REGEX = re.compile(r"/.+/(\$.*)?")
 # An unanchored pattern is read as a host (or host/path) only when it looks like one: a dotted
 # name or an address; anything else (`-468x60_`, `.php?ad=`) is a substring rule.
-_HOSTLIKE = re.compile(r"(\*\.)?[\w-]+(\.[\w-]+)+\.?|[0-9a-fA-F:.]+(/\d+)?")
+_HOSTLIKE = re.compile(r"(\*\.)?[\w-]+(\.[\w-]+)+\.?")
 _Found = list[ListEntry] | tuple[str, ...] | str
 
 
@@ -130,7 +130,7 @@ def _rule(line: str) -> _Rule:
         return _Rule(("regex",))
     pattern, dollar, modifiers = body.rpartition("$") if "$" in body else (body, "", "")
     key = adblock_options.twin_key(allow, pattern, modifiers)
-    important = False
+    important = match_case = False
     if dollar:
         opts = adblock_options.parse(modifiers)
         if isinstance(opts, str):
@@ -139,13 +139,13 @@ def _rule(line: str) -> _Rule:
             return _Rule([], key=key, badfilter=True)
         if opts.unsupported:
             return _Rule(opts.unsupported, key=key)
-        important = opts.important
+        important, match_case = opts.important, opts.match_case
     if pattern.startswith("/"):
         return _Rule(("path-only",), key=key)
-    return _Rule(_pattern(pattern, allow), important, key)
+    return _Rule(_pattern(pattern, allow, match_case), important, key)
 
 
-def _pattern(pattern: str, allow: bool) -> _Found:
+def _pattern(pattern: str, allow: bool, match_case: bool = False) -> _Found:
     fields = pattern.split("#", 1)[0].split() if " " in pattern or "\t" in pattern \
         else [pattern]
     if len(fields) > 1:
@@ -166,10 +166,11 @@ def _pattern(pattern: str, allow: bool) -> _Found:
         return ("exception-address",) if allow else [ListEntry("", category=address)]
     scheme, sep, rest = core.partition("://")
     hostpart, slash, path = (rest if sep else core).partition("/")
-    if not (anchored or _HOSTLIKE.fullmatch(hostpart.removesuffix("^"))):
+    bare = hostpart.removesuffix("^")
+    if not (anchored or _HOSTLIKE.fullmatch(bare) or as_address(bare) is not None):
         return ("substring",)  # `-468x60_`, `.php?ad=`: matched anywhere in a URL
     if slash and path.removesuffix("^"):
-        found = _url_rule(core.removesuffix("^"), path.removesuffix("^"), allow)
+        found = _url_rule(core.removesuffix("^"), path.removesuffix("^"), allow, match_case)
         return found if anchored or not isinstance(found, str) else ("substring",)
     hostpart = hostpart.removesuffix("^")
     if sep and scheme not in ("http", "https", "*"):
@@ -196,14 +197,19 @@ def _pattern(pattern: str, allow: bool) -> _Found:
     return [ListEntry(host, allow=allow, subdomains_only=subdomains_only)]
 
 
-def _url_rule(url: str, path: str, allow: bool) -> _Found:
-    """`example.com/a/b` (or with a scheme) as a URL entry, when a path prefix can say it."""
+def _url_rule(url: str, path: str, allow: bool, match_case: bool) -> _Found:
+    """`example.com/a/b` (or with a scheme) as a URL entry, when a path prefix can say it.
+    Without `$match-case` the path is lowercased: the proxy also looks up the lowercased
+    request path (`CompiledList.lookup_url`), so it matches in any case, as in a browser."""
     if "*" in url or "^" in path:
         return ("wildcard",)
     found = split_url(url)
     if isinstance(found, str):
         return f"not a URL rule: {found}"
-    return [ListEntry(found[0], found[1], allow=allow)]
+    host, canonical = found
+    if "." not in host:  # `||cfd/file?a=`: every host of a top-level domain to the proxy
+        return ("url-on-top-level-domain",)
+    return [ListEntry(host, canonical if match_case else canonical.lower(), allow=allow)]
 
 
 def _hosts_line(fields: list[str]) -> _Found:

@@ -8,7 +8,8 @@ its target whatever the context, and then it blocks (or with `@@` opens) the who
 - `$all`, `$document` (`$doc`), alone or with other types (`$doc,popup`): taken; the page
   itself is blocked, and the other types only add to that;
 - `$important`, `$match-case`: change nothing about the reach (`important` is kept: within its
-  list an important block beats an `@@` exception, as in a browser);
+  list an important block beats an `@@` exception, as in a browser; without `match-case` a URL
+  rule's path matches in any case, as in a browser);
 - `$badfilter`: cancels the rule that is identical without it (see `twin_key`);
 - only other types (`$script`, `$image`, `$popup`...), any negated type (`$~doc`), any context
   option (`$third-party`/`3p`, `$domain=`, `$to=`, `$denyallow=`, `$client=`, `$dnstype=`,
@@ -43,6 +44,7 @@ class Options(NamedTuple):
     unsupported: tuple[str, ...]
     important: bool
     badfilter: bool
+    match_case: bool = False
 
 
 def parse(text: str) -> Options | str:
@@ -63,7 +65,7 @@ def parse(text: str) -> Options | str:
     if types and not any(t in SITE_TYPES for t in types):
         unsupported.extend(types)  # `$script`: some requests of a page, never the page
     return Options(tuple(dict.fromkeys(n.lstrip("~") for n in unsupported)),
-                   "important" in rest, badfilter)
+                   "important" in rest, badfilter, "match-case" in rest)
 
 
 def twin_key(allow: bool, pattern: str, options: str) -> str:

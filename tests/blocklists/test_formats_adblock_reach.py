@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from blocklists.compiled import CompiledList
 from blocklists.readers import ListEntry, ReadReport, read_entries
+from blocklists.store import ListSource, compile_sources
 
 Taken = list[ListEntry]
 
@@ -39,7 +41,10 @@ def read(tmp_path: Path, text: str) -> tuple[Taken, ReadReport]:
     ("||bad*.example^$doc", [], "wildcard"),
     ("||coinhive.$all", [], "wildcard"),
     # URL rules: entries for the proxy, under the Safe Browsing canonical form
-    ("||Evil.Example/Payload/./x.sh^$all", [ListEntry("evil.example", "/Payload/x.sh")], None),
+    ("||Evil.Example/Payload/./x.sh^$all", [ListEntry("evil.example", "/payload/x.sh")], None),
+    ("||evil.example/Payload$all,match-case", [ListEntry("evil.example", "/Payload")], None),
+    ("||cfd/file?ajk=$doc", [], "url-on-top-level-domain"),
+    (".de/d8323ll?t=$doc", [], "substring"),
     ("|http://evil.example:80/a%2fb|", [ListEntry("evil.example", "/a/b")], None),
     ("evil.example/dl/", [ListEntry("evil.example", "/dl/")], None),
     ("||evil.example/a/*/b$all", [], "wildcard"),
@@ -83,3 +88,15 @@ def test_important_block_beats_an_exception_of_the_same_list(tmp_path: Path) -> 
     assert entries == [ListEntry("other.example", allow=True), ListEntry("bad.example"),
                        ListEntry("ok.bad.example", allow=True)]
     assert report.kinds["allow beaten by important"] == 1
+
+
+def test_url_rules_match_any_case_unless_match_case(tmp_path: Path) -> None:
+    listed = tmp_path / "urlhaus.txt"
+    # URLhaus lowercases its URLs; the real payload URL has capitals
+    listed.write_text("||files.example/dl/ab12cd/setup.exe^$all\n"
+                      "||files.example/Exact$all,match-case\n")
+    compile_sources([ListSource("u", listed, "adblock", "malware")], tmp_path / "c", "fp")
+    compiled = CompiledList(tmp_path / "c")
+    assert compiled.lookup_url("files.example", "/dl/AB12cd/Setup.exe")
+    assert compiled.lookup_url("files.example", "/Exact")
+    assert not compiled.lookup_url("files.example", "/EXACT")
