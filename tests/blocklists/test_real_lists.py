@@ -4,32 +4,16 @@ EasyPrivacy, compiled together as a gateway would."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from real_lists_kit import LISTS, require_lists
 
 from blocklists.compiled import CompiledList
 from blocklists.store import ListSource, compile_sources
 
-ASSETS = Path("/usr/share/chromium/extensions/ublock-origin/assets")
-LISTS = {
-    "badware": ASSETS / "ublock/badware.min.txt",
-    "urlhaus": ASSETS / "thirdparties/urlhaus-filter/urlhaus-filter-online.txt",
-    "easylist": ASSETS / "thirdparties/easylist/easylist.txt",
-    "easyprivacy": ASSETS / "thirdparties/easylist/easyprivacy.txt",
-}
-
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledList:
-    missing = [str(p) for p in LISTS.values() if not p.is_file()]
-    if missing:
-        message = (f"real lists missing: {missing} (Debian: apt-get install "
-                   "webext-ublock-origin-chromium; ./run tests does)")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_lists()
     out = tmp_path_factory.mktemp("real") / "lists.compiled"
     sources = [ListSource(lid, path, "adblock", "malware") for lid, path in LISTS.items()]
     compile_sources(sources, out, "fp")
