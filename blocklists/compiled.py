@@ -10,6 +10,9 @@ subdomains-only tag (RPZ `*.name` alone) matches below its key but not the key i
 Keys are the name reversed plus a dot (`www.example.com` → `moc.elpmaxe.www.`): the key of a
 listed domain is a prefix of every name's below it and of no other (not `moc.elpmaxeton.`).
 
+The header also carries the IP addresses and networks each list names (`addresses`, list id →
+canonical texts): they are never keys of the name trie.
+
 The second section holds URL-level entries for the proxy: keys `moc.elpmaxe./ads/` plus one
 key `moc.elpmaxe.` without tags for every host with URL entries, so `has_url_entries(host)`
 ("steer this name to the proxy?") is one prefix query. `lookup` never returns URL entries.
@@ -24,6 +27,9 @@ Compiling is built for millions of entries: readers hand over batches of hosts w
 (`compile_batches`), kept as one string a batch. When every key has the same tags the keys go
 straight into the trie and no per-key table is written; otherwise only the keys outside the
 largest list are collected (key → a bit per tag) and placed in the per-key table.
+
+(Just over 400 lines: the writer and the reader of one file format stay in one module, so they
+cannot drift apart.)
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import os
 import struct
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
@@ -198,9 +204,11 @@ def compile_entries(entries: Iterable[tuple[str, Tag]], out: Path,
 
 def compile_batches(batches: Iterable[tuple[Sequence[str], Tag]], out: Path,
                     meta: dict[str, object] | None = None,
-                    urls: Iterable[tuple[str, str, Tag]] = ()) -> int:
+                    urls: Iterable[tuple[str, str, Tag]] = (),
+                    addresses: Mapping[str, Sequence[str]] | None = None) -> int:
     """`compile_entries` for batches of canonical hosts that share a tag (the fast way in for
-    millions of entries); `urls` is read after `batches`. Returns the host entry count."""
+    millions of entries); `urls`, `addresses` (list id → IP addresses and networks) and `meta`
+    are read after `batches` (so the batches may fill them). Returns the host entry count."""
     tags: dict[Tag, int] = {}
     combos = _Combos()
     hosts = _Keys()
@@ -244,6 +252,7 @@ def compile_batches(batches: Iterable[tuple[Sequence[str], Tag]], out: Path,
         "url_keys": url_part.keys,
         "url_trie_len": len(url_part.trie),
         "url_uniform": url_part.uniform,
+        "addresses": {lid: list(found) for lid, found in (addresses or {}).items() if found},
         "meta": meta or {},
     }
     header_bytes = json.dumps(header).encode()
@@ -297,6 +306,8 @@ class CompiledList:
                         for combo in header["combos"]]
         self._per_tag: list[int] = header["per_tag"]
         self.url_count: int = header["url_count"]
+        # list id → the IP addresses and networks it names (kept apart from host names)
+        self.addresses: dict[str, list[str]] = header.get("addresses", {})
         view = memoryview(self._mm)
         pos = 12 + hlen
         self._views: list[memoryview] = []
@@ -354,7 +365,16 @@ class CompiledList:
     def lookup_url(self, host: str, path: str) -> list[Match]:
         """URL entries for canonical `host` (or a parent) whose path is a prefix of `path` at a
         `/` or `?` boundary (an entry ending in `/` covers everything below it); most specific
-        host first, then longest path. `Match.entry` is `host/path` of the entry."""
+        host first, then longest path. `Match.entry` is `host/path` of the entry. A path with
+        capitals is looked up as given and lowercased (adblock URL rules without `$match-case`
+        are stored lowercased: they match in any case)."""
+        lower = path.lower()
+        if lower != path:
+            found = self._lookup_url(host, path)
+            return found + [m for m in self._lookup_url(host, lower) if m not in found]
+        return self._lookup_url(host, path)
+
+    def _lookup_url(self, host: str, path: str) -> list[Match]:
         rev = host[::-1] + "."
         out = []
         uniform, per_key = self._url_uniform, self._url_per_key

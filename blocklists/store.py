@@ -39,6 +39,7 @@ from pathlib import Path
 
 from blocklists.compiled import CompiledList, Tag, compile_batches
 from blocklists.formats import plain
+from blocklists.formats.common import below
 from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
@@ -63,6 +64,10 @@ class ListSource:
     # Also list `selftest_name(id)` under this list's tag, so `roja selftest` can check that the
     # running filter enforces this list without asking for any real harmful name.
     selftest: bool = False
+    # URL entries steer their hosts to the proxy: at most this many hosts per list (the first
+    # in file order); the URL entries of further hosts are dropped and counted (docs/lists.md).
+    max_steered_hosts: int = 2000
+    never_steer: tuple[str, ...] = ()  # hosts whose URL entries (theirs and below) are dropped
 
 
 SELFTEST_ZONE = "selftest.roja.test"  # RFC 6761 `.test`: never delegated, never on the Internet
@@ -109,7 +114,8 @@ def list_fingerprints(sources: list[ListSource]) -> dict[str, str]:
     """Per list: a digest of its settings and the path, size and mtime of each file it reads."""
     out = {}
     for s in sources:
-        parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest]
+        parts: list[object] = [s.id, str(s.path), s.format, s.category, s.selftest,
+                               s.max_steered_hosts, list(s.never_steer)]
         for path in _files(s):
             st = path.stat()
             parts.append([str(path), st.st_size, st.st_mtime_ns])
@@ -123,11 +129,14 @@ def fingerprint(sources: list[ListSource]) -> str:
 
 
 def list_sizes(compiled: CompiledList) -> dict[str, int]:
-    """Entries per list id, allow and URL entries included (`x@allow` counts for `x`)."""
+    """Entries per list id, allow and URL entries and addresses included (`x@allow` counts
+    for `x`)."""
     out: dict[str, int] = {}
     for list_id, n in compiled.counts_by_list().items():
         base = list_id.removesuffix(ALLOW_SUFFIX)
         out[base] = out.get(base, 0) + n
+    for list_id, found in compiled.addresses.items():
+        out[list_id] = out.get(list_id, 0) + len(found)
     return out
 
 
@@ -138,52 +147,90 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
     in `held_ids` are read from the compiled file `held` instead of their sources."""
     reports = [ReadReport(str(s.path)) for s in sources]
     urls: list[tuple[str, str, Tag]] = []
+    addresses: dict[str, list[str]] = {}
+    summaries: dict[str, dict[str, object]] = {}
 
     def batches() -> Iterator[tuple[list[str], Tag]]:
         if held is not None and held_ids:
-            yield from _kept_entries(CompiledList(held), held_ids, urls)
+            yield from _kept_entries(CompiledList(held), held_ids, urls, addresses, summaries)
         for source, report in zip(sources, reports, strict=True):
             if source.id in held_ids:
                 continue
-            if source.selftest and source.format == "urls":  # the proxy decides these
-                urls.append((selftest_name(source.id), SELFTEST_PATH,
-                             Tag(source.id, source.category)))
-            elif source.selftest:
-                yield [selftest_name(source.id)], Tag(source.id, source.category)
-            if source.format in PLAIN_FORMATS:  # hosts only, one tag: straight to the compiler
-                list_tag = Tag(source.id, source.category)
-                for hosts in plain.read_batches(source.path, source.format, report):
-                    yield hosts, list_tag
-                continue
-            tags: dict[tuple[bool, str, bool], Tag] = {}
-            run: list[str] = []
-            run_tag: Tag | None = None
-            for e in read_entries(source.path, source.format, report, source.mapping):
-                flags = (e.allow, e.category, e.subdomains_only)
-                tag = tags.get(flags)
-                if tag is None:
-                    tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
-                                            e.category or source.category, e.subdomains_only)
-                if e.path:
-                    urls.append((e.host, e.path, tag))
-                    continue
-                if tag is not run_tag or len(run) >= BATCH:
-                    if run and run_tag is not None:
-                        yield run, run_tag
-                    run, run_tag = [], tag
-                run.append(e.host)
-            if run and run_tag is not None:
-                yield run, run_tag
+            yield from _source_batches(source, report, urls)
+            addresses[source.id] = sorted(set(report.addresses))
+            summaries[source.id] = list_summary(report)
 
     compile_batches(batches(), out, meta={"fingerprint": fp,
                                           "lists": {s.id: str(s.path) for s in sources},
-                                          **(meta or {})}, urls=urls)
+                                          "summary": summaries, **(meta or {})},
+                    urls=urls, addresses=addresses)
     return reports
 
 
-def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, str, Tag]]
+def list_summary(report: ReadReport) -> dict[str, object]:
+    """What one list gave, for `roja lists status`: domains, URL entries, addresses, bad
+    lines, skipped rules by kind, and notable kinds (allow, badfilter...)."""
+    read_urls = report.kinds["url"]
+    over = report.kinds["url over steering cap"] + report.kinds["url on never-steer host"]
+    return {"domains": report.entries - read_urls, "urls": read_urls - over,
+            "addresses": len(report.addresses),
+            "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
+            "kinds": {k: n for k, n in report.kinds.items() if k not in ("url", "address")}}
+
+
+def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str, str, Tag]]
+                    ) -> Iterator[tuple[list[str], Tag]]:
+    """The host batches of one list; its URL entries are appended to `urls`."""
+    if source.selftest and source.format == "urls":  # the proxy decides these
+        urls.append((selftest_name(source.id), SELFTEST_PATH,
+                     Tag(source.id, source.category)))
+    elif source.selftest:
+        yield [selftest_name(source.id)], Tag(source.id, source.category)
+    if source.format in PLAIN_FORMATS:  # hosts only, one tag: straight to the compiler
+        list_tag = Tag(source.id, source.category)
+        for hosts in plain.read_batches(source.path, source.format, report):
+            yield hosts, list_tag
+        return
+    tags: dict[tuple[bool, str, bool], Tag] = {}
+    steered: set[str] = set()
+    never = frozenset(source.never_steer)
+    run: list[str] = []
+    run_tag: Tag | None = None
+    for e in read_entries(source.path, source.format, report, source.mapping):
+        flags = (e.allow, e.category, e.subdomains_only)
+        tag = tags.get(flags)
+        if tag is None:
+            tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
+                                    e.category or source.category, e.subdomains_only)
+        if e.path:
+            if never and below(e.host, never):
+                report.kinds["url on never-steer host"] += 1
+                continue
+            if e.host not in steered and len(steered) >= source.max_steered_hosts:
+                report.kinds["url over steering cap"] += 1
+                continue
+            steered.add(e.host)
+            urls.append((e.host, e.path, tag))
+            continue
+        if tag is not run_tag or len(run) >= BATCH:
+            if run and run_tag is not None:
+                yield run, run_tag
+            run, run_tag = [], tag
+        run.append(e.host)
+    if run and run_tag is not None:
+        yield run, run_tag
+
+
+def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, str, Tag]],
+                  addresses: dict[str, list[str]], summaries: dict[str, dict[str, object]]
                   ) -> Iterator[tuple[list[str], Tag]]:
-    """The entries of lists `ids` (their allow entries too) as the compile `old` has them."""
+    """The entries of lists `ids` (their allow entries too) as the compile `old` has them;
+    their URL entries, addresses and summaries go to `urls`, `addresses` and `summaries`."""
+    old_summary = old.meta.get("summary")
+    for list_id in ids:
+        addresses[list_id] = list(old.addresses.get(list_id, ()))
+        if isinstance(old_summary, dict) and list_id in old_summary:
+            summaries[list_id] = old_summary[list_id]
     def kept(tags: tuple[Tag, ...]) -> Iterator[Tag]:
         return (t for t in tags if t.list_id.removesuffix(ALLOW_SUFFIX) in ids)
 

@@ -48,7 +48,10 @@ def list_sources(cfg: RojaConfig) -> list[ListSource]:
     # Deny and legal lists also carry their reserved self-test name (`roja selftest`).
     sources = [ListSource(lc.rule.id, lc.path, lc.format, lc.rule.category, lc.mapping,
                           min(lc.max_shrink, LEGAL_MAX_SHRINK) if lc.rule.kind == "legal"
-                          else lc.max_shrink, selftest=lc.rule.kind != "allow")
+                          else lc.max_shrink, selftest=lc.rule.kind != "allow",
+                          # a legal list's URL entries are never capped
+                          max_steered_hosts=(1 << 62) if lc.rule.kind == "legal"
+                          else lc.max_steered_hosts, never_steer=lc.never_steer)
                for lc in cfg.policy.lists]
     hotline = hotline_source(cfg.feed, cfg.state_dir)
     if hotline:

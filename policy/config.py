@@ -8,6 +8,8 @@ format = "domains"        # domains | hosts | adblock | rpz | ut1 | urls
 kind = "legal"            # deny | allow | legal (legal: nothing can open it)
 category = "csam"
 max_shrink = 0.5          # hold the list back if it shrinks by more than this share (0..1)
+max_steered_hosts = 2000  # URL entries steer their hosts to the proxy: at most this many hosts
+never_steer = ["github.com"]  # URL entries on these hosts (and below) are dropped, not steered
 
 [[lists]]
 id = "ut1"
@@ -62,6 +64,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from blocklists.canonical import canonical_host
 from blocklists.readers import FORMATS
 from configkit import Section, client_address
 from policy.categories import ALWAYS_LEGAL, CATEGORIES, canonical_category, is_known
@@ -81,6 +84,8 @@ class ListConfig:
     format: str
     mapping: Path | None = None
     max_shrink: float = 0.5
+    max_steered_hosts: int = 2000
+    never_steer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,10 +141,17 @@ def _lists(root: Section, base_dir: Path) -> list[ListConfig]:
         elif s.has("mapping"):
             raise s.error("mapping", "only a list with format = \"ut1\" has a mapping")
         max_shrink = s.float("max_shrink", 0.5, min=0.0, max=1.0)
+        max_steered = s.int("max_steered_hosts", 2000, min=0)
+        never_steer = []
+        for name in s.str_list("never_steer", []):
+            host = canonical_host(name)
+            if host is None:
+                raise s.error("never_steer", f"{name!r} is not a host name")
+            never_steer.append(host)
         s.done()
         lists.append(ListConfig(ListRule(list_id, kind, category),  # type: ignore[arg-type]
                                 path if path.is_absolute() else base_dir / path, fmt,
-                                mapping, max_shrink))
+                                mapping, max_shrink, max_steered, tuple(never_steer)))
     legal_cats = _legal_categories(lists)
     for s, lc in zip(root.sections("lists"), lists, strict=True):
         if lc.rule.kind == "allow" and canonical_category(lc.rule.category) in legal_cats:

@@ -61,6 +61,7 @@ class ReadReport:
     unsupported: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)  # IPs and networks, canonical text
 
     def bad_line(self, lineno: int, text: str, why: str, keep: int = 50, *,
                  source: str | None = None) -> None:
@@ -72,9 +73,22 @@ class ReadReport:
             self.errors.append(err)
             log.warning("list line skipped: %s", err)
 
+    def address(self, text: str) -> bool:
+        """If `text` is an IP address or network, keep it (canonical text) and say so."""
+        found = as_address(text)
+        if found is None:
+            return False
+        self.addresses.append(found)
+        self.kinds["address"] += 1
+        return True
+
     def summary(self) -> str:
-        """One log line: `12 entries, 2 bad lines skipped, unsupported: dnstype 3`."""
-        parts = [f"{self.entries} entries"]
+        """One log line: `12 entries (2 URL), 3 addresses, 2 bad lines skipped,
+        unsupported: dnstype 3`."""
+        parts = [f"{self.entries} entries" + (f" ({self.kinds['url']} URL)"
+                                               if self.kinds["url"] else "")]
+        if self.addresses:
+            parts.append(f"{len(self.addresses)} addresses")
         if self.error_count:
             parts.append(f"{self.error_count} bad lines skipped")
         if self.unsupported:
@@ -119,6 +133,25 @@ def numbered_lines(path: Path, report: ReadReport) -> Iterator[tuple[int, str]]:
                 long_line(report, lineno, raw, str(path))
                 continue
             yield lineno, raw.rstrip("\r\n")
+
+
+def as_address(text: str) -> str | None:
+    """`1.2.3.4`, `2001:DB8::1`, `10.1.2.0/24` (host bits are cleared) → canonical text; else
+    None. A list's address entry, never a host name."""
+    if not text or not (text[0].isdigit() or ":" in text):
+        return None
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text, strict=False))
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def below(host: str, names: frozenset[str]) -> bool:
+    """Is `host` one of `names` or a subdomain of one?"""
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in names for i in range(len(labels)))
 
 
 def looks_like_ip(text: str) -> bool:

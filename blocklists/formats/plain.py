@@ -1,5 +1,7 @@
 """Plain lists: `domains` (one domain a line, `#` comments, `*.name` read as `name`) and
-`hosts` files (`0.0.0.0 name [name...]`, local names such as `localhost` skipped).
+`hosts` files (`0.0.0.0 name [name...]`, local names such as `localhost` skipped). An IP
+address or network where a name belongs (`1.2.3.4`, `0.0.0.0 10.0.0.0/8`) is an address entry
+(`ReadReport.addresses`), never a name.
 
 Lists of millions of lines are read a chunk (about 1 MiB) at a time, in the cheapest way that
 gives the same result:
@@ -47,6 +49,9 @@ _NEWLINE_AS_DOT = bytes.maketrans(b"\n", b".")
 # line is not a canonical name, apart from its length).
 _NOT_CANONICAL = (b"..", b"-.", b".-")
 _HOSTS_PREFIXES = ("\n0.0.0.0 ", "\n127.0.0.1 ")
+# A line ending in a numeric label (`1.2.3.4`, `0.0.0.0 10.0.0.0/8`) or with a `:` (IPv6):
+# an address, read by the full rules (a top-level domain is never all digits).
+_ADDRESS_LINE = re.compile(r"\.[0-9]+(?:/[0-9]+)?[ \t]*$|:", re.MULTILINE)
 
 
 def read(path: Path, fmt: str, report: ReadReport) -> Iterator[str]:
@@ -67,8 +72,10 @@ def read_batches(path: Path, fmt: str, report: ReadReport) -> Iterator[list[str]
                 rest = handle.readline(MAX_LINE + 1)  # MAX_LINE more: a longer one is
                 chunk += rest + "\n" * too_long(handle, rest)  # cut here, then rejected
             lines = chunk.count("\n") + (not chunk.endswith("\n"))
-            hosts = _all_names(chunk if chunk.endswith("\n") else chunk + "\n", fmt)
-            if hosts is None:
+            fast_ok = _ADDRESS_LINE.search(chunk) is None
+            hosts = _all_names(chunk if chunk.endswith("\n") else chunk + "\n", fmt) \
+                if fast_ok else None
+            if hosts is None and fast_ok:
                 hosts = fast.findall(chunk)
                 if not (hosts and len(hosts) + len(_EMPTY.findall(chunk)) == lines
                         and max(map(len, hosts)) <= 253):
@@ -142,6 +149,8 @@ def _read_lines(lines: list[str], lineno: int, fmt: str, report: ReadReport,
                 continue
         hosts = []
         for name in names:
+            if name not in LOCAL_NAMES and report.address(name):
+                continue
             host = canonical_host(name[2:] if name.startswith("*.") else name)
             if host in LOCAL_NAMES:  # canonical, so `LocalHost.` is skipped too
                 continue

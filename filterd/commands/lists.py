@@ -26,6 +26,8 @@ import click
 
 from blocklists.feed import REASONLESS_LIMIT, FeedError, key_id
 from blocklists.publish import MAX_REMOVALS, keygen, publish
+from blocklists.store import ACTIVE_NAME
+from blocklists.summary import read_summaries, summary_line
 from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
 from filterd.errors import RojaError, describe
 from filterd.hotline import record_sync_failure
@@ -201,6 +203,7 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     if info["serial"] is None:
         _refuse_unreadable(feed_dir(ctx.obj["state_dir"]) / CURRENT_NAME)
     info["enforced"] = read_enforced(ctx.obj["state_dir"])
+    info["lists"] = read_summaries(Path(ctx.obj["state_dir"]) / ACTIVE_NAME)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         if info.get("expired"):
@@ -220,6 +223,8 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
             click.echo("Kujdes: lista ka skaduar / warning: the feed has expired", err=True)
     for line in enforced_lines(info):
         click.echo(line)
+    for list_id, item in info["lists"].items():
+        click.echo(summary_line(list_id, item))
     if info.get("expired"):
         sys.exit(1)
 

@@ -18,12 +18,13 @@ def read(path: Path) -> tuple[list[ListEntry], ReadReport]:
 
 def test_adguard_style_list_gives_blocks_allows_and_wildcards() -> None:
     entries, report = read(FIXTURE)
-    assert [e.host for e in entries if not (e.allow or e.subdomains_only)] == [
+    assert [e.host for e in entries if not (e.allow or e.subdomains_only or e.path)] == [
         "0024ad98dd.com", "ads.example-adnet.com", "doubleclick.net", "tracker.example.org",
         "adservice.google.com", "plain-ads.example", "hosts-style.example"]
     assert [e.host for e in entries if e.allow] == ["s.youtube.com", "cdn.jsdelivr.net"]
     assert [e.host for e in entries if e.subdomains_only] == ["adnet-wild.example"]
-    assert report.entries == 10 and report.kinds["allow"] == 2
+    assert [(e.host, e.path) for e in entries if e.path] == [("example.com", "/ads/banner.js")]
+    assert report.entries == 11 and report.kinds["allow"] == 2 and report.kinds["url"] == 1
     # read_list keeps only the plain blocks, for callers that want names
     assert len(list(read_list(FIXTURE, "adblock", ReadReport(str(FIXTURE))))) == 7
 
@@ -31,7 +32,7 @@ def test_adguard_style_list_gives_blocks_allows_and_wildcards() -> None:
 def test_unsupported_modifiers_and_rules_are_counted_by_name() -> None:
     _, report = read(FIXTURE)
     assert report.unsupported == {"third-party": 1, "dnstype": 2, "client": 1, "cosmetic": 3,
-                                  "path": 1, "regex": 1}
+                                  "regex": 1}
     assert "unsupported: client 1, cosmetic 3, dnstype 2" in report.summary()
 
 
@@ -53,10 +54,10 @@ def test_bad_lines_are_counted_with_file_and_line() -> None:
     ("||a.example^$important", ListEntry("a.example"), None),
     ("||*.a.example^", ListEntry("a.example", subdomains_only=True), None),
     ("||a.example^$~third-party", None, "third-party"),
-    ("@@||a.example^$badfilter", None, "badfilter"),
+    ("@@||a.example^$badfilter", None, None),
     ("||a*.example^", None, "wildcard"),
     ("|a.example^", None, "anchor"),
-    ("|https://a.example/x", None, "path"),
+    ("|https://a.example/x", ListEntry("a.example", "/x"), None),
     ("a.example#?#div:has(> .ad)", None, "cosmetic"),
 ])
 def test_single_rules(tmp_path: Path, line: str, entry: ListEntry | None,

@@ -100,3 +100,18 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
     path.write_text("a.example\n")
     with pytest.raises(ValueError, match="unknown list format 'squid'"):
         read(path, "squid")
+
+
+@pytest.mark.parametrize("fmt,text", [
+    ("domains", "a.example\n1.2.3.4\n10.0.0.0/8\n2001:db8::1\nb.example\n"),
+    ("hosts", "0.0.0.0 a.example\n0.0.0.0 1.2.3.4\n0.0.0.0 10.0.0.0/8\n"
+              "0.0.0.0 2001:db8::1\n0.0.0.0 b.example\n"),
+])
+def test_addresses_in_plain_lists_are_addresses_not_names(tmp_path: Path, fmt: str,
+                                                          text: str) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text(text)
+    report = ReadReport(str(path))
+    assert list(read_list(path, fmt, report)) == ["a.example", "b.example"]
+    assert report.addresses == ["1.2.3.4", "10.0.0.0/8", "2001:db8::1"]
+    assert report.error_count == 0

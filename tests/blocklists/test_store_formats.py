@@ -21,7 +21,7 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CompiledList]
         ListSource("ut1", FIXTURES / "ut1", "ut1", "", FIXTURES / "ut1.map"),
         ListSource("urls", FIXTURES / "urls.txt", "urls", "piracy"),
     ], tmp_path_factory.mktemp("state"))
-    assert [r.entries for r in result.reports] == [10, 9, 6, 4]
+    assert [r.entries for r in result.reports] == [11, 9, 6, 4]
     yield result.compiled
     result.compiled.close()
 
@@ -45,7 +45,7 @@ def test_lookup(compiled: CompiledList, host: str, matches: list[Match]) -> None
 
 
 def test_url_entries_are_stored_for_the_proxy(compiled: CompiledList) -> None:
-    assert compiled.url_count == 6
+    assert compiled.url_count == 7  # the adblock list's `||example.com/ads/banner.js` too
     assert [compiled.has_url_entries(h) for h in (
         "tumblr.com", "www.tumblr.com", "example.com", "news.example.org", "doubleclick.net",
         "org")] == [True, True, True, True, False, False]
@@ -56,5 +56,8 @@ def test_url_entries_are_stored_for_the_proxy(compiled: CompiledList) -> None:
         Match("example.com/ads/", "urls", "piracy")]
     assert compiled.lookup_url("plain.example", "/anything") == [
         Match("plain.example/", "urls", "piracy")]
-    assert compiled.counts_by_list() == {"ads": 8, "ads@allow": 2, "threatfox": 8,
+    assert compiled.lookup_url("example.com", "/ads/banner.js") == [
+        Match("example.com/ads/banner.js", "ads", "ads_trackers"),
+        Match("example.com/ads/", "urls", "piracy")]
+    assert compiled.counts_by_list() == {"ads": 9, "ads@allow": 2, "threatfox": 8,
                                          "threatfox@allow": 1, "ut1": 6, "urls": 4}

@@ -47,7 +47,7 @@ def test_a_10_mb_line_is_quoted_in_at_most_200_bytes(tmp_path: Path, fmt: str, p
 
 def test_lines_just_under_and_over_the_limit(tmp_path: Path) -> None:
     listed = tmp_path / "list.txt"
-    name = "a" * (MAX_LINE - 1)  # not a valid host, but within the limit
+    name = "||" + "a" * (MAX_LINE - 3)  # not a valid host, but within the limit
     listed.write_text(f"{name}\n{'b' * (MAX_LINE + 1)}\nok.example\n")
     report = ReadReport(str(listed))
     assert list(read_list(listed, "adblock", report)) == ["ok.example"]

@@ -91,3 +91,21 @@ def test_shrinks_within_the_share_are_accepted(tmp_path: Path, max_shrink: float
     result = build_active([source(tmp_path, max_shrink)], state)
     assert result.compiled.counts_by_list() == {"bixhoz": kept}
     result.compiled.close()
+
+
+def test_a_held_back_list_keeps_its_addresses_and_summary(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    addresses = [f"10.0.0.{i}" for i in range(10)]
+    write(tmp_path / "bixhoz.txt", NAMES + addresses)
+    write(tmp_path / "porno.txt", ["porn0.example"])
+    build_active([source(tmp_path), other(tmp_path)], state).compiled.close()
+    write(tmp_path / "bixhoz.txt", NAMES[:2])  # 20 → 2: the addresses went too
+    write(tmp_path / "porno.txt", ["porn0.example", "porn1.example"])
+    result = build_active([source(tmp_path), other(tmp_path)], state)
+    assert [h.list_id for h in result.held_back] == ["bixhoz"]
+    assert result.compiled.addresses["bixhoz"] == addresses
+    summary = result.compiled.meta["summary"]
+    assert isinstance(summary, dict)
+    assert summary["bixhoz"]["domains"] == 10 and summary["bixhoz"]["addresses"] == 10
+    assert summary["porno"]["domains"] == 2
+    result.compiled.close()
