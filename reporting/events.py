@@ -30,7 +30,7 @@ def record_event(db_path: Path, kind: str, detail: str = "", at: float | None = 
         finally:
             db.close()
         return True
-    except (sqlite3.Error, IncidentStoreError) as exc:
+    except (sqlite3.Error, IncidentStoreError, OSError) as exc:  # e.g. the state dir is gone
         log.warning("could not record event %s: %s", kind, exc)
         return False
 

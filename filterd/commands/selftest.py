@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from filterd.errors import describe
+from filterd.errors import RojaError, describe
 from filterd.selftest.checks import Check, run_checks
 from reporting.events import record_event
 from reporting.plural import CHECK, count, form
@@ -41,10 +41,9 @@ def selftest(obj: Any, as_json: bool) -> None:
     try:
         policy, compiled = build_policy(cfg)
     except Exception as exc:  # a config the daemon could not load either
-        click.echo(f"Vetëtestimi nuk u nis / self-test could not start: {describe(exc)}",
-                   err=True)
         record_event(cfg.state_dir / "incidents.sqlite", "selftest_fail", f"0/0; {exc}"[:400])
-        sys.exit(1)
+        raise RojaError("Vetëtestimi nuk u nis", "the self-test could not start",
+                        describe(exc)) from None
     try:
         checks = list(run_checks(cfg, policy, now))
     finally:
