@@ -9,13 +9,17 @@ A month dashboard (tens of milliseconds) or an argon2 check (about 0.1 s of CPU)
 every other request while it runs on the loop; here `/healthz`, the login page and other
 people's pages keep answering. `DB_THREADS` threads each hold their own connection to the
 database (WAL: readers do not wait for the writer; SQLite's busy timeout orders the writers).
-The hashing pool has `HASH_THREADS` threads and at most `HASH_QUEUE` waiting checks: beyond
-that `hash()` raises `BusyError` at once (the login answers 503) instead of queueing without bound.
+The hashing pool has `HASH_THREADS` threads and at most `HASH_QUEUE` checks in flight: beyond
+that `hash()` raises `BusyError` at once (the login answers 503) instead of queueing without
+bound. Its threads run at a lower CPU priority (nice +`HASH_NICE`, Linux: per thread, and
+argon2's own lane threads inherit it), so on a small machine the event loop and the database
+threads still get the CPU while guesses are being hashed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import threading
@@ -29,10 +33,19 @@ from reporting.inbox.store import Store
 DB_THREADS = 2
 HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
 HASH_QUEUE = 16
+HASH_NICE = 10
 
 P = ParamSpec("P")
 T = TypeVar("T")
 _Job = tuple[Callable[[Store], Any], Future[Any]]
+
+
+def _lower_priority() -> None:
+    """This thread (not the process: Linux gives each thread its own nice value) yields the
+    CPU to the event loop."""
+    with contextlib.suppress(OSError, AttributeError):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + HASH_NICE)
 
 
 class BusyError(Exception):
@@ -49,7 +62,8 @@ class Offload:
                                           name=f"inbox-db-{i}") for i in range(db_threads)]
         for thread in self._threads:
             thread.start()
-        self._hashing = ThreadPoolExecutor(hash_threads, thread_name_prefix="inbox-hash")
+        self._hashing = ThreadPoolExecutor(hash_threads, thread_name_prefix="inbox-hash",
+                                           initializer=_lower_priority)
         self._hash_queue = hash_queue
         self._pending = 0
 
