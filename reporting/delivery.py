@@ -26,7 +26,7 @@ from reporting.delivery_https import HttpsChannel
 from reporting.delivery_smtp import SmtpChannel
 from reporting.incidents import db_path
 from reporting.outbox import Bundle, Channel, Delivery, Outbox
-from reporting.report_data import TIRANE, SchoolLike, collect, parse_period
+from reporting.report_data import TIRANE, AuditHead, SchoolLike, collect, parse_period
 
 FORMATS = ("pdf", "csv", "json")
 
@@ -72,7 +72,7 @@ def ensure_bundle(state_dir: Path, period: str, school: SchoolLike, settings: Re
         return found
     data = collect(db_path(state_dir), parse_period(period), school, settings.qark,
                    settings.municipality, settings.ict_teacher, now,
-                   settings.addressee().line)
+                   settings.addressee().line, audit_head(state_dir))
     out = reports_dir(state_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = {fmt: out / file_name(school.code, period, fmt) for fmt in FORMATS}
@@ -81,6 +81,14 @@ def ensure_bundle(state_dir: Path, period: str, school: SchoolLike, settings: Re
                         ("json", report_json.render)):
         _write(files[fmt], render(data))
     return Bundle(school.code, period, report_json.to_document(data)["content_sha256"], files)
+
+
+def audit_head(state_dir: Path) -> AuditHead | None:
+    """Where the appliance's audit log stands, for the report to carry out of the school."""
+    from filterd.audit import anchor  # the appliance's log (stdlib only; no cycle)
+
+    found = anchor(state_dir)
+    return AuditHead(found.length, found.head) if found else None
 
 
 def channels(settings: ReportSettings) -> dict[str, Channel]:

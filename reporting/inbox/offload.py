@@ -31,8 +31,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from reporting.inbox.store import Store
 
 DB_THREADS = 2
-HASH_THREADS = max(1, min(4, os.cpu_count() or 1))
-HASH_QUEUE = 16
+HASH_THREADS = 1
+HASH_QUEUE = 8
 HASH_NICE = 10
 
 P = ParamSpec("P")

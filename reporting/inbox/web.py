@@ -11,6 +11,7 @@
     GET  /api/v1/months/{YYYY-MM} the same data as JSON (session cookie; logged)
     GET/POST /ngarko              manual upload of a report that arrived by e-mail
     POST /api/reports             the schools' upload endpoint (reporting.inbox.api)
+    GET  /api/v1/anchors          a school's audit anchors (its token; reporting.inbox.anchors)
 
 An office sees only the schools of its DRAP, qark (or district) or ZVA; a school outside it
 answers 404, as an unknown one does. Every POST form carries the session's CSRF token (403
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from reporting.inbox import api, auth, dashboard, export, submissions
+from reporting.inbox import anchors, api, auth, dashboard, export, submissions
 from reporting.inbox.app import CONFIG, OFFLOAD, THROTTLE, USER, address, now, render
 from reporting.inbox.guards import (
     check_csrf,
@@ -258,5 +259,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/ngarko", api.upload_form)
     app.router.add_post("/ngarko", api.upload_form_post)
     app.router.add_post("/api/reports", api.upload_api)
+    app.router.add_get("/api/v1/anchors", anchors.anchors_api)
     app.router.add_get("/static/style.css", style)
     app.router.add_get("/healthz", health)
