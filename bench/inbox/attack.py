@@ -6,7 +6,8 @@ The inbox (`reporting.inbox.app.serve`) runs in its own process over a data set 
 ministry from 127.0.0.2, measures the median latency of `/healthz` and of the ministry's month
 dashboard, first with nobody else (idle), then while 4 attacker processes, each from its own
 loopback address (127.0.0.20-23), send login attempts as fast as the server answers them: the
-login page, then a wrong password for one of 50 names (real ones among them), round and round.
+login page, then a wrong password for one of 5,000 names (real ones among them), round and
+round: so a throttle per name alone never stops it.
 Goal: under attack ≤ 2 × idle. The attackers run at `nice 19`: on a real network their CPU is
 not the server's, so here they take only what the server and the probe leave.
 
@@ -33,7 +34,7 @@ from typing import Any
 import httpx
 
 ATTACKERS = 4
-NAMES = ["masr", "berat", "vlora", "admin", "zyra.tirane"] + [f"zyra{i}" for i in range(45)]
+NAMES = ["masr", "berat", "vlora", "admin", "zyra.tirane"] + [f"zyra{i}" for i in range(5000)]
 SERVE = ("import sys\nfrom pathlib import Path\nfrom reporting.inbox.app import serve\n"
          "from reporting.inbox.config import InboxConfig\n"
          "serve(InboxConfig(host='127.0.0.1', port=0, data_dir=Path(sys.argv[1])),\n"
@@ -41,14 +42,15 @@ SERVE = ("import sys\nfrom pathlib import Path\nfrom reporting.inbox.app import 
 PROBE = "127.0.0.2"
 
 
-def build(data_dir: Path, schools: int, months: int) -> None:
+def build(data_dir: Path, schools: int, months: int) -> int:
     from bench.inbox.run import populate
     from reporting.inbox import auth
     from reporting.inbox.store import DB_FILE, Store, User
 
     with Store(data_dir / DB_FILE) as store:
-        populate(store, schools, months, random.Random(8))
+        count = populate(store, schools, months, random.Random(8))
         store.put_user(User("masr", "ministry", "", "", auth.hash_password("bench-masr-1")))
+    return count
 
 
 def start_server(source: Path, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
@@ -156,8 +158,9 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="roja-bench-attack-") as tmp:
         data = Path(tmp)
         t0 = time.perf_counter()
-        build(data, args.schools, args.months)
-        print(f"data: {args.schools:,} schools × {args.months} months, built in "
+        reports = build(data, args.schools, args.months)
+        print(f"data: {args.schools:,} schools × {args.months} months = {reports:,} reports, "
+              f"built in "
               f"{time.perf_counter() - t0:.0f} s; load average {os.getloadavg()[0]:.1f}")
         print("median (p95) in ms, idle → under attack; ratio of the medians")
         ratios: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in sources}
