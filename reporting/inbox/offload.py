@@ -68,15 +68,22 @@ class Offload:
         self._pending = 0
 
     def _serve(self, db_path: Path) -> None:
-        with Store(db_path) as store:
-            while (job := self._jobs.get()) is not None:
-                fn, future = job
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    future.set_result(fn(store))
-                except BaseException as exc:  # handed to the awaiting request
-                    future.set_exception(exc)
+        try:
+            store: Store | None = Store(db_path)
+        except Exception as exc:  # every job then fails with it (a 500 that is logged)
+            store, broken = None, exc
+        while (job := self._jobs.get()) is not None:
+            fn, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                if store is None:
+                    raise broken
+                future.set_result(fn(store))
+            except BaseException as exc:  # handed to the awaiting request
+                future.set_exception(exc)
+        if store is not None:
+            store.close()
 
     async def db(self, fn: Callable[Concatenate[Store, P], T], *args: P.args,
                  **kwargs: P.kwargs) -> T:
