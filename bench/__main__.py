@@ -12,7 +12,8 @@ BENCHMARKS: dict[str, str] = {
     "reporting": "incident ingest rate and monthly report build time at 1M incidents",
     "policy": "resolver with 6 groups, profiles, schedules and 1M entries vs one group",
     "proxy": "Roja proxy vs squid+squidGuard, e2guardian, mitmdump; whole-filter CPU",
-    "inbox": "education-office inbox: month dashboard and upload times, 1,800 schools × 24 months",
+    "inbox": "education-office inbox: dashboard and upload times (1,800 schools × 24 months); "
+             "--attack: /healthz and dashboard while 4 clients guess passwords",
     "propagation": "hotline publish → blocked at the gateway and at an unbound RPZ secondary",
 }
 

@@ -10,8 +10,16 @@ Writers (the daemon, the CLI) take an exclusive `flock` on the log while they ap
 Entries: config reloads (with the config's SHA-256), lists added or removed, unblocks added,
 removed or expired, unblock requests accepted or refused.
 
+Whoever can write the state directory can still rewrite the whole chain and the head
+consistently; so each monthly report carries the log's length and head hash (`anchor`) out of
+the school, to the education office's inbox. `verify_against(state_dir, anchors)` then checks
+that every anchored entry is still there with the same hash: a rewrite of anything up to an
+anchored entry no longer matches, even when the chain itself is consistent.
+
     append(state_dir, who="A. Hoxha", what="unblock add #3 nxenesit example.org 45m", why="...")
     verify(state_dir)   # Verdict(ok=True, count=..., bad_seq=None, message=...)
+    anchor(state_dir)   # Anchor(length=17, head="<hash of entry 17>") or None (empty log)
+    verify_against(state_dir, [Anchor(17, "...", "raport 2026-10")])
 """
 
 from __future__ import annotations
@@ -41,6 +49,16 @@ class Entry:
     why: str
     prev: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The log as it stood when a report left the school: `length` entries, the last with hash
+    `head`; `source` says which report (or inbox receipt) carried it."""
+
+    length: int
+    head: str
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,3 +176,44 @@ def verify(state_dir: Path) -> Verdict:
                     f"entries are missing at the end (the head says {head_seq})")
     return Verdict(True, count, None, f"Regjistri i auditimit është i paprekur: {count} hyrje. "
                    f"/ The audit log is intact: {count} entries.")
+
+
+def anchor(state_dir: Path) -> Anchor | None:
+    """Where the log stands now (its head), or None while it is empty."""
+    if not (state_dir / LOG_NAME).exists():
+        return None
+    length, head = _last(state_dir)
+    return Anchor(length, head) if length > 0 else None
+
+
+def verify_against(state_dir: Path, anchors: list[Anchor]) -> Verdict:
+    """`verify`, then each anchor: its entry must still exist with the anchored hash. The
+    first anchor (by length) that does not match is named, with the entries that changed
+    somewhere after the last anchor that does."""
+    verdict = verify(state_dir)
+    if not verdict.ok:
+        return verdict
+    hashes = [e.hash for e in read(state_dir)]
+    matched = 0
+    for a in sorted(anchors, key=lambda a: a.length):
+        if a.length <= 0:
+            continue
+        where = f"{matched + 1}–{a.length}" if matched + 1 < a.length else f"{a.length}"
+        if a.length > len(hashes):
+            return _bad(len(hashes), len(hashes) + 1,
+                        f"mungon: {a.source} ankoroi {a.length} hyrje, regjistri ka vetëm "
+                        f"{len(hashes)} (u prenë ose u rishkruan hyrjet {where})",
+                        f"missing: {a.source} anchored {a.length} entries, the log has only "
+                        f"{len(hashes)} (entries {where} were cut or rewritten)")
+        if hashes[a.length - 1] != a.head:
+            return _bad(len(hashes), a.length,
+                        f"nuk përputhet me kokën e ankoruar në {a.source}: regjistri u "
+                        f"rishkrua (ndryshim në hyrjet {where})",
+                        f"does not match the head anchored in {a.source}: the log was "
+                        f"rewritten (a change in entries {where})")
+        matched = a.length
+    n = len([a for a in anchors if a.length > 0])
+    return Verdict(True, len(hashes), None,
+                   f"Regjistri i auditimit është i paprekur: {len(hashes)} hyrje, përputhet me "
+                   f"{n} ankorime. / The audit log is intact: {len(hashes)} entries, matching "
+                   f"{n} anchors.")

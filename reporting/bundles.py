@@ -39,7 +39,14 @@ from reporting import report_csv, report_json, report_pdf
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
 from reporting.outbox import Bundle
-from reporting.report_data import TIRANE, ReportData, SchoolLike, collect, parse_period
+from reporting.report_data import (
+    TIRANE,
+    AuditHead,
+    ReportData,
+    SchoolLike,
+    collect,
+    parse_period,
+)
 
 FORMATS = ("pdf", "csv", "json")
 META = "revision.json"
@@ -96,8 +103,10 @@ def file_name(code: str, period: str, fmt: str, revision: int = 1) -> str:
 
 
 def substance(document: Mapping[str, Any]) -> str:
-    """SHA-256 of the report without its hash and its generation date and time."""
-    report = dict(document["report"])
+    """SHA-256 of the report without its hash, its generation date and time and the audit
+    log's head (the log grows with every policy change; the anchor of the first revision
+    stands)."""
+    report = {k: v for k, v in document["report"].items() if k != "audit"}
     report["header"] = {k: v for k, v in report["header"].items()
                         if k not in ("generated", "generated_at")}
     return hashlib.sha256(report_json.canonical({"schema": document.get("schema"),
@@ -119,12 +128,20 @@ def period_ended(period: str, now: datetime) -> bool:
     return now.astimezone(TIRANE) >= parse_period(period).end
 
 
+def audit_head(state_dir: Path) -> AuditHead | None:
+    """Where the appliance's audit log stands, for the report to carry out of the school."""
+    from filterd.audit import anchor  # the appliance's log (stdlib only; no cycle)
+
+    found = anchor(state_dir)
+    return AuditHead(found.length, found.head) if found else None
+
+
 def build_data(state_dir: Path, period: str, school: SchoolLike, settings: ReportSettings,
                now: datetime) -> ReportData:
     """The report of `period` from the incident store as it is at `now`."""
     return collect(db_path(state_dir), parse_period(period), school, settings.qark,
                    settings.municipality, settings.ict_teacher, now,
-                   settings.addressee().line, settings.group_names)
+                   settings.addressee().line, settings.group_names, audit_head(state_dir))
 
 
 def render_all(data: ReportData) -> dict[str, bytes]:

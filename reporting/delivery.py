@@ -29,10 +29,23 @@ from reporting.delivery_smtp import SmtpChannel
 from reporting.outbox import Bundle, Channel, Delivery, Outbox
 from reporting.report_data import TIRANE, SchoolLike
 
-__all__ = ["FORMATS", "Made", "ensure_bundle", "file_name", "load_bundle", "make_revision",
-           "outbox_path", "previous_month", "reports_dir", "send", "tick"]
+__all__ = [
+    "FORMATS",
+    "Made",
+    "audit_head",
+    "ensure_bundle",
+    "file_name",
+    "load_bundle",
+    "make_revision",
+    "outbox_path",
+    "previous_month",
+    "reports_dir",
+    "send",
+    "tick",
+]
 
 file_name = bundles.file_name
+audit_head = bundles.audit_head
 
 
 def reports_dir(state_dir: Path) -> Path:

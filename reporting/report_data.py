@@ -131,16 +131,30 @@ class Trend:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """The appliance's audit log when the report was built (`filterd.audit.anchor`): so many
+    entries, the last with this hash. The inbox keeps it; `roja audit verify --against-...`
+    then sees a later rewrite of the log."""
+
+    length: int
+    head: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     header: Header
     filter_status: FilterStatus
     blocked: Blocked
     manual: Manual
     trends: tuple[Trend, ...]  # the twelve months of an annual report; empty for a month
+    audit: AuditHead | None = None  # absent when there is no audit log (and in older reports)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain dicts and lists, ready for json.dumps."""
-        return asdict(self)
+        """Plain dicts and lists, ready for json.dumps (no `audit` key when there is none)."""
+        out = asdict(self)
+        if self.audit is None:
+            del out["audit"]
+        return out
 
 
 def parse_period(text: str) -> Period:
@@ -160,10 +174,12 @@ def parse_period(text: str) -> Period:
 
 def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
             municipality: str, ict_teacher: str, now: datetime,
-            recipient: str = "", groups: Mapping[str, str] | None = None) -> ReportData:
+            recipient: str = "", groups: Mapping[str, str] | None = None,
+            audit: AuditHead | None = None) -> ReportData:
     """Everything the report shows for `period`, read from the database at `db_path`;
     `recipient` is the "Drejtuar: ..." line (`ReportSettings.addressee().line`), `groups` maps
-    group ids to their configured names."""
+    group ids to their configured names, `audit` is where the appliance's audit log stands
+    (carried as it is)."""
     p = parse_period(period) if isinstance(period, str) else period
     now = now.astimezone(TIRANE)
     header = Header(
@@ -182,7 +198,7 @@ def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
         status = filter_status(events, *_ts(p), now.timestamp())
         return ReportData(header=header, filter_status=status,
                           blocked=_blocked(db, p, groups or {}), manual=_manual(db, p),
-                          trends=_trends(db, p) if p.kind == "year" else ())
+                          trends=_trends(db, p) if p.kind == "year" else (), audit=audit)
 
 
 def buckets(p: Period) -> list[tuple[str, str, datetime, datetime]]:

@@ -101,8 +101,12 @@ class Inbox:
     tokens: dict[str, str]
     clock: list[float] = field(default_factory=lambda: [NOW])
 
-    def client(self, **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=20.0, **kwargs)
+    def client(self, source: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        """A client; `source` (e.g. "127.0.0.2") is the loopback address it connects from,
+        so a test can be several people (or an attacker and a victim) at once."""
+        if source is not None:
+            kwargs["transport"] = httpx.AsyncHTTPTransport(local_address=source)
+        return httpx.AsyncClient(base_url=self.url, timeout=60.0, **kwargs)
 
     def count(self, table: str) -> int:
         return int(self.store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
@@ -141,9 +145,13 @@ def form_csrf(html: str) -> str:
     return html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
 
-async def login(client: httpx.AsyncClient, name: str, password: str | None = None) -> None:
+async def try_login(client: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
+    """One attempt through the login form (303 logged in, 401 wrong, 429 slowed down)."""
     page = await client.get("/hyr")
-    response = await client.post("/hyr", data={
-        "csrf": form_csrf(page.text), "name": name, "password": password or PASSWORDS[name],
-        "next": "/"})
+    return await client.post("/hyr", data={
+        "csrf": form_csrf(page.text), "name": name, "password": password, "next": "/"})
+
+
+async def login(client: httpx.AsyncClient, name: str, password: str | None = None) -> None:
+    response = await try_login(client, name, password or PASSWORDS[name])
     assert response.status_code == 303, response.text

@@ -9,6 +9,8 @@ and a client measures over real HTTP:
 - uploads of new report revisions (JSON + a 60 KB PDF, token, Idempotency-Key), goal ≤ 50 ms
   at the median.
 No peer is named by the issue; the numbers are compared with the goals.
+`--attack` measures /healthz and the dashboard while 4 clients guess passwords instead
+(bench.inbox.attack).
 """
 
 from __future__ import annotations
@@ -140,6 +142,9 @@ def p95(values: list[float]) -> float:
 
 
 def main(argv: list[str]) -> int:
+    if "--attack" in argv:
+        from bench.inbox import attack
+        return attack.main(argv)
     ap = argparse.ArgumentParser(prog="python -m bench inbox")
     ap.add_argument("--schools", type=int, default=1800)
     ap.add_argument("--months", type=int, default=24)

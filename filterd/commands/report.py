@@ -205,7 +205,8 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
                         zva=settings.zva if zva is None else zva).addressee()
     data = collect(db_path(Path(obj["state_dir"])), period, school, pick(qark, "qark"),
                    pick(municipality, "municipality"), pick(teacher, "ict_teacher"),
-                   now, addressee.line, settings.group_names)
+                   now, addressee.line, settings.group_names,
+                   delivery.audit_head(Path(obj["state_dir"])))
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / file_name(school.code, period.key, fmt)

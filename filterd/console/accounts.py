@@ -27,9 +27,14 @@ from types import TracebackType
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from reporting.inbox.auth import FAILURE_WINDOW, MAX_FAILURES, hash_password
+from reporting.inbox.auth import hash_password
 
 DB_NAME = "console.sqlite"
+# Logins are throttled by source address and by account *from that address*, as the inbox's
+# (reporting.inbox.throttle): nobody can lock a teacher out by guessing from another machine.
+ADDRESS_FAILURES = 10  # wrong passwords from one address, whatever names it tries
+PAIR_FAILURES = 5  # wrong passwords for one account from one address
+FAILURE_WINDOW = 15 * 60.0  # seconds a failure counts
 ROLES = ("teacher", "director")
 ROLE_LABELS = {"teacher": "Mësuesi i TIK-ut / ICT teacher",
                "director": "Drejtori / director"}
@@ -135,14 +140,16 @@ class Accounts:
         return done
 
     # logins and sessions ------------------------------------------------------------------
-    def throttled(self, name: str, now: float) -> bool:
-        row = self.db.execute("SELECT COUNT(*) FROM logins WHERE name = ? AND ok = 0 AND "
-                              "at > ?", (name, now - FAILURE_WINDOW)).fetchone()
-        return int(row[0]) >= MAX_FAILURES
+    def throttled(self, name: str, now: float, address: str = "") -> bool:
+        since = now - FAILURE_WINDOW
+        by_address, by_pair = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM logins WHERE address = ? AND "
+            "ok = 0 AND at > ?", (name[:80], address, since)).fetchone()
+        return int(by_address) >= ADDRESS_FAILURES or int(by_pair) >= PAIR_FAILURES
 
     def login(self, name: str, password: str, now: float, address: str = "") -> User | None:
-        """The user when name and password match and the name is not throttled."""
-        if self.throttled(name, now):
+        """The user when name and password match and this address may try the name now."""
+        if self.throttled(name, now, address):
             return None
         row = self.db.execute("SELECT password_hash FROM users WHERE name = ?",
                               (name,)).fetchone()

@@ -11,6 +11,9 @@ or JSON (`export`). Everything lives in one SQLite database in the inbox's data 
 Modules, one job each: `qarqe` (the 12 counties), `registry` (school CSV import), `schema_check`
 (JSON Schema subset for report.schema.json), `store` (schema, migrations, schools, tokens, users,
 audit log), `submissions` (revisions and idempotency), `upload` (validation of an upload),
-`auth` (passwords, sessions, CSRF, login links), `dashboard` (month queries), `export` (CSV and
-JSON), `views` and `web` (aiohttp handlers and routes), `app` (the server, TLS), `demo`.
+`auth` (passwords, sessions, CSRF, login links), `throttle` (login backoff per address and
+account), `offload` (database threads and the hashing pool, off the event loop), `json_limits`
+(size and depth of uploaded JSON), `anchors` (a school's audit anchors), `dashboard` (month
+queries), `export` (CSV and JSON), `views` and `web` (aiohttp handlers and routes), `app` (the
+server, TLS), `demo`.
 """

@@ -8,8 +8,13 @@ Middlewares, in order: errors (an HTML page in Albanian/English for people, `{"e
 /api/, a logged 500 for anything unexpected: the server never stops on bad input), the session
 (the cookie's user and CSRF token into `request[USER]`, `request[CSRF]`), and the security
 headers (a strict Content-Security-Policy with no external source, no-referrer, nosniff,
-no-store). The database is one SQLite connection used from the event loop thread; every query
-is indexed and bounded by the number of schools.
+no-store). The staff pages, the session lookup and the login run their SQLite queries on the
+database threads and argon2 on the bounded hashing pool (`OFFLOAD`, reporting.inbox.offload),
+so a dashboard or a password guess never stops `/healthz` or anyone else's page; the upload
+endpoint still uses the loop's own connection (`STORE`). Login attempts are counted per
+address and account (`THROTTLE`, reporting.inbox.throttle). Request limits: the whole body
+`max_upload_mb` + 64 KiB, a login form `LOGIN_MAX_BYTES`, a report's JSON
+reporting.inbox.json_limits (size and nesting depth, 400 beyond them).
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from aiohttp import web
 from reporting.inbox import auth
 from reporting.inbox.config import InboxConfig
 from reporting.inbox.dashboard import scope_label
+from reporting.inbox.offload import Offload
 from reporting.inbox.qarqe import qark_name
 from reporting.inbox.store import DB_FILE, Store, User
 from reporting.inbox.submissions import TIRANE
+from reporting.inbox.throttle import Throttle
 from reporting.plural import form
 
 log = logging.getLogger("roja.inbox")
@@ -40,6 +47,8 @@ log = logging.getLogger("roja.inbox")
 STORE = web.AppKey("store", Store)
 CONFIG = web.AppKey("config", InboxConfig)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
+OFFLOAD = web.AppKey("offload", Offload)
+THROTTLE = web.AppKey("throttle", Throttle)
 Clock = Callable[[], float]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 USER: web.RequestKey[User] = web.RequestKey("user", User)
@@ -92,6 +101,8 @@ ERRORS = {400: "Kërkesë e gabuar / Bad request", 401: "Duhet të hyni / Please
           403: "Nuk lejohet / Forbidden", 404: "Nuk u gjet / Not found",
           405: "Metodë e palejuar / Method not allowed",
           413: "Skedari është shumë i madh / Too large",
+          429: "Shumë prova / Too many attempts",
+          503: "Shërbimi është i zënë / Busy, try again",
           500: "Gabim i brendshëm / Internal error"}
 
 
@@ -117,7 +128,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     sid = request.cookies.get(auth.SESSION_COOKIE)
     if sid:
-        found = auth.session(request.app[STORE], sid, now(request))
+        found = await request.app[OFFLOAD].db(auth.session, sid, now(request))
         if found is not None:
             request[USER], request[CSRF] = found
     return await handler(request)
@@ -147,10 +158,14 @@ def create_app(cfg: InboxConfig, store: Store | None = None,
     app[STORE] = store if store is not None else Store(cfg.data_dir / DB_FILE)
     app[TEMPLATES] = templates()
     app[CLOCK] = clock
-    if store is None:
-        async def close(app: web.Application) -> None:
+    app[OFFLOAD] = Offload(app[STORE].path)
+    app[THROTTLE] = Throttle()
+
+    async def close(app: web.Application) -> None:
+        await asyncio.to_thread(app[OFFLOAD].close)
+        if store is None:
             app[STORE].close()
-        app.on_cleanup.append(close)
+    app.on_cleanup.append(close)
     add_routes(app)
     return app
 

@@ -1,6 +1,7 @@
 """Staff accounts: argon2 passwords, sessions, CSRF tokens, one-time login links, throttling.
 
-    user = login(store, "zyra.berat", password, now)     # None when wrong (or throttled)
+    user = await login(work, gate, "zyra.berat", password, now, address)
+                                           # User, None (wrong) or Refused (wait; not checked)
     sid, csrf = new_session(store, user.name, hours=10, now=now)
     session(store, sid, now)                              # (User, csrf) or None
     link = new_link(store, "zyra.berat", now)             # `roja inbox user link`
@@ -9,25 +10,31 @@
 Session ids and link tokens are random (256 bits) and stored only as SHA-256; the session
 cookie is HttpOnly, SameSite=Strict, and Secure when the inbox serves TLS. Each session has its
 own CSRF token that every form carries (`csrf_ok`); the login form, before there is a session,
-uses a double-submit cookie. Five wrong passwords for one name within 15 minutes block further
-attempts for that name until the 15 minutes have passed (the access log counts them).
+uses a double-submit cookie. Wrong passwords slow down the address that sends them, and the
+name it tries from that address, with exponential backoff (`reporting.inbox.throttle`); a name
+is never locked for everyone, so nobody can lock a colleague out. An attempt that must wait is
+refused without hashing; the argon2 check runs on the hashing pool and the database work on the
+database threads (`reporting.inbox.offload`), never on the event loop. The access log records
+each failure and the first refusal of each backoff step.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from reporting.inbox.offload import BusyError, Offload
 from reporting.inbox.store import Store, User, sha256
+from reporting.inbox.throttle import Throttle
 
 SESSION_COOKIE = "roja_inbox"
 LOGIN_CSRF_COOKIE = "roja_inbox_login"
 LINK_MINUTES = 15
-MAX_FAILURES = 5
-FAILURE_WINDOW = 900.0
 MIN_PASSWORD = 10
 ROLES = ("office", "ministry")
 
@@ -43,27 +50,43 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def throttled(store: Store, name: str, now: float) -> bool:
-    row = store.db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = "
-                           "'login_failed' AND at > ?", (name, now - FAILURE_WINDOW)).fetchone()
-    return int(row[0]) >= MAX_FAILURES
+@dataclass(frozen=True)
+class Refused:
+    """Too many failures from this address (or for this name from it): try again later."""
+
+    retry_after: int  # seconds
 
 
-def login(store: Store, name: str, password: str, now: float, address: str = "") -> User | None:
-    """The user when name and password match (logged either way), else None."""
-    user = store.user(name)
-    if throttled(store, name, now):
-        store.audit(name, "login_throttled", "", address, now)
-        return None
-    ok: bool
+def check_password(password_hash: str | None, password: str) -> bool:
+    """Whether `password` matches (CPU-heavy: call it on the hashing pool). An unknown user
+    (None) is checked against a dummy hash, so both cases take the same time."""
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY, password)
+        return bool(_hasher.verify(password_hash or _DUMMY, password)) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
+        return False
+
+
+async def login(work: Offload, gate: Throttle, name: str, password: str, now: float,
+                address: str = "") -> User | Refused | None:
+    """The user when name and password match, None when not (both logged), Refused when this
+    address must wait first (the password is then not checked)."""
+    wait = gate.attempt(address, name, now)
+    if wait > 0:
+        if gate.first_refusal(address, name, now):
+            await work.db(Store.audit, name, "login_throttled", f"{math.ceil(wait)} s",
+                          address, now)
+        return Refused(math.ceil(wait))
+    try:
+        user = await work.db(Store.user, name)
+        ok = await work.hash(check_password, user.password_hash if user else None, password)
+    except BusyError:
+        gate.undo(address, name)
+        raise
     if not ok or user is None:
-        store.audit(name, "login_failed", "", address, now)
+        await work.db(Store.audit, name, "login_failed", "", address, now)
         return None
-    store.audit(name, "login", "password", address, now)
+    gate.succeeded(address, name)
+    await work.db(Store.audit, name, "login", "password", address, now)
     return user
 
 

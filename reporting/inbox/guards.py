@@ -56,7 +56,11 @@ def scope_of(request: web.Request, user: User) -> Scope:
 
 
 def school_in_scope(request: web.Request, user: User, code: str) -> School:
-    school = request.app[STORE].school(code)
+    return in_scope(user, request.app[STORE].school(code))
+
+
+def in_scope(user: User, school: School | None) -> School:
+    """The school when the user may see it; 404 (as for an unknown code) otherwise."""
     if school is None or not user.scope.allows(school):
         raise web.HTTPNotFound(text="Kjo shkollë nuk gjendet në zonën tuaj. / No such school "
                                     "in your area.")

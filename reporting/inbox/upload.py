@@ -18,7 +18,6 @@ missing Idempotency-Key is derived as the outbox does (school, period, content h
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
+from reporting.inbox.json_limits import JsonLimitError, loads
 from reporting.inbox.registry import School
 from reporting.inbox.schema_check import first_problem
 from reporting.inbox.submissions import Incoming
@@ -90,7 +90,10 @@ async def read_parts(request: web.Request, max_bytes: int) -> dict[str, Part]:
 def parse_report(raw: bytes) -> tuple[dict[str, Any], str]:
     """The verified document and its content hash; UploadError when it is not a report."""
     try:
-        document = json.loads(raw.decode("utf-8-sig"))
+        document = loads(raw)
+    except JsonLimitError as exc:
+        sq, en = str(exc).split(" / ", 1)
+        raise UploadError(400, sq, en) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise UploadError(400, "skedari i raportit nuk është JSON i vlefshëm",
                           f"the report file is not valid JSON ({exc})") from exc

@@ -125,3 +125,20 @@ async def test_logout_ends_the_session(tmp_path: Path) -> None:
         csrf = await signed_in(c, "mesuesi")
         assert (await c.post("/dil", data={"csrf": csrf})).status_code == 303
         assert (await c.get("/pasqyra")).status_code == 303
+
+
+def test_guessing_from_one_address_does_not_lock_the_teacher_out_elsewhere(tmp_path: Path) -> None:
+    # issue 22's rule for the inbox holds for the console too: throttled per address and per
+    # account from that address, never per account alone
+    from filterd.console.accounts import ADDRESS_FAILURES, Accounts
+
+    with Accounts(tmp_path) as accounts:
+        accounts.add("mesuesi", "teacher", "fjalekalim-mesuesi-1", 0.0)
+        for i in range(ADDRESS_FAILURES * 3):
+            assert accounts.login("mesuesi", f"gabim-{i}", 1.0 + i, "10.0.0.66") is None
+        assert accounts.login("mesuesi", "fjalekalim-mesuesi-1", 50.0, "10.0.0.66") is None
+        teacher = accounts.login("mesuesi", "fjalekalim-mesuesi-1", 50.0, "10.0.0.5")
+        assert teacher is not None and teacher.name == "mesuesi"
+        for i in range(ADDRESS_FAILURES):  # many names from one address: the address waits
+            accounts.login(f"emer-{i}", "gabim", 60.0 + i, "10.0.0.77")
+        assert accounts.login("mesuesi", "fjalekalim-mesuesi-1", 80.0, "10.0.0.77") is None
