@@ -158,8 +158,9 @@ async def test_steered_listener_decides_addresses_the_gateway_and_aliases(
             status, text = await raw("127.0.0.2", listener,
                                      f"GET /proxy.pac HTTP/1.1\r\nHost: {host}\r\n\r\n")
             assert status == 403 and PAGE_TEXT in text, (host, text)
+        gw = f"gw.{H}:{r.ports['page']}"
         status, text = await raw("127.0.0.2", listener,
-                                 f"GET /proxy.pac HTTP/1.1\r\nHost: gw.{H}:{r.ports['page']}\r\n\r\n")
+                                 f"GET /proxy.pac HTTP/1.1\r\nHost: {gw}\r\n\r\n")
         assert status == 502 and "FindProxyForURL" not in text, text
         urlalias = f"urlalias.{H}"
         blocked = await curl(*_steer(r, urlalias, False), r.url(urlalias, "/shembull/a"))
