@@ -130,10 +130,10 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
                           "An IP address instead of a name: the group blocks it "
                           "(ip_literals = \"block\"), since name lists cannot see it"))
     elif decision.list_id == PRIVATE:
-        steps.append(Step("address", f"Adresë private, lokale ose e vetë portës: refuzohet "
-                          f"([policy] allow_private) — {decision.reason}",
-                          f"A private, local or gateway address: refused "
-                          f"([policy] allow_private) — {decision.reason}"))
+        steps.append(Step("address", f"{decision.entry} është adresë private, lokale ose e "
+                          "vetë portës: refuzohet ([policy] allow_private nuk e lejon)",
+                          f"{decision.entry} is a private, local or gateway address: refused "
+                          "([policy] allow_private does not allow it)"))
     verdict = {"block": ("BLLOKOHET", "BLOCKED"), "allow": ("LEJOHET", "ALLOWED"),
                "pass": ("KALON", "PASSES")}[decision.action]
     cat = f" — {label(decision.category)}" if decision.category else ""
