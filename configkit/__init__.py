@@ -214,6 +214,16 @@ class Section:
             raise self.error(name, "must be a list of strings")
         return tuple(value)
 
+    def int_list(self, name: _Str, default: Any = _MISSING, *, min: _Int | None = None,
+                 max: _Int | None = None) -> tuple[_Int, ...]:
+        value = self._get(name, default)
+        if not isinstance(value, list | tuple) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise self.error(name, "must be a list of whole numbers")
+        for v in value:
+            _check_range(self, name, v, min, max)
+        return tuple(value)
+
     def networks(
         self, name: _Str, default: Any = _MISSING
     ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -109,7 +109,8 @@ def build_policy(cfg: RojaConfig) -> tuple[Policy, CompiledList]:
     policy = Policy(cfg.policy.groups, cfg.policy.default_group, rules, compiled,
                     confidential=confidential_set(cfg.feed, cfg.state_dir),
                     profiles=cfg.policy.profiles, schedules=cfg.policy.schedules,
-                    holidays=cfg.policy.holidays, now=datetime.now(TIRANE))
+                    holidays=cfg.policy.holidays, now=datetime.now(TIRANE),
+                    addresses=cfg.policy.addresses)
     return policy, compiled
 
 

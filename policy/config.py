@@ -29,6 +29,7 @@ id = "mesuesit"
 addresses = ["10.0.3.17"]   # single client addresses (win over MACs and networks)
 macs = ["aa:bb:cc:dd:ee:ff"]  # MAC addresses, looked up in the kernel neighbour table
 profile = "staff"           # a [[profiles]] id (then safe_search comes from the profile)
+ip_literals = "allow"       # hosts written as IP addresses: "block" (default) | "allow"
 
 [[profiles]]
 id = "staff"
@@ -48,6 +49,8 @@ on_holidays = false         # also on [policy] holidays?
 [policy]
 default_group = "nxenes"    # clients in no group (default: a built-in "default")
 holidays = ["2026-12-25", "2026-12-24..2027-01-06"]
+allow_private = ["10.0.5.0/24"]  # private networks clients may reach through the proxy
+                                 # (default: none; the gateway's own addresses never)
 ```
 
 Legal lists win over everything: a profile, schedule or allow list that would open a legal
@@ -67,6 +70,7 @@ from pathlib import Path
 from blocklists.canonical import canonical_host
 from blocklists.readers import FORMATS
 from configkit import Section, client_address
+from policy.addresses import AddressRules
 from policy.categories import ALWAYS_LEGAL, CATEGORIES, canonical_category, is_known
 from policy.engine import Group, ListRule, normalize_mac
 from policy.group_names import default_name
@@ -96,6 +100,7 @@ class PolicySettings:
     profiles: dict[str, Profile] = field(default_factory=dict)
     schedules: tuple[Schedule, ...] = ()
     holidays: frozenset[date] = frozenset()
+    addresses: AddressRules = field(default_factory=AddressRules)
 
 
 def _id(s: Section, key: str) -> str:
@@ -232,7 +237,8 @@ def _groups(root: Section, kinds: dict[str, str],
             networks=s.networks("networks", []),
             lists=frozenset(names) if names is not None else None,
             safe_search=safe,  # type: ignore[arg-type]
-            addresses=tuple(addresses), macs=tuple(macs), profile=profile))
+            addresses=tuple(addresses), macs=tuple(macs), profile=profile,
+            ip_literals=s.choice("ip_literals", ("block", "allow"), "block")))  # type: ignore[arg-type]
         s.done()
     return groups
 
@@ -286,8 +292,9 @@ def parse(root: Section, base_dir: Path) -> PolicySettings:
         except ValueError as exc:
             raise p.error("holidays", f"{text!r}: use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD "
                           f"({exc})") from None
+    addresses = AddressRules(p.networks("allow_private", []))
     p.done()
     schedules = _schedules(root, {g.id for g in groups} | {default.id},
                            _legal_categories(lists))
     return PolicySettings(tuple(lists), tuple(groups), default, profiles, tuple(schedules),
-                          frozenset(holidays))
+                          frozenset(holidays), addresses)

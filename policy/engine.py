@@ -11,7 +11,7 @@ outside that state's validity computes the state for that moment.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Literal, NamedTuple, Protocol
@@ -20,6 +20,19 @@ from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
 from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
+from policy.addresses import (
+    CATEGORY as ADDRESS_CATEGORY,
+)
+from policy.addresses import (
+    IP_LITERAL,
+    PRIVATE,
+    Address,
+    AddressRules,
+    IpLiterals,
+    host_address,
+    ip_literal_reason,
+    private_reason,
+)
 from policy.categories import ALIASES
 from policy.schedule import Schedule
 from policy.state import GroupState, Profile, SafeSearch, State, Unblock, state_at
@@ -66,6 +79,7 @@ class Group:
     addresses: tuple[str, ...] = ()      # canonical address text (configkit.client_address)
     macs: tuple[str, ...] = ()           # lower-case, colon-separated
     profile: str = ""                    # a Profile id; "" blocks every category
+    ip_literals: IpLiterals = "block"    # IP-address hosts (policy.addresses)
 
     def applies(self, list_id: str) -> bool:
         return self.lists is None or list_id in self.lists
@@ -115,6 +129,7 @@ class Policy:
     unblocks: tuple[Unblock, ...] = ()
     neighbours: Mapping[str, str] = field(default_factory=dict)  # address → MAC, a snapshot
     now: datetime | None = None
+    addresses: AddressRules = field(default_factory=AddressRules)  # [policy] allow_private
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
     _by_address: dict[str, Group] = field(default_factory=dict, init=False)
     _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
@@ -248,16 +263,47 @@ class Policy:
         return allow, deny
 
     def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
-        """Decide for canonical `host`: legal, then unblocks, then allow, then deny."""
+        """Decide for canonical `host`: legal, then unblocks, then allow, then deny. An
+        IP-address host also meets the address rules (`policy.addresses`)."""
         matches = self.matcher.lookup(host)
         legal = self._legal(host, matches)
         if legal is not None:
             return legal
+        address = host_address(host)
+        if address is not None:
+            return self._decide_address(group, host, address, matches, now)
         if not matches:
             return PASS
         gs = self.state_for(group, now)
         allow, deny = self._pick(group, gs, matches)
         return self._outcome(gs, host, allow, deny)
+
+    def _decide_address(self, group: Group, host: str, address: Address,
+                        matches: list[Match], now: datetime | None) -> Decision:
+        """A private address is refused; then the lists; then an address the lists leave
+        alone is blocked for a group with `ip_literals = "block"` (unless unblocked)."""
+        private = self.destination(address)
+        if private is not None:
+            return private
+        gs = self.state_for(group, now)
+        found = self._outcome(gs, host, *self._pick(group, gs, matches)) if matches else PASS
+        if found.action != "pass" or group.ip_literals == "allow":
+            return found
+        unblock = gs.unblock_for(host)
+        if unblock is not None:
+            return Decision("allow", f"unblock #{unblock.id} of {unblock.host} by "
+                            f"{unblock.by} until {unblock.expires.isoformat()}",
+                            ADDRESS_CATEGORY, "unblock", unblock.host)
+        return Decision("block", ip_literal_reason(host), ADDRESS_CATEGORY, IP_LITERAL, host)
+
+    def destination(self, address: Address, gateway: Collection[Address] = ()
+                    ) -> Decision | None:
+        """May a client's traffic be sent to `address`? A `private-address` block when it is
+        the gateway's own (`gateway`) or private and not in `[policy] allow_private`."""
+        why = private_reason(address, self.addresses, gateway)
+        if why is None:
+            return None
+        return Decision("block", why, ADDRESS_CATEGORY, PRIVATE, str(address))
 
     def _outcome(self, gs: GroupState, host: str, allow: Match | None,
                  deny: Match | None) -> Decision:

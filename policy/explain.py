@@ -4,7 +4,9 @@
 returns the same `Decision` as `Policy.decide`/`decide_url` (it calls them) plus `Step`s, each
 with an Albanian and an English sentence, in order: the group and why, the profile, the time and
 the schedules in force, the legal layer, the unblocks, each list match and what it did, and the
-outcome. A confidential entry is never shown: only its category and hash id.
+outcome. A confidential entry is never shown: only its category and hash id. A host written
+as an address (any notation) is read as the proxy reads it, and an `address` step says which
+address rule decided it (`policy.addresses`: IP-literal host, private or gateway address).
 
     result = explain(policy, "10.0.3.17", url="https://example.org/x", now=at)
     for step in result.steps: print(step.sq, "/", step.en)
@@ -15,7 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from blocklists.urls import canonical_url
+from blocklists.urls import canonical_url, canonical_url_host
+from policy.addresses import IP_LITERAL, PRIVATE
 from policy.categories import ALIASES, label
 from policy.engine import Decision, Group, Policy
 from policy.schedule import DAYS, local_time
@@ -23,7 +26,7 @@ from policy.schedule import DAYS, local_time
 
 @dataclass(frozen=True)
 class Step:
-    kind: str   # group | profile | time | schedule | legal | unblock | list | outcome
+    kind: str   # group | profile | time | schedule | legal | unblock | list | address | outcome
     sq: str
     en: str
 
@@ -93,7 +96,7 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
         else:
             steps.append(Step("schedule", f"Orari {s.describe()}: jo në fuqi tani ({cats})",
                               f"Schedule {s.describe()}: not in force now ({cats})"))
-    target = host
+    target = canonical_url_host(host) if host is not None else None
     if url is not None:
         found = canonical_url(url)
         target = found.host if found is not None else None
@@ -121,6 +124,16 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
                               f" ({unblock.reason})",
                               f"Unblock #{unblock.id} of {unblock.host} by {unblock.by} until "
                               f"{local_time(unblock.expires):%Y-%m-%d %H:%M} ({unblock.reason})"))
+    if decision.list_id == IP_LITERAL:
+        steps.append(Step("address", "Adresë IP në vend të emrit: grupi e bllokon "
+                          "(ip_literals = \"block\"), sepse listat e emrave nuk e shohin",
+                          "An IP address instead of a name: the group blocks it "
+                          "(ip_literals = \"block\"), since name lists cannot see it"))
+    elif decision.list_id == PRIVATE:
+        steps.append(Step("address", f"{decision.entry} është adresë private, lokale ose e "
+                          "vetë portës: refuzohet ([policy] allow_private nuk e lejon)",
+                          f"{decision.entry} is a private, local or gateway address: refused "
+                          "([policy] allow_private does not allow it)"))
     verdict = {"block": ("BLLOKOHET", "BLOCKED"), "allow": ("LEJOHET", "ALLOWED"),
                "pass": ("KALON", "PASSES")}[decision.action]
     cat = f" — {label(decision.category)}" if decision.category else ""

@@ -1,12 +1,17 @@
 """Test kit for the proxy: a test CA and origin certificate, a real HTTP and HTTPS origin
-(aiohttp on 127.0.0.1), NSD answering the origin's names, an appliance with `[proxy]` on,
-and curl run as a subprocess (a peer: missing → skip, or fail when CI=true)."""
+(aiohttp on ORIGIN_IP, 127.0.0.3), NSD answering the origin's names (with CNAME aliases of a
+blocked and a URL-listed name, and `gw` pointing at the gateway's loopback), an appliance
+with `[proxy]` on, and curl run as a subprocess (a peer: missing → skip, or fail when
+CI=true). The config allows the proxy to reach ORIGIN_IP (`[policy] allow_private`) and
+CONNECT to the origin's TLS port (`[proxy] connect_ports`); the gateway's own 127.0.0.1
+stays refused."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import sqlite3
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,8 +28,10 @@ from filterd.app import Appliance
 from filterd.testing import free_port, running_appliance
 
 ZONE = "roja-proxy.test."
+ORIGIN_IP = "127.0.0.3"
 NAMES = ("origin.roja-proxy.test", "listed.roja-proxy.test", "blocked.roja-proxy.test",
-         "www.youtube.com", "www.google.com", "dns.google")
+         "www.youtube.com", "www.google.com", "dns.google", "alias.roja-proxy.test",
+         "urlalias.roja-proxy.test")
 SCHOOL_CONTACT = "Mësuesi i TIK-ut, dhoma 12"
 
 
@@ -34,11 +41,12 @@ def _zone(origin: str, body: str) -> str:
 
 
 ZONES = {
-    ZONE: _zone(ZONE, "origin A 127.0.0.1\nlisted A 127.0.0.1\nblocked A 127.0.0.1\n"
-                      "www.listed A 127.0.0.1\n"),
-    "youtube.com.": _zone("youtube.com.", "www A 127.0.0.1\n"),
-    "google.com.": _zone("google.com.", "www A 127.0.0.1\n"),
-    "dns.google.": _zone("dns.google.", "@ A 127.0.0.1\n"),
+    ZONE: _zone(ZONE, f"origin A {ORIGIN_IP}\nlisted A {ORIGIN_IP}\nblocked A {ORIGIN_IP}\n"
+                      f"www.listed A {ORIGIN_IP}\nalias CNAME blocked\nurlalias CNAME listed\n"
+                      "gw A 127.0.0.1\n"),
+    "youtube.com.": _zone("youtube.com.", f"www A {ORIGIN_IP}\n"),
+    "google.com.": _zone("google.com.", f"www A {ORIGIN_IP}\n"),
+    "dns.google.": _zone("dns.google.", f"@ A {ORIGIN_IP}\n"),
 }
 
 
@@ -113,7 +121,7 @@ class Origin:
 
 
 @contextlib.asynccontextmanager
-async def origin(certs: Certs) -> AsyncIterator[Origin]:
+async def origin(certs: Certs, host: str = ORIGIN_IP) -> AsyncIterator[Origin]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", _origin_handler)
     runner = web.AppRunner(app, access_log=None)
@@ -121,8 +129,8 @@ async def origin(certs: Certs) -> AsyncIterator[Origin]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certs.cert, certs.key)
     ports = Origin(free_port(), free_port())
-    await web.TCPSite(runner, "127.0.0.1", ports.http_port).start()
-    await web.TCPSite(runner, "127.0.0.1", ports.https_port, ssl_context=context).start()
+    await web.TCPSite(runner, host, ports.http_port).start()
+    await web.TCPSite(runner, host, ports.https_port, ssl_context=context).start()
     try:
         yield ports
     finally:
@@ -137,7 +145,7 @@ LISTS = {
 
 
 def config(dns_up: NsdServer, lists: Path, ports: dict[str, int], mode: str = "steering",
-           ca_installed: bool = False) -> str:
+           ca_installed: bool = False, origin_tls_port: int = 443) -> str:
     return f"""
 [state]
 dir = "{{state}}"
@@ -162,6 +170,7 @@ networks = ["127.0.0.0/8"]
 safe_search = "strict"
 [policy]
 default_group = "nxenesit"
+allow_private = ["{ORIGIN_IP}/32"]
 [proxy]
 enabled = true
 mode = "{mode}"
@@ -174,6 +183,7 @@ blockpage_tls_listen = "127.0.0.1:{ports['page_tls']}"
 school_contact = "{SCHOOL_CONTACT}"
 ca_installed = {str(ca_installed).lower()}
 stream_large_bodies = "256k"
+connect_ports = [443, {origin_tls_port}]
 """
 
 
@@ -216,7 +226,7 @@ async def rig(tmp_path: Path, mode: str = "steering",
                                       "page_tls")}
     try:
         async with origin(certs) as org, running_appliance(
-                tmp_path, config(nsd, lists, ports, mode, ca_installed)) as app:
+                tmp_path, config(nsd, lists, ports, mode, ca_installed, org.https_port)) as app:
             assert app.proxy is not None and app.proxy.runner is not None
             assert app.proxy.runner.master is not None and app.proxy.addon is not None
             app.proxy.runner.master.options.update(  # type: ignore[no-untyped-call]
@@ -225,6 +235,25 @@ async def rig(tmp_path: Path, mode: str = "steering",
             yield Rig(app, org, certs, ports, tmp_path / "state")
     finally:
         await asyncio.to_thread(nsd.stop)
+
+
+def incidents(r: Rig) -> list[tuple[str, str, str, str, str]]:
+    """(name, category, list_id, action, source) of every incident so far."""
+    db = sqlite3.connect(r.state / "incidents.sqlite")
+    try:
+        return db.execute("SELECT name, category, list_id, action, source FROM incidents "
+                          "ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+async def wait_for_incidents(r: Rig, n: int) -> list[tuple[str, str, str, str, str]]:
+    for _ in range(100):
+        found = await asyncio.to_thread(incidents, r)
+        if len(found) >= n:
+            return found
+        await asyncio.sleep(0.05)
+    return await asyncio.to_thread(incidents, r)
 
 
 @dataclass

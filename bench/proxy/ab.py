@@ -28,6 +28,9 @@ from bench.proxy import peers, whole
 from bench.proxy.whole import ORIGIN_IP, STEER_IP, ZONE
 
 REPO = Path(__file__).resolve().parents[2]
+# Lines of roja_config that a tree before issue 18 rejects (its origin needs no allow_private:
+# that tree's proxy connects to any address).
+OLD_UNKNOWN = ("connect_ports = ", "[policy]", "allow_private = ")
 ConfigFor = Callable[[Path, int, int, Path], str]
 
 
@@ -62,6 +65,9 @@ def run(args: argparse.Namespace, roja_config: ConfigFor, dns_ip: str) -> int:
                 here.mkdir()
                 dns_port = free_port()
                 config = roja_config(here, dns_port, free_port(), lists)
+                if not (trees[tree] / "policy" / "addresses.py").is_file():  # before issue 18
+                    config = "\n".join(line for line in config.splitlines()
+                                        if not line.startswith(OLD_UNKNOWN)) + "\n"
                 (here / "roja.toml").write_text(config)
                 # `python -c` puts the working directory first on sys.path: that tree's code
                 roja = peers.start("roja", [sys.executable, "-c", peers.ROJA, str(ca), "serve",

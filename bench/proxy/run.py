@@ -77,6 +77,9 @@ steer_ipv4 = "{STEER_IP}"
 steer_http_port = 80
 steer_https_port = 443
 blockpage_listen = ""
+connect_ports = [443]
+[policy]
+allow_private = ["{ORIGIN_IP}/32"]
 """
 
 

@@ -137,6 +137,8 @@ safe_search = "moderate"
 
 [policy]
 default_group = "nxenesit"
+# The sample site is on loopback; the proxy refuses private addresses not listed here.
+allow_private = ["{site_address}/32"]
 """
 
 
@@ -149,7 +151,8 @@ def write_demo(directory: Path, ports: DemoPorts, upstreams: list[str]) -> Path:
                                   upstreams=", ".join(f'"{u}"' for u in upstreams),
                                   proxy_port=ports.proxy, steer_http=ports.steer_http,
                                   steer_https=ports.steer_https, page_port=ports.page,
-                                  dot_port=ports.dot, doh_port=ports.doh),
+                                  dot_port=ports.dot, doh_port=ports.doh,
+                                  site_address=SITE_ADDRESS),
                     encoding="utf-8")
     return path
 

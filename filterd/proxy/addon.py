@@ -13,6 +13,13 @@ target), `tls_clienthello` (by SNI: pass through undecrypted, intercept, block o
 A blocked and an unlisted path on a listed host take the same path through here; the block
 response's headers are constant (`blockpage.BLOCK_HEADERS`).
 
+Everything the proxy connects to is decided (issue 18): an IP-literal host is a policy
+decision like a name (`policy.addresses`); the name the proxy resolves is decided again
+through its CNAME chain before anything is sent (`_aliases`, `gate.request_aliases`); the
+address it connects to must pass `gate.destination` (no private ranges not allowed, never the
+gateway itself); CONNECT goes only to `[proxy] connect_ports`; and an absolute-form request
+target decides and routes, a Host header that disagrees with it is 400 (RFC 9112 3.2.2).
+
 A steered or transparent connection serves one host: the SNI's name (intercepted TLS) or the
 first Host decided (plain HTTP). A later request for another host on it is decided like any
 other (a block is the block page) and otherwise answered `421 Misdirected Request`, which
@@ -33,6 +40,7 @@ from filterd.proxy.blockpage import BLOCK_HEADERS, BlockInfo, Pages
 from filterd.proxy.gate import Gate, Outcome, canonical_names, record, safe_search_param
 from filterd.proxy.resolve import UpstreamResolver
 from policy import Group
+from policy.addresses import host_address
 from reporting.incidents import IncidentSink
 
 log = logging.getLogger("roja.proxy")
@@ -41,6 +49,10 @@ log = logging.getLogger("roja.proxy")
 PLACEHOLDER = "roja-steered.invalid"
 REFUSED_TEXT = ("Roja: lidhja u refuzua nga filtri i shkollës / "
                 "the connection was refused by the school's filter\n")
+PORT_TEXT = ("Roja: CONNECT lejohet vetëm në portat e lejuara ([proxy] connect_ports) / "
+             "CONNECT is allowed only to the permitted ports\n")
+CONFLICT_TEXT = ("Roja: kërkesë e pavlefshme: Host nuk përputhet me adresën e kërkesës / "
+                 "bad request: the Host header does not match the request target\n")
 MISDIRECTED_TEXT = ("Roja: kërkesë e drejtuar gabim: kjo lidhje shërben një faqe tjetër; "
                     "hapeni në një lidhje të re / misdirected request: this connection serves "
                     "another site; open it on a new connection\n")
@@ -72,7 +84,8 @@ def _mode(client: connection.Client) -> str:
 class RojaAddon:
     def __init__(self, gate: Gate, pages: Pages, resolver: UpstreamResolver,
                  incidents: IncidentSink | None, *, ca_installed: bool = False,
-                 max_connections: int = 2000, steer_tls_port: int = 443) -> None:
+                 max_connections: int = 2000, steer_tls_port: int = 443,
+                 connect_ports: frozenset[int] = frozenset({443})) -> None:
         self.gate = gate
         self.pages = pages
         self.resolver = resolver
@@ -80,6 +93,7 @@ class RojaAddon:
         self.ca_installed = ca_installed
         self.max_connections = max_connections
         self.steer_tls_port = steer_tls_port  # the origins' TLS port (tests use their own)
+        self.connect_ports = connect_ports
         self.clients: dict[str, ClientState] = {}
         self._names: dict[str, tuple[str, int]] = {}
         self.own: set[tuple[str, int]] = set()  # the proxy's listeners: never an upstream
@@ -110,13 +124,35 @@ class RojaAddon:
         record(self.incidents, outcome, ip, group)
         self.counts["doh_refused" if outcome.kind == "doh" else "blocked"] += 1
 
+    async def _aliases(self, name: str) -> tuple[str, ...]:
+        """The CNAME chain of a name the proxy will connect to (() for an address, or when
+        it cannot be resolved: `server_connect` then fails with the reason)."""
+        if not name or host_address(name) is not None:
+            return ()
+        try:
+            return (await self.resolver.resolve(name)).aliases
+        except LookupError:
+            return ()
+
+    async def _follow(self, group: Group, outcome: Outcome, names: list[str | None],
+                      dest: str) -> Outcome:
+        """`outcome` decided again with the CNAME chain of `dest` (the name connected to)."""
+        aliases = await self._aliases(dest)
+        return self.gate.connection(group, [*names, *aliases]) if aliases else outcome
+
     # -- explicit proxy: CONNECT --
 
-    def http_connect(self, flow: http.HTTPFlow) -> None:
+    async def http_connect(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live:
             return
         ip, group = self._who(flow.client_conn)
+        if flow.request.port not in self.connect_ports:
+            self.counts["refused"] += 1
+            flow.response = http.Response.make(403, PORT_TEXT, dict(TEXT_HEADERS))
+            return
         outcome = self.gate.connection(group, [flow.request.host])
+        if not outcome.stops:
+            outcome = await self._follow(group, outcome, [flow.request.host], outcome.host)
         if outcome.kind == "bad":
             self.counts["bad_request"] += 1
             flow.response = http.Response.make(400, "Roja: adresë e pavlefshme / bad address\n")
@@ -131,7 +167,7 @@ class RojaAddon:
 
     # -- TLS, by SNI --
 
-    def tls_clienthello(self, data: ClientHelloData) -> None:
+    async def tls_clienthello(self, data: ClientHelloData) -> None:
         client = data.context.client
         st = self._state(client)
         if st.block is not None:
@@ -148,6 +184,10 @@ class RojaAddon:
                 return self._refuse(data, st, "no SNI: destination unknown")
             names = [str(target[0])]  # transparent without SNI: the address is all we have
         outcome = self.gate.connection(group, names)
+        if not outcome.stops:
+            sni_name = canonical_names([sni]) if sni else None
+            dest = sni_name[0] if sni_name else outcome.host
+            outcome = await self._follow(group, outcome, names, dest)
         if outcome.kind == "bad":
             return self._refuse(data, st, "unreadable SNI")
         if outcome.stops:
@@ -176,7 +216,7 @@ class RojaAddon:
 
     # -- requests (plain HTTP, and HTTPS that was intercepted) --
 
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live or flow.request.method == "CONNECT":
             return
         client = flow.client_conn
@@ -187,15 +227,38 @@ class RojaAddon:
         scheme = "https" if client.tls else "http"
         host_header = req.host_header or ""
         others: list[str | None] = [client.sni]
-        if mode != "steering":
-            others.append(req.host)  # absolute-form URL host, CONNECT target, original address
-        primary = host_header or (req.host if mode == "explicit" else client.sni) or ""
+        port = 0
+        if mode == "explicit" and not client.tls:
+            # Absolute-form: the request target decides and routes (RFC 9112 3.2.2); a Host
+            # header that names another authority is refused, never followed. (mitmproxy has
+            # put the target in req.host and cleared req.authority; an origin-form request
+            # got req.host from the Host header, so the two agree.)
+            primary, port = req.host, req.port
+            if host_header and not _same_authority(host_header, req.host, port, scheme):
+                self.counts["bad_request"] += 1
+                flow.response = http.Response.make(400, CONFLICT_TEXT, dict(TEXT_HEADERS))
+                return
+        else:
+            if mode == "explicit":
+                others.append(req.host)  # the CONNECT target of an intercepted tunnel
+            # (transparent: req.host is the original address the client's own DNS answer
+            # gave; the proxy connects to the Host name instead, so it is not decided.)
+            primary = host_header or (req.host if mode == "explicit" else client.sni) or ""
         outcome = st.block or self.gate.request(group, scheme, primary, req.path, others)
         if outcome.kind == "bad" or not primary:
             self.counts["bad_request"] += 1
             flow.response = http.Response.make(
                 400, "Roja: kërkesë e pavlefshme / bad request\n", dict(TEXT_HEADERS))
             return
+        if not outcome.stops:
+            aliases = await self._aliases(outcome.host)
+            if aliases:
+                outcome = self.gate.request_aliases(group, scheme, req.path, aliases) or outcome
+                if outcome.kind == "bad":
+                    self.counts["bad_request"] += 1
+                    flow.response = http.Response.make(
+                        400, "Roja: kërkesë e pavlefshme / bad request\n", dict(TEXT_HEADERS))
+                    return
         if outcome.stops:
             if st.block is None:
                 self._stop(outcome, ip, group)
@@ -209,7 +272,7 @@ class RojaAddon:
                 self.counts["misdirected"] += 1
                 flow.response = http.Response.make(421, MISDIRECTED_TEXT, dict(TEXT_HEADERS))
                 return
-        port = _port_of(host_header) or (req.port if mode != "steering" else 0) \
+        port = port or _port_of(host_header) or (req.port if mode != "steering" else 0) \
             or (443 if client.tls else 80)
         st.decided.add(dest)
         req.data.host, req.data.port, req.scheme = dest, port, scheme
@@ -246,12 +309,24 @@ class RojaAddon:
             data.server.error = f"{host} was not decided on"
             return
         try:
-            ip = await self.resolver.resolve(name)
+            resolved = await self.resolver.resolve(name)
         except LookupError as exc:
             data.server.error = f"cannot resolve {host}: {exc}"
             return
+        ip = resolved.address
         if (ip, port) in self.own:
             data.server.error = f"{host} leads back to the proxy"
+            return
+        if resolved.aliases:  # decided in the hooks before; a changed answer is caught here
+            _, group = self._who(data.client)
+            again = self.gate.connection(group, resolved.aliases)
+            if again.stops:
+                data.server.error = f"{host} is an alias of {again.host} ({again.kind})"
+                return
+        refused = self.gate.destination(ip)
+        if refused is not None:
+            self.counts["refused"] += 1
+            data.server.error = f"{host}: {refused.reason}"
             return
         self._names[data.server.id] = (host, port)
         data.server.address = (ip, port)
@@ -266,6 +341,14 @@ class RojaAddon:
 
     def server_connect_error(self, data: server_hooks.ServerConnectionHookData) -> None:
         self._names.pop(data.server.id, None)
+
+
+def _same_authority(host_header: str, host: str, port: int, scheme: str) -> bool:
+    """Does the Host header name the request target's host and port (default ports equal)?"""
+    named = canonical_names([host_header])
+    if not named or named != canonical_names([host]):
+        return False
+    return (_port_of(host_header) or (443 if scheme == "https" else 80)) == port
 
 
 def _port_of(host_header: str) -> int:

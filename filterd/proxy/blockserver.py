@@ -2,7 +2,9 @@
 "blockpage"`), the unblock form's target, the PAC file and the CA download page.
 
     GET  any host, any path  → the block page (403) when the Host is blocked for the client's
-                                group, else a short page about the filter (200)
+                                group, else a short page about the filter (200); a Host that
+                                is an address (this server's own) is never "blocked" here:
+                                the address rules are about where the proxy connects
     POST /unblock            → records a "blocked by mistake" request (signed token only)
     GET  /proxy.pac, /wpad.dat → proxy auto-configuration for the explicit proxy
     GET  /ca, /ca/roja-ca.pem, /ca/roja-ca.cer → the school CA and how to install it
@@ -27,12 +29,14 @@ from filterd.proxy.blockpage import BLOCK_HEADERS, BlockInfo, Pages
 from filterd.proxy.config import ProxySettings
 from filterd.proxy.gate import Gate
 from filterd.unblock_requests import add_request
+from policy.addresses import IP_LITERAL, PRIVATE
 from reporting.pseudonym import load_or_create_key, pseudonym
 
 log = logging.getLogger("roja.proxy")
 MAX_BODY = 8192
 REQUESTS_PER_HOUR = 20
 PAC_TYPE = "application/x-ns-proxy-autoconfig"
+ADDRESS_RULES = (IP_LITERAL, PRIVATE)
 
 PAC = """function FindProxyForURL(url, host) {
   if (isPlainHostName(host) || host == "localhost" || dnsDomainIs(host, ".local"))
@@ -100,7 +104,8 @@ class BlockServer:
         host = request.host or ""
         group = self.gate.group(request.remote or "")
         outcome = self.gate.connection(group, [host]) if host else None
-        if outcome is not None and outcome.decision is not None and outcome.stops:
+        if outcome is not None and outcome.decision is not None and outcome.stops \
+                and outcome.decision.list_id not in ADDRESS_RULES:
             d = outcome.decision
             body = self.pages.block(BlockInfo(group.id, outcome.host, d.category, d.list_id,
                                               d.confidential), doh=outcome.kind == "doh")

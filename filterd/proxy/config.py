@@ -30,6 +30,7 @@
     stream_large_bodies = "1m"   # bodies larger than this stream through, never held whole
     max_connections = 2000       # client connections at once; more are closed at once
     idle_timeout = 60            # seconds a connection may stay silent
+    connect_ports = [443]        # the ports an explicit CONNECT may reach; others get 403
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ProxySettings:
     stream_large_bodies: str = "1m"
     max_connections: int = 2000
     idle_timeout: int = 60
+    connect_ports: frozenset[int] = frozenset({443})
 
     def steering(self) -> SteerSettings | None:
         """What the resolver needs to steer names, or None when it must not steer."""
@@ -146,6 +148,13 @@ def _transparent_host(s: Section, enabled: bool, mode: str, redirected: tuple[in
     return text
 
 
+def _ports(s: Section, key: str) -> frozenset[int]:
+    ports = s.int_list(key, [443], min=1, max=65535)
+    if not ports:
+        raise s.error(key, "give at least one port, e.g. [443]")
+    return frozenset(ports)
+
+
 def parse(s: Section, base: Path, redirected: tuple[int, ...] = ()) -> ProxySettings:
     """`redirected`: the IP versions the gateway's firewall redirects to the transparent
     listeners (both when `[firewall] transparent_proxy = "all"`, none when it is off)."""
@@ -192,6 +201,7 @@ def parse(s: Section, base: Path, redirected: tuple[int, ...] = ()) -> ProxySett
         stream_large_bodies=stream,
         max_connections=s.int("max_connections", 2000, min=1),
         idle_timeout=s.int("idle_timeout", 60, min=1, max=3600),
+        connect_ports=_ports(s, "connect_ports"),
     )
     s.done()
     return settings

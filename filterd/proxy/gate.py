@@ -7,6 +7,10 @@ header, absolute-form URL host, SNI) is decided as a host and the URL of the Hos
 `Policy.decide_url`; any block blocks (domain fronting), and only a decided name is ever
 connected to. Safe search: `YouTube-Restrict` on YouTube, `safe=active` on Google search,
 `adlt=strict` on Bing search, per group (`[proxy] youtube_restrict`, group `safe_search`).
+
+Names the proxy resolves itself are decided again through their CNAME chain (`aliases`,
+`request_aliases`), and every address it connects to is checked by `destination` (private
+ranges, the gateway's own addresses: `policy.addresses`), so nothing reaches past the policy.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Literal, Protocol
 
 from blocklists.bypass import is_doh_host
 from blocklists.store import SELFTEST_ZONE
-from blocklists.urls import canonical_url, canonical_url_host
+from blocklists.urls import CanonicalUrl, canonical_url, canonical_url_host
 from dns_resolver.handlers.safesearch import rewrite_table
 from policy import Decision, Group, Policy
 from reporting.incidents import Incident, IncidentSink
@@ -85,9 +89,12 @@ def canonical_names(names: Iterable[str | None]) -> list[str] | None:
 
 
 class Gate:
-    def __init__(self, policy: PolicySource, youtube_restrict: str = "group") -> None:
+    def __init__(self, policy: PolicySource, youtube_restrict: str = "group",
+                 gateway: Iterable[str] = ()) -> None:
         self.policy = policy
         self.youtube_restrict = youtube_restrict
+        # The gateway's own addresses: never a destination (`destination`).
+        self.gateway = frozenset(ipaddress.ip_address(a) for a in gateway)
 
     def group(self, client: str) -> Group:
         return self.policy.current.group_for(client)
@@ -124,7 +131,7 @@ class Gate:
         found = canonical_url(url)
         if found is None:
             return Outcome("bad")
-        shown = f"{found.scheme}://{found.host}{found.path}"  # no query: it may be personal
+        shown = _shown(found)
         if is_doh_host(found.host):
             return Outcome("doh", found.host, doh_decision(found.host), shown)
         d = self.policy.current.decide_url(group, found)
@@ -132,12 +139,36 @@ class Gate:
             return Outcome("block", found.host, d, shown)
         return Outcome("pass", primary, d, shown)
 
+    def request_aliases(self, group: Group, scheme: str, path: str,
+                        aliases: Iterable[str]) -> Outcome | None:
+        """The CNAME chain of a request's host: each alias decided for the same URL, as DNS
+        decides each name of a chain; the first block (or DoH name), or None."""
+        policy = self.policy.current
+        for alias in aliases:
+            found = canonical_url(f"{scheme}://{alias}{path}")
+            if found is None:
+                return Outcome("bad")
+            if is_doh_host(found.host):
+                return Outcome("doh", found.host, doh_decision(found.host))
+            d = policy.decide_url(group, found)
+            if d.blocked:
+                return Outcome("block", found.host, d, _shown(found))
+        return None
+
+    def destination(self, address: str) -> Decision | None:
+        """A `private-address` block when the proxy may not connect to `address`."""
+        return self.policy.current.destination(ipaddress.ip_address(address), self.gateway)
+
     def youtube_level(self, group: Group, host: str) -> str | None:
         """`Moderate` or `Strict` for YouTube hosts (None: no header)."""
         if host not in _YOUTUBE:
             return None
         level = group.safe_search if self.youtube_restrict == "group" else self.youtube_restrict
         return {"moderate": "Moderate", "strict": "Strict"}.get(level)
+
+
+def _shown(found: CanonicalUrl) -> str:
+    return f"{found.scheme}://{found.host}{found.path}"  # no query: it may be personal
 
 
 def safe_search_param(group: Group, host: str, path: str) -> tuple[str, str] | None:

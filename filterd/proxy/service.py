@@ -55,9 +55,11 @@ class ProxyService:
         self.pages = Pages(key, s.page_url(), s.school_contact)
         self.addon = RojaAddon(self.gate, self.pages, self.resolver, self.incidents,
                                ca_installed=s.ca_installed, max_connections=s.max_connections,
-                               steer_tls_port=self.steer_tls_port)
+                               steer_tls_port=self.steer_tls_port,
+                               connect_ports=s.connect_ports)
         self.blockserver = BlockServer(s, self.state_dir, self.gate, self.pages, self.school)
         await self.blockserver.start()
+        self.gateway_addresses()
         self.runner = ProxyRunner(s, self.addon, str(self.ca_dir), self.transparent_ports,
                                   self.extra_options)
         try:
@@ -66,6 +68,14 @@ class ProxyService:
             await self.blockserver.stop()
             raise
         log.info("block page at %s", s.page_url() or "(no block-page server)")
+
+    def gateway_addresses(self) -> None:
+        """The gateway's own addresses (every card, read from /proc/net): never a
+        destination of the proxy, whatever `[policy] allow_private` says."""
+        from filterd.bypasswatch.watch import local_addresses  # reads /proc/net only
+        self.gate.gateway = frozenset(local_addresses())
+        log.info("proxy: the gateway's own addresses are refused as destinations: %s",
+                 ", ".join(sorted(map(str, self.gate.gateway))))
 
     async def stop(self) -> None:
         if self.runner is not None:

@@ -14,6 +14,11 @@ The LAN and the internet are dual-stack (`topology(ipv6=True)`): the `inet` tabl
 IPv6 80/443 too, and the default `transparent_host = ""` listens on :: as well as 0.0.0.0,
 so `curl -6` to the origin's IPv6 address gets the same decisions (IP6T_SO_ORIGINAL_DST);
 `v6.e2e.test` has only an AAAA record, so the proxy's own upstream connection is IPv6 too.
+
+Issue 18 (nothing escapes the policy): an address typed as the host, TLS without SNI to an
+address, a Host naming the gateway itself, and `alias.e2e.test CNAME video.e2e.test` are all
+decided by the policy here too. The test "internet" is private (10.77.2.0/24, fd77:2::/64),
+so `[policy] allow_private` opens it; the gateway's own addresses stay refused.
 """
 
 from __future__ import annotations
@@ -47,8 +52,9 @@ from proxy_kit import Certs, make_certs
 
 from reporting.incidents import IncidentStore
 
-ZONE = _zone("e2e.test.", f"www A {WEB_IP}\nvideo A {WEB_IP}\nv6 AAAA {WEB_IP6}\n")
-NAMES = ("www.e2e.test", "video.e2e.test", "v6.e2e.test", "dns.google")
+ZONE = _zone("e2e.test.", f"www A {WEB_IP}\nvideo A {WEB_IP}\nv6 AAAA {WEB_IP6}\n"
+             f"alias CNAME video\ngw A {GATEWAY_LAN_IP}\n")
+NAMES = ("www.e2e.test", "video.e2e.test", "v6.e2e.test", "dns.google", "alias.e2e.test")
 CONTACT = "Mësuesja e TIK-ut, dhoma 12"
 
 CONFIG = f"""
@@ -80,6 +86,8 @@ category = "violence"
 id = "nxenes"
 name = "Nxënësit"
 networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24", "{LAN6_NET}/64"]
+[policy]
+allow_private = ["{WEB_IP.rsplit('.', 1)[0]}.0/24", "{WEB_IP6.rsplit(':', 1)[0]}:/64"]
 [firewall]
 lan_interface = "{{lan}}"
 transparent_proxy = "all"
@@ -391,3 +399,63 @@ def test_the_proxy_ports_answer_the_lan_only(gateway: Gateway) -> None:
     seen = gateway.net.gateway.run(sys.executable, "-c", DIRECT, "127.0.0.1", "::1",
                                    check=False).stdout.decode().split()
     assert seen == ["open", "open"]
+
+
+# -- issue 18: addresses, the gateway itself and aliases, through the transparent proxy --
+
+ONE_REQUEST = """
+import socket, sys
+c = socket.create_connection((sys.argv[1], 80), timeout=5)
+c.sendall(f"GET /proxy.pac HTTP/1.1\\r\\nHost: {sys.argv[2]}\\r\\nConnection: close\\r\\n\\r\\n"
+          .encode())
+data = b""
+while chunk := c.recv(65536):
+    data += chunk
+print(data.split(b" ")[1].decode(), "FindProxyForURL" in data.decode("utf-8", "replace"))
+"""
+
+NO_SNI = """
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+try:
+    with socket.create_connection((sys.argv[1], 443), timeout=5) as raw:
+        with ctx.wrap_socket(raw) as tls:
+            tls.sendall(b"GET /salut HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n")
+            print("open", tls.recv(200).split(b"\\r\\n")[0].decode())
+except OSError as exc:
+    print("refused", type(exc).__name__)
+"""
+
+
+def test_an_address_typed_as_the_host_gets_the_block_page(gateway: Gateway) -> None:
+    decimal = str(int.from_bytes(bytes(int(x) for x in WEB_IP.split("."))))
+    for host in (WEB_IP, decimal):
+        out = gateway.python(ONE_REQUEST, WEB_IP, host).split()
+        assert out == ["403", "False"], (host, out)
+    status, body = gateway.curl(f"http://{WEB_IP}/salut")
+    assert status == 403 and "ALO 116 111" in body and "origin:" not in body
+
+
+def test_tls_without_sni_to_an_address_is_refused(gateway: Gateway) -> None:
+    for address in (WEB_IP, WEB_IP6):
+        out = gateway.python(NO_SNI, address).strip()
+        assert out.startswith("refused"), (address, out)
+
+
+def test_the_gateways_own_services_are_not_reachable_through_the_proxy(
+        gateway: Gateway) -> None:
+    for host in ("gw.e2e.test:8081", f"{GATEWAY_LAN_IP}:8081", f"{GATEWAY_WAN_IP}:8081"):
+        out = gateway.python(ONE_REQUEST, WEB_IP, host).split()
+        assert out and out[0] in ("403", "502") and out[1] == "False", (host, out)
+
+
+def test_an_alias_of_a_url_listed_name_is_decided_per_url(gateway: Gateway) -> None:
+    status, body = gateway.curl("http://alias.e2e.test/dhune/klip.html")
+    assert status == 403 and "ALO 116 111" in body and "origin:" not in body
+    status, body = gateway.curl("http://alias.e2e.test/mesim.html")
+    assert status == 200 and body == "origin: /mesim.html\nhost: alias.e2e.test\n"
+    status, body = gateway.curl("https://alias.e2e.test/dhune/klip.html", "--cacert",
+                                str(gateway.school_ca))
+    assert status == 403 and "origin:" not in body

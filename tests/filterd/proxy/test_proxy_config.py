@@ -39,6 +39,12 @@ def test_steering_settings_and_page_url() -> None:
     assert cfg.proxy.ca_path(cfg.state_dir) == Path("/var/lib/roja/ca")
 
 
+def test_connect_ports_default_to_443() -> None:
+    assert ProxySettings().connect_ports == frozenset({443})
+    cfg = parse_config_text("[proxy]\nconnect_ports = [443, 8443]\n", Path("/tmp/p.toml"))
+    assert cfg.proxy.connect_ports == frozenset({443, 8443})
+
+
 @pytest.mark.parametrize("text,key", [
     ("enabled = true\n", "proxy.mode"),                      # steering needs an address
     ('steer_ipv4 = "fd00::1"\n', "proxy.steer_ipv4"),
@@ -48,6 +54,9 @@ def test_steering_settings_and_page_url() -> None:
     ('stream_large_bodies = "lots"\n', "proxy.stream_large_bodies"),
     ('youtube_restrict = "maybe"\n', "proxy.youtube_restrict"),
     ('upstream_ca_file = "/nonexistent/ca.pem"\n', "proxy.upstream_ca_file"),
+    ("connect_ports = []\n", "proxy.connect_ports"),
+    ("connect_ports = [0]\n", "proxy.connect_ports"),
+    ('connect_ports = ["443"]\n', "proxy.connect_ports"),
 ])
 def test_errors_name_the_key(text: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:

@@ -4,30 +4,11 @@ DoH refused, incidents written, safe search and YouTube-Restrict, same-response 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import ssl
 from pathlib import Path
 
 import httpx
-from proxy_kit import Rig, curl, rig
-
-
-def incidents(r: Rig) -> list[tuple[str, str, str, str, str]]:
-    db = sqlite3.connect(r.state / "incidents.sqlite")
-    try:
-        return db.execute("SELECT name, category, list_id, action, source FROM incidents "
-                          "ORDER BY id").fetchall()
-    finally:
-        db.close()
-
-
-async def wait_for_incidents(r: Rig, n: int) -> list[tuple[str, str, str, str, str]]:
-    for _ in range(100):
-        found = await asyncio.to_thread(incidents, r)
-        if len(found) >= n:
-            return found
-        await asyncio.sleep(0.05)
-    return await asyncio.to_thread(incidents, r)
+from proxy_kit import curl, rig, wait_for_incidents
 
 
 async def test_plain_http_listed_path_blocked_other_paths_pass(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 from dnslib import DNSRecord
-from proxy_kit import Rig, curl, rig
+from proxy_kit import ORIGIN_IP, Rig, curl, rig
 
 from dns_resolver.testing import ask_udp, make_query
 from filterd.unblock_requests import list_requests
@@ -32,7 +32,7 @@ async def test_resolver_steers_only_names_with_url_entries(tmp_path: Path) -> No
         assert await asyncio.to_thread(answer_a, r, "listed.roja-proxy.test") == ["127.0.0.2"]
         assert await asyncio.to_thread(answer_a, r, "www.listed.roja-proxy.test") == \
             ["127.0.0.2"]
-        assert await asyncio.to_thread(answer_a, r, "origin.roja-proxy.test") == ["127.0.0.1"]
+        assert await asyncio.to_thread(answer_a, r, "origin.roja-proxy.test") == [ORIGIN_IP]
 
 
 async def test_steered_http_and_https_decided_per_url(tmp_path: Path) -> None:
