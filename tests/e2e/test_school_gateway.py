@@ -93,6 +93,11 @@ name = "Nxënësit"
 networks = ["{CLIENT_IP.rsplit('.', 1)[0]}.0/24"]
 safe_search = "strict"
 
+[policy]
+# the namespaces' "internet" is a private network: the proxy refuses private destinations
+# unless they are opened here (issue 18)
+allow_private = ["{WEB_IP.rsplit('.', 1)[0]}.0/24"]
+
 [selftest]
 allowed_name = "www.e2e.test"
 
