@@ -118,7 +118,7 @@ def readme_demo_lines() -> list[str]:
     """The example lines of the README's demo blocks (each after `<!-- demo-examples -->`)."""
     blocks = re.findall(r"<!-- demo-examples -->\n```sh\n(.*?)```",
                         README.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 2, "README.md has the demo's DNS and proxy example blocks"
+    assert len(blocks) == 3, "README.md has the demo's DNS, proxy and console example blocks"
     return [line for block in blocks for line in example_lines(block, indent="")]
 
 
@@ -127,9 +127,9 @@ def with_ports(line: str, ports: DemoPorts, config: Path) -> str:
     default = DemoPorts()
     mapping = {str(getattr(default, name)): str(getattr(ports, name))
                for name in ("dns", "metrics", "proxy", "steer_http", "steer_https", "page",
-                            "site")}
+                            "site", "console")}
     line = re.sub(r"\b(" + "|".join(mapping) + r")\b", lambda m: mapping[m[0]], line)
-    return line.replace("var/demo/roja.toml", str(config))
+    return line.replace("var/demo/", f"{config.parent}/")
 
 
 def test_the_readme_shows_the_lines_the_demo_prints(demo: Demo) -> None:
