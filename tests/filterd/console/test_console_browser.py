@@ -174,5 +174,11 @@ async def test_the_teachers_journey(tmp_path: Path) -> None:
             "[...document.querySelectorAll('table.cards tbody td')].map("
             "td => getComputedStyle(td, '::before').content)")
         assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+
+        await tab.go(f"{console.url}/pse")
+        text = await tab.submit('form[action="/pse"]', {"emri": "abuse-legal.example"})
+        assert "Shtresa ligjore" in text and "Vendimi: BLLOKOHET" in text, text[:600]
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-pse-{width}.png", width)
     for shot in shots.glob("console-*.png"):
         assert shot.read_bytes().startswith(b"\x89PNG")
