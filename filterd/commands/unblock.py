@@ -25,7 +25,12 @@ import click
 
 from blocklists.canonical import canonical_host
 from filterd import audit, overrides
-from filterd.unblock_requests import decide_request, list_requests
+from filterd.unblock_requests import (
+    DecisionError,
+    accept_request,
+    list_requests,
+    refuse_request,
+)
 from policy.categories import label
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -168,20 +173,13 @@ def accept(obj: dict[str, Any], request_id: int, duration: str, by: str, reason:
     """Prano: krijon një zhbllokim / accept: creates a time-boxed unblock."""
     seconds = parse_duration(duration)
     state_dir = obj["state_dir"]
-    pending = {r.id: r for r in list_requests(state_dir, "pending")}
-    request = pending.get(request_id)
-    if request is None:
-        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
-    if not request.host:
-        _fail("Një kërkesë konfidenciale nuk mund të pranohet / a confidential request "
-              "cannot be accepted")
-    host = _check(obj, request.group_id, request.host)
-    decide_request(state_dir, request_id, "accepted", by)
-    why = reason or request.note or "kërkesë nga faqja e bllokimit / block-page request"
-    audit.append(state_dir, who=by, why=why,
-                 what=f"request accepted #{request_id}: group {request.group_id}, host {host}")
-    row = overrides.add(state_dir, group_id=request.group_id, host=host, seconds=seconds,
-                        by=by, reason=why, now=time.time(), request_id=request_id)
+    note = {r.id: r.note for r in list_requests(state_dir, "pending")}.get(request_id, "")
+    why = reason or note or "kërkesë nga faqja e bllokimit / block-page request"
+    try:
+        _request, row = accept_request(obj["config"], request_id, seconds=seconds, by=by,
+                                       reason=why, now=time.time())
+    except DecisionError as exc:
+        _fail(str(exc))
     click.echo(f"Kërkesa #{request_id} u pranua; zhbllokimi #{row.id} deri më / until "
                f"{_local(row.expires)} / request accepted")
 
@@ -193,11 +191,8 @@ def accept(obj: dict[str, Any], request_id: int, duration: str, by: str, reason:
 @click.pass_obj
 def refuse(obj: dict[str, Any], request_id: int, by: str, reason: str) -> None:
     """Refuzo / refuse a request."""
-    state_dir = obj["state_dir"]
-    done = decide_request(state_dir, request_id, "refused", by)
-    if done is None:
-        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
-    audit.append(state_dir, who=by, why=reason,
-                 what=f"request refused #{request_id}: group {done.group_id}, "
-                      f"host {done.host or '(confidential)'}")
+    try:
+        refuse_request(obj["state_dir"], request_id, by=by, reason=reason, now=time.time())
+    except DecisionError as exc:
+        _fail(str(exc))
     click.echo(f"Kërkesa #{request_id} u refuzua / request refused")
