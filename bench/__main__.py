@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "proxy": "Roja proxy vs squid+squidGuard, e2guardian, mitmdump; whole-filter CPU",
     "inbox": "education-office inbox: month dashboard and upload times, 1,800 schools × 24 months",
     "propagation": "hotline publish → blocked at the gateway and at an unbound RPZ secondary",
+    "console": "the teacher's console: median page time, 1M incidents and 2,000 manual ones",
 }
 
 
