@@ -153,21 +153,16 @@ def pending_request(state_dir: Path, request_id: int) -> UnblockRequest:
     return found
 
 
-def _openable(cfg: RojaConfig, request: UnblockRequest) -> None:
-    """Raise unless the request's group exists and no legal list blocks its host."""
+def check_openable(cfg: RojaConfig, group_id: str, host: str) -> None:
+    """Raise DecisionError unless `group_id` exists and no legal list blocks `host` (the
+    check behind every unblock: `roja unblock add`, accepting a request). Loads the lists."""
     from filterd.app import build_policy
     from policy.categories import label
 
-    if not request.host:
-        raise DecisionError("confidential", "Refuzohet: një kërkesë konfidenciale vjen nga një "
-                                            "listë ligjore; asgjë nuk e hap. / Refused: a "
-                                            "confidential request comes from a legal list; "
-                                            "nothing can open it.")
     groups = {g.id for g in cfg.policy.groups} | {cfg.policy.default_group.id}
-    if request.group_id not in groups:
-        raise DecisionError("group", f"Nuk ka grup {request.group_id!r} / no group "
-                                     f"{request.group_id!r} (grupet / groups: "
-                                     f"{', '.join(sorted(groups))})")
+    if group_id not in groups:
+        raise DecisionError("group", f"Nuk ka grup {group_id!r} / no group {group_id!r} "
+                                     f"(grupet / groups: {', '.join(sorted(groups))})")
     try:
         policy, compiled = build_policy(cfg)
     except Exception as exc:  # the lists must load to check the legal layer
@@ -175,14 +170,23 @@ def _openable(cfg: RojaConfig, request: UnblockRequest) -> None:
                                      "ligjore / the lists did not load, the legal layer "
                                      f"cannot be checked: {exc}") from exc
     try:
-        legal = policy.legal_block(request.host)
+        legal = policy.legal_block(host)
     finally:
         compiled.close()
     if legal is not None:
-        raise DecisionError("legal", f"Refuzohet: {request.host} bllokohet nga një listë "
-                                     f"ligjore ({label(legal.category)}); asgjë nuk e hap. / "
-                                     f"Refused: a legal list blocks {request.host} "
-                                     f"({legal.category}); nothing can open it.")
+        raise DecisionError("legal", f"Refuzohet: {host} bllokohet nga një listë ligjore "
+                                     f"({label(legal.category)}); asgjë nuk e hap. / Refused: "
+                                     f"a legal list blocks {host} ({legal.category}); nothing "
+                                     "can open it.")
+
+
+def _openable(cfg: RojaConfig, request: UnblockRequest) -> None:
+    if not request.host:
+        raise DecisionError("confidential", "Refuzohet: një kërkesë konfidenciale vjen nga një "
+                                            "listë ligjore; asgjë nuk e hap. / Refused: a "
+                                            "confidential request comes from a legal list; "
+                                            "nothing can open it.")
+    check_openable(cfg, request.group_id, request.host)
 
 
 def accept_request(cfg: RojaConfig, request_id: int, *, seconds: float, by: str, reason: str,

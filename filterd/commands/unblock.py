@@ -28,6 +28,7 @@ from filterd import audit, overrides
 from filterd.unblock_requests import (
     DecisionError,
     accept_request,
+    check_openable,
     list_requests,
     refuse_request,
 )
@@ -60,29 +61,13 @@ def _fail(message: str) -> NoReturn:
 
 def _check(obj: dict[str, Any], group_id: str, host_text: str) -> str:
     """The canonical host, after checking the group exists and no legal list blocks it."""
-    from filterd.app import build_policy
-
-    cfg = obj["config"]
-    groups = {g.id for g in cfg.policy.groups} | {cfg.policy.default_group.id}
-    if group_id not in groups:
-        _fail(f"Nuk ka grup {group_id!r} / no group {group_id!r} (grupet / groups: "
-              f"{', '.join(sorted(groups))})")
     host = canonical_host(host_text)
     if not host:
         _fail(f"{host_text!r} nuk është emër hosti / is not a host name")
     try:
-        policy, compiled = build_policy(cfg)
-    except Exception as exc:  # the lists must load to check the legal layer
-        _fail(f"Listat nuk u ngarkuan, s'mund të kontrollohet shtresa ligjore / the lists did "
-              f"not load, the legal layer cannot be checked: {exc}")
-    try:
-        legal = policy.legal_block(host)
-    finally:
-        compiled.close()
-    if legal is not None:
-        _fail(f"Refuzohet: {host} bllokohet nga një listë ligjore ({label(legal.category)}); "
-              f"asgjë nuk e hap. / Refused: a legal list blocks {host} "
-              f"({legal.category}); nothing can open it.")
+        check_openable(obj["config"], group_id, host)
+    except DecisionError as exc:
+        _fail(str(exc))
     return host
 
 
