@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "inbox": "education-office inbox: dashboard and upload times (1,800 schools × 24 months); "
              "--attack: /healthz and dashboard while 4 clients guess passwords",
     "propagation": "hotline publish → blocked at the gateway and at an unbound RPZ secondary",
+    "console": "the teacher's console: median page time, 1M incidents and 2,000 manual ones",
 }
 
 

@@ -1,11 +1,13 @@
 """Unblock requests from the block page ("this was blocked by mistake"), kept for the ICT
 teacher in `<state_dir>/overrides.sqlite`, table `unblock_requests`.
 
-The block page records one; `roja unblock requests` lists them and the teacher accepts
-(which creates a time-boxed unblock) or refuses. A request carries the group, the host and
-category, never the client (only its keyed pseudonym) and never a confidential entry: for
-those the host is not stored at all (`host = ""`, the category says enough and nothing can
-open them anyway). The same (group, host) pending twice is one request with a counter.
+The block page records one; `roja unblock requests` (or the console's Kërkesat page) lists
+them and the teacher accepts (which creates a time-boxed unblock) or refuses: both go through
+`accept_request`/`refuse_request` here, which check, decide, audit and unblock in one order.
+A request carries the group, the host and category, never the client (only its keyed
+pseudonym) and never a confidential entry: for those the host is not stored at all
+(`host = ""`, the category says enough and nothing can open them anyway). The same (group,
+host) pending twice is one request with a counter.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from filterd.config import RojaConfig
+    from filterd.overrides import UnblockRow
 
 DB_NAME = "overrides.sqlite"
 STATUSES = ("pending", "accepted", "refused")
@@ -125,3 +132,93 @@ def decide_request(state_dir: Path, request_id: int, status: str, by: str,
     finally:
         db.close()
     return next(r for r in list_requests(state_dir, None) if r.id == request_id)
+
+
+class DecisionError(ValueError):
+    """Why a request cannot be decided; the message is Albanian, then English. `kind`:
+    `missing` (no such pending request), `confidential`, `legal`, `group` (no longer in the
+    config), `lists` (the lists did not load, so the legal layer cannot be checked)."""
+
+    def __init__(self, kind: Literal["missing", "confidential", "legal", "group", "lists"],
+                 message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def pending_request(state_dir: Path, request_id: int) -> UnblockRequest:
+    found = {r.id: r for r in list_requests(state_dir, "pending")}.get(request_id)
+    if found is None:
+        raise DecisionError("missing", f"Nuk ka kërkesë në pritje #{request_id} / no pending "
+                                       f"request #{request_id}")
+    return found
+
+
+def check_openable(cfg: RojaConfig, group_id: str, host: str) -> None:
+    """Raise DecisionError unless `group_id` exists and no legal list blocks `host` (the
+    check behind every unblock: `roja unblock add`, accepting a request). Loads the lists."""
+    from filterd.app import build_policy
+    from policy.categories import label
+
+    groups = {g.id for g in cfg.policy.groups} | {cfg.policy.default_group.id}
+    if group_id not in groups:
+        raise DecisionError("group", f"Nuk ka grup {group_id!r} / no group {group_id!r} "
+                                     f"(grupet / groups: {', '.join(sorted(groups))})")
+    try:
+        policy, compiled = build_policy(cfg)
+    except Exception as exc:  # the lists must load to check the legal layer
+        raise DecisionError("lists", "Listat nuk u ngarkuan, s'mund të kontrollohet shtresa "
+                                     "ligjore / the lists did not load, the legal layer "
+                                     f"cannot be checked: {exc}") from exc
+    try:
+        legal = policy.legal_block(host)
+    finally:
+        compiled.close()
+    if legal is not None:
+        raise DecisionError("legal", f"Refuzohet: {host} bllokohet nga një listë ligjore "
+                                     f"({label(legal.category)}); asgjë nuk e hap. / Refused: "
+                                     f"a legal list blocks {host} ({legal.category}); nothing "
+                                     "can open it.")
+
+
+def _openable(cfg: RojaConfig, request: UnblockRequest) -> None:
+    if not request.host:
+        raise DecisionError("confidential", "Refuzohet: një kërkesë konfidenciale vjen nga një "
+                                            "listë ligjore; asgjë nuk e hap. / Refused: a "
+                                            "confidential request comes from a legal list; "
+                                            "nothing can open it.")
+    check_openable(cfg, request.group_id, request.host)
+
+
+def accept_request(cfg: RojaConfig, request_id: int, *, seconds: float, by: str, reason: str,
+                   now: float, via: str = "") -> tuple[UnblockRequest, UnblockRow]:
+    """Accept a pending request: check it can be opened, mark it accepted, audit it and
+    create the time-boxed unblock (the running appliance picks it up within seconds).
+    `via` is added to the audit line (e.g. " (console)"). Blocking: loads the lists."""
+    from filterd import audit, overrides
+
+    request = pending_request(cfg.state_dir, request_id)
+    _openable(cfg, request)
+    if decide_request(cfg.state_dir, request.id, "accepted", by, now) is None:
+        raise DecisionError("missing", f"Kërkesa #{request_id} u vendos ndërkohë / request "
+                                       f"#{request_id} was decided meanwhile")
+    audit.append(cfg.state_dir, who=by, why=reason,
+                 what=f"request accepted #{request.id}: group {request.group_id}, "
+                      f"host {request.host}{via}")
+    row = overrides.add(cfg.state_dir, group_id=request.group_id, host=request.host,
+                        seconds=seconds, by=by, reason=reason, now=now, request_id=request.id)
+    return request, row
+
+
+def refuse_request(state_dir: Path, request_id: int, *, by: str, reason: str, now: float,
+                   via: str = "") -> UnblockRequest:
+    """Refuse a pending request and audit it."""
+    from filterd import audit
+
+    done = decide_request(state_dir, request_id, "refused", by, now)
+    if done is None:
+        raise DecisionError("missing", f"Nuk ka kërkesë në pritje #{request_id} / no pending "
+                                       f"request #{request_id}")
+    audit.append(state_dir, who=by, why=reason,
+                 what=f"request refused #{request_id}: group {done.group_id}, "
+                      f"host {done.host or '(confidential)'}{via}")
+    return done

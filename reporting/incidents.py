@@ -591,6 +591,21 @@ class IncidentStore:
         rows.reverse()
         return rows
 
+    def between(self, start: float, end: float, *, category: str = "", group: str = "",
+                limit: int = 1000) -> list[IncidentRow]:
+        """The newest `limit` incidents first seen in [start, end), optionally of one category
+        and one group, newest first (periods are selected by first_at, which is indexed)."""
+        sql = f"SELECT {_COLUMNS} FROM incidents WHERE first_at >= ? AND first_at < ?"
+        params: list[str | float | int] = [start, end]
+        if category:
+            sql += " AND category = ?"
+            params.append(category)
+        if group:
+            sql += " AND grp = ?"
+            params.append(group)
+        return self._query(sql + " ORDER BY first_at DESC, id DESC LIMIT ?",
+                           (*params, limit))
+
     def after_id(self, last_id: int, limit: int = 1000) -> list[IncidentRow]:
         """Rows created after row `last_id`, in order (for `tail`)."""
         return self._query(f"SELECT {_COLUMNS} FROM incidents WHERE id > ? ORDER BY id LIMIT ?",
@@ -618,7 +633,7 @@ class IncidentStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple[float | int, ...]) -> list[IncidentRow]:
+    def _query(self, sql: str, params: tuple[str | float | int, ...]) -> list[IncidentRow]:
         try:
             rows = self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:

@@ -136,14 +136,16 @@ def start_demo(tmp_path: Path, upstream: str) -> Demo:
     roja = BIN / "roja"
     assert roja.is_file(), f"{roja} is missing: install the project into the venv (./run)"
     port, metrics_port = two_free_ports()
-    ports = DemoPorts(port, metrics_port, free_proxy_block(), free_port(), free_port())
+    ports = DemoPorts(port, metrics_port, free_proxy_block(), free_port(), free_port(),
+                      free_port())
     directory = tmp_path / "demo"
     out, err = tmp_path / "demo.stdout", tmp_path / "demo.stderr"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
             [str(roja), "demo", "--port", str(port), "--metrics-port", str(metrics_port),
              "--proxy-port", str(ports.proxy), "--dot-port", str(ports.dot),
-             "--doh-port", str(ports.doh), "--dir", str(directory), "--upstream", upstream],
+             "--doh-port", str(ports.doh), "--console-port", str(ports.console),
+             "--dir", str(directory), "--upstream", upstream],
             stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=tmp_path)
     return Demo(ports, directory, process, out, err)
 

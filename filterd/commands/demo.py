@@ -2,7 +2,8 @@
 
 Writes `var/demo/roja.toml` and sample lists (unprivileged port 5353, metrics on 9153, the
 proxy from 8118), starts the demo's stand-in upstream and sample site (`demo_internet`), then
-Roja, prints the lines to try (`demo_examples`: each says what it answers) and serves in the
+Roja and the teacher's console (with a teacher account whose generated password it prints),
+prints the lines to try (`demo_examples`: each says what it answers) and serves in the
 foreground until Ctrl-C. Works without internet: every printed line answers as it says;
 other names go to the real resolvers and get SERVFAIL within two seconds when they are out of
 reach.
@@ -21,6 +22,7 @@ import click
 from configkit import parse_hostport
 from dns_resolver.config import system_resolvers
 from dns_resolver.server import open_socket
+from filterd.commands.demo_console import teacher_login
 from filterd.commands.demo_examples import DemoPorts, instructions
 from filterd.commands.demo_internet import DEMO_DOMAINS, SITE_ADDRESS, DemoInternet
 from filterd.config import RojaConfig, load_config
@@ -122,6 +124,9 @@ steer_https_port = {steer_https}
 blockpage_listen = "127.0.0.1:{page_port}"
 school_contact = "Mësuesi i TIK-ut / the ICT teacher (demo)"
 
+[console]
+listen = "127.0.0.1:{console_port}"
+
 [[groups]]
 id = "mesuesit"
 name = "Mësuesit / Teachers"
@@ -152,7 +157,8 @@ def write_demo(directory: Path, ports: DemoPorts, upstreams: list[str]) -> Path:
                                   proxy_port=ports.proxy, steer_http=ports.steer_http,
                                   steer_https=ports.steer_https, page_port=ports.page,
                                   dot_port=ports.dot, doh_port=ports.doh,
-                                  site_address=SITE_ADDRESS),
+                                  site_address=SITE_ADDRESS,
+                                  console_port=ports.console),
                     encoding="utf-8")
     return path
 
@@ -187,14 +193,16 @@ def unusable_addresses(cfg: RojaConfig) -> list[str]:
                 sock.bind(where)
             except OSError as exc:
                 problems.append(f"proxy {where[0]}:{where[1]} ({exc.strerror})")
-    if cfg.metrics_listen is not None:
-        host, port = cfg.metrics_listen
+    for what, where in (("metrics", cfg.metrics_listen), ("console", cfg.console.listen)):
+        if where is None:
+            continue
+        host, port = where
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((host, port))
             except OSError as exc:
-                problems.append(f"metrics {host}:{port} ({exc.strerror})")
+                problems.append(f"{what} {host}:{port} ({exc.strerror})")
     return problems
 
 
@@ -251,7 +259,7 @@ def _cannot_start(problems: list[str], ports: DemoPorts) -> NoReturn:
                f"start, address in use or unavailable: {', '.join(problems)}\n"
                "Provoni porta të tjera / try other ports: "
                f"roja demo --port {ports.dns + 1} --metrics-port {ports.metrics + 1} "
-               f"--proxy-port {ports.proxy + 10}", err=True)
+               f"--proxy-port {ports.proxy + 10} --console-port {ports.console + 1}", err=True)
     sys.exit(1)
 
 
@@ -263,16 +271,25 @@ def upstream_line(internet: DemoInternet) -> str:
 
 
 async def serve(cfg: RojaConfig, internet: DemoInternet, text: str) -> None:
-    """The stand-in upstream, then the appliance; the lines to try once everything answers."""
+    """The stand-in upstream, then the appliance, then the teacher's console (after the
+    appliance made the school CA); the lines to try once everything answers."""
+    from aiohttp import web
+
     from filterd.app import Appliance
+    from filterd.console.app import start as start_console
+
+    console: list[web.AppRunner] = []
 
     async def show() -> None:
+        console.append((await start_console(cfg))[0])
         click.echo(text)
 
     await internet.start()
     try:
         await Appliance(cfg).run_until_signalled(after_start=show)
     finally:
+        for runner in console:
+            await runner.cleanup()
         await internet.close()
 
 
@@ -287,13 +304,16 @@ async def serve(cfg: RojaConfig, internet: DemoInternet, text: str) -> None:
               help=f"DNS over TLS port (default {DemoPorts.dot}, or a free one when taken)")
 @click.option("--doh-port", type=int, default=None,
               help=f"DNS over HTTPS port (default {DemoPorts.doh}, or a free one when taken)")
+@click.option("--console-port", type=int, default=None,
+              help="The teacher's console (HTTPS; default 8443, or a free port when taken)")
 @click.option("--upstream", "upstream", multiple=True, metavar="ADDR",
               help="Where the demo's stand-in upstream forwards names it does not know "
                    "(default: the nameservers of /etc/resolv.conf)")
 @click.option("--dir", "directory", default="var/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
 def demo(port: int, metrics_port: int, proxy_port: int | None, dot_port: int | None,
-         doh_port: int | None, upstream: tuple[str, ...], directory: Path) -> None:
+         doh_port: int | None, console_port: int | None, upstream: tuple[str, ...],
+         directory: Path) -> None:
     """Nis një demo në loopback / start a demo on loopback with a sample list."""
     from filterd.app import event_loop_runner
 
@@ -301,7 +321,8 @@ def demo(port: int, metrics_port: int, proxy_port: int | None, dot_port: int | N
     if proxy_port is None:
         proxy_port = DemoPorts.proxy if _ports_free(DemoPorts.proxy) else _free_block()
     ports = DemoPorts(port, metrics_port, proxy_port, dot_port or _free_or(DemoPorts.dot),
-                      doh_port or _free_or(DemoPorts.doh))
+                      doh_port or _free_or(DemoPorts.doh),
+                      console_port or _free_or(DemoPorts.console))
     try:
         internet = DemoInternet(forward, ports.site)
     except OSError as exc:
@@ -313,4 +334,6 @@ def demo(port: int, metrics_port: int, proxy_port: int | None, dot_port: int | N
         _cannot_start(problems, ports)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    event_loop_runner()(serve(cfg, internet, instructions(ports, path, upstream_line(internet))))
+    login = teacher_login(cfg.state_dir)
+    event_loop_runner()(serve(cfg, internet, instructions(ports, path, upstream_line(internet),
+                                                          login)))

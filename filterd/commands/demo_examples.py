@@ -33,6 +33,7 @@ class DemoPorts:
     proxy: int = 8118
     dot: int = 8853
     doh: int = 8453
+    console: int = 8443  # the teacher's console (HTTPS)
 
     @property
     def steer_http(self) -> int:
@@ -131,18 +132,32 @@ def encrypted_examples(p: DemoPorts, config: Path) -> list[Example]:
     ]
 
 
+def console_examples(p: DemoPorts, config: Path) -> list[Example]:
+    ca = config.parent / "state" / "ca" / "mitmproxy-ca-cert.pem"  # the demo's school CA
+    return [
+        Example(f"curl -si --cacert {ca} https://127.0.0.1:{p.console}/hyr",
+                "konsola, me CA-në e shkollës / the console, with the school CA", "HTTP 200"),
+    ]
+
+
 def block(examples: list[Example]) -> str:
     width = min(max(len(e.command) for e in examples), 50)
     return "\n".join("  " + e.line(width) for e in examples)
 
 
-def instructions(p: DemoPorts, config: Path, upstream: str) -> str:
+def instructions(p: DemoPorts, config: Path, upstream: str, login: tuple[str, str]) -> str:
+    """Everything the demo prints once it answers; `login` is the console's teacher (name,
+    password)."""
     return f"""
 Roja demo po punon / is running: DNS 127.0.0.1:{p.dns} (UDP+TCP), metrics http://127.0.0.1:{p.metrics}/metrics
 Upstream: {upstream}
 
 Provoni / Try:
 {block(dns_examples(p))}
+
+Konsola e mësuesit / the teacher's console: https://127.0.0.1:{p.console}/
+  përdoruesi / user: {login[0]}   fjalëkalimi / password: {login[1]}
+{block(console_examples(p, config))}
 
 Proxy-ja / the proxy (URL-level blocks; the block page is 403, Albanian first):
 {block(proxy_examples(p, config))}

@@ -5,22 +5,19 @@
 
 Albanian first, then English. `--at` is Europe/Tirane wall-clock time (default: now); the
 unblocks in force at that time are taken from the store, the MAC from `--mac` or the kernel's
-neighbour table.
+neighbour table (`filterd.policy_explain`, shared with the console's "Pse u bllokua?").
 """
 
 from __future__ import annotations
 
 import ipaddress
 import sys
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import click
 
-from filterd import overrides
-from filterd.neighbours import read_neighbours
-from policy.explain import explain as explain_decision
+from filterd.policy_explain import ListsNotLoadedError, explain_request
 from policy.schedule import TIRANE, aware
 
 
@@ -39,8 +36,6 @@ def policy() -> None:
 def explain(obj: dict[str, Any], client: str, url: str | None, host: str | None,
             at_text: str | None, mac: str | None) -> None:
     """Shpjego vendimin / explain the decision."""
-    from filterd.app import build_policy
-
     if (url is None) == (host is None):
         raise click.UsageError("jepni --url ose --host / give --url or --host (one of them)")
     try:
@@ -52,19 +47,11 @@ def explain(obj: dict[str, Any], client: str, url: str | None, host: str | None,
         at = aware(datetime.fromisoformat(at_text)) if at_text else datetime.now(TIRANE)
     except ValueError:
         raise click.BadParameter(f"{at_text!r}: YYYY-MM-DD HH:MM", param_hint="--at") from None
-    cfg = obj["config"]
     try:
-        base, compiled = build_policy(cfg)
-    except Exception as exc:
+        result = explain_request(obj["config"], client, host=host, url=url, at=at, mac=mac)
+    except ListsNotLoadedError as exc:
         click.echo(f"Listat nuk u ngarkuan / the lists did not load: {exc}", err=True)
         sys.exit(1)
-    try:
-        neighbours = read_neighbours() if any(g.macs for g in base.groups) and not mac else {}
-        pol = replace(base, unblocks=overrides.active(cfg.state_dir, at.timestamp()),
-                      neighbours=neighbours, now=at)
-        result = explain_decision(pol, client, host=host, url=url, now=at, mac=mac)
-    finally:
-        compiled.close()
     click.echo(f"Klienti / client {client} — {url or host}")
     for i, step in enumerate(result.steps, 1):
         click.echo(f"{i:>2}. {step.sq}")

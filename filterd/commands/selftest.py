@@ -1,5 +1,6 @@
 """`roja selftest`: check the running filter (see `filterd.selftest.checks`), print the result
-Albanian first, store it as a `selftest_pass`/`selftest_fail` event, exit 1 on any failure."""
+Albanian first, store it as a `selftest_pass`/`selftest_fail` event (`filterd.selftest.run`,
+shared with the console), exit 1 on any failure."""
 
 from __future__ import annotations
 
@@ -11,22 +12,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from filterd.errors import RojaError, describe
-from filterd.selftest.checks import Check, run_checks
-from reporting.events import record_event
+from filterd.errors import RojaError
+from filterd.selftest.run import SelftestNotStartedError, run_and_record
 from reporting.plural import CHECK, count, form
 
 TIRANE = ZoneInfo("Europe/Tirane")
-
-
-def summary(checks: list[Check]) -> str:
-    """The event detail: `passed/run` and the failed checks, short enough for the report."""
-    ran = [c for c in checks if c.ok is not None]
-    failed = [c for c in ran if not c.ok]
-    text = f"{len(ran) - len(failed)}/{len(ran)}"
-    if failed:
-        text += "; " + "; ".join(f"{c.group}: {c.what}" for c in failed)[:400]
-    return text
 
 
 @click.command(short_help="Kontrollo që filtri punon / check the filter works.")
@@ -34,23 +24,13 @@ def summary(checks: list[Check]) -> str:
 @click.pass_obj
 def selftest(obj: Any, as_json: bool) -> None:
     """Kontrollo që filtri punon / check that the running filter works."""
-    from filterd.app import build_policy
-
     cfg = obj["config"]
-    now = datetime.now(TIRANE)
     try:
-        policy, compiled = build_policy(cfg)
-    except Exception as exc:  # a config the daemon could not load either
-        record_event(cfg.state_dir / "incidents.sqlite", "selftest_fail", f"0/0; {exc}"[:400])
+        checks = run_and_record(cfg, datetime.now(TIRANE))
+    except SelftestNotStartedError as exc:
         raise RojaError("Vetëtestimi nuk u nis", "the self-test could not start",
-                        describe(exc)) from None
-    try:
-        checks = list(run_checks(cfg, policy, now))
-    finally:
-        compiled.close()
+                        str(exc)) from None
     failed = [c for c in checks if c.ok is False]
-    record_event(cfg.state_dir / "incidents.sqlite",
-                 "selftest_fail" if failed else "selftest_pass", summary(checks))
     if as_json:
         click.echo(json.dumps([c.__dict__ for c in checks], ensure_ascii=False, indent=2))
     else:

@@ -25,7 +25,13 @@ import click
 
 from blocklists.canonical import canonical_host
 from filterd import audit, overrides
-from filterd.unblock_requests import decide_request, list_requests
+from filterd.unblock_requests import (
+    DecisionError,
+    accept_request,
+    check_openable,
+    list_requests,
+    refuse_request,
+)
 from policy.categories import label
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
@@ -55,29 +61,13 @@ def _fail(message: str) -> NoReturn:
 
 def _check(obj: dict[str, Any], group_id: str, host_text: str) -> str:
     """The canonical host, after checking the group exists and no legal list blocks it."""
-    from filterd.app import build_policy
-
-    cfg = obj["config"]
-    groups = {g.id for g in cfg.policy.groups} | {cfg.policy.default_group.id}
-    if group_id not in groups:
-        _fail(f"Nuk ka grup {group_id!r} / no group {group_id!r} (grupet / groups: "
-              f"{', '.join(sorted(groups))})")
     host = canonical_host(host_text)
     if not host:
         _fail(f"{host_text!r} nuk është emër hosti / is not a host name")
     try:
-        policy, compiled = build_policy(cfg)
-    except Exception as exc:  # the lists must load to check the legal layer
-        _fail(f"Listat nuk u ngarkuan, s'mund të kontrollohet shtresa ligjore / the lists did "
-              f"not load, the legal layer cannot be checked: {exc}")
-    try:
-        legal = policy.legal_block(host)
-    finally:
-        compiled.close()
-    if legal is not None:
-        _fail(f"Refuzohet: {host} bllokohet nga një listë ligjore ({label(legal.category)}); "
-              f"asgjë nuk e hap. / Refused: a legal list blocks {host} "
-              f"({legal.category}); nothing can open it.")
+        check_openable(obj["config"], group_id, host)
+    except DecisionError as exc:
+        _fail(str(exc))
     return host
 
 
@@ -168,20 +158,13 @@ def accept(obj: dict[str, Any], request_id: int, duration: str, by: str, reason:
     """Prano: krijon një zhbllokim / accept: creates a time-boxed unblock."""
     seconds = parse_duration(duration)
     state_dir = obj["state_dir"]
-    pending = {r.id: r for r in list_requests(state_dir, "pending")}
-    request = pending.get(request_id)
-    if request is None:
-        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
-    if not request.host:
-        _fail("Një kërkesë konfidenciale nuk mund të pranohet / a confidential request "
-              "cannot be accepted")
-    host = _check(obj, request.group_id, request.host)
-    decide_request(state_dir, request_id, "accepted", by)
-    why = reason or request.note or "kërkesë nga faqja e bllokimit / block-page request"
-    audit.append(state_dir, who=by, why=why,
-                 what=f"request accepted #{request_id}: group {request.group_id}, host {host}")
-    row = overrides.add(state_dir, group_id=request.group_id, host=host, seconds=seconds,
-                        by=by, reason=why, now=time.time(), request_id=request_id)
+    note = {r.id: r.note for r in list_requests(state_dir, "pending")}.get(request_id, "")
+    why = reason or note or "kërkesë nga faqja e bllokimit / block-page request"
+    try:
+        _request, row = accept_request(obj["config"], request_id, seconds=seconds, by=by,
+                                       reason=why, now=time.time())
+    except DecisionError as exc:
+        _fail(str(exc))
     click.echo(f"Kërkesa #{request_id} u pranua; zhbllokimi #{row.id} deri më / until "
                f"{_local(row.expires)} / request accepted")
 
@@ -193,11 +176,8 @@ def accept(obj: dict[str, Any], request_id: int, duration: str, by: str, reason:
 @click.pass_obj
 def refuse(obj: dict[str, Any], request_id: int, by: str, reason: str) -> None:
     """Refuzo / refuse a request."""
-    state_dir = obj["state_dir"]
-    done = decide_request(state_dir, request_id, "refused", by)
-    if done is None:
-        _fail(f"Nuk ka kërkesë në pritje #{request_id} / no pending request #{request_id}")
-    audit.append(state_dir, who=by, why=reason,
-                 what=f"request refused #{request_id}: group {done.group_id}, "
-                      f"host {done.host or '(confidential)'}")
+    try:
+        refuse_request(obj["state_dir"], request_id, by=by, reason=reason, now=time.time())
+    except DecisionError as exc:
+        _fail(str(exc))
     click.echo(f"Kërkesa #{request_id} u refuzua / request refused")

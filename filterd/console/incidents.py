@@ -5,11 +5,14 @@
 
 Rows come from `reporting.incidents.IncidentStore` (read-only), as `roja incidents list` shows
 them: the client is its keyed pseudonym, never an address or a name. Dates are Tirana days,
-both ends included; the default is the last 7 days. At most `LIMIT` rows (the newest).
+both ends included, of the incident's first sighting (as the monthly report counts them,
+`IncidentStore.between`, on the first_at index); the default is the last 7 days. At most
+`LIMIT` rows (the newest).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
@@ -63,13 +66,9 @@ def rows(request: web.Request, f: Filters) -> list[IncidentRow]:
     end = datetime.combine(f.until + timedelta(days=1), datetime.min.time(), TIRANE).timestamp()
     try:
         with IncidentStore(db_path(settings(request).state_dir)) as store:
-            found = store.list_since(start, 50 * LIMIT)
+            return store.between(start, end, category=f.category, group=f.group, limit=LIMIT)
     except NoIncidentStoreError:
         return []
-    chosen = [r for r in found if r.last_at < end
-              and (not f.category or r.category == f.category)
-              and (not f.group or r.group == f.group)]
-    return chosen[::-1][:LIMIT]
 
 
 def _local(at: float) -> str:
@@ -79,7 +78,7 @@ def _local(at: float) -> str:
 async def page(request: web.Request) -> web.StreamResponse:
     signed_in(request)
     f = filters(request)
-    found = rows(request, f)
+    found = await asyncio.to_thread(rows, request, f)
     cfg = settings(request)
     categories = sorted({lc.rule.category for lc in cfg.policy.lists if lc.rule.category}
                         | {r.category for r in found})
@@ -96,7 +95,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for r in rows(request, f):
+    for r in await asyncio.to_thread(rows, request, f):
         writer.writerow([safe(v) for v in (_local(r.last_at), r.client, r.group, r.name,
                                             label(r.category), r.list_id, r.count)])
     from filterd import audit

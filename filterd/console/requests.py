@@ -5,26 +5,34 @@
     POST /kerkesat/{id}/refuzo        refuse, with a `reason`
     POST /zhbllokime/{id}/hiq         end a temporary unblock now
 
-The same steps as `roja unblock requests accept|refuse` and `roja unblock remove`
-(`filterd.unblock_requests`, `filterd.overrides`), each written to the audit log under the
-console user's name. A host a legal list (or the hotline's confidential set) blocks is never
-opened: the page shows no accept button for it and the server refuses it anyway, as it does a
-confidential request (no host stored). Only the teacher decides; a director sees the lists.
+The same code as `roja unblock requests accept|refuse` (`filterd.unblock_requests.
+accept_request`, `refuse_request`) and `roja unblock remove` (`filterd.overrides`), each
+written to the audit log under the console user's name. A host a legal list (or the
+hotline's confidential set) blocks is never opened: the page shows no accept button for it
+and the server refuses it anyway, as it does a confidential request (no host stored). Only
+the teacher decides; a director sees the lists.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from filterd import audit, overrides
+from filterd import overrides
 from filterd.config import RojaConfig
 from filterd.console.app import render, settings
 from filterd.console.guards import form_of, signed_in, teacher
-from filterd.unblock_requests import UnblockRequest, decide_request, list_requests
+from filterd.unblock_requests import (
+    DecisionError,
+    UnblockRequest,
+    accept_request,
+    list_requests,
+    refuse_request,
+)
 from policy.categories import label
 from reporting.inbox.app import now
 
@@ -72,12 +80,23 @@ async def page(request: web.Request) -> web.StreamResponse:
                   boxes=BOXES, label=label, done=request.query.get("u", ""))
 
 
-def _pending(state_dir: Path, request_id: str) -> UnblockRequest:
-    found = {str(r.id): r for r in list_requests(state_dir, "pending")}.get(request_id)
-    if found is None:
-        raise web.HTTPNotFound(text=f"Nuk ka kërkesë në pritje #{request_id}. / No pending "
-                                    f"request #{request_id}.")
-    return found
+REFUSED: dict[str, type[web.HTTPError]] = {
+    "missing": web.HTTPNotFound, "confidential": web.HTTPForbidden, "legal": web.HTTPForbidden,
+    "group": web.HTTPConflict, "lists": web.HTTPServiceUnavailable}
+
+
+def _request_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def _reason(form: MultiDictProxy[Any]) -> str:
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        raise web.HTTPBadRequest(text="Shkruani arsyen. / Give a reason.")
+    return reason
 
 
 def _minutes(text: str) -> int:
@@ -95,44 +114,28 @@ async def accept(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     form = await form_of(request)
     cfg = settings(request)
-    found = _pending(cfg.state_dir, request.match_info["id"])
+    request_id = _request_id(request)
     minutes = _minutes(str(form.get("minutes", "")))
-    reason = str(form.get("reason", "")).strip()
-    if not reason:
-        raise web.HTTPBadRequest(text="Shkruani arsyen. / Give a reason.")
-    legal: dict[str, str] = {}
-    if found.host:
-        legal = await asyncio.to_thread(legal_blocks, cfg, {found.host})
-    if not found.host or legal:
-        raise web.HTTPForbidden(text="Refuzohet: kjo faqe bllokohet nga një listë ligjore; "
-                                     "asgjë nuk e hap. / Refused: a legal list blocks this "
-                                     "page; nothing can open it.")
-    if decide_request(cfg.state_dir, found.id, "accepted", me.name, now(request)) is None:
-        raise web.HTTPNotFound(text="Kërkesa u vendos ndërkohë. / The request was decided "
-                                    "meanwhile.")
-    audit.append(cfg.state_dir, who=me.name, why=reason,
-                 what=f"request accepted #{found.id}: group {found.group_id}, "
-                      f"host {found.host} (console)")
-    row = overrides.add(cfg.state_dir, group_id=found.group_id, host=found.host,
-                        seconds=minutes * 60, by=me.name, reason=reason, now=now(request),
-                        request_id=found.id)
+    reason = _reason(form)
+    try:
+        _found, row = await asyncio.to_thread(
+            accept_request, cfg, request_id, seconds=minutes * 60, by=me.name, reason=reason,
+            now=now(request), via=" (console)")
+    except DecisionError as exc:
+        raise REFUSED[exc.kind](text=str(exc)) from None
     raise web.HTTPSeeOther(f"/kerkesat?u={row.id}")
 
 
 async def refuse(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     form = await form_of(request)
-    cfg = settings(request)
-    found = _pending(cfg.state_dir, request.match_info["id"])
-    reason = str(form.get("reason", "")).strip()
-    if not reason:
-        raise web.HTTPBadRequest(text="Shkruani arsyen. / Give a reason.")
-    if decide_request(cfg.state_dir, found.id, "refused", me.name, now(request)) is None:
-        raise web.HTTPNotFound(text="Kërkesa u vendos ndërkohë. / The request was decided "
-                                    "meanwhile.")
-    audit.append(cfg.state_dir, who=me.name, why=reason,
-                 what=f"request refused #{found.id}: group {found.group_id}, "
-                      f"host {found.host or '(confidential)'} (console)")
+    request_id = _request_id(request)
+    reason = _reason(form)
+    try:
+        refuse_request(settings(request).state_dir, request_id, by=me.name, reason=reason,
+                       now=now(request), via=" (console)")
+    except DecisionError as exc:
+        raise REFUSED[exc.kind](text=str(exc)) from None
     raise web.HTTPSeeOther("/kerkesat")
 
 

@@ -10,6 +10,8 @@
     GET  /incident-i-ri, POST    Incident i ri / record an incident       (.manual)
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
+    GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
+    GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
 
 Every page and action wants a session (else 303 to /hyr); every POST wants the session's CSRF
 token (else 403); every change except signing a report wants the teacher (a director: 403).
@@ -102,7 +104,15 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/dil", logout)
     app.router.add_get("/static/style.css", inbox_web.style)  # the inbox's stylesheet
     app.router.add_get("/static/console.css", console_css)
-    from filterd.console import incidents, manual, overview, reports, requests
+    from filterd.console import (
+        explain,
+        incidents,
+        manual,
+        overview,
+        reports,
+        requests,
+        selftest,
+    )
 
-    for page in (overview, requests, incidents, manual, reports):  # the nav's order
+    for page in (overview, requests, incidents, manual, reports, explain, selftest):  # nav
         page.add_routes(app)

@@ -9,8 +9,10 @@ one in tests/filterd/commands/test_demo_examples.py.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,11 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import console_kit
+import httpx
 import pytest
 from demo_kit import BIN, Demo, ede, running_demo, status, two_free_ports
 from peers.nsd import NsdServer, require_peer
 from peers.zones import BIG_TXT_COUNT
 
+from dns_resolver.testing import free_port
 from reporting.pseudonym import load_or_create_key, pseudonym
 
 
@@ -164,18 +169,21 @@ def test_offline_demo_blocks_and_fails_fast_without_an_upstream(tmp_path: Path) 
         assert status(demo.dig("tiktok.com")) == "NXDOMAIN"  # still answered after failures
 
 
-@pytest.mark.parametrize("taken", ["dns", "metrics"])
+@pytest.mark.parametrize("taken", ["dns", "metrics", "console"])
 def test_a_taken_port_gives_a_clear_message_and_exit(tmp_path: Path, taken: str) -> None:
     """Port 5353 is often held by avahi (mDNS): the demo must say so and stop, not hang."""
     port, metrics_port = two_free_ports()
+    console_port = free_port()
+    busy_port = {"dns": port, "metrics": metrics_port, "console": console_port}[taken]
     kind = socket.SOCK_DGRAM if taken == "dns" else socket.SOCK_STREAM
     with socket.socket(socket.AF_INET, kind) as holder:
-        holder.bind(("127.0.0.1", port if taken == "dns" else metrics_port))
+        holder.bind(("127.0.0.1", busy_port))
         if kind == socket.SOCK_STREAM:
             holder.listen()
         process = subprocess.Popen(
             [str(BIN / "roja"), "demo", "--port", str(port), "--metrics-port",
-             str(metrics_port), "--dir", str(tmp_path / "demo"), "--upstream", "127.0.0.1:9"],
+             str(metrics_port), "--console-port", str(console_port), "--dir",
+             str(tmp_path / "demo"), "--upstream", "127.0.0.1:9"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             cwd=tmp_path)
         try:
@@ -185,10 +193,31 @@ def test_a_taken_port_gives_a_clear_message_and_exit(tmp_path: Path, taken: str)
             stdout, stderr = process.communicate()
             pytest.fail(f"roja demo hangs on a taken port:\n{stdout}{stderr}")
     assert process.returncode == 1, stdout + stderr
-    busy = f"127.0.0.1:{port if taken == 'dns' else metrics_port}"
-    assert busy in stderr and "Address already in use" in stderr, stderr
+    assert f"127.0.0.1:{busy_port}" in stderr and "Address already in use" in stderr, stderr
     assert "Provoni porta të tjera / try other ports" in stderr
     assert "Traceback" not in stderr
+
+
+def test_the_printed_teacher_login_opens_the_console(demo: Demo) -> None:
+    """The console line, user and password the demo prints are enough to sign in, over HTTPS
+    trusting only the demo's school CA."""
+    printed = demo.printed()
+    url = re.search(r"the teacher's console: (https://\S+)/", printed)
+    login = re.search(r"përdoruesi / user: (\S+)\s+fjalëkalimi / password: (\S+)", printed)
+    assert url and login, printed
+    assert url[1] == f"https://127.0.0.1:{demo.ports.console}"
+    ca = demo.directory / "state" / "ca" / "mitmproxy-ca-cert.pem"
+
+    async def sign_in() -> tuple[int, str]:
+        verify = ssl.create_default_context(cafile=str(ca))
+        async with httpx.AsyncClient(base_url=url[1], verify=verify, timeout=30) as client:
+            signed = await console_kit.login(client, login[1], login[2])
+            assert signed.status_code == 303, signed.text
+            page = await client.get("/pasqyra")
+            return page.status_code, page.text
+
+    code, html = asyncio.run(sign_in())
+    assert code == 200 and "Shkolla Demo" in html and "Mësuesi i TIK-ut" in html, html
 
 
 def test_an_upstream_that_is_not_an_address_is_named(tmp_path: Path) -> None:

@@ -118,7 +118,7 @@ def readme_demo_lines() -> list[str]:
     """The example lines of the README's demo blocks (each after `<!-- demo-examples -->`)."""
     blocks = re.findall(r"<!-- demo-examples -->\n```sh\n(.*?)```",
                         README.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 3, "README.md has the demo's DNS, proxy and encrypted DNS blocks"
+    assert len(blocks) == 4, "README.md has the demo's DNS, console, proxy and encrypted DNS blocks"
     return [line for block in blocks for line in example_lines(block, indent="")]
 
 
@@ -127,7 +127,7 @@ def with_ports(line: str, ports: DemoPorts, config: Path) -> str:
     default = DemoPorts()
     mapping = {str(getattr(default, name)): str(getattr(ports, name))
                for name in ("dns", "metrics", "proxy", "steer_http", "steer_https", "page",
-                            "site", "dot", "doh")}
+                            "site", "dot", "doh", "console")}
     line = re.sub(r"\b(" + "|".join(mapping) + r")\b", lambda m: mapping[m[0]], line)
     return line.replace("var/demo/", f"{config.parent}/")
 

@@ -85,6 +85,8 @@ class Tab:
         data = await self.call("Page.captureScreenshot", format="png",
                                captureBeyondViewport=True)
         await asyncio.to_thread(path.write_bytes, base64.b64decode(data["data"]))
+        wide = await self.eval("document.documentElement.scrollWidth")
+        assert wide <= width, f"{path.name}: the page is {wide} px wide at {width} px"
 
 
 @asynccontextmanager
@@ -141,6 +143,12 @@ async def test_the_teachers_journey(tmp_path: Path) -> None:
         assert row.host == "bet.example" and row.expires - row.created == 90 * 60
         for width in (1280, 390):
             await tab.shot(shots / f"console-kerkesat-{width}.png", width)
+        # At 390 px the tables become cards: every value says what it is.
+        labels = await tab.eval(
+            "[...document.querySelectorAll('table.cards tbody td')].map("
+            "td => getComputedStyle(td, '::before').content)")
+        assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+        assert '"Hosti / Host"' in labels and '"Vendimi / Decision"' in labels, labels
 
         await tab.go(f"{console.url}/incident-i-ri")
         text = await tab.submit('form[action="/incident-i-ri"]', {
@@ -162,5 +170,15 @@ async def test_the_teachers_journey(tmp_path: Path) -> None:
         await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
         for width in (1280, 390):
             await tab.shot(shots / f"console-incidentet-{width}.png", width)
+        labels = await tab.eval(
+            "[...document.querySelectorAll('table.cards tbody td')].map("
+            "td => getComputedStyle(td, '::before').content)")
+        assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+
+        await tab.go(f"{console.url}/pse")
+        text = await tab.submit('form[action="/pse"]', {"emri": "abuse-legal.example"})
+        assert "Shtresa ligjore" in text and "Vendimi: BLLOKOHET" in text, text[:600]
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-pse-{width}.png", width)
     for shot in shots.glob("console-*.png"):
         assert shot.read_bytes().startswith(b"\x89PNG")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from pathlib import Path
 
 from console_kit import EVIL, running_console, signed_in
@@ -102,6 +103,25 @@ async def test_incidents_filter_and_formula_safe_csv(tmp_path: Path) -> None:
         hostile = [row for row in rows if "calc" in row[4]]
         assert hostile and hostile[0][4].startswith("'=")
         assert "10.0." not in r.text  # never an address
+
+
+async def test_a_past_month_is_found_under_a_busy_present(tmp_path: Path) -> None:
+    """60,000 blocks this week must not hide October's rows, nor a rare group's."""
+    async with running_console(tmp_path) as console, console.client() as c:
+        await signed_in(c, "mesuesi")
+        with sqlite3.connect(db_path(console.cfg.state_dir)) as db:
+            db.executemany(
+                "INSERT INTO incidents (first_at, last_at, count, client, grp, name, category, "
+                "list_id, action, source, reason) VALUES (?, ?, 1, 'pseudoBUSY', 'nxënësit', "
+                "?, 'gambling', 'bixhoz', 'blocked', 'dns', 'listed')",
+                [(console.clock[0] - 3600 - i, console.clock[0] - 3600 - i, f"n{i}.example")
+                 for i in range(60_000)])
+        page = (await c.get("/incidentet?nga=2026-10-01&deri=2026-10-31")).text
+        assert "porn-site.example" in page and "07.10.2026 10:00" in page
+        group = (await c.get("/incidentet?nga=2026-10-01&deri=2026-11-05&grupi=mësuesit")).text
+        assert "07.10.2026 10:00" in group and "n1.example" not in group
+        busy = (await c.get("/incidentet")).text  # this week: the newest 1000 of 60,000+
+        assert "n0.example" in busy and "vetëm 1000 më të rejat" in busy
 
 
 async def test_manual_incident_is_recorded_masked(tmp_path: Path) -> None:

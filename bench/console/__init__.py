@@ -1,0 +1,1 @@
+"""`python -m bench console`: the teacher's console's page times with a big incident store."""
