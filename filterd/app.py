@@ -292,9 +292,9 @@ class Appliance:
         while True:
             try:
                 settings = self.cfg.incidents
-                counts = await asyncio.to_thread(purge, self.db_path, time.time(),
-                                                 settings.retention_days,
-                                                 settings.free_text_days)
+                counts = await asyncio.to_thread(
+                    purge, self.db_path, time.time(), keep_days=settings.retention_days,
+                    free_text_days=settings.free_text_days)
                 log.info("retention: deleted %s", counts)
             except Exception:  # housekeeping must not stop the filter
                 log.exception("retention run failed")
