@@ -49,7 +49,7 @@ def description_note(days: int = DEFAULT_FREE_TEXT_DAYS) -> str:
     """What the description prompt and the console's form say: no names, what is masked, and
     that the text stays on the gateway and is deleted `days` after the case is closed."""
     return (f"Përshkrim i shkurtër. MOS shkruani emra nxënësish (as emër, as mbiemër, as "
-            f"nofkë), p.sh. «një nxënëse e klasës 8». Telefonat, e-mailet dhe numrat personalë "
+            f"nofkë), p.sh. „një nxënëse e klasës 8”. Telefonat, e-mailet dhe numrat personalë "
             f"fshihen. Teksti mbetet vetëm në këtë pajisje, nuk hyn në asnjë raport dhe fshihet "
             f"{count(days, DAY)} pasi rasti mbyllet. / Short description. Do NOT type pupils' "
             f"names (no first name, surname or nickname), e.g. \"a girl in grade 8\". Phone "
