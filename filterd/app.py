@@ -286,12 +286,15 @@ class Appliance:
         return self.cfg.state_dir / "incidents.sqlite"
 
     async def _daily(self) -> None:
-        """Retention once a day (the first run an hour after start, off the busy start-up)."""
+        """Retention and the free-text purge once a day (the first run an hour after start,
+        off the busy start-up)."""
         await asyncio.sleep(3600)
         while True:
             try:
-                counts = await asyncio.to_thread(purge, self.db_path, time.time(),
-                                                 self.cfg.incidents.retention_days)
+                settings = self.cfg.incidents
+                counts = await asyncio.to_thread(
+                    purge, self.db_path, time.time(), keep_days=settings.retention_days,
+                    free_text_days=settings.free_text_days)
                 log.info("retention: deleted %s", counts)
             except Exception:  # housekeeping must not stop the filter
                 log.exception("retention run failed")

@@ -11,6 +11,9 @@ Keys (all optional):
     flush_interval = 0.5   # seconds the writer waits for a batch to fill before writing it
     retention_days = 400   # incidents, manual incidents and events older than this are
                            # deleted once a day
+    free_text_days = 30    # the description of a manual incident closed (resolved) this
+                           # many days ago is blanked, in the same daily run, and the count
+                           # recorded as a `free_text_purged` event
     recent_pairs = 16384   # (client, name) pairs kept in memory for deduplication, ~400
                            # bytes each; beyond this the writer asks the database (slower
                            # under a flood of distinct blocked names, e.g. ~10% at 200,000)
@@ -32,6 +35,7 @@ class IncidentSettings:
     batch_size: int = 500
     flush_interval: float = 0.5
     retention_days: int = 400
+    free_text_days: int = 30
     recent_pairs: int = 16384
 
 
@@ -45,6 +49,8 @@ def parse(section: configkit.Section) -> IncidentSettings:
         flush_interval=section.float("flush_interval", defaults.flush_interval, min=0.0,
                                      max=60.0),
         retention_days=section.int("retention_days", defaults.retention_days, min=1,
+                                   max=36500),
+        free_text_days=section.int("free_text_days", defaults.free_text_days, min=1,
                                    max=36500),
         recent_pairs=section.int("recent_pairs", defaults.recent_pairs, min=1,
                                  max=10_000_000),

@@ -3,8 +3,10 @@ lists and self-tests, as rows of the `events` table (schema v2, see `reporting.i
 
 Kinds: `start`, `stop`, `sync_ok` ("serial N"), `sync_fail` (the reason), `list_held_back`
 (list ids), `list_trust_first_use` ("serial N": accepted with no earlier state),
-`selftest_pass`, `selftest_fail`. Writing never raises: a full disk must not stop the filter,
-so a failure is logged and the event is lost.
+`selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions of closed manual
+incidents `reporting.retention` blanked; written there, in the purge's own transaction).
+Writing never raises: a full disk must not stop the filter, so a failure is logged and the
+event is lost.
 """
 
 from __future__ import annotations

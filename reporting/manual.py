@@ -4,7 +4,8 @@ A pupil reports cyberbullying, sextortion or a dangerous game that happened outs
 the ICT teacher records it with `roja incident add`. No record names a pupil: it holds the
 hotline category, platform, age band, gender, referrals and status, and a short description in
 which phone numbers, e-mail addresses and personal numbers are masked (`mask_pii`) before it is
-stored.
+stored. A name cannot be masked: the forms ask for none, no report reads the description, and
+`reporting.retention` blanks it `[incidents] free_text_days` after the case is closed.
 
 The vocabularies map ids (used in the database, in JSON and in flags) to (Albanian, English)
 labels, as in the shared reference (hotline taxonomy, referral targets, statuses). The

@@ -3,9 +3,11 @@
 The automatic incidents (blocks) are `roja incidents`; this group is for what happened outside
 the filter. `add` asks for every field it was not given, in Albanian and English, with numbered
 choices; scripts pass every field as a flag. Phone numbers, e-mail addresses and personal
-numbers in the description are masked before it is stored, with a warning. Dates are shown as
-DD.MM.YYYY and read as DD.MM.YYYY or YYYY-MM-DD. The state directory comes from
-`ctx.obj["state_dir"]`.
+numbers in the description are masked before it is stored, with a warning; names cannot be
+masked, so the prompt (and the console's form, `description_note`) asks for none and says the
+text stays on the gateway and is deleted `[incidents] free_text_days` after the case is closed
+(`reporting.retention`). Dates are shown as DD.MM.YYYY and read as DD.MM.YYYY or YYYY-MM-DD.
+The state directory comes from `ctx.obj["state_dir"]`.
 
     roja incident add
     roja incident add --date 14.10.2026 --category stalking_threats --platform instagram \\
@@ -13,6 +15,7 @@ DD.MM.YYYY and read as DD.MM.YYYY or YYYY-MM-DD. The state directory comes from
         --status open --description "Kërcënime në mesazhe private" --by "A. Hoxha"
     roja incident list --month 2026-10
     roja incident update 3 --status resolved --referral police_cyber
+    roja incident update 5 --category cyberbullying     # an old "Tjetër" case, reclassified
 """
 
 from __future__ import annotations
@@ -34,14 +37,27 @@ import click
 from reporting import manual
 from reporting.incidents import IncidentStoreError, db_path
 from reporting.manual import VOCABULARIES, ManualIncident, ManualIncidentError
-from reporting.plural import INCIDENT, count
+from reporting.plural import DAY, INCIDENT, count
+from reporting.retention import DEFAULT_FREE_TEXT_DAYS
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE_FORMAT = "%d.%m.%Y"
 NONE = {"none", "asnje", "askund"}  # `--referral none`: referred nowhere (yet)
-DESCRIPTION_PROMPT = ("Përshkrim i shkurtër, PA emra nxënësish (telefonat, e-mailet dhe numrat "
-                      "personalë fshihen) / Short description, NO pupil names (phone numbers, "
-                      "e-mails and personal numbers are hidden)")
+
+
+def description_note(days: int = DEFAULT_FREE_TEXT_DAYS) -> str:
+    """What the description prompt and the console's form say: no names, what is masked, and
+    that the text stays on the gateway and is deleted `days` after the case is closed."""
+    return (f"Përshkrim i shkurtër. MOS shkruani emra nxënësish (as emër, as mbiemër, as "
+            f"nofkë), p.sh. „një nxënëse e klasës 8”. Telefonat, e-mailet dhe numrat personalë "
+            f"fshihen. Teksti mbetet vetëm në këtë pajisje, nuk hyn në asnjë raport dhe fshihet "
+            f"{count(days, DAY)} pasi rasti mbyllet. / Short description. Do NOT type pupils' "
+            f"names (no first name, surname or nickname), e.g. \"a girl in grade 8\". Phone "
+            f"numbers, e-mails and personal numbers are hidden. The text stays on this gateway "
+            f"only, goes into no report and is deleted {count(days, ('day', 'days'))} after the "
+            f"case is closed.")
+
+
 CSAM_NOTE = ("Mos e ruani dhe mos e shpërndani materialin; raportojeni te ISIGURT.AL ose te "
              "Policia e Shtetit. / Do not keep or share the material; report it to ISIGURT.AL "
              "or the State Police.")
@@ -181,6 +197,16 @@ def _db(ctx: click.Context) -> Path:
     return db_path(state_dir)
 
 
+def _free_text_days(ctx: click.Context) -> int:
+    """`[incidents] free_text_days` of the config (`roja` loads it for the state directory
+    anyway), or the default when the caller gave only a state directory."""
+    try:
+        days: int = ctx.obj["config"].incidents.free_text_days
+    except KeyError:
+        return DEFAULT_FREE_TEXT_DAYS
+    return days
+
+
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(f"Baza e incidenteve / incident database: {exc}")
 
@@ -215,7 +241,8 @@ def incident() -> None:
                    f"{', '.join(manual.REFERRALS)}.")
 @click.option("--status", callback=_choice_option("status"),
               help=f"Statusi / status: {manual.accepted_values('status')}.")
-@click.option("--description", help="Përshkrimi, pa emra / description, no names.")
+@click.option("--description", help="Përshkrimi, pa emra nxënësish / description, no pupils' "
+                                    "names.")
 @click.option("--by", "recorded_by", help="Kush e regjistroi / recorded by (teacher).")
 @click.pass_context
 def add(ctx: click.Context, occurred_on: date | None, category: str | None,
@@ -232,7 +259,7 @@ def add(ctx: click.Context, occurred_on: date | None, category: str | None,
         referrals = _ask_referrals()
     status = status or _ask_choice("status", "open")
     if description is None:
-        click.echo(f"\n{DESCRIPTION_PROMPT}")
+        click.echo(f"\n{description_note(_free_text_days(ctx))}")
         description = click.prompt("Përshkrimi / description", default="", show_default=False)
     if recorded_by is None:
         user = os.environ.get("SUDO_USER") or os.environ.get("USER") or ""
@@ -327,19 +354,24 @@ def list_incidents(ctx: click.Context, month: str | None, since: date | None,
 @click.argument("incident_id", metavar="NR", type=click.IntRange(min=1))
 @click.option("--status", callback=_choice_option("status"),
               help=f"Statusi i ri / new status: {manual.accepted_values('status')}.")
+@click.option("--category", callback=_choice_option("category"),
+              help=f"Kategoria e re / new category: {manual.accepted_values('category')}.")
 @click.option("--referral", "referrals", multiple=True, callback=_choice_option("referrals"),
               help="Shto një referim / add a referral (repeatable).")
 @click.option("--remove-referral", "removed", multiple=True,
               callback=_choice_option("referrals"),
               help="Hiq një referim / remove a referral (repeatable).")
-@click.option("--description", help="Përshkrimi i ri, pa emra / new description, no names.")
+@click.option("--description", help="Përshkrimi i ri, pa emra nxënësish / new description, no "
+                                    "pupils' names.")
 @click.pass_context
-def update(ctx: click.Context, incident_id: int, status: str | None,
+def update(ctx: click.Context, incident_id: int, status: str | None, category: str | None,
            referrals: tuple[str, ...] | None, removed: tuple[str, ...] | None,
            description: str | None) -> None:
-    """Ndrysho statusin ose referimet / change the status or referrals."""
-    if status is None and not referrals and not removed and description is None:
-        raise click.UsageError("jepni të paktën një nga --status, --referral, "
+    """Ndrysho statusin, kategorinë, referimet ose përshkrimin / change the status, category,
+    referrals or description."""
+    if (status is None and category is None and not referrals and not removed
+            and description is None):
+        raise click.UsageError("jepni të paktën një nga --status, --category, --referral, "
                                "--remove-referral, --description / give at least one of them")
     path = _db(ctx)
     try:
@@ -350,6 +382,8 @@ def update(ctx: click.Context, incident_id: int, status: str | None,
         fields: dict[str, Any] = {}
         if status is not None:
             fields["status"] = status
+        if category is not None:
+            fields["category"] = category
         if referrals or removed:
             fields["referrals"] = tuple(r for r in (*current.referrals, *(referrals or ()))
                                         if r not in (removed or ()))
@@ -361,5 +395,9 @@ def update(ctx: click.Context, incident_id: int, status: str | None,
         raise _fail(exc) from None
     sent = ", ".join(manual.short_label("referrals", r) for r in inc.referrals) or "–"
     click.echo(f"U përditësua incidenti nr. {inc.id} / incident {inc.id} updated: "
+               f"{manual.short_label('category', inc.category)} / "
+               f"{manual.CATEGORIES[inc.category][1]}; "
                f"{manual.short_label('status', inc.status)} / "
                f"{manual.STATUSES[inc.status][1]}; referuar te / referred to: {sent}")
+    if category == "csam":
+        click.echo(CSAM_NOTE)

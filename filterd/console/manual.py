@@ -5,8 +5,10 @@
 
 The vocabularies, the checks and the masking are `reporting.manual`'s: phone numbers, e-mail
 addresses and personal numbers in the description are replaced by `[fshehur / hidden]` before
-it is stored, and the page says what was hidden (its kind, never its value). The record holds
-no pupil's name; `recorded_by` is the console user. Each record goes into the audit log.
+it is stored, and the page says what was hidden (its kind, never its value). Names cannot be
+masked: the form asks for none, and says that the text stays on the gateway and is deleted
+`[incidents] free_text_days` after the case is closed (`description_note`). `recorded_by` is
+the console user. Each record goes into the audit log.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import datetime
 from aiohttp import web
 
 from filterd import audit
-from filterd.commands.incident import CSAM_NOTE, DESCRIPTION_PROMPT, parse_date
+from filterd.commands.incident import CSAM_NOTE, description_note, parse_date
 from filterd.console.app import render, settings
 from filterd.console.guards import form_of, teacher
 from filterd.status import TIRANE
@@ -34,7 +36,8 @@ def _form(request: web.Request, status: int = 200, error: str = "",
     return render(request, "incident_new.html", status=status, error=error,
                   values=values or {"date": today.isoformat(), "status": "open",
                                     "age_band": "unknown", "gender": "unknown"},
-                  vocab=manual.VOCABULARIES, prompt=DESCRIPTION_PROMPT,
+                  vocab=manual.VOCABULARIES,
+                  prompt=description_note(settings(request).incidents.free_text_days),
                   saved=request.query.get("nr", ""), hidden=request.query.get("fshehur", ""),
                   csam=request.query.get("csam") == "1", csam_note=CSAM_NOTE)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner, Result
 
+from filterd.cli import main
 from filterd.commands.incident import incident
 from reporting import manual
 from reporting.incidents import db_path
@@ -42,7 +43,7 @@ def test_add_asks_for_every_field_in_albanian_first(tmp_path: Path) -> None:
     for text in ("Data e incidentit / date of the incident", "Kategoria / Category:",
                  "7. Përndjekje / kërcënim / shantazh / Stalking, threats, blackmail",
                  "11. Bullizëm online / Cyberbullying", "12. Tjetër / Other",
-                 "zgjidhni një numër nga 1 deri në 12", "PA emra nxënësish",
+                 "zgjidhni një numër nga 1 deri në 12", "MOS shkruani emra nxënësish",
                  "Warning: personal data was hidden: numër telefoni / phone number ×1",
                  f"Teksti që ruhet / text stored: Shkruaj {HIDDEN}",
                  "U regjistrua incidenti nr. 1 / incident 1 recorded."):
@@ -108,3 +109,50 @@ def test_list_update_and_json(tmp_path: Path) -> None:
     assert data[0]["created_at"].endswith(("+02:00", "+01:00"))
     missing = run(tmp_path, "update", "9", "--status", "open")
     assert missing.exit_code == 1 and "Nuk ka incident të regjistruar nr. 9" in missing.output
+
+
+def test_the_description_prompt_says_no_names_albanian_first(tmp_path: Path) -> None:
+    answers = ["14.10.2025", "12", "1", "1", "1", "", "", "Një nxënëse e klasës 8", "A.H."]
+    output = run(tmp_path, "add", input="\n".join(answers) + "\n").output
+    sq = output.index("MOS shkruani emra nxënësish (as emër, as mbiemër, as nofkë)")
+    en = output.index("Do NOT type pupils' names")
+    assert sq < en < output.index("Përshkrimi / description:")
+    for text in ("Teksti mbetet vetëm në këtë pajisje, nuk hyn në asnjë raport dhe fshihet "
+                 "30 ditë pasi rasti mbyllet",
+                 "stays on this gateway only, goes into no report and is deleted 30 days after "
+                 "the case is closed"):
+        assert text in output
+
+
+def test_the_prompt_names_the_configured_days(tmp_path: Path) -> None:
+    """Through the real `roja`, whose config sets `[incidents] free_text_days`."""
+    config = tmp_path / "roja.toml"
+    config.write_text(f'[state]\ndir = "{tmp_path / "state"}"\n'
+                      "[incidents]\nfree_text_days = 1\n", encoding="utf-8")
+    answers = ["14.10.2025", "12", "1", "1", "1", "", "", "", "A.H."]
+    result = CliRunner().invoke(main, ["--config", str(config), "incident", "add"],
+                                input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "fshihet 1 ditë pasi" in result.output and "deleted 1 day after" in result.output
+    assert len(manual.list_(db_path(tmp_path / "state"))) == 1
+
+
+def test_update_reclassifies_an_other_case_as_cyberbullying(tmp_path: Path) -> None:
+    flags = [*FLAGS]
+    flags[1] = "Tjetër"
+    assert run(tmp_path, "add", "--date", "2025-10-02", "--referral", "none", *flags,
+               input="").exit_code == 0
+    result = run(tmp_path, "update", "1", "--category", "bullizëm")
+    assert result.exit_code == 0, result.output
+    assert ("U përditësua incidenti nr. 1 / incident 1 updated: Bullizëm online / "
+            "Cyberbullying; Në proces / Ongoing") in result.output
+    [stored] = manual.list_(db_path(tmp_path))
+    assert (stored.category, stored.status, stored.description) == (
+        "cyberbullying", "ongoing", "Foto u shpërnda")
+    assert "Bullizëm online" in run(tmp_path, "list").output
+    bad = run(tmp_path, "update", "1", "--category", "bullying")
+    assert bad.exit_code == 2 and "'bullying' nuk njihet / is not known" in bad.output
+    nothing = run(tmp_path, "update", "1")
+    assert nothing.exit_code == 2 and "--category" in nothing.output
+    csam = run(tmp_path, "update", "1", "--category", "csam")
+    assert csam.exit_code == 0 and "raportojeni te ISIGURT.AL" in csam.output

@@ -392,15 +392,21 @@ def test_config_defaults_and_values() -> None:
     assert reporting.config.parse(_section("")) == IncidentSettings()
     assert reporting.config.parse(_section(
         "[incidents]\ndedup_seconds = 30\nqueue_size = 50\nbatch_size = 5\nflush_interval = 1\n"
-        "recent_pairs = 100000\n"
+        "recent_pairs = 100000\nfree_text_days = 7\n"
     )) == IncidentSettings(dedup_seconds=30, queue_size=50, batch_size=5, flush_interval=1.0,
-                           recent_pairs=100_000)
+                           recent_pairs=100_000, free_text_days=7)
+    assert IncidentSettings().free_text_days == 30
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[incidents]\nqueue_size = 0\n", "roja.toml:2: incidents.queue_size: must be at least 1"),
     ("[incidents]\ndedup = 60\n", "roja.toml:2: incidents.dedup: unknown key"),
     ("[incidents]\nrecent_pairs = 0\n", "roja.toml:2: incidents.recent_pairs: must be at least 1"),
+    ("[incidents]\nfree_text_days = 0\n",
+     "roja.toml:2: incidents.free_text_days: must be at least 1"),
+    ("[incidents]\n\nfree_text_days = \"30\"\n",
+     "roja.toml:3: incidents.free_text_days: must be a whole number"),
+    ("[incidents]\nfree_text_day = 30\n", "roja.toml:2: incidents.free_text_day: unknown key"),
     ("[incidents]\nbatch_size = \"big\"\n", "incidents.batch_size: must be a whole number"),
 ])
 def test_config_errors_name_the_line_and_key(text: str, message: str) -> None:

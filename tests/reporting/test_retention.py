@@ -92,3 +92,65 @@ async def test_writer_with_yearly_keys_cannot_link_a_client_across_years(tmp_pat
     assert clients == [pseudonym(load_or_create_key(tmp_path, 2025), "10.0.0.5"),
                        pseudonym(load_or_create_key(tmp_path, 2026), "10.0.0.5")]
     assert clients[0] != clients[1]
+
+
+NAME = "Ervisa Kamberaj"  # a pupil's name typed where it should not be (issue 22, item 8)
+
+
+def case(path: Path, status: str, closed_days_ago: float, description: str = "") -> int:
+    """A manual incident stored `closed_days_ago` days before NOW, with that status."""
+    return manual.add(path, manual.ManualIncident(
+        date(2026, 9, 1), "other", "instagram", "11_14", "female", ("alo116",), status,
+        description or f"{NAME} u kërcënua", "A.H."), now=NOW - closed_days_ago * DAY)
+
+
+def descriptions(path: Path) -> dict[int, str]:
+    return {int(i.id or 0): i.description for i in manual.list_(path)}
+
+
+def purged_events(path: Path) -> list[tuple[float, str]]:
+    db = manual.connect(path)
+    try:
+        return [(float(at), str(detail)) for at, detail in db.execute(
+            "SELECT at, detail FROM events WHERE kind = ? ORDER BY id",
+            (retention.FREE_TEXT_PURGED,))]
+    finally:
+        db.close()
+
+
+def test_free_text_of_cases_closed_30_days_ago_is_blanked_and_the_purge_recorded(
+        tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    old = case(path, "resolved", 31)
+    recent = case(path, "resolved", 29)
+    still_open = case(path, "open", 200)
+    ongoing = case(path, "ongoing", 200)
+    # closed 40 days ago, but a referral was added 10 days ago: the count restarts
+    touched = case(path, "resolved", 40)
+    manual.update(path, touched, now=NOW - 10 * DAY, referrals=("alo116", "parents"))
+    empty = case(path, "resolved", 60, description=" ")
+
+    assert purge(path, NOW) == PurgeCounts(0, 0, 0, 1)
+    after = descriptions(path)
+    assert after[old] == "" and after[empty] == ""
+    for kept in (recent, still_open, ongoing, touched):
+        assert NAME in after[kept], kept
+    assert purged_events(path) == [(NOW, "1")]
+    # the counted row stays for the reports: only its free text went
+    [row] = [i for i in manual.list_(path) if i.id == old]
+    assert (row.category, row.referrals, row.status, row.recorded_by) == (
+        "other", ("alo116",), "resolved", "A.H.")
+
+    assert purge(path, NOW) == PurgeCounts(0, 0, 0, 0)  # nothing left: no second event
+    assert purged_events(path) == [(NOW, "1")]
+    later = NOW + 2 * DAY
+    assert purge(path, later).free_texts == 1  # `recent` is now 31 days closed
+    assert purge(path, later, free_text_days=7).free_texts == 1  # `touched`: 12 days
+    assert purged_events(path) == [(NOW, "1"), (later, "1"), (later, "1")]
+    assert {i: d for i, d in descriptions(path).items() if d} == {
+        still_open: f"{NAME} u kërcënua", ongoing: f"{NAME} u kërcënua"}
+
+
+def test_free_text_days_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="free_text_days must be at least 1"):
+        purge(db_path(tmp_path), NOW, free_text_days=0)

@@ -145,6 +145,23 @@ async def test_manual_incident_is_recorded_masked(tmp_path: Path) -> None:
         assert EVIL not in bad.text and "&lt;script&gt;" in bad.text
 
 
+
+async def test_manual_incident_form_says_not_to_type_names(tmp_path: Path) -> None:
+    """Issue 22 item 8: above the description, Albanian first, tied to the field for screen
+    readers, with the configured purge days (the default 30 here)."""
+    async with running_console(tmp_path) as console, console.client() as c:
+        await signed_in(c, "mesuesi")
+        page = (await c.get("/incident-i-ri")).text
+        note = page.index('<p class="hint" id="description-note">')
+        sq = page.index("MOS shkruani emra nxënësish (as emër, as mbiemër, as nofkë)")
+        en = page.index("Do NOT type pupils&#39; names")
+        field = page.index('<textarea id="description"')
+        assert note < sq < en < field
+        assert 'aria-describedby="description-note"' in page[field:]
+        assert "nuk hyn në asnjë raport dhe fshihet 30 ditë pasi rasti mbyllet" in page
+        assert "deleted 30 days after the case is closed" in page
+        assert console.cfg.incidents.free_text_days == 30
+
 async def test_build_the_months_report(tmp_path: Path) -> None:
     async with running_console(tmp_path) as console, console.client() as c:
         csrf = await signed_in(c, "mesuesi")
