@@ -106,9 +106,10 @@ def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
     return int(total), bypass.attempts, bypass.devices
 
 
-def dropped_incidents(listen: tuple[str, int] | None, timeout: float = 2.0) -> int | None:
-    """`roja_incidents_dropped_total` of the running filter (its `/metrics`), or None when
-    there is no metrics address or it does not answer."""
+def metric_sum(listen: tuple[str, int] | None, name: str,
+               timeout: float = 2.0) -> int | None:
+    """The sum of the samples of metric `name` (with or without labels) on the running
+    filter's `/metrics`, or None when there is no metrics address or it does not answer."""
     if listen is None:
         return None
     conn = http.client.HTTPConnection(_loopback(listen[0]), listen[1], timeout=timeout)
@@ -122,10 +123,14 @@ def dropped_incidents(listen: tuple[str, int] | None, timeout: float = 2.0) -> i
         return None
     finally:
         conn.close()
-    for line in body.splitlines():
-        if line.startswith("roja_incidents_dropped_total "):
-            return int(float(line.split()[1]))
-    return None
+    return sum(int(float(line.split()[-1])) for line in body.splitlines()
+               if line.startswith((name + " ", name + "{")))
+
+
+def dropped_incidents(listen: tuple[str, int] | None, timeout: float = 2.0) -> int | None:
+    """`roja_incidents_dropped_total` of the running filter (its `/metrics`), or None when
+    there is no metrics address or it does not answer."""
+    return metric_sum(listen, "roja_incidents_dropped_total", timeout)
 
 
 def active_lists(cfg: RojaConfig) -> dict[str, Any]:

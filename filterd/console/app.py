@@ -15,7 +15,6 @@ The certificate is issued by the school CA (`filterd.proxy.ca`) for the listen a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from aiohttp import web
 from filterd.config import RojaConfig
 from filterd.console.accounts import Accounts, User
 from reporting.inbox import app as inbox
-from reporting.inbox.app import CLOCK, CSP, CSRF, TEMPLATES, Handler
+from reporting.inbox.app import CLOCK, CSP, CSRF, TEMPLATES, Handler, run_until_interrupted
 
 SETTINGS = web.AppKey("settings", RojaConfig)
 ACCOUNTS = web.AppKey("accounts", Accounts)
@@ -136,14 +135,4 @@ async def start(cfg: RojaConfig, store: Accounts | None = None,
 
 def serve(cfg: RojaConfig, ready: Callable[[str], None] | None = None) -> None:
     """Run until interrupted; `ready(url)` is called once the console listens."""
-    async def main() -> None:
-        runner, url = await start(cfg)
-        if ready is not None:
-            ready(url)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    run_until_interrupted(lambda: start(cfg), ready)

@@ -10,7 +10,6 @@ Nothing here is per pupil: counts and categories only.
 from __future__ import annotations
 
 import asyncio
-import http.client
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from filterd.config import RojaConfig
 from filterd.console.app import render, settings
 from filterd.console.guards import signed_in
 from filterd.status import TIRANE, Health, collect
-from filterd.status_reads import _loopback
+from filterd.status_reads import metric_sum
 from policy.categories import label
 from reporting.bypass_count import IN_PERIOD
 from reporting.inbox.app import now
@@ -58,21 +57,7 @@ def top_categories(db: Path, moment: datetime, limit: int = TOP) -> list[tuple[s
 
 def dns_queries(listen: tuple[str, int] | None, timeout: float = 2.0) -> int | None:
     """The sum of `roja_dns_queries_total` on the running filter's /metrics."""
-    if listen is None:
-        return None
-    conn = http.client.HTTPConnection(_loopback(listen[0]), listen[1], timeout=timeout)
-    try:
-        conn.request("GET", "/metrics")
-        response = conn.getresponse()
-        body = response.read(4 * 2**20).decode("utf-8", "replace")
-        if response.status != 200:
-            return None
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        conn.close()
-    return sum(int(float(line.split()[-1])) for line in body.splitlines()
-               if line.startswith("roja_dns_queries_total{"))
+    return metric_sum(listen, "roja_dns_queries_total", timeout)
 
 
 def gather(cfg: RojaConfig, moment: datetime) -> Overview:

@@ -199,8 +199,15 @@ async def start(cfg: InboxConfig, store: Store | None = None,
 
 def serve(cfg: InboxConfig, ready: Callable[[str], None] | None = None) -> None:
     """Run until interrupted; `ready(url)` is called once the server listens."""
+    run_until_interrupted(lambda: start(cfg), ready)
+
+
+def run_until_interrupted(begin: Callable[[], Awaitable[tuple[web.AppRunner, str]]],
+                          ready: Callable[[str], None] | None = None) -> None:
+    """Start a site with `begin()` (its runner and URL), call `ready(url)`, serve until
+    Ctrl-C, then clean up. Shared by the inbox and the teacher's console."""
     async def main() -> None:
-        runner, url = await start(cfg)
+        runner, url = await begin()
         if ready is not None:
             ready(url)
         try:
