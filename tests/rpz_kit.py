@@ -68,6 +68,20 @@ async def rcode_and_answer(port: int, name: str) -> tuple[str, list[str]]:
                                                  for rd in rrset]
 
 
+async def primary_serves(port: int, zone: str = "rpz.roja") -> None:
+    """Wait until the RPZ primary on `port` answers its zone's SOA over TCP. A secondary
+    started before that fails its first refresh, and BIND then queues the NOTIFY behind its
+    retry timer (seen under load: "refresh in progress, refresh check queued")."""
+    query = dns.message.make_query(zone, dns.rdatatype.SOA)
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with contextlib.suppress(dns.exception.DNSException, OSError, EOFError):
+            if (await dns.asyncquery.tcp(query, HOST, port=port, timeout=1)).answer:
+                return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the RPZ primary on {HOST}:{port} does not serve {zone}")
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], what: str,
                      secondary: Secondary) -> None:
     deadline = time.monotonic() + DEADLINE

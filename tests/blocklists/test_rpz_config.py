@@ -17,9 +17,9 @@ def rpz(text: str) -> RpzSettings:
 
 
 def test_secondaries_and_timings_are_read() -> None:
-    s = rpz(SERVED + 'secondaries = ["192.0.2.53", "192.0.2.54:5353"]\ncheck_interval = 30\n'
+    s = rpz(SERVED + 'secondaries = ["127.0.0.53", "127.0.0.54:5353"]\ncheck_interval = 30\n'
                      "max_lag = 120\n")
-    assert s.secondaries == (("192.0.2.53", 53), ("192.0.2.54", 5353))
+    assert s.secondaries == (("127.0.0.53", 53), ("127.0.0.54", 5353))
     assert (s.check_interval, s.max_lag) == (30.0, 120.0)
 
 
@@ -30,7 +30,7 @@ def test_defaults_watch_nothing() -> None:
 
 @pytest.mark.parametrize(("text", "key"), [
     (SERVED + 'secondaries = ["not an address:x"]\n', "secondaries"),
-    ('secondaries = ["192.0.2.53:53"]\n', "secondaries"),  # nothing served to compare with
+    ('secondaries = ["127.0.0.53:53"]\n', "secondaries"),  # nothing served to compare with
     (SERVED + "check_interval = 0\n", "check_interval"),
     (SERVED + "max_lag = -1\n", "max_lag"),
 ])

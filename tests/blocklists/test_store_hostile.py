@@ -61,7 +61,11 @@ from pathlib import Path
 from blocklists.store import ListSource, build_active
 src = ListSource("x", Path(sys.argv[1]), sys.argv[2], "other")
 result = build_active([src], Path(sys.argv[3]))
-print(json.dumps({"self_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+# VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across fork and exec, so RUSAGE_SELF would
+# report the peak of the pytest process that started this one (~390 MB late in a full run)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status")
+            if line.startswith("VmHWM:"))
+print(json.dumps({"self_kib": peak,
                   "child_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
                   "entries": result.compiled.count}))
 """

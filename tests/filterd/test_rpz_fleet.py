@@ -20,7 +20,14 @@ import pytest
 from feed_kit import served_feed
 from peers.nsd import HOST, NsdServer, free_port, start_nsd
 from prometheus_client.parser import text_string_to_metric_families
-from rpz_kit import NSD_ZONES, Secondary, eventually, launch, rcode_and_answer
+from rpz_kit import (
+    NSD_ZONES,
+    Secondary,
+    eventually,
+    launch,
+    primary_serves,
+    rcode_and_answer,
+)
 
 from blocklists.rpz_fleet import Fleet, Probe
 from filterd.rpz_export import fleet_metrics
@@ -104,6 +111,7 @@ listen = "127.0.0.1:{metrics}"
         async with running_appliance(tmp_path, config):
             state, path = tmp_path / "state", tmp_path / "roja.toml"
             secondaries: list[Secondary] = []
+            await primary_serves(primary)
             try:
                 for kind, port in (("unbound", u_port), ("named", n_port)):
                     secondaries.append(launch(kind, tmp_path / kind, port, primary, nsd.port,
@@ -157,13 +165,13 @@ listen = "127.0.0.1:{metrics}"
 
 
 def test_a_secondary_not_checked_yet_is_neither_up_nor_down() -> None:
-    a, b = ("192.0.2.1", 53), ("192.0.2.2", 53)
+    a, b = ("127.0.0.61", 53), ("127.0.0.62", 53)
     fleet = Fleet((a, b), max_lag=300)
     fleet.publish(7, at=100)
     fleet.record(Probe(a, True, 7, True), at=110)
     samples = {(s.name, s.labels["secondary"]): s.value
                for family in fleet_metrics(fleet, 120) for s in family.samples}
-    assert samples == {("roja_rpz_secondary_up", "192.0.2.1:53"): 1,
-                       ("roja_rpz_secondary_serial", "192.0.2.1:53"): 7,
-                       ("roja_rpz_secondary_canary", "192.0.2.1:53"): 1,
-                       ("roja_rpz_secondary_lag_seconds", "192.0.2.1:53"): 0}
+    assert samples == {("roja_rpz_secondary_up", "127.0.0.61:53"): 1,
+                       ("roja_rpz_secondary_serial", "127.0.0.61:53"): 7,
+                       ("roja_rpz_secondary_canary", "127.0.0.61:53"): 1,
+                       ("roja_rpz_secondary_lag_seconds", "127.0.0.61:53"): 0}

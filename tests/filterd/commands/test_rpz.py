@@ -40,16 +40,16 @@ def snapshot(*entries: dict[str, object], age: float = 5) -> dict[str, object]:
             "published": {"9": time.time() - 800}, "secondaries": list(entries)}
 
 
-WATCHED = SERVED + 'secondaries = ["192.0.2.53:53", "192.0.2.54:53"]\n'
+WATCHED = SERVED + 'secondaries = ["127.0.0.53:53", "127.0.0.54:53"]\n'
 
 
 @pytest.mark.parametrize(("rpz", "snap", "sq", "en"), [
     (SERVED, None, "asnjë sekondar", "no secondaries listed"),
     (WATCHED, None, "nuk ka punuar ende", "have not been checked yet"),
-    (WATCHED, snapshot(entry("192.0.2.53:53"), entry("192.0.2.54:53"), age=600),
+    (WATCHED, snapshot(entry("127.0.0.53:53"), entry("127.0.0.54:53"), age=600),
      "kontrolli i fundit është", "the last check is"),
-    (WATCHED, snapshot(entry("192.0.2.53:53"), entry("192.0.2.54:53", behind=True, serial=8)),
-     "1 sekondarë poshtë ose prapa: 192.0.2.54:53", "1 secondaries down or behind"),
+    (WATCHED, snapshot(entry("127.0.0.53:53"), entry("127.0.0.54:53", behind=True, serial=8)),
+     "1 sekondarë poshtë ose prapa: 127.0.0.54:53", "1 secondaries down or behind"),
 ])
 def test_fleet_fails_loudly(tmp_path: Path, rpz: str, snap: dict[str, object] | None, sq: str,
                             en: str) -> None:
@@ -61,10 +61,10 @@ def test_fleet_fails_loudly(tmp_path: Path, rpz: str, snap: dict[str, object] | 
 
 
 def test_fleet_all_current_exits_0_and_json_is_the_check(tmp_path: Path) -> None:
-    snap = snapshot(entry("192.0.2.53:53"), entry("192.0.2.54:53"))
+    snap = snapshot(entry("127.0.0.53:53"), entry("127.0.0.54:53"))
     done = fleet(tmp_path, WATCHED, snap)
     assert done.returncode == 0, done.stderr
-    line = "✓ 192.0.2.54:53: serial 9, kanarina bllokohet / canary blocked, vonesa / lag 0 s"
+    line = "✓ 127.0.0.54:53: serial 9, kanarina bllokohet / canary blocked, vonesa / lag 0 s"
     assert line in done.stdout
     as_json = subprocess.run([ROJA, "--config", str(tmp_path / "roja.toml"), "rpz", "fleet",
                               "--json"], capture_output=True, text=True, timeout=60, check=False)
