@@ -19,9 +19,9 @@ from datetime import datetime
 from aiohttp import web
 
 from filterd import audit
-from filterd.commands.incident import CSAM_NOTE, description_note, parse_date
 from filterd.console.app import render, settings
 from filterd.console.guards import form_of, teacher
+from filterd.incident_text import CSAM_NOTE, description_note, parse_date
 from filterd.status import TIRANE
 from reporting import manual
 from reporting.inbox.app import now
