@@ -23,27 +23,25 @@ class Endpoints:
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)
-        self._tails = frozenset(_tail(n) for n in self.names)
+        self.tails = frozenset(tail(n) for n in self.names)
 
     def find(self, host: str) -> str | None:
-        tail = _tail(host)
-        if tail not in self._tails:
+        last_two = tail(host)
+        if last_two not in self.tails:
             return None
         name = host
         while True:
             if name in self.names:
                 return name
-            if len(name) <= len(tail):
+            if len(name) <= len(last_two):
                 return None
             name = name[name.index(".") + 1:]
 
 
-def _tail(host: str) -> str:
-    """The last two labels (`dns.google` of `x.dns.google`); a single label gives ""."""
-    last = host.rfind(".")
-    if last <= 0:
-        return ""
-    return host[host.rfind(".", 0, last) + 1:]
+def tail(host: str) -> str:
+    """The last two labels (`dns.google` of `x.dns.google`); a single label is itself (no
+    listed tail, which always has a dot). `Policy.decide` inlines this expression."""
+    return host[host.rfind(".", 0, host.rfind(".")) + 1:]
 
 
 def doh_reason(host: str, endpoint: str) -> str:
