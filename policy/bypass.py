@@ -7,8 +7,8 @@ through it every other rule would be bypassed. `Policy.decide` returns the block
 `doh`, category `filter_bypass`: the resolver answers it as blocked, the proxy refuses it
 (incident `doh-refused`) and `roja policy explain` names it.
 
-`Endpoints` is built once per policy: a name costs one slice and one set lookup unless its
-last two labels are those of a listed endpoint.
+`Endpoints` is built once per policy: a name costs one slice and one dict lookup; only a
+name whose last two labels are those of a listed endpoint is compared with those endpoints.
 """
 
 from __future__ import annotations
@@ -19,23 +19,27 @@ DOH_LIST = "doh"
 
 
 class Endpoints:
-    """The listed endpoint names, and `find(host)`: the listed name `host` is or sits below."""
+    """The listed endpoint names, grouped by their last two labels (`by_tail`), and
+    `find(host)`: the most specific listed name that `host` is or sits below."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = frozenset(names)
-        self.tails = frozenset(tail(n) for n in self.names)
+        grouped: dict[str, list[str]] = {}
+        for name in self.names:
+            grouped.setdefault(tail(name), []).append(name)
+        self.by_tail = {t: tuple(sorted(ns, key=len, reverse=True)) for t, ns in grouped.items()}
 
     def find(self, host: str) -> str | None:
-        last_two = tail(host)
-        if last_two not in self.tails:
-            return None
-        name = host
-        while True:
-            if name in self.names:
-                return name
-            if len(name) <= len(last_two):
-                return None
-            name = name[name.index(".") + 1:]
+        below = self.by_tail.get(tail(host))
+        return within(host, below) if below is not None else None
+
+
+def within(host: str, names: tuple[str, ...]) -> str | None:
+    """The first of `names` (one tail's, longest first) that `host` is or sits below."""
+    for name in names:
+        if host == name or (host.endswith(name) and host[-len(name) - 1] == "."):
+            return name
+    return None
 
 
 def tail(host: str) -> str:

@@ -36,7 +36,7 @@ from policy.addresses import (
     ip_literal_reason,
     private_reason,
 )
-from policy.bypass import DOH_LIST, Endpoints, doh_reason
+from policy.bypass import DOH_LIST, Endpoints, doh_reason, within
 from policy.categories import ALIASES
 from policy.reserved import is_selftest
 from policy.schedule import Schedule
@@ -162,6 +162,7 @@ class Policy:
     _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
     _rules: dict[str, ListRule] = field(default_factory=dict, init=False)
     _standalone_allow: frozenset[str] = field(default=frozenset(), init=False)
+    _doh: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False)
     _state: State = field(default=State(None, None, {}), init=False)
     _oneoff: State = field(default=State(None, None, {}), init=False)
 
@@ -172,6 +173,7 @@ class Policy:
             f"{r.id}@allow": ListRule(r.id, "allow", r.category)
             for r in self.rules.values() if r.kind != "legal"}
         self._standalone_allow = frozenset(r.id for r in self.rules.values() if r.kind == "allow")
+        self._doh = self.endpoints.by_tail
         pairs = [(net, g) for g in self.groups for net in g.networks]
         # Longest prefix first, so a /24 group wins over the /16 it sits in.
         self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
@@ -297,9 +299,10 @@ class Policy:
         legal = self._legal(host, matches)
         if legal is not None:
             return legal
-        # `policy.bypass.tail`, inlined: one slice and one set lookup for an ordinary name.
-        if host[host.rfind(".", 0, host.rfind(".")) + 1:] in self.endpoints.tails:
-            endpoint = self.endpoints.find(host)
+        # `policy.bypass.tail`, inlined: one slice and one dict lookup for an ordinary name.
+        below = self._doh.get(host[host.rfind(".", 0, host.rfind(".")) + 1:])
+        if below is not None:
+            endpoint = within(host, below)
             if endpoint is not None:
                 return doh_block(host, endpoint)
         address = host_address(host)
