@@ -8,16 +8,18 @@ from dataclasses import dataclass
 from dns_resolver.config import DnsSettings
 from dns_resolver.handlers.acl import AclHandler
 from dns_resolver.handlers.base import Admission, Handler, QuickStage
-from dns_resolver.handlers.blocklist import BlocklistHandler, PolicyRef
+from dns_resolver.handlers.blocklist import BlocklistHandler
 from dns_resolver.handlers.cache import CacheHandler
 from dns_resolver.handlers.canary import CanaryHandler
 from dns_resolver.handlers.ratelimit import RateLimiter
 from dns_resolver.handlers.safesearch import SafeSearchHandler
-from dns_resolver.handlers.steering import SteeringHandler, SteerSettings
+from dns_resolver.handlers.steering import SteeringHandler
 from dns_resolver.handlers.upstream import UpstreamHandler
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
 from dns_resolver.wire import SERVFAIL
+from policy.ref import PolicySource
+from policy.steering import SteerSettings
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Chain:
     canary: CanaryHandler | None = None       # told the encrypted endpoints once they listen
 
 
-def build_chain(cfg: DnsSettings, policy: PolicyRef, stats: DnsStats,
+def build_chain(cfg: DnsSettings, policy: PolicySource, stats: DnsStats,
                 steer: SteerSettings | None = None) -> Chain:
     cache = CacheHandler(cfg.cache, stats)
     upstream = UpstreamHandler(cfg.upstream, stats)

@@ -21,7 +21,6 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from dns_resolver.answer_cache import AnswerCache, Entry, edns_form, reply_from, reply_from_packet
 from dns_resolver.handlers.base import Admission, QuickStage
@@ -39,14 +38,11 @@ from dns_resolver.wire import (
     parse_slow,
     truncated,
 )
-from policy import Group, Policy
+from policy import Group
+from policy.ref import PolicySource
 from reporting.incidents import Incident, IncidentSink
 
 log = logging.getLogger("roja.dns")
-
-
-class PolicySource(Protocol):
-    current: Policy
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,6 @@ from blocklists.sync import status as feed_status
 from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.server import DnsServer
 from filterd.config import RojaConfig, load_config
@@ -56,6 +55,7 @@ from filterd.policy_runtime import (
 from filterd.rpz_export import RpzExport
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
+from policy.ref import PolicyRef
 from reporting.events import record_event
 from reporting.incidents import IncidentWriter
 from reporting.pseudonym import load_or_create_key, yearly_keys

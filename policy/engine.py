@@ -1,8 +1,9 @@
 """Groups, list rules and the `decide()` function (pure: no I/O, injected time).
 
 Order of a decision: legal lists (and the hashed confidential set) block and nothing opens
-them; then a time-boxed unblock of the host for the group; then allow lists; then deny lists,
-whose entries block when the group's profile blocks their category at that moment (schedules
+them; then a known DoH/DoT endpoint blocks (`policy.bypass`), nothing opens it either;
+then a time-boxed unblock of the host for the group; then allow lists; then deny lists, whose
+entries block when the group's profile blocks their category at that moment (schedules
 open or close categories). `decide(..., now=None)` uses the state computed for the policy's own
 `now` (the appliance moves it with `at(now)` at every schedule boundary); an explicit `now`
 outside that state's validity computes the state for that moment.
@@ -14,8 +15,10 @@ import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Literal, NamedTuple, Protocol
 
+from blocklists.bypass import doh_hosts
 from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
 from blocklists.urls import CanonicalUrl, canonical_url
@@ -33,7 +36,9 @@ from policy.addresses import (
     ip_literal_reason,
     private_reason,
 )
+from policy.bypass import DOH_LIST, Endpoints, doh_reason, within
 from policy.categories import ALIASES
+from policy.reserved import is_selftest
 from policy.schedule import Schedule
 from policy.state import GroupState, Profile, SafeSearch, State, Unblock, state_at
 
@@ -100,8 +105,29 @@ class Decision(NamedTuple):
     def blocked(self) -> bool:
         return self.action == "block"
 
+    @property
+    def selftest(self) -> bool:
+        """A block of `roja selftest`'s reserved names (`policy.reserved`): never an incident."""
+        return is_selftest(self.entry)
+
+    @property
+    def doh(self) -> bool:
+        """A known encrypted-DNS endpoint (`policy.bypass`): the proxy refuses it as such."""
+        return self.list_id == DOH_LIST
+
 
 PASS = Decision("pass", "no list matches")
+
+
+def doh_block(host: str, endpoint: str) -> Decision:
+    """The block of `host`, a known DoH/DoT endpoint or a name below `endpoint`."""
+    return Decision("block", doh_reason(host, endpoint), ADDRESS_CATEGORY, DOH_LIST, endpoint)
+
+
+@cache
+def shipped_endpoints() -> Endpoints:
+    """The DoH/DoT endpoint names shipped with the lists (`blocklists.bypass`), built once."""
+    return Endpoints(doh_hosts())
 
 
 def normalize_mac(text: str) -> str | None:
@@ -130,11 +156,13 @@ class Policy:
     neighbours: Mapping[str, str] = field(default_factory=dict)  # address → MAC, a snapshot
     now: datetime | None = None
     addresses: AddressRules = field(default_factory=AddressRules)  # [policy] allow_private
+    endpoints: Endpoints = field(default_factory=shipped_endpoints)  # policy.bypass
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
     _by_address: dict[str, Group] = field(default_factory=dict, init=False)
     _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
     _rules: dict[str, ListRule] = field(default_factory=dict, init=False)
     _standalone_allow: frozenset[str] = field(default=frozenset(), init=False)
+    _doh: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False)
     _state: State = field(default=State(None, None, {}), init=False)
     _oneoff: State = field(default=State(None, None, {}), init=False)
 
@@ -145,6 +173,7 @@ class Policy:
             f"{r.id}@allow": ListRule(r.id, "allow", r.category)
             for r in self.rules.values() if r.kind != "legal"}
         self._standalone_allow = frozenset(r.id for r in self.rules.values() if r.kind == "allow")
+        self._doh = self.endpoints.by_tail
         pairs = [(net, g) for g in self.groups for net in g.networks]
         # Longest prefix first, so a /24 group wins over the /16 it sits in.
         self._by_network = sorted(pairs, key=lambda p: p[0].prefixlen, reverse=True)
@@ -263,12 +292,19 @@ class Policy:
         return allow, deny
 
     def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
-        """Decide for canonical `host`: legal, then unblocks, then allow, then deny. An
-        IP-address host also meets the address rules (`policy.addresses`)."""
+        """Decide for canonical `host`: legal, then a known DoH endpoint (`policy.bypass`,
+        nothing opens it), then unblocks, then allow, then deny. An IP-address host also meets
+        the address rules (`policy.addresses`)."""
         matches = self.matcher.lookup(host)
         legal = self._legal(host, matches)
         if legal is not None:
             return legal
+        # `policy.bypass.tail`, inlined: one slice and one dict lookup for an ordinary name.
+        below = self._doh.get(host[host.rfind(".", 0, host.rfind(".")) + 1:])
+        if below is not None:
+            endpoint = within(host, below)
+            if endpoint is not None:
+                return doh_block(host, endpoint)
         address = host_address(host)
         if address is not None:
             return self._decide_address(group, host, address, matches, now)

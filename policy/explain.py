@@ -7,6 +7,10 @@ the schedules in force, the legal layer, the unblocks, each list match and what 
 outcome. A confidential entry is never shown: only its category and hash id. A host written
 as an address (any notation) is read as the proxy reads it, and an `address` step says which
 address rule decided it (`policy.addresses`: IP-literal host, private or gateway address).
+A known DoH endpoint gets a `bypass` step (`policy.bypass`), a search engine a `safe-search`
+step (`policy.safesearch`: the DNS rewrite and the proxy's parameter or header), and a name
+Roja answers itself a `reserved` step (`policy.reserved`: bypass canaries, DDR, the
+self-test's names).
 
     result = explain(policy, "10.0.3.17", url="https://example.org/x", now=at)
     for step in result.steps: print(step.sq, "/", step.en)
@@ -18,15 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from blocklists.urls import canonical_url, canonical_url_host
+from policy import safesearch
 from policy.addresses import IP_LITERAL, PRIVATE
 from policy.categories import ALIASES, label
 from policy.engine import Decision, Group, Policy
+from policy.reserved import reserved
 from policy.schedule import DAYS, local_time
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str   # group | profile | time | schedule | legal | unblock | list | address | outcome
+    kind: str   # group | profile | time | schedule | legal | bypass | unblock | list | address
+    #             | reserved | safe-search | outcome
     sq: str
     en: str
 
@@ -113,6 +120,13 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
                           f"({label(d.category)}) — asgjë nuk e hap",
                           f"Legal layer: {_entry(d)} on list {d.list_id} "
                           f"({label(d.category)}) — nothing can open it"))
+    elif decision.doh:
+        steps.append(Step("bypass", f"Pikë fundore DoH: {target} është shërbyes DNS i koduar "
+                          f"({decision.entry}) që anashkalon filtrin — bllokohet për çdo grup, "
+                          "asgjë nuk e hap",
+                          f"DoH endpoint: {target} is an encrypted-DNS resolver "
+                          f"({decision.entry}) that bypasses the filter — blocked for every "
+                          "group, nothing opens it"))
     else:
         steps.append(Step("legal", "Shtresa ligjore: asnjë përputhje",
                           "Legal layer: no match"))
@@ -134,12 +148,42 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
                           "vetë portës: refuzohet ([policy] allow_private nuk e lejon)",
                           f"{decision.entry} is a private, local or gateway address: refused "
                           "([policy] allow_private does not allow it)"))
+    steps.extend(_special(group, target, url, decision))
     verdict = {"block": ("BLLOKOHET", "BLOCKED"), "allow": ("LEJOHET", "ALLOWED"),
                "pass": ("KALON", "PASSES")}[decision.action]
     cat = f" — {label(decision.category)}" if decision.category else ""
     steps.append(Step("outcome", f"Vendimi: {verdict[0]}{cat}",
                       f"Decision: {verdict[1]}{cat} ({_reason(decision)})"))
     return Explanation(client, group, decision, tuple(steps))
+
+
+def _special(group: Group, host: str, url: str | None, decision: Decision) -> list[Step]:
+    """The reserved-name and safe-search steps: what the servers do beside the verdict."""
+    out: list[Step] = []
+    if decision.selftest:
+        out.append(Step("reserved", "Emër i rezervuar i vetë-testit të Roja-s: bllokohet si "
+                        "kontroll, nuk regjistrohet si incident",
+                        "A reserved name of Roja's self-test: blocked as a check, never "
+                        "recorded as an incident"))
+    found = reserved(host, 1, None)
+    if found is not None:
+        out.append(Step("reserved", f"Emër i rezervuar: serveri DNS i Roja-s përgjigjet vetë "
+                        f"({found.kind.upper()}) për çdo grup",
+                        f"A reserved name: Roja's DNS server answers it itself "
+                        f"({found.kind.upper()}) for every group — {found.reason}"))
+    if decision.blocked:
+        return out
+    target = safesearch.target(group.safe_search, host)
+    if target is not None:
+        out.append(Step("safe-search", f"Kërkim i sigurt ({group.safe_search}): DNS e kthen "
+                        f"{host} në {target}",
+                        f"Safe search ({group.safe_search}): DNS rewrites {host} to {target}"))
+    path = "/" + url.split("://", 1)[-1].partition("/")[2] if url is not None else None
+    param = safesearch.search_param(group.safe_search, host, path) if path else None
+    if param is not None:
+        out.append(Step("safe-search", f"Proxy-ja shton {param[0]}={param[1]} në kërkim",
+                        f"The proxy adds {param[0]}={param[1]} to the search"))
+    return out
 
 
 def _entry(d: Decision) -> str:

@@ -8,6 +8,10 @@ clients decide where their (encrypted) DNS goes.
   those endpoints, so managed devices upgrade to DNS over TLS/HTTPS *to the gateway*, and
   still get the school's filtering.
 
+- `selftest.roja.test` (RFC 6761 `.test`, never on the Internet): `roja selftest` lists one
+  name per list below it (`blocklists.store.selftest_name`) and checks that both servers block
+  it. A block of such a name is a check, not a pupil: `Decision.selftest`, never an incident.
+
 Pure: `reserved(name, qtype, ddr)` reads nothing and decides; the DNS canary handler renders.
 """
 
@@ -16,11 +20,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
+from blocklists.store import SELFTEST_ZONE
+
 CANARY_NAMES = frozenset({"use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com",
                           "mask-canary.icloud.com"})
 DDR_ZONE = "resolver.arpa"
 DDR_NAME = "_dns.resolver.arpa"
 SVCB = 64
+SELFTEST_SUFFIX = "." + SELFTEST_ZONE
+
+
+def is_selftest(name: str) -> bool:
+    """Is `name` (a host, or a URL entry's `host/path`) one of the self-test's reserved names?"""
+    return name.split("/", 1)[0].endswith(SELFTEST_SUFFIX)
 
 
 @dataclass(frozen=True)

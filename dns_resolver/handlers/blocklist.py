@@ -1,5 +1,8 @@
 """Policy: asks `policy` whether the name may be resolved, and answers blocks itself.
 
+An adapter: every rule (lists, legal layer, DoH endpoints, IP literals, the self-test's
+reserved names) is the policy's; this handler only builds the reply for its `Decision`.
+
 Before: the query name (canonical) is decided for the client's group; a block is answered with
 the configured form (`[dns] block_answer = "nxdomain" | "null" | "blockpage"`, TTL
 `block_ttl`), plus an Extended DNS Error (RFC 8914: 15 Blocked for legal lists, 17 Filtered
@@ -16,13 +19,12 @@ from dataclasses import dataclass
 
 from dnslib import QTYPE, DNSLabel
 
-from blocklists.store import SELFTEST_ZONE
 from dns_resolver.messages import Answer, IncidentNote, Next, Query
 from dns_resolver.wire import NXDOMAIN, Question, name_text, synth_reply
-from policy import Decision, Group, Policy
+from policy import Decision, Group
+from policy.ref import PolicySource
 
 EDE_BLOCKED, EDE_FILTERED = 15, 17
-SELFTEST_SUFFIX = "." + SELFTEST_ZONE
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,8 @@ class BlockAnswerSettings:
     blockpage_ipv6: str = ""
 
 
-class PolicyRef:
-    """The policy in force; a reload replaces `current` in one assignment."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.current = policy
-
-
 class BlocklistHandler:
-    def __init__(self, policy: PolicyRef, settings: BlockAnswerSettings) -> None:
+    def __init__(self, policy: PolicySource, settings: BlockAnswerSettings) -> None:
         self.policy = policy
         self.settings = settings
         null = settings.mode == "null"
@@ -98,7 +93,7 @@ class BlocklistHandler:
         reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
         name = d.entry if d.confidential else q.name
         # The self-test's reserved names are checks, not pupils: no incident, no report line.
-        note = None if name.endswith(SELFTEST_SUFFIX) else IncidentNote(
+        note = None if d.selftest else IncidentNote(
             name, d.category, d.list_id, action, reason)
         return Answer("blocked", reason, rcode=rcode, label=d.list_id, ede=ede,
                       cache_ttl=s.ttl, fixed_ttl=True, wire=wire, incident=note)

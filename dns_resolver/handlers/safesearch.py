@@ -1,22 +1,19 @@
-"""Safe search: rewrite search engines to their safe endpoints with a CNAME, per group.
+"""Safe search: render what `policy.safesearch` decides as a CNAME, per group.
 
-`www.google.<every ccTLD>` → `forcesafesearch.google.com`; `www.bing.com` → `strict.bing.com`;
-`duckduckgo.com`, `www.`/`start.duckduckgo.com` → `safe.duckduckgo.com`; YouTube names →
-`restrictmoderate.youtube.com` (or `restrict.youtube.com` when the group is `strict`); Ecosia →
-`strict-safe-search.ecosia.org`. The answer carries the CNAME and the target's addresses,
-resolved through the rest of the chain; if that fails, the operators' published addresses
-are used, so safe search answers even without an upstream.
+The table (which names, which safe endpoint, per level) is policy data
+(`policy.safesearch.target`); this handler only builds the answer: the CNAME and the
+target's addresses, resolved through the rest of the chain; if that fails, the operators'
+published addresses are used, so safe search answers even without an upstream.
 Config: per group, `safe_search = "off" | "moderate" | "strict"` (default `moderate`).
 Metric: result `safesearch`.
 """
 
 from __future__ import annotations
 
-from importlib import resources
-
 from dnslib import AAAA, CNAME, QTYPE, RR, A
 
 from dns_resolver.messages import Answer, Next, Query
+from policy.safesearch import tables
 
 CNAME_TTL = 300
 FALLBACK_TTL = 60
@@ -29,35 +26,10 @@ FALLBACK = {
     "strict.bing.com": ("204.79.197.220", ""),
 }
 
-YOUTUBE = ("www.youtube.com", "m.youtube.com", "youtubei.googleapis.com",
-           "youtube.googleapis.com", "www.youtube-nocookie.com")
-
-
-def rewrite_table(level: str) -> dict[str, str]:
-    """Name → safe target for a safe-search level (`moderate` or `strict`)."""
-    table: dict[str, str] = {}
-    text = resources.files("dns_resolver.data").joinpath("google_domains.txt").read_text()
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        for domain in line.split():
-            table["www." + domain] = "forcesafesearch.google.com"
-            table[domain] = "forcesafesearch.google.com"
-    for name in ("www.bing.com", "bing.com"):
-        table[name] = "strict.bing.com"
-    for name in ("duckduckgo.com", "www.duckduckgo.com", "start.duckduckgo.com"):
-        table[name] = "safe.duckduckgo.com"
-    youtube = "restrict.youtube.com" if level == "strict" else "restrictmoderate.youtube.com"
-    for name in YOUTUBE:
-        table[name] = youtube
-    for name in ("www.ecosia.org", "ecosia.org"):
-        table[name] = "strict-safe-search.ecosia.org"
-    return table
-
 
 class SafeSearchHandler:
     def __init__(self) -> None:
-        self.tables = {level: rewrite_table(level) for level in ("moderate", "strict")}
+        self.tables = tables()  # built once: one dict lookup per query
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         level = q.group.safe_search

@@ -15,27 +15,11 @@ Metric: result `steered`, label `steered`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
-
 from dnslib import AAAA, QTYPE, RR, SOA, A
 
 from dns_resolver.messages import Answer, Next, Query
-from policy import Policy
-
-
-class PolicySource(Protocol):
-    """Anything with the policy in force as `current` (the appliance's PolicyRef)."""
-
-    current: Policy
-
-
-@dataclass(frozen=True)
-class SteerSettings:
-    ipv4: str = ""
-    ipv6: str = ""
-    ttl: int = 30
-
+from policy.ref import PolicySource
+from policy.steering import SteerSettings
 
 STEERED_TYPES = frozenset({QTYPE.A, QTYPE.AAAA, QTYPE.HTTPS, QTYPE.SVCB})
 

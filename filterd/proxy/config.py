@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from configkit import Section, parse_hostport
-from dns_resolver.handlers.steering import SteerSettings
+from policy.steering import SteerSettings
 
 MODES = ("steering", "explicit", "transparent")
 YOUTUBE = ("group", "off", "moderate", "strict")

@@ -1,12 +1,14 @@
 """What the proxy does with a connection or a request, from the policy alone (no mitmproxy).
 
-At ClientHello (or CONNECT) every name the client showed (SNI, CONNECT target) is decided:
-a known DoH endpoint is refused; a blocked name is blocked; a name with URL-level entries is
-intercepted; anything else passes through undecrypted. For a request, every name (Host
-header, absolute-form URL host, SNI) is decided as a host and the URL of the Host name with
-`Policy.decide_url`; any block blocks (domain fronting), and only a decided name is ever
-connected to. Safe search: `YouTube-Restrict` on YouTube, `safe=active` on Google search,
-`adlt=strict` on Bing search, per group (`[proxy] youtube_restrict`, group `safe_search`).
+An adapter: every rule is the policy's (`policy`), this module only maps its `Decision` to
+what the proxy does. At ClientHello (or CONNECT) every name the client showed (SNI, CONNECT
+target) is decided: a known DoH endpoint (`Decision.doh`) is refused; a blocked name is
+blocked; a name with URL-level entries is intercepted; anything else passes through
+undecrypted. For a request, every name (Host header, absolute-form URL host, SNI) is decided
+as a host and the URL of the Host name with `Policy.decide_url`; any block blocks (domain
+fronting), and only a decided name is ever connected to. Safe search (`policy.safesearch`):
+`YouTube-Restrict` on YouTube, `safe=active` on Google search, `adlt=strict` on Bing search,
+per group (`[proxy] youtube_restrict`, group `safe_search`).
 
 Names the proxy resolves itself are decided again through their CNAME chain (`aliases`,
 `request_aliases`), and every address it connects to is checked by `destination` (private
@@ -19,28 +21,18 @@ import ipaddress
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from blocklists.bypass import is_doh_host
-from blocklists.store import SELFTEST_ZONE
 from blocklists.urls import CanonicalUrl, canonical_url, canonical_url_host
-from dns_resolver.handlers.safesearch import rewrite_table
-from policy import Decision, Group, Policy
+from policy import Decision, Group
+from policy import safesearch as safe
+from policy.ref import PolicySource
 from reporting.incidents import Incident, IncidentSink
 
 Kind = Literal["pass", "intercept", "block", "doh", "bad"]
-DOH_CATEGORY = "filter_bypass"
-DOH_LIST = "doh"
 
-_SAFE = rewrite_table("moderate")
-_GOOGLE = frozenset(n for n, t in _SAFE.items() if t == "forcesafesearch.google.com")
-_BING = frozenset(n for n, t in _SAFE.items() if t == "strict.bing.com")
-_YOUTUBE = frozenset(n for n, t in _SAFE.items() if t.startswith("restrict"))
-SELFTEST_SUFFIX = "." + SELFTEST_ZONE
-
-
-class PolicySource(Protocol):
-    current: Policy
+__all__ = ["Gate", "Outcome", "PolicySource", "canonical_names", "incident", "record",
+           "safe_search_param"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +49,9 @@ class Outcome:
         return self.kind in ("block", "doh", "bad")
 
 
-def doh_decision(host: str) -> Decision:
-    return Decision("block", f"DNS-over-HTTPS endpoint {host} (filter bypass)",
-                    DOH_CATEGORY, DOH_LIST, host)
+def stop(host: str, d: Decision, url: str = "") -> Outcome:
+    """The outcome of a block: `doh` for an encrypted-DNS endpoint, else `block`."""
+    return Outcome("doh" if d.doh else "block", host, d, url)
 
 
 def _bracketed(name: str) -> str:
@@ -104,14 +96,11 @@ class Gate:
         hosts = canonical_names(names)
         if hosts is None:
             return Outcome("bad")
-        for host in hosts:
-            if is_doh_host(host):
-                return Outcome("doh", host, doh_decision(host))
         policy = self.policy.current
-        for host in hosts:
-            d = policy.decide(group, host)
-            if d.blocked:
-                return Outcome("block", host, d)
+        decided = [(host, policy.decide(group, host)) for host in hosts]
+        blocks = [(host, d) for host, d in decided if d.blocked]
+        if blocks:
+            return stop(*next((b for b in blocks if b[1].doh), blocks[0]))
         if any(policy.needs_proxy(h) for h in hosts):
             return Outcome("intercept", hosts[0])
         return Outcome("pass", hosts[0] if hosts else "")
@@ -132,11 +121,9 @@ class Gate:
         if found is None:
             return Outcome("bad")
         shown = _shown(found)
-        if is_doh_host(found.host):
-            return Outcome("doh", found.host, doh_decision(found.host), shown)
         d = self.policy.current.decide_url(group, found)
         if d.blocked:
-            return Outcome("block", found.host, d, shown)
+            return stop(found.host, d, shown)
         return Outcome("pass", primary, d, shown)
 
     def request_aliases(self, group: Group, scheme: str, path: str,
@@ -148,11 +135,9 @@ class Gate:
             found = canonical_url(f"{scheme}://{alias}{path}")
             if found is None:
                 return Outcome("bad")
-            if is_doh_host(found.host):
-                return Outcome("doh", found.host, doh_decision(found.host))
             d = policy.decide_url(group, found)
             if d.blocked:
-                return Outcome("block", found.host, d, _shown(found))
+                return stop(found.host, d, _shown(found))
         return None
 
     def destination(self, address: str) -> Decision | None:
@@ -161,10 +146,8 @@ class Gate:
 
     def youtube_level(self, group: Group, host: str) -> str | None:
         """`Moderate` or `Strict` for YouTube hosts (None: no header)."""
-        if host not in _YOUTUBE:
-            return None
         level = group.safe_search if self.youtube_restrict == "group" else self.youtube_restrict
-        return {"moderate": "Moderate", "strict": "Strict"}.get(level)
+        return safe.youtube_level(level, host)
 
 
 def _shown(found: CanonicalUrl) -> str:
@@ -173,14 +156,7 @@ def _shown(found: CanonicalUrl) -> str:
 
 def safe_search_param(group: Group, host: str, path: str) -> tuple[str, str] | None:
     """The query parameter that forces safe search on a search page, or None."""
-    if group.safe_search == "off":
-        return None
-    bare = path.split("?", 1)[0]
-    if host in _GOOGLE and bare in ("/search", "/images", "/webhp"):
-        return ("safe", "active")
-    if host in _BING and bare in ("/search", "/images/search", "/videos/search"):
-        return ("adlt", "strict")
-    return None
+    return safe.search_param(group.safe_search, host, path)
 
 
 def incident(outcome: Outcome, client: str, group: Group, action: str) -> Incident:
@@ -194,8 +170,8 @@ def incident(outcome: Outcome, client: str, group: Group, action: str) -> Incide
 
 
 def record(sink: IncidentSink | None, outcome: Outcome, client: str, group: Group) -> None:
-    # `roja selftest`'s reserved names (blocklists.store.SELFTEST_ZONE) are never incidents.
-    if sink is None or outcome.decision is None or outcome.host.endswith(SELFTEST_SUFFIX):
+    # `roja selftest`'s reserved names (policy.reserved) are never incidents.
+    if sink is None or outcome.decision is None or outcome.decision.selftest:
         return
     action = "doh-refused" if outcome.kind == "doh" else "blocked"
     sink.submit(incident(outcome, client, group, action))

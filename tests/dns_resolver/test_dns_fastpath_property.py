@@ -26,10 +26,10 @@ from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.handlers.upstream import UpstreamSettings
 from dns_resolver.metrics import DnsStats
 from policy import Group, ListRule, Policy
+from policy.ref import PolicyRef
 
 BLOCKED = ("blocked.test", "bet365.com", "porn.example")
 CANARIES = ("use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com",

@@ -17,11 +17,11 @@ from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.handlers.upstream import UpstreamSettings
 from dns_resolver.metrics import DnsStats
 from dns_resolver.wire import name_labels, name_text, question_labels
 from policy import Decision, Group, ListRule, Policy
+from policy.ref import PolicyRef
 
 
 class WatchedPolicy(Policy):

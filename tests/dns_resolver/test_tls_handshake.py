@@ -22,13 +22,13 @@ from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.server import TcpLimits
 from dns_resolver.testing import make_query
 from dns_resolver.tls_cert import server_context
 from dns_resolver.tls_server import EncryptedDns
 from policy import Group, Policy
+from policy.ref import PolicyRef
 
 
 def encrypted(tmp_path: Path, cert: Path, key: Path) -> EncryptedDns:

@@ -19,9 +19,9 @@ from inbox_kit import report_doc, running_inbox, upload
 
 from filterd.commands.status import render
 from filterd.config import School, parse_config_text
-from filterd.proxy.gate import Outcome, doh_decision, incident
+from filterd.proxy.gate import Outcome, incident
 from filterd.status import collect as status_of
-from policy.engine import Group
+from policy.engine import Group, doh_block
 from reporting import report_csv, report_json
 from reporting.config import IncidentSettings
 from reporting.incidents import Incident, IncidentWriter
@@ -47,7 +47,8 @@ async def write_incidents(db: Path) -> None:
     writer = IncidentWriter(db, b"k" * 32, IncidentSettings())
     await writer.start()
     at = DAY.timestamp()
-    refused = incident(Outcome("doh", "dns.google", doh_decision("dns.google")), "10.0.0.5",
+    doh = doh_block("dns.google", "dns.google")
+    refused = incident(Outcome("doh", "dns.google", doh), "10.0.0.5",
                        Group("nxenes", "Nxënësit"), "doh-refused")
     writer.submit(refused._replace(at=at))
     writer.submit(Incident(at + 60, "10.0.0.6", "nxenes", "doh.shkolla.example",

@@ -13,11 +13,11 @@ from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
 from dns_resolver.handlers.acl import DEFAULT_ALLOW, AclHandler
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import make_query
 from dns_resolver.wire import REFUSED
 from policy import Group, Policy
+from policy.ref import PolicyRef
 
 DEFAULT = AclHandler([ipaddress.ip_network(n) for n in DEFAULT_ALLOW])
 

@@ -8,11 +8,12 @@ import pytest
 from dnslib import AAAA, CNAME, HTTPS, QTYPE, RR, A, DNSRecord
 
 from blocklists.compiled import CompiledList, Tag, compile_entries
-from dns_resolver.handlers.blocklist import BlockAnswerSettings, BlocklistHandler, PolicyRef
+from dns_resolver.handlers.blocklist import BlockAnswerSettings, BlocklistHandler
 from dns_resolver.messages import Answer, Query, render
 from dns_resolver.testing import ede_codes, make_query
 from dns_resolver.wire import NXDOMAIN, Question, Verdict, parse_fast, parse_slow
 from policy import Group, ListRule, Policy
+from policy.ref import PolicyRef
 
 PUPILS = Group("pupils", "Pupils")
 STAFF = Group("staff", "Staff", lists=frozenset({"allow"}))

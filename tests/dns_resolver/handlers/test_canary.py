@@ -12,7 +12,6 @@ from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.handlers.canary import CanaryHandler
 from dns_resolver.messages import Answer, Query, render
 from dns_resolver.metrics import DnsStats
@@ -27,6 +26,7 @@ from dns_resolver.wire import (
     parse_slow,
 )
 from policy import Group, Policy
+from policy.ref import PolicyRef
 
 PUPILS = Group("pupils", "Pupils")
 

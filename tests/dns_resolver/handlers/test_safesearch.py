@@ -13,13 +13,13 @@ from dns_resolver.answer_cache import AnswerCache
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
 from dns_resolver.engine import Resolver
-from dns_resolver.handlers.blocklist import PolicyRef
 from dns_resolver.handlers.safesearch import SafeSearchHandler
 from dns_resolver.messages import Answer, Query, render
 from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import make_query
 from dns_resolver.wire import NXDOMAIN, SERVFAIL, Question, Verdict, parse_fast, parse_slow
 from policy import Group, ListRule, Policy
+from policy.ref import PolicyRef
 
 MODERATE = Group("pupils", "Pupils", safe_search="moderate")
 STRICT = Group("young", "Young pupils", safe_search="strict")
@@ -71,7 +71,7 @@ def shown(q: Query, answer: Answer) -> list[tuple[str, str, str]]:
 
 
 def google_domains() -> list[str]:
-    text = resources.files("dns_resolver.data").joinpath("google_domains.txt").read_text()
+    text = resources.files("policy.data").joinpath("google_domains.txt").read_text()
     return [d for line in text.splitlines() if not line.startswith("#") for d in line.split()]
 
 

@@ -11,13 +11,14 @@ from dnslib import QTYPE, RR, A, DNSRecord
 from blocklists.compiled import CompiledList, Tag, compile_entries
 from dns_resolver.chain import build_chain
 from dns_resolver.config import DnsSettings
-from dns_resolver.handlers.blocklist import PolicyRef
-from dns_resolver.handlers.steering import SteeringHandler, SteerSettings
+from dns_resolver.handlers.steering import SteeringHandler
 from dns_resolver.messages import Answer, Query, render
 from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import make_query
 from dns_resolver.wire import Question, Verdict, parse_fast, parse_slow
 from policy import Group, ListRule, Policy
+from policy.ref import PolicyRef
+from policy.steering import SteerSettings
 
 PUPILS = Group("pupils", "Pupils")
 

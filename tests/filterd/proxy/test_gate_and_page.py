@@ -10,10 +10,10 @@ import pytest
 
 from blocklists.compiled import CompiledList, Tag, compile_entries
 from blocklists.confidential import ConfidentialSet, entry_expression, hash_entry
-from dns_resolver.handlers.blocklist import PolicyRef
 from filterd.proxy.blockpage import BlockInfo, Pages, category_names
 from filterd.proxy.gate import Gate, canonical_names, incident, safe_search_param
 from policy import Group, ListRule, Policy
+from policy.ref import PolicyRef
 
 PUPILS = Group("nxenesit", "Nxënësit", safe_search="moderate")
 STAFF = Group("staf", "Stafi", safe_search="off")

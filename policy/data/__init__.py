@@ -1,0 +1,1 @@
+"""Data files of the policy (the Google search domains for safe search)."""
