@@ -20,6 +20,7 @@ from blocklists.compiled import Match
 from blocklists.confidential import HashMatch
 from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
+from policy.address_lists import NO_ADDRESS_LISTS, AddressLists
 from policy.addresses import (
     CATEGORY as ADDRESS_CATEGORY,
 )
@@ -130,6 +131,9 @@ class Policy:
     neighbours: Mapping[str, str] = field(default_factory=dict)  # address → MAC, a snapshot
     now: datetime | None = None
     addresses: AddressRules = field(default_factory=AddressRules)  # [policy] allow_private
+    # The lists' address entries (policy.address_lists); made from the matcher's `addresses`
+    # (a CompiledList's) when not given, once: `at()` and the other copies carry it over.
+    address_lists: AddressLists = NO_ADDRESS_LISTS
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
     _by_address: dict[str, Group] = field(default_factory=dict, init=False)
     _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
@@ -151,6 +155,8 @@ class Policy:
         self._by_address = {a: g for g in self.groups for a in g.addresses}
         self._by_mac = {m: g for g in self.groups for m in g.macs}
         self._state = self._compute(self.now)
+        if self.address_lists is NO_ADDRESS_LISTS:
+            self.address_lists = AddressLists.build(getattr(self.matcher, "addresses", {}))
 
     def _group_profiles(self) -> dict[str, Profile | None]:
         return {g.id: self.profiles.get(g.profile) if g.profile else None
@@ -280,13 +286,19 @@ class Policy:
 
     def _decide_address(self, group: Group, host: str, address: Address,
                         matches: list[Match], now: datetime | None) -> Decision:
-        """A private address is refused; then the lists; then an address the lists leave
-        alone is blocked for a group with `ip_literals = "block"` (unless unblocked)."""
+        """A private address is refused; then the lists (names, then address lists); then an
+        address the lists leave alone is blocked for a group with `ip_literals = "block"`
+        (unless unblocked)."""
         private = self.destination(address)
         if private is not None:
             return private
         gs = self.state_for(group, now)
         found = self._outcome(gs, host, *self._pick(group, gs, matches)) if matches else PASS
+        if found.action != "block":  # a deny address list blocks even with ip_literals "allow"
+            opened = found.action == "allow" or gs.unblock_for(host) is not None
+            listed = self.address_block(group, address.packed, now, only_legal=opened)
+            if listed is not None:
+                return listed
         if found.action != "pass" or group.ip_literals == "allow":
             return found
         unblock = gs.unblock_for(host)
@@ -295,6 +307,30 @@ class Policy:
                             f"{unblock.by} until {unblock.expires.isoformat()}",
                             ADDRESS_CATEGORY, "unblock", unblock.host)
         return Decision("block", ip_literal_reason(host), ADDRESS_CATEGORY, IP_LITERAL, host)
+
+    def address_block(self, group: Group, packed: bytes, now: datetime | None = None,
+                      only_legal: bool = False) -> Decision | None:
+        """The block of an address (4 or 16 bytes) that a legal list names, or a deny list
+        that applies to `group` and whose category its profile blocks now; else None.
+        `only_legal`: the name was opened for the group (an allow list, an unblock)."""
+        found = self.address_lists.lists_of(packed)
+        if not found:
+            return None
+        rules = [r for r in (self._rules.get(lid) for lid in found) if r is not None]
+        gs = None if only_legal else self.state_for(group, now)
+        for rule in sorted(rules, key=lambda r: r.kind != "legal"):
+            if rule.kind == "legal":
+                legal = True
+            elif gs is None or rule.kind != "deny" or not group.applies(rule.id) or \
+                    not gs.blocks(rule.id, rule.category, ALIASES):
+                continue
+            else:
+                legal = False
+            entry = self.address_lists.entry(rule.id, packed)
+            what = "legal list" if legal else "list"
+            return Decision("block", f"{what} {rule.id!r} lists the address {entry}",
+                            rule.category, rule.id, entry, legal=legal)
+        return None
 
     def destination(self, address: Address, gateway: Collection[Address] = ()
                     ) -> Decision | None:
