@@ -12,7 +12,8 @@ deny list blocks for the groups it applies to, when their profile blocks its cat
 The entry named in the decision (and so in the incident and on the block page) is the
 listed address or network that holds the address, found again only on a hit.
 
-IPv4-mapped IPv6 addresses (`::ffff:192.0.2.7`) are looked up as the IPv4 address.
+IPv4-mapped IPv6 addresses (`::ffff:192.0.2.7`), in answers and in lists, are the IPv4
+address.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ def _sweep(spans: list[tuple[int, int, str]]) -> _Ranges:
     return out
 
 
+def _plain(net: ipaddress.IPv4Network | ipaddress.IPv6Network
+           ) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An IPv4-mapped IPv6 network (`::ffff:192.0.2.7`) as the IPv4 network it is."""
+    first = int(net.network_address)
+    if net.version == 6 and net.prefixlen >= 96 and first & _MAPPED_MASK == _MAPPED:
+        return ipaddress.IPv4Network((first & 0xFFFFFFFF, net.prefixlen - 96))
+    return net
+
+
 @dataclass(frozen=True)
 class AddressLists:
     """The address entries of every list, ready for lookups. Empty (and false) when no list
@@ -86,7 +96,7 @@ class AddressLists:
         for list_id, found in addresses.items():
             for text in found:
                 try:
-                    net = ipaddress.ip_network(text, strict=False)
+                    net = _plain(ipaddress.ip_network(text, strict=False))
                 except ValueError:
                     continue
                 first = int(net.network_address)

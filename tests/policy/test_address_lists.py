@@ -17,7 +17,8 @@ from policy.address_lists import AddressLists
 
 LISTS = {"bad": ["192.0.2.7", "10.0.0.0/8", "2001:db8::/32", "45.33.32.0/24", "2a03:2880::/32"],
          "worse": ["10.1.2.0/24", "198.51.100.0/24", "185.60.216.0/24"],
-         "legal": ["203.0.113.5", "93.184.216.34"], "ok": ["198.51.100.9"]}
+         "legal": ["203.0.113.5", "93.184.216.34"], "ok": ["198.51.100.9"],
+         "mapped": ["::ffff:198.18.0.0/112"]}
 RULES = {"bad": ListRule("bad", "deny", "malware"), "worse": ListRule("worse", "deny", "gambling"),
          "legal": ListRule("legal", "legal", "csam"), "ok": ListRule("ok", "allow", "")}
 PUPILS = Group("nx", "Nxënësit", (ipaddress.ip_network("10.0.0.0/16"),))
@@ -41,12 +42,14 @@ def packed(text: str) -> bytes:
     ("2001:db8::1", ("bad",), "2001:db8::/32"),
     ("2001:db9::1", (), ""),
     ("::ffff:192.0.2.7", ("bad",), "192.0.2.7"),
+    ("198.18.0.9", ("mapped",), "::ffff:198.18.0.0/112"),
+    ("::ffff:198.18.0.9", ("mapped",), "::ffff:198.18.0.0/112"),
 ])
 def test_lookup(address: str, lists: tuple[str, ...], entry: str) -> None:
     found = AddressLists.build(LISTS)
     assert found.lists_of(packed(address)) == lists
     if lists:
-        assert found.entry("bad", packed(address)) == entry
+        assert found.entry(lists[0], packed(address)) == entry
 
 
 def test_no_addresses_is_false() -> None:
