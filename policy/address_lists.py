@@ -64,6 +64,14 @@ def _sweep(spans: list[tuple[int, int, str]]) -> _Ranges:
     return out
 
 
+def network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """A list's address entry as a network (IPv4-mapped IPv6 as IPv4), or None."""
+    try:
+        return _plain(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        return None
+
+
 def _plain(net: ipaddress.IPv4Network | ipaddress.IPv6Network
            ) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """An IPv4-mapped IPv6 network (`::ffff:192.0.2.7`) as the IPv4 network it is."""
@@ -95,9 +103,8 @@ class AddressLists:
         entries: dict[tuple[str, int], dict[tuple[int, int], str]] = {}
         for list_id, found in addresses.items():
             for text in found:
-                try:
-                    net = _plain(ipaddress.ip_network(text, strict=False))
-                except ValueError:
+                net = network(text)
+                if net is None:
                     continue
                 first = int(net.network_address)
                 spans[net.version].append((first, int(net.broadcast_address), list_id))
