@@ -23,7 +23,7 @@ touched. What it contains, for traffic arriving on `lan_interface`:
   "legal" ones): one interval set per list and family (`list_<id>_4`, `list_<id>_6`) and a
   counter per list (`list_<id>`); LAN traffic to them is dropped. The sets come from the
   compiled lists the daemon enforces, so `roja firewall apply` after a list change
-  (`systemctl reload roja-firewall`) refreshes them in the same one-transaction replace;
+  (roja-firewall-lists.path runs it) refreshes them in the same one-transaction replace;
 - filter `input`, with `transparent_proxy = "all"`: new connections to the proxy's ports from
   anywhere but the LAN card and loopback are dropped (`proxy_port_dropped`). The transparent
   listeners bind every address (IPv4 and IPv6) so that redirected LAN traffic arrives; this
