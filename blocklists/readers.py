@@ -10,6 +10,7 @@ hosts of plain block entries, for callers that want names. Formats (`FORMATS`):
 - `rpz`: an RPZ zone file with QNAME triggers, see `blocklists.formats.rpz`.
 - `ut1`: a UT1-style category directory plus a category mapping, see `blocklists.formats.ut1`.
 - `urls`: one URL or host/path per line, see `blocklists.formats.urls`.
+- `addresses`: one IP address or network per line, see `blocklists.formats.addresses`.
 - `feed`: the synced hotline feed's `current.json`, see `blocklists.formats.feed`.
 
 A bad line never fails a list: it is counted and reported as a `LineError` naming the file and
@@ -21,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from blocklists.formats import adblock, feed, plain, rpz, urls, ut1
+from blocklists.formats import adblock, addresses, feed, plain, rpz, urls, ut1
 from blocklists.formats.common import LineError, ListEntry, ReadReport
 
 __all__ = ["FORMATS", "LineError", "ListEntry", "ReadReport", "read_entries", "read_list"]
 
-FORMATS = ("domains", "hosts", "adblock", "rpz", "ut1", "urls", "feed")
+FORMATS = ("domains", "hosts", "adblock", "rpz", "ut1", "urls", "addresses", "feed")
 
 
 def read_entries(path: Path, fmt: str, report: ReadReport,
@@ -45,6 +46,8 @@ def read_entries(path: Path, fmt: str, report: ReadReport,
         yield from rpz.read(path, report)
     elif fmt == "urls":
         yield from urls.read(path, report)
+    elif fmt == "addresses":
+        yield from addresses.read(path, report)
     elif fmt == "feed":
         yield from feed.read(path, report)
     else:

@@ -5,11 +5,12 @@ packing it again was a quarter of the CPU such a query costs (measured: ~110 of 
 `read_reply` walks the bytes once and keeps what the chain needs: the rcode, the TTL fields,
 the lifetimes the cache uses (the smallest answer TTL; RFC 2308's min(SOA TTL, SOA MINIMUM)
 for negative answers) and the names the policy inspects (owner names other than the
-question, CNAME/DNAME targets, HTTPS/SVCB targets). `render` copies the upstream's sections
-(RRSIG and NSEC records too), sets our header bits (the upstream's AD passed on when the
-client asked with DO or AD), writes the client's question bytes (0x20 case) over the
-upstream's, lowers the TTLs by the answer's age and puts our OPT record where the upstream's
-was.
+question, CNAME/DNAME targets, HTTPS/SVCB targets) and the address bytes of the answer's
+A/AAAA records (the policy's address lists, `policy.address_lists`). `render` copies the
+upstream's sections (RRSIG and NSEC records too), sets our header bits (the upstream's AD
+passed on when the client asked with DO or AD), writes the client's question bytes (0x20
+case) over the upstream's, lowers the TTLs by the answer's age and puts our OPT record where
+the upstream's was.
 Compression pointers stay valid: the question and every record keep their offsets.
 
 A reply the walk does not take (an OPT record that is not the last record, a forward
@@ -67,13 +68,15 @@ class Forwarded(NamedTuple):
 class WireReply:
     """What one walk over an upstream reply found. `data` is kept as received."""
 
-    __slots__ = ("_records", "ad", "additional", "answer_count", "authority", "data", "end",
+    __slots__ = ("_records", "ad", "additional", "addresses", "answer_count", "authority",
+                 "data", "end",
                  "min_answer_ttl", "names", "negative_ttl", "qlen", "rcode", "ttls")
 
     def __init__(self, data: bytes, *, rcode: int, qlen: int, end: int,
                  counts: tuple[int, int, int], ttls: tuple[tuple[int, int], ...],
                  min_answer_ttl: int | None, negative_ttl: int | None,
-                 names: tuple[str, ...], ad: bool = False) -> None:
+                 names: tuple[str, ...], ad: bool = False,
+                 addresses: tuple[bytes, ...] = ()) -> None:
         self.data = data
         self.rcode = rcode
         self.ad = ad                      # the validating upstream says: authentic data
@@ -84,6 +87,7 @@ class WireReply:
         self.min_answer_ttl = min_answer_ttl
         self.negative_ttl = negative_ttl
         self.names = names
+        self.addresses = addresses        # A/AAAA data of the answer section, as it came
         self._records: Sections | None = None
 
     def capped(self, max_ttl: int) -> WireReply:
@@ -105,7 +109,8 @@ class WireReply:
                          min_answer_ttl=None if self.min_answer_ttl is None
                          else min(self.min_answer_ttl, cap),
                          negative_ttl=None if self.negative_ttl is None
-                         else min(self.negative_ttl, cap), names=self.names)
+                         else min(self.negative_ttl, cap), names=self.names,
+                         addresses=self.addresses)
 
     def records(self, age: int = 0, floor: int = 0) -> Sections:
         """The records as dnslib objects, TTLs lowered by `age` (not below `floor`). Parsed
@@ -142,6 +147,7 @@ def _walk(data: bytes) -> WireReply:
     qlen = pos - 12
     ttls: list[tuple[int, int]] = []
     names: list[str] = []
+    addresses: list[bytes] = []
     min_answer_ttl: int | None = None
     negative_ttl: int | None = None
     opt_seen = False
@@ -166,8 +172,11 @@ def _walk(data: bytes) -> WireReply:
             continue
         end = pos
         expected = _FIXED_LENGTH.get(rtype)
-        if expected is not None and rdlen != expected:
-            raise ValueError("address record of the wrong length")
+        if expected is not None:
+            if rdlen != expected:
+                raise ValueError("address record of the wrong length")
+            if index < an:
+                addresses.append(data[rdata:pos])
         ttls.append((rdata - 6, ttl))
         if index < an:
             min_answer_ttl = ttl if min_answer_ttl is None else min(min_answer_ttl, ttl)
@@ -186,7 +195,7 @@ def _walk(data: bytes) -> WireReply:
     return WireReply(data, rcode=flags & 0xF, qlen=qlen, end=end,
                      counts=(an, ns, ar - opt_seen), ttls=tuple(ttls),
                      min_answer_ttl=min_answer_ttl, negative_ttl=negative_ttl,
-                     names=tuple(names), ad=bool(flags & AD))
+                     names=tuple(names), ad=bool(flags & AD), addresses=tuple(addresses))
 
 
 def render(q: Question, reply: WireReply, age: int = 0, floor: int = 0,

@@ -4,7 +4,7 @@
 [[lists]]
 id = "hotline"            # letters, digits, '-', '_'
 path = "lists/hotline.txt"  # relative to the config file
-format = "domains"        # domains | hosts | adblock | rpz | ut1 | urls
+format = "domains"        # domains | hosts | adblock | rpz | ut1 | urls | addresses
 kind = "legal"            # deny | allow | legal (legal: nothing can open it)
 category = "csam"
 max_shrink = 0.5          # hold the list back if it shrinks by more than this share (0..1)

@@ -11,18 +11,17 @@ outside that state's validity computes the state for that moment.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal
 
 from blocklists.bypass import doh_hosts
 from blocklists.compiled import Match
-from blocklists.confidential import HashMatch
 from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
+from policy.address_lists import NO_ADDRESS_LISTS, AddressLists
 from policy.addresses import (
     CATEGORY as ADDRESS_CATEGORY,
 )
@@ -31,92 +30,22 @@ from policy.addresses import (
     PRIVATE,
     Address,
     AddressRules,
-    IpLiterals,
     host_address,
     ip_literal_reason,
     private_reason,
 )
 from policy.bypass import DOH_LIST, Endpoints, doh_reason, within
 from policy.categories import ALIASES
-from policy.reserved import is_selftest
+from policy.decision import PASS as PASS
+from policy.decision import Decision as Decision
+from policy.decision import Group as Group
+from policy.decision import HashedMatcher as HashedMatcher
+from policy.decision import ListKind as ListKind
+from policy.decision import ListRule as ListRule
+from policy.decision import Matcher as Matcher
+from policy.decision import Network as Network
 from policy.schedule import Schedule
-from policy.state import GroupState, Profile, SafeSearch, State, Unblock, state_at
-
-ListKind = Literal["deny", "allow", "legal"]
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class Matcher(Protocol):
-    def lookup(self, host: str) -> list[Match]: ...
-
-    def has_url_entries(self, host: str) -> bool: ...
-
-    def lookup_url(self, host: str, path: str) -> list[Match]: ...
-
-
-class HashedMatcher(Protocol):
-    """The confidential (hashed) entries: matches carry a hash id, never the entry."""
-
-    def match_host(self, host: str) -> list[HashMatch]: ...
-
-    def match_url(self, url: str) -> list[HashMatch]: ...
-
-
-@dataclass(frozen=True)
-class ListRule:
-    """How a list is used: `deny` blocks, `allow` unblocks, `legal` blocks and wins over all."""
-
-    id: str
-    kind: ListKind
-    category: str
-
-
-@dataclass(frozen=True)
-class Group:
-    """Clients identified by explicit addresses, MAC addresses (through the neighbour table
-    snapshot the policy is given) or networks; the lists, profile and safe-search level."""
-
-    id: str
-    name: str
-    networks: tuple[Network, ...] = ()
-    lists: frozenset[str] | None = None  # None: every deny and allow list applies
-    safe_search: SafeSearch = "moderate"
-    addresses: tuple[str, ...] = ()      # canonical address text (configkit.client_address)
-    macs: tuple[str, ...] = ()           # lower-case, colon-separated
-    profile: str = ""                    # a Profile id; "" blocks every category
-    ip_literals: IpLiterals = "block"    # IP-address hosts (policy.addresses)
-
-    def applies(self, list_id: str) -> bool:
-        return self.lists is None or list_id in self.lists
-
-
-class Decision(NamedTuple):
-    """The outcome and why. `action` is `block`, `allow` (an allow rule matched) or `pass`."""
-
-    action: Literal["block", "allow", "pass"]
-    reason: str
-    category: str = ""
-    list_id: str = ""
-    entry: str = ""
-    legal: bool = False
-    confidential: bool = False
-
-    @property
-    def blocked(self) -> bool:
-        return self.action == "block"
-
-    @property
-    def selftest(self) -> bool:
-        """A block of `roja selftest`'s reserved names (`policy.reserved`): never an incident."""
-        return is_selftest(self.entry)
-
-    @property
-    def doh(self) -> bool:
-        """A known encrypted-DNS endpoint (`policy.bypass`): the proxy refuses it as such."""
-        return self.list_id == DOH_LIST
-
-
-PASS = Decision("pass", "no list matches")
+from policy.state import GroupState, Profile, State, Unblock, state_at
 
 
 def doh_block(host: str, endpoint: str) -> Decision:
@@ -157,6 +86,9 @@ class Policy:
     now: datetime | None = None
     addresses: AddressRules = field(default_factory=AddressRules)  # [policy] allow_private
     endpoints: Endpoints = field(default_factory=shipped_endpoints)  # policy.bypass
+    # The lists' address entries (policy.address_lists); made from the matcher's `addresses`
+    # (a CompiledList's) when not given, once: `at()` and the other copies carry it over.
+    address_lists: AddressLists = NO_ADDRESS_LISTS
     _by_network: list[tuple[Network, Group]] = field(default_factory=list, init=False)
     _by_address: dict[str, Group] = field(default_factory=dict, init=False)
     _by_mac: dict[str, Group] = field(default_factory=dict, init=False)
@@ -180,6 +112,8 @@ class Policy:
         self._by_address = {a: g for g in self.groups for a in g.addresses}
         self._by_mac = {m: g for g in self.groups for m in g.macs}
         self._state = self._compute(self.now)
+        if self.address_lists is NO_ADDRESS_LISTS:
+            self.address_lists = AddressLists.build(getattr(self.matcher, "addresses", {}))
 
     def _group_profiles(self) -> dict[str, Profile | None]:
         return {g.id: self.profiles.get(g.profile) if g.profile else None
@@ -316,13 +250,19 @@ class Policy:
 
     def _decide_address(self, group: Group, host: str, address: Address,
                         matches: list[Match], now: datetime | None) -> Decision:
-        """A private address is refused; then the lists; then an address the lists leave
-        alone is blocked for a group with `ip_literals = "block"` (unless unblocked)."""
+        """A private address is refused; then the lists (names, then address lists); then an
+        address the lists leave alone is blocked for a group with `ip_literals = "block"`
+        (unless unblocked)."""
         private = self.destination(address)
         if private is not None:
             return private
         gs = self.state_for(group, now)
         found = self._outcome(gs, host, *self._pick(group, gs, matches)) if matches else PASS
+        if found.action != "block":  # a deny address list blocks even with ip_literals "allow"
+            opened = found.action == "allow" or gs.unblock_for(host) is not None
+            listed = self.address_block(group, address.packed, now, only_legal=opened)
+            if listed is not None:
+                return listed
         if found.action != "pass" or group.ip_literals == "allow":
             return found
         unblock = gs.unblock_for(host)
@@ -331,6 +271,30 @@ class Policy:
                             f"{unblock.by} until {unblock.expires.isoformat()}",
                             ADDRESS_CATEGORY, "unblock", unblock.host)
         return Decision("block", ip_literal_reason(host), ADDRESS_CATEGORY, IP_LITERAL, host)
+
+    def address_block(self, group: Group, packed: bytes, now: datetime | None = None,
+                      only_legal: bool = False) -> Decision | None:
+        """The block of an address (4 or 16 bytes) that a legal list names, or a deny list
+        that applies to `group` and whose category its profile blocks now; else None.
+        `only_legal`: the name was opened for the group (an allow list, an unblock)."""
+        found = self.address_lists.lists_of(packed)
+        if not found:
+            return None
+        rules = [r for r in (self._rules.get(lid) for lid in found) if r is not None]
+        gs = None if only_legal else self.state_for(group, now)
+        for rule in sorted(rules, key=lambda r: r.kind != "legal"):
+            if rule.kind == "legal":
+                legal = True
+            elif gs is None or rule.kind != "deny" or not group.applies(rule.id) or \
+                    not gs.blocks(rule.id, rule.category, ALIASES):
+                continue
+            else:
+                legal = False
+            entry = self.address_lists.entry(rule.id, packed)
+            what = "legal list" if legal else "list"
+            return Decision("block", f"{what} {rule.id!r} lists the address {entry}",
+                            rule.category, rule.id, entry, legal=legal)
+        return None
 
     def destination(self, address: Address, gateway: Collection[Address] = ()
                     ) -> Decision | None:

@@ -145,7 +145,8 @@ LISTS = {
 
 
 def config(dns_up: NsdServer, lists: Path, ports: dict[str, int], mode: str = "steering",
-           ca_installed: bool = False, origin_tls_port: int = 443) -> str:
+           ca_installed: bool = False, origin_tls_port: int = 443, group_keys: str = "",
+           extra: str = "") -> str:
     return f"""
 [state]
 dir = "{{state}}"
@@ -168,6 +169,7 @@ id = "nxenesit"
 name = "Nxënësit"
 networks = ["127.0.0.0/8"]
 safe_search = "strict"
+{group_keys}
 [policy]
 default_group = "nxenesit"
 allow_private = ["{ORIGIN_IP}/32"]
@@ -184,7 +186,7 @@ school_contact = "{SCHOOL_CONTACT}"
 ca_installed = {str(ca_installed).lower()}
 stream_large_bodies = "256k"
 connect_ports = [443, {origin_tls_port}]
-"""
+{extra}"""
 
 
 @dataclass
@@ -214,19 +216,23 @@ class Rig:
 
 
 @contextlib.asynccontextmanager
-async def rig(tmp_path: Path, mode: str = "steering",
-              ca_installed: bool = False) -> AsyncIterator[Rig]:
+async def rig(tmp_path: Path, mode: str = "steering", ca_installed: bool = False, *,
+              lists_extra: dict[str, str] | None = None, group_keys: str = "",
+              extra: str = "") -> AsyncIterator[Rig]:
+    """The rig; `lists_extra` adds list files, `group_keys` keys of the pupils' group, `extra`
+    TOML after the config (more `[[lists]]`, say)."""
     certs = make_certs(tmp_path)
     nsd = await asyncio.to_thread(start_nsd, tmp_path / "nsd", ZONES)
     lists = tmp_path / "lists"
     lists.mkdir()
-    for name, text in LISTS.items():
+    for name, text in (LISTS | (lists_extra or {})).items():
         (lists / name).write_text(text, encoding="utf-8")
     ports = {k: free_port() for k in ("dns", "explicit", "steer_http", "steer_https", "page",
                                       "page_tls")}
     try:
         async with origin(certs) as org, running_appliance(
-                tmp_path, config(nsd, lists, ports, mode, ca_installed, org.https_port)) as app:
+                tmp_path, config(nsd, lists, ports, mode, ca_installed, org.https_port,
+                                  group_keys, extra.replace("{lists}", str(lists)))) as app:
             assert app.proxy is not None and app.proxy.runner is not None
             assert app.proxy.runner.master is not None and app.proxy.addon is not None
             app.proxy.runner.master.options.update(  # type: ignore[no-untyped-call]

@@ -131,6 +131,10 @@ def _rule(line: str) -> _Rule:
     pattern, dollar, modifiers = body.rpartition("$") if "$" in body else (body, "", "")
     key = adblock_options.twin_key(allow, pattern, modifiers)
     important = match_case = False
+    if dollar and not allow and pattern in ("", "*"):
+        address = adblock_options.every_request_to(modifiers)
+        if address is not None:  # `*$ipaddress=1.2.3.4`
+            return _Rule([ListEntry("", category=address)], key=key)
     if dollar:
         opts = adblock_options.parse(modifiers)
         if isinstance(opts, str):

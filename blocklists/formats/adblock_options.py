@@ -15,12 +15,17 @@ its target whatever the context, and then it blocks (or with `@@` opens) the who
   option (`$third-party`/`3p`, `$domain=`, `$to=`, `$denyallow=`, `$client=`, `$dnstype=`,
   `$redirect=`, `$csp=`, `$removeparam=`...): skipped, counted under the option's name.
 
+`*$ipaddress=93.184.215.14` (no host pattern, no type but `all`/`doc`; an address or network,
+not `lan` or a regex) is every request to that address: an address entry of the list.
+
 Aliases are counted under their long name (`3p` → `third-party`, `xhr` → `xmlhttprequest`).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
+
+from blocklists.formats.common import as_address
 
 ALIASES = {
     "doc": "document", "3p": "third-party", "1p": "first-party", "xhr": "xmlhttprequest",
@@ -66,6 +71,22 @@ def parse(text: str) -> Options | str:
         unsupported.extend(types)  # `$script`: some requests of a page, never the page
     return Options(tuple(dict.fromkeys(n.lstrip("~") for n in unsupported)),
                    "important" in rest, badfilter, "match-case" in rest)
+
+
+def every_request_to(text: str) -> str | None:
+    """The address of `ipaddress=A` options (the text after `$` of a rule without a host
+    pattern) that reach every request to A, else None."""
+    address = None
+    for item in text.split(","):
+        name, _, value = item.strip().partition("=")
+        name = ALIASES.get(name.lower(), name.lower())
+        if name == "ipaddress" and address is None:
+            address = as_address(value.strip())
+            if address is None:
+                return None
+        elif name not in SITE_TYPES and name != "important":
+            return None
+    return address
 
 
 def twin_key(allow: bool, pattern: str, options: str) -> str:

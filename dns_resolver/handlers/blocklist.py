@@ -8,7 +8,9 @@ the configured form (`[dns] block_answer = "nxdomain" | "null" | "blockpage"`, T
 `block_ttl`), plus an Extended DNS Error (RFC 8914: 15 Blocked for legal lists, 17 Filtered
 otherwise) when the client sent EDNS. After: the answer coming back is inspected; if any name in
 its CNAME chain, or the target of an HTTPS/SVCB record, is blocked, the whole answer is blocked
-(so a CNAME into a listed domain cannot leak it). The inspection sits here, above the shared
+(so a CNAME into a listed domain cannot leak it); so is an answer with an A/AAAA address that a
+deny or legal address list names (`policy.address_lists`, like RPZ `rpz-ip`), checked only
+when some list names addresses. The inspection sits here, above the shared
 cache, because the decision depends on the group. Metric: result `blocked`, label = list id.
 """
 
@@ -25,6 +27,7 @@ from policy import Decision, Group
 from policy.ref import PolicySource
 
 EDE_BLOCKED, EDE_FILTERED = 15, 17
+ADDRESS = "address-blocked"  # the incident action of an answer blocked for its address
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ class BlocklistHandler:
                 hit = policy.decide(q.group, name)
                 if hit.blocked and (hit.legal or not only_legal):
                     return self.block_answer(q.question, hit, "cname-blocked")
+            if policy.address_lists:
+                for packed in _addresses_in(answer):
+                    found = policy.address_block(q.group, packed, only_legal=only_legal)
+                    if found is not None:
+                        return self.block_answer(q.question, found, "address-blocked")
         return answer
 
     def block_answer(self, q: Question, d: Decision, action: str) -> Answer:
@@ -87,10 +95,11 @@ class BlocklistHandler:
             rtype, rdata = QTYPE.AAAA, self._v6
         # A confidential entry is known only by its hash: the SOA owner is the query name
         # and the incident records the hash id, so its text is never written or shown.
-        owner = q.name if d.confidential or not d.entry else d.entry
+        owner = q.name if d.confidential or not d.entry or action == ADDRESS else d.entry
         wire = synth_reply(q, rcode, s.ttl, rtype=rtype, rdata=rdata,
                            soa_owner=None if rdata else owner, ede=ede)
-        reason = d.reason if action == "blocked" else f"CNAME/HTTPS target: {d.reason}"
+        reason = d.reason if action == "blocked" else \
+            f"{'answer address' if action == ADDRESS else 'CNAME/HTTPS target'}: {d.reason}"
         name = d.entry if d.confidential else q.name
         # The self-test's reserved names are checks, not pupils: no incident, no report line.
         note = None if d.selftest else IncidentNote(
@@ -119,6 +128,14 @@ def _names_in(answer: Answer) -> list[str]:
         if host and host not in out:
             out.append(host)
     return out
+
+
+def _addresses_in(answer: Answer) -> tuple[bytes, ...]:
+    """The address bytes of the answer section's A and AAAA records."""
+    if answer.raw is not None:
+        return answer.raw.reply.addresses
+    return tuple(bytes(rr.rdata.data) for rr in answer.answer
+                 if rr.rtype in (QTYPE.A, QTYPE.AAAA))
 
 
 def _text(label: DNSLabel) -> str:

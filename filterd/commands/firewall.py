@@ -5,6 +5,9 @@
     roja firewall apply                 # nft -f (roja-firewall.service runs this at boot)
     roja firewall remove                # delete table inet roja, nothing else
 
+The lists' addresses (`[firewall] listed_addresses`) come from the compiled lists the daemon
+enforces (`<state_dir>/lists.compiled`); before its first start there are none.
+
 Exit status: 0 done, 1 nft refused or is missing, 2 config error or no `lan_interface`.
 """
 
@@ -16,9 +19,36 @@ from pathlib import Path
 import click
 
 from blocklists.bypass import VPN_PORTS, doh_addresses
+from blocklists.compiled import CompiledList
+from blocklists.store import ACTIVE_NAME
 from filterd.config import RojaConfig
 from filterd.firewall import nft
 from filterd.firewall.render import render
+from filterd.hotline import hotline_source
+
+
+def listed_addresses(cfg: RojaConfig) -> dict[str, list[str]]:
+    """List id → addresses of the lists whose kind `[firewall] listed_addresses` takes, from
+    the compiled lists in force ({} before the daemon's first compile)."""
+    kinds = {"off": (), "legal": ("legal",), "deny": ("legal", "deny")}[
+        cfg.firewall.listed_addresses]
+    wanted = {lc.rule.id for lc in cfg.policy.lists if lc.rule.kind in kinds}
+    hotline = hotline_source(cfg.feed, cfg.state_dir)
+    if hotline and "legal" in kinds:
+        wanted.add(hotline[1].id)
+    path = cfg.state_dir / ACTIVE_NAME
+    if not wanted or not path.is_file():
+        return {}
+    try:
+        compiled = CompiledList(path)
+    except (OSError, ValueError) as exc:
+        click.echo(f"Listat e përpiluara nuk lexohen / the compiled lists cannot be read: "
+                   f"{exc}", err=True)
+        sys.exit(1)
+    try:
+        return {lid: list(found) for lid, found in compiled.addresses.items() if lid in wanted}
+    finally:
+        compiled.close()
 
 
 def ruleset(cfg: RojaConfig) -> str:
@@ -27,7 +57,7 @@ def ruleset(cfg: RojaConfig) -> str:
                    "the firewall is off: set [firewall] lan_interface", err=True)
         sys.exit(2)
     dns_port = cfg.dns.listen[0][1] if cfg.dns.listen else 53
-    return render(cfg.firewall, dns_port, doh_addresses(), VPN_PORTS)
+    return render(cfg.firewall, dns_port, doh_addresses(), VPN_PORTS, listed_addresses(cfg))
 
 
 def _nft_failed(exc: nft.NftError) -> None:

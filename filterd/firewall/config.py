@@ -12,6 +12,9 @@
                                  # "", listening on both: a config error says so otherwise)
     proxy_http_port = 8080       # where the proxy takes redirected port-80 traffic
     proxy_https_port = 8443      # ... and port-443 traffic
+    listed_addresses = "legal"   # drop LAN traffic to the addresses of: "legal" lists,
+                                 # "deny" (legal and deny lists, for every client whatever
+                                 # its group), or "off" (the resolver and proxy still check)
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from configkit import Section
 
 IFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 PROXY_MODES = ("off", "all")
+LISTED_ADDRESSES = ("off", "legal", "deny")
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class FirewallSettings:
     transparent_proxy: str = "off"
     proxy_http_port: int = 8080
     proxy_https_port: int = 8443
+    listed_addresses: str = "legal"
 
     @property
     def enabled(self) -> bool:
@@ -67,6 +72,7 @@ def parse(s: Section) -> FirewallSettings:
         transparent_proxy=s.choice("transparent_proxy", PROXY_MODES, "off"),
         proxy_http_port=s.int("proxy_http_port", 8080, min=1, max=65535),
         proxy_https_port=s.int("proxy_https_port", 8443, min=1, max=65535),
+        listed_addresses=s.choice("listed_addresses", LISTED_ADDRESSES, "legal"),
     )
     s.done()
     return settings

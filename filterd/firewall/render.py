@@ -19,6 +19,11 @@ touched. What it contains, for traffic arriving on `lan_interface`:
   counted (`outside_dns_dropped`, `dot_dropped`, `doh_dropped`, `vpn_dropped`); with
   `transparent_proxy = "all"` also udp 443 (QUIC, HTTP/3: the proxy runs without HTTP/3 and
   cannot see inside it), so browsers fall back to TCP, which is redirected (`quic_dropped`);
+- filter `forward`, the lists' addresses (`listed_addresses`: "legal" lists, or "deny" and
+  "legal" ones): one interval set per list and family (`list_<id>_4`, `list_<id>_6`) and a
+  counter per list (`list_<id>`); LAN traffic to them is dropped. The sets come from the
+  compiled lists the daemon enforces, so `roja firewall apply` after a list change
+  (roja-firewall-lists.path runs it) refreshes them in the same one-transaction replace;
 - filter `input`, with `transparent_proxy = "all"`: new connections to the proxy's ports from
   anywhere but the LAN card and loopback are dropped (`proxy_port_dropped`). The transparent
   listeners bind every address (IPv4 and IPv6) so that redirected LAN traffic arrives; this
@@ -28,9 +33,10 @@ touched. What it contains, for traffic arriving on `lan_interface`:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from filterd.firewall.config import FirewallSettings
+from policy.address_lists import network
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 TABLE = "roja"
@@ -51,9 +57,50 @@ def _set(name: str, kind: str, elements: list[str]) -> list[str]:
     return lines
 
 
+def list_name(list_id: str, taken: Iterable[str] = ()) -> str:
+    """`list_<id>` as an nft name (`-` → `_`; a number added if two ids meet)."""
+    base = "list_" + list_id.replace("-", "_")
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def _listed(fw: FirewallSettings, listed: Mapping[str, Sequence[str]]
+            ) -> tuple[list[str], list[str]]:
+    """The counters and sets of the lists' addresses, and their forward-chain drop rules."""
+    lan = f'iifname "{fw.lan_interface}"'
+    decl: list[str] = []
+    rules: list[str] = []
+    names: list[str] = []
+    for list_id in sorted(listed):
+        name = list_name(list_id, names)
+        names.append(name)
+        nets = {network(text) for text in listed[list_id]} - {None}
+        decl.append(f"\tcounter {name} {{ }}")
+        for version, family, kind in ((4, "ip", "ipv4_addr"), (6, "ip6", "ipv6_addr")):
+            found = sorted((n for n in nets if n is not None and n.version == version),
+                           key=lambda n: (int(n.network_address), n.prefixlen))
+            decl += [f"\tset {name}_{version} {{", f"\t\ttype {kind}",
+                     "\t\tflags interval", "\t\tauto-merge"]
+            if found:
+                decl.append("\t\telements = {")
+                for i in range(0, len(found), 500):
+                    chunk = ", ".join(str(n) for n in found[i:i + 500])
+                    decl.append(f"\t\t\t{chunk}" + ("," if i + 500 < len(found) else ""))
+                decl.append("\t\t}")
+            decl.append("\t}")
+            rules.append(f'\t\t{lan} {family} daddr @{name}_{version} counter name '
+                         f'"{name}" drop')
+    return decl, rules
+
+
 def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
-           vpn_ports: Iterable[tuple[str, int, str]]) -> str:
-    """The whole nft script; `dns_port` is used when `fw.dns_port` is 0."""
+           vpn_ports: Iterable[tuple[str, int, str]],
+           listed: Mapping[str, Sequence[str]] | None = None) -> str:
+    """The whole nft script; `dns_port` is used when `fw.dns_port` is 0; `listed`: list id
+    → the addresses and networks whose LAN traffic is dropped (chosen by the caller)."""
     if not fw.enabled:
         raise ValueError("[firewall] lan_interface is empty: no firewall to render")
     lan = f'iifname "{fw.lan_interface}"'
@@ -67,6 +114,8 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
     for name in COUNTERS:
         out.append(f"\tcounter {name} {{ }}")
     out += _set("doh4", "ipv4_addr", doh4) + _set("doh6", "ipv6_addr", doh6)
+    declared, listed_rules = _listed(fw, listed or {})
+    out += declared
 
     out += ["", "\tchain prerouting {", "\t\ttype nat hook prerouting priority dstnat; "
             "policy accept;"]
@@ -99,6 +148,7 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
                            '"vpn_dropped" drop')
     if fw.transparent_proxy == "all":
         out.append(f'\t\t{lan} udp dport 443 counter name "quic_dropped" drop')
+    out += listed_rules
     out.append("\t}")
 
     if fw.transparent_proxy == "all":

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from filterd.install import InstallError, Layout
 
-UNITS = ("roja.service", "roja-firewall.service", "roja-report.service", "roja-report.timer",
+UNITS = ("roja.service", "roja-firewall.service", "roja-firewall-lists.service",
+         "roja-firewall-lists.path", "roja-report.service", "roja-report.timer",
          "roja-selftest.service", "roja-selftest.timer", "roja-bypass-watch.service")
-# What `systemctl enable` gets (a timer enables its service's runs).
-ENABLE = ("roja-firewall.service", "roja.service", "roja-report.timer", "roja-selftest.timer",
-          "roja-bypass-watch.service")
+# What `systemctl enable` gets (a timer or path unit enables its service's runs).
+ENABLE = ("roja-firewall.service", "roja-firewall-lists.path", "roja.service",
+          "roja-report.timer", "roja-selftest.timer", "roja-bypass-watch.service")
 NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch"}
 
 
@@ -35,7 +36,7 @@ def wanted(commands: set[str], firewall: bool) -> list[str]:
         stem = unit.rsplit(".", 1)[0]
         if stem in NEEDS_COMMAND and NEEDS_COMMAND[stem] not in commands:
             continue
-        if stem == "roja-firewall" and not firewall:
+        if stem.startswith("roja-firewall") and not firewall:
             continue
         out.append(unit)
     return out
@@ -73,7 +74,7 @@ def activate(layout: Layout, units: list[str]) -> Activation:
             _run(["systemd-tmpfiles", "--create", str(layout.tmpfiles)])
         _run([systemctl, "enable", *enable])
         _run([systemctl, "restart", *[u for u in enable if u.endswith(".service")]])
-        _run([systemctl, "start", *[u for u in enable if u.endswith(".timer")]])
+        _run([systemctl, "start", *[u for u in enable if u.endswith((".timer", ".path"))]])
         return Activation(tuple(enable), True, "")
     root = [] if layout.real else [f"--root={layout.root}"]
     _run([systemctl, *root, "enable", *enable])

@@ -134,6 +134,18 @@ class RojaAddon:
         except LookupError:
             return ()
 
+    async def _listed(self, group: Group, outcome: Outcome) -> Outcome:
+        """`outcome`, or a block when the address its name resolves to is in an address list
+        for `group` (the same answer `server_connect` will connect to, from the cache)."""
+        if not self.gate.policy.current.address_lists or host_address(outcome.host) is not None:
+            return outcome
+        try:
+            resolved = await self.resolver.resolve(outcome.host)
+        except LookupError:
+            return outcome
+        found = self.gate.listed_destination(group, resolved.address)
+        return outcome if found is None else Outcome("block", outcome.host, found)
+
     async def _follow(self, group: Group, outcome: Outcome, names: list[str | None],
                       dest: str) -> Outcome:
         """`outcome` decided again with the CNAME chain of `dest` (the name connected to)."""
@@ -259,6 +271,7 @@ class RojaAddon:
                     flow.response = http.Response.make(
                         400, "Roja: kërkesë e pavlefshme / bad request\n", dict(TEXT_HEADERS))
                     return
+            outcome = await self._listed(group, outcome)
         if outcome.stops:
             if st.block is None:
                 self._stop(outcome, ip, group)
@@ -327,6 +340,12 @@ class RojaAddon:
         if refused is not None:
             self.counts["refused"] += 1
             data.server.error = f"{host}: {refused.reason}"
+            return
+        client_ip, group = self._who(data.client)
+        listed = self.gate.listed_destination(group, ip)
+        if listed is not None:  # an address list names it (a tunnel not decrypted, say)
+            self._stop(Outcome("block", name, listed), client_ip, group)
+            data.server.error = f"{host}: {listed.reason}"
             return
         self._names[data.server.id] = (host, port)
         data.server.address = (ip, port)

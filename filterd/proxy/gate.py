@@ -144,6 +144,14 @@ class Gate:
         """A `private-address` block when the proxy may not connect to `address`."""
         return self.policy.current.destination(ipaddress.ip_address(address), self.gateway)
 
+    def listed_destination(self, group: Group, address: str) -> Decision | None:
+        """The block of an address the proxy would connect to when a deny (or legal) address
+        list names it for `group` (`policy.address_lists`), or None."""
+        policy = self.policy.current
+        if not policy.address_lists:
+            return None
+        return policy.address_block(group, ipaddress.ip_address(address).packed)
+
     def youtube_level(self, group: Group, host: str) -> str | None:
         """`Moderate` or `Strict` for YouTube hosts (None: no header)."""
         level = group.safe_search if self.youtube_restrict == "group" else self.youtube_restrict

@@ -68,6 +68,27 @@ def test_addresses_are_kept_apart_from_names(tmp_path: Path) -> None:
     assert "5 addresses" in report.summary()
 
 
+@pytest.mark.parametrize("line,address,skipped", [
+    # every request to an address (uBlock Origin's `$ipaddress=`): an address entry
+    ("*$ipaddress=93.184.215.14", "93.184.215.14", None),
+    ("$ipaddress=2001:DB8::7,important", "2001:db8::7", None),
+    ("*$all,ipaddress=198.51.100.0/24", "198.51.100.0/24", None),
+    # a host and an address together, a type, a regex or `lan`: a network filter cannot say
+    ("||bad.example^$ipaddress=93.184.215.14", None, "ipaddress"),
+    ("*$script,ipaddress=93.184.215.14", None, "ipaddress"),
+    ("*$ipaddress=lan", None, "ipaddress"),
+    ("*$ipaddress=/^192\\.168\\./", None, "ipaddress"),
+    ("@@*$ipaddress=93.184.215.14", None, "ipaddress"),
+])
+def test_ipaddress_option(tmp_path: Path, line: str, address: str | None,
+                          skipped: str | None) -> None:
+    entries, report = read(tmp_path, line + "\n")
+    assert entries == []
+    assert report.addresses == ([address] if address else [])
+    assert skipped is None or report.unsupported[skipped] == 1, report.unsupported
+    assert report.error_count == 0
+
+
 def test_badfilter_cancels_its_twin_wherever_it_stands(tmp_path: Path) -> None:
     entries, report = read(tmp_path, "||a.example^$doc\n||b.example^\n||c.example^$all\n"
                                      "||a.example^$document,badfilter\n"

@@ -140,6 +140,16 @@ def test_what_the_cache_and_the_policy_need_is_found_on_the_bytes() -> None:
                                                          "www.other.test")
 
 
+def test_the_answer_sections_addresses_are_found_on_the_bytes() -> None:
+    """For the address lists: A/AAAA data of the answer section only (not additional)."""
+    assert read_reply(upstream_reply("a")).addresses == (bytes([192, 0, 2, 10]),
+                                                         bytes([192, 0, 2, 11]))
+    assert read_reply(upstream_reply("cname")).addresses == (bytes([192, 0, 2, 20]),)
+    assert read_reply(upstream_reply("mx", qtype="MX")).addresses == ()
+    assert read_reply(upstream_reply("a")).capped(60).addresses == (bytes([192, 0, 2, 10]),
+                                                                    bytes([192, 0, 2, 11]))
+
+
 def test_the_upstream_opt_record_is_not_passed_on_and_counts_add_up() -> None:
     data = upstream_reply("mx", qtype="MX")
     reply = read_reply(data)

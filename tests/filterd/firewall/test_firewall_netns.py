@@ -240,3 +240,53 @@ def test_transparent_all_redirects_web_keeps_the_original_address_and_drops_quic
     listing = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
     assert _packets(listing, "proxy_redirected") >= 2
     assert _packets(listing, "quic_dropped") >= 1
+
+
+TCP = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 80), timeout=0.5)
+except OSError:
+    pass
+"""
+
+
+def test_list_addresses_are_dropped_and_counted_per_list(pair: Pair, tmp_path: Path) -> None:
+    """A legal list's addresses are dropped by default; a deny list's with
+    `listed_addresses = "deny"`; each list counts its own drops; the sets follow the compiled
+    lists in force at each apply."""
+    from blocklists.store import ListSource, build_active
+
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "legal.txt").write_text("198.51.100.0/24\n")
+    (lists / "ipbad.txt").write_text("# IP keqdashëse\n192.0.2.99\n")
+    extra = "".join(
+        f'[[lists]]\nid = "{lid}"\npath = "{lists}/{lid}.txt"\nformat = "addresses"\n'
+        f'kind = "{kind}"\ncategory = "{cat}"\n'
+        for lid, kind, cat in (("legal", "legal", "csam"), ("ipbad", "deny", "malware")))
+    build_active([ListSource("legal", lists / "legal.txt", "addresses", "csam"),
+                  ListSource("ipbad", lists / "ipbad.txt", "addresses", "malware")],
+                 tmp_path / "state").compiled.close()
+
+    config = write_config(tmp_path, 53, extra)
+    pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "apply")
+    listing = pair.run(pair.gateway, "nft", "list", "table", "inet", "roja")
+    assert "198.51.100.0/24" in listing and "list_ipbad" not in listing
+    for target in ("198.51.100.7", "192.0.2.99", "192.0.2.100"):
+        pair.run(pair.client, sys.executable, "-c", TCP, target)
+    counted = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
+    assert _packets(counted, "list_legal") >= 1
+
+    config.write_text(config.read_text().replace(
+        '[firewall]\n', '[firewall]\nlisted_addresses = "deny"\n'))
+    pair.run(pair.gateway, *ROJA, "--config", str(config), "firewall", "apply")
+    pair.run(pair.client, sys.executable, "-c", TCP, "192.0.2.99")
+    pair.run(pair.client, sys.executable, "-c", TCP, "192.0.2.100")  # not listed: not counted
+    counted = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
+    assert _packets(counted, "list_ipbad") >= 1
+    assert _packets(counted, "list_legal") == 0  # a new table: counters start again
+    before = _packets(counted, "list_ipbad")
+    pair.run(pair.client, sys.executable, "-c", TCP, "192.0.2.100")
+    counted = pair.run(pair.gateway, "nft", "list", "counters", "table", "inet", "roja")
+    assert _packets(counted, "list_ipbad") == before

@@ -114,6 +114,7 @@ def test_firewall_off_is_refused_clearly(tmp_path: Path) -> None:
     ('lan_interface = "eth1"\ntransparent_proxy = "steered"\n', "transparent_proxy"),
     ('lan_interface = "eth1"\nproxy_https_port = 70000\n', "proxy_https_port"),
     ('lan_interface = "eth1"\nopen_everything = true\n', "open_everything"),
+    ('lan_interface = "eth1"\nlisted_addresses = "all"\n', "listed_addresses"),
 ])
 def test_bad_firewall_config_names_the_key(tmp_path: Path, line: str, key: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -165,3 +166,22 @@ def test_redirect_takes_both_families_so_an_ipv4_only_proxy_is_refused(tmp_path:
                     encoding="utf-8")
     result = CliRunner().invoke(main, ["--config", str(path), "firewall", "render"])
     assert result.exit_code == 0 and "redirect to :8443" in result.output
+
+
+LISTED = {"hotline-ip": ["198.51.100.0/24", "198.51.100.7", "10.0.0.0/8", "10.1.0.0/16",
+                         "2001:db8::/32", "::ffff:192.0.2.9"],
+          "hotline_ip": ["192.0.2.1"], "empty": []}
+
+
+def test_list_addresses_become_sets_counters_and_drops(tmp_path: Path) -> None:
+    """Overlapping networks, IPv6, IPv4-mapped entries and ids that meet as nft names."""
+    nft = require_nft()
+    cfg = parse_config_text(cfg_text(tmp_path, VARIANTS["defaults"]), tmp_path / "roja.toml")
+    text = render(cfg.firewall, 53, doh_addresses(), VPN_PORTS, LISTED)
+    result = subprocess.run([nft, "-c", "-f", "-"], input=text, text=True, capture_output=True)
+    assert result.returncode == 0, result.stderr + text
+    for name in ("list_empty", "list_hotline_ip", "list_hotline_ip_2"):
+        assert f"\tcounter {name} {{ }}" in text
+        assert f'iifname "eth1" ip daddr @{name}_4 counter name "{name}" drop' in text
+        assert f'iifname "eth1" ip6 daddr @{name}_6 counter name "{name}" drop' in text
+    assert "192.0.2.9/32" in text and "::ffff" not in text

@@ -31,6 +31,9 @@ def test_the_tree_is_complete(root: Path) -> None:
     # enabled offline with systemctl --root
     assert (root / "etc/systemd/system/multi-user.target.wants/roja.service").is_symlink()
     assert (root / "etc/systemd/system/timers.target.wants/roja-report.timer").is_symlink()
+    # the firewall's list sets follow the enforced lists (docs/lists.md)
+    assert (root / "etc/systemd/system/roja-firewall.service.wants/"
+            "roja-firewall-lists.path").is_symlink()
     passwd = (root / "etc/passwd").read_text(encoding="utf-8")
     assert any(line.startswith("roja:") and line.endswith(":/usr/sbin/nologin")
                for line in passwd.splitlines())

@@ -18,7 +18,7 @@ from dns_resolver.testing import ask_udp, make_query, parse
 from filterd.testing import free_port
 
 UNITS = sorted(p.name for p in (REPO / "systemd").iterdir() if p.suffix in (".service",
-                                                                            ".timer"))
+                                                                            ".timer", ".path"))
 
 
 @pytest.fixture(scope="module")
