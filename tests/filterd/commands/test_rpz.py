@@ -22,7 +22,7 @@ def fleet(tmp_path: Path, rpz: str, snapshot: dict[str, object] | None = None,
     state = tmp_path / "state"
     state.mkdir()
     if snapshot is not None:
-        (state / "rpz-fleet.json").write_text(json.dumps(snapshot), encoding="utf-8")
+        (state / "rpz-fleet.json").write_text(json.dumps(dated(snapshot)), encoding="utf-8")
     config = tmp_path / "roja.toml"
     config.write_text(f'[state]\ndir = "{state}"\n[rpz]\n{rpz}', encoding="utf-8")
     return subprocess.run([ROJA, "--config", str(config), "rpz", "fleet", *args],
@@ -36,8 +36,17 @@ def entry(target: str, up: bool = True, serial: int = 9,
 
 
 def snapshot(*entries: dict[str, object], age: float = 5) -> dict[str, object]:
-    return {"checked": time.time() - age, "serial": 9, "max_lag": 300, "interval": 60,
-            "published": {"9": time.time() - 800}, "secondaries": list(entries)}
+    """The daemon's `rpz-fleet.json`, its times relative: `fleet()` dates it when the test runs
+    (parametrize builds it at collection, minutes earlier in a full run)."""
+    return {"age": age, "serial": 9, "max_lag": 300, "interval": 60,
+            "published_age": {"9": 800}, "secondaries": list(entries)}
+
+
+def dated(snap: dict[str, object]) -> dict[str, object]:
+    now, out = time.time(), dict(snap)
+    out["checked"] = now - float(out.pop("age"))  # type: ignore[arg-type]
+    out["published"] = {k: now - v for k, v in out.pop("published_age").items()}  # type: ignore[attr-defined]
+    return out
 
 
 WATCHED = SERVED + 'secondaries = ["127.0.0.53:53", "127.0.0.54:53"]\n'
