@@ -55,14 +55,18 @@ def ensure_user(layout: Layout, sysusers_conf: Path) -> tuple[int, int]:
 
 
 def make_dirs(layout: Layout, owner: tuple[int, int]) -> None:
-    """/var/lib/roja(/lists) and /var/log/roja 0750 roja:roja; /etc/roja 0750 root:roja."""
+    """/var/lib/roja(/lists) and /var/log/roja 0750 roja:roja; /etc/roja 0770 root:roja.
+
+    /etc/roja is group-writable because the console (its own unit, user roja) saves the
+    config from the Groups and schedules page by writing a new file and renaming it over the
+    old one; the DNS daemon's unit sees /etc read-only (ProtectSystem=strict)."""
     uid, gid = owner
     for path in (layout.state, layout.state / "lists", layout.logs):
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(0o750)
         _chown(path, uid, gid)
     layout.etc.mkdir(parents=True, exist_ok=True)
-    layout.etc.chmod(0o750)
+    layout.etc.chmod(0o770)
     _chown(layout.etc, 0, gid)
 
 

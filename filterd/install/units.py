@@ -18,11 +18,14 @@ from filterd.install import InstallError, Layout
 
 UNITS = ("roja.service", "roja-firewall.service", "roja-firewall-lists.service",
          "roja-firewall-lists.path", "roja-report.service", "roja-report.timer",
-         "roja-selftest.service", "roja-selftest.timer", "roja-bypass-watch.service")
+         "roja-selftest.service", "roja-selftest.timer", "roja-bypass-watch.service",
+         "roja-console.service")
 # What `systemctl enable` gets (a timer or path unit enables its service's runs).
 ENABLE = ("roja-firewall.service", "roja-firewall-lists.path", "roja.service",
-          "roja-report.timer", "roja-selftest.timer", "roja-bypass-watch.service")
-NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch"}
+          "roja-report.timer", "roja-selftest.timer", "roja-bypass-watch.service",
+          "roja-console.service")
+NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch",
+                 "roja-console": "console"}
 
 
 def systemd_running(layout: Layout) -> bool:

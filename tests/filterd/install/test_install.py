@@ -31,13 +31,15 @@ def test_the_tree_is_complete(root: Path) -> None:
     # enabled offline with systemctl --root
     assert (root / "etc/systemd/system/multi-user.target.wants/roja.service").is_symlink()
     assert (root / "etc/systemd/system/timers.target.wants/roja-report.timer").is_symlink()
+    # the teacher's console runs on a gateway without anyone typing `roja console serve`
+    assert (root / "etc/systemd/system/multi-user.target.wants/roja-console.service").is_symlink()
     # the firewall's list sets follow the enforced lists (docs/lists.md)
     assert (root / "etc/systemd/system/roja-firewall.service.wants/"
             "roja-firewall-lists.path").is_symlink()
     passwd = (root / "etc/passwd").read_text(encoding="utf-8")
     assert any(line.startswith("roja:") and line.endswith(":/usr/sbin/nologin")
                for line in passwd.splitlines())
-    assert (root / "etc/roja").stat().st_mode & 0o777 == 0o750
+    assert (root / "etc/roja").stat().st_mode & 0o777 == 0o770
     assert (root / "etc/roja/roja.toml").stat().st_mode & 0o777 == 0o640
     assert "ROJA_LAN_INTERFACE=eth1" in (root / "etc/roja/lan.env").read_text(encoding="utf-8")
 
