@@ -53,6 +53,7 @@ from filterd.policy_runtime import (
     write_reload_status,
 )
 from filterd.rpz_export import RpzExport
+from filterd.traffic import HourlyTraffic
 from filterd.workers import CombinedStats, WorkerPool
 from policy import Policy
 from policy.ref import PolicyRef
@@ -114,6 +115,8 @@ class Appliance:
         self._feed_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._reporting: asyncio.Task[None] | None = None
+        self.traffic: HourlyTraffic | None = None  # the console's per-hour chart (main only)
+        self._traffic_task: asyncio.Task[None] | None = None
         self.rpz = RpzExport(cfg.rpz, current_file(cfg.state_dir))
         self.registry.register(self.rpz)
         self.workers: WorkerPool | None = None
@@ -173,6 +176,8 @@ class Appliance:
             await asyncio.to_thread(record_event, self.db_path, "start")
             self._housekeeping = asyncio.create_task(self._daily(), name="roja-housekeeping")
             self._reporting = asyncio.create_task(self._reports(), name="roja-reports")
+            self.traffic = HourlyTraffic(cfg.state_dir, self.combined.results)
+            self._traffic_task = asyncio.create_task(self.traffic.run(), name="roja-traffic")
         if cfg.proxy.enabled and self.spawn_workers:  # one proxy, in the main process
             # Imported here: mitmproxy adds ~45 MiB to the process, which a resolver
             # without the proxy (an ISP's, say) should not carry.
@@ -322,6 +327,9 @@ class Appliance:
                 remove_pid(self.cfg.state_dir)
         if self._reporting is not None:
             self._reporting.cancel()
+        if self._traffic_task is not None and self.traffic is not None:
+            self._traffic_task.cancel()
+            self.traffic.sample_now()  # the queries since the last sample
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             await asyncio.to_thread(record_event, self.db_path, "stop")

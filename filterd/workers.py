@@ -39,6 +39,14 @@ class CombinedStats(Collector):
         self.incidents = incidents  # the main IncidentWriter (written/dropped)
         self.remote: dict[int, dict[str, Any]] = {}
 
+    def results(self) -> dict[str, int]:
+        """`roja_dns_queries_total` by result, summed over every worker."""
+        out = dict(self.local.results)
+        for snap in self.remote.values():
+            for kind, n in snap["dns"].get("results", {}).items():
+                out[kind] = out.get(kind, 0) + n
+        return out
+
     def collect(self) -> Iterator[Metric]:
         total = DnsStats()
         total.add(self.local.snapshot())

@@ -3,7 +3,9 @@
 The health is `filterd.status.collect`, the same facts and the same problem and warning ids
 as `roja status` (their meanings from `filterd.commands.status.MEANING`); today's blocks and
 bypass attempts are its counts (`reporting.bypass_count`). Added: the top blocked categories
-of today and the DNS queries the running filter answered since it started (its `/metrics`).
+of today, the DNS queries the running filter answered since it started (its `/metrics`), and
+the last 24 hours' queries and blocks per hour (`filterd.traffic`, written by the filter once
+a minute), drawn as an SVG bar chart with the same numbers in a table for screen readers.
 Nothing here is per pupil: counts and categories only.
 """
 
@@ -23,6 +25,7 @@ from filterd.console.app import render, settings
 from filterd.console.guards import signed_in
 from filterd.status import TIRANE, Health, collect
 from filterd.status_reads import metric_sum
+from filterd.traffic import Hour, hours, recorded
 from policy.categories import label
 from reporting.bypass_count import IN_PERIOD
 from reporting.inbox.app import now
@@ -35,6 +38,48 @@ class Overview:
     health: Health
     queries: int | None  # since the filter started; None: metrics did not answer
     top: list[tuple[str, int]]  # (category label, blocks) today, most first
+    hours: list[Hour]  # the last 24 hours, oldest first
+    chart: Chart | None  # None: the filter has not recorded any hour yet
+    queries_today: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    queries_height: float
+    blocked_height: float
+    label: str  # "14" for 14:00 Tirana time; every third hour is labelled
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A 24-bar SVG, drawn on the server (no JavaScript): heights in SVG units."""
+    width: int
+    height: int
+    bars: list[Bar]
+    bar_width: float
+    peak: int
+
+
+CHART_WIDTH, CHART_HEIGHT = 480, 120
+
+
+def chart(hours: list[Hour]) -> Chart:
+    peak = max((h.queries for h in hours), default=0)
+    step = CHART_WIDTH / max(len(hours), 1)
+    scale = (CHART_HEIGHT - 16) / peak if peak else 0.0
+    bars = []
+    for i, h in enumerate(hours):
+        local = datetime.fromtimestamp(h.start, TIRANE)
+        bars.append(Bar(round(i * step + 1, 1), round(h.queries * scale, 1),
+                        round(h.blocked * scale, 1),
+                        f"{local.hour:02d}" if local.hour % 3 == 0 else ""))
+    return Chart(CHART_WIDTH, CHART_HEIGHT, bars, round(step - 2, 1), peak)
+
+
+def today(hours: list[Hour], moment: datetime) -> int:
+    midnight = moment.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
+    return sum(h.queries for h in hours if h.start >= midnight.timestamp())
 
 
 def top_categories(db: Path, moment: datetime, limit: int = TOP) -> list[tuple[str, int]]:
@@ -62,8 +107,11 @@ def dns_queries(listen: tuple[str, int] | None, timeout: float = 2.0) -> int | N
 
 def gather(cfg: RojaConfig, moment: datetime) -> Overview:
     """Blocking (a DNS probe, systemctl, SQLite): run it in a thread."""
+    last_day = hours(cfg.state_dir, moment.timestamp(), 24)
     return Overview(collect(cfg, moment), dns_queries(cfg.metrics_listen),
-                    top_categories(cfg.state_dir / "incidents.sqlite", moment))
+                    top_categories(cfg.state_dir / "incidents.sqlite", moment), last_day,
+                    chart(last_day) if recorded(cfg.state_dir) else None,
+                    today(last_day, moment))
 
 
 async def page(request: web.Request) -> web.StreamResponse:

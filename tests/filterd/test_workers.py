@@ -1,7 +1,9 @@
-"""`dns.workers = 2`: two processes share the port and /metrics adds up both."""
+"""`dns.workers = 2`: two processes share the port and /metrics adds up both; the per-hour
+counts the console draws (`traffic.json`) add up both too, and are written at stop."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -65,3 +67,6 @@ category = "gambling"
         _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+    hours = json.loads((tmp_path / "state/traffic.json").read_text())["hours"]
+    assert sum(h["blocked"] for h in hours) >= 301
+    assert sum(h["queries"] for h in hours) >= sum(h["blocked"] for h in hours)

@@ -11,9 +11,10 @@ import io
 import sqlite3
 from pathlib import Path
 
-from console_kit import EVIL, running_console, signed_in
+from console_kit import EVIL, NOW, running_console, signed_in
 
 from filterd import audit, overrides
+from filterd.traffic import HOUR, HourlyTraffic
 from filterd.unblock_requests import list_requests
 from reporting import manual
 from reporting.incidents import db_path
@@ -29,6 +30,22 @@ async def test_overview_shows_health_and_todays_counts(tmp_path: Path) -> None:
         assert "<b>2</b><span>Përpjekje anashkalimi sot" in page
         assert "Bixhoz" in page or "gambling" in page.lower()
         assert EVIL not in page and "Shkolla &lt;script&gt;" in page
+
+
+async def test_overview_draws_the_last_24_hours(tmp_path: Path) -> None:
+    async with running_console(tmp_path) as console, console.client() as c:
+        await signed_in(c, "mesuesi")
+        page = (await c.get("/pasqyra")).text
+        assert "nuk ka regjistruar ende asnjë orë" in page and "<svg" not in page
+        traffic = HourlyTraffic(console.cfg.state_dir)  # what the running filter writes
+        traffic.sample({"answered": 1200, "blocked": 34}, NOW - 3 * HOUR)
+        traffic.sample({"answered": 1900, "blocked": 40}, NOW - 60)
+        page = (await c.get("/pasqyra")).text
+        assert page.count('<rect class="q"') == 24 and page.count('<rect class="b"') == 24
+        assert "(kulmi 1 234) / DNS queries and blocks per hour, last 24 hours (peak 1 234)" in page
+        assert "DNS queries today: <b>1 940</b>" in page  # every result counts as a query
+        assert '<td class="n" data-label="Pyetje / Queries">706</td>' in page
+        assert '<td class="n" data-label="Bllokime / Blocks">6</td>' in page
 
 
 async def test_accept_a_request_for_a_time_box(tmp_path: Path) -> None:
