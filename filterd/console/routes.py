@@ -8,6 +8,7 @@
     POST /kerkesat/{id}/prano|refuzo, POST /zhbllokime/{id}/hiq
     GET  /incidentet[.csv]       Incidentet / blocked-access incidents     (.incidents)
     GET  /incident-i-ri, POST    Incident i ri / record an incident       (.manual)
+    GET  /rastet, GET|POST /rastet/{id}   Rastet / recorded cases, edit and close (.cases)
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
@@ -105,6 +106,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/static/style.css", inbox_web.style)  # the inbox's stylesheet
     app.router.add_get("/static/console.css", console_css)
     from filterd.console import (
+        cases,
         explain,
         incidents,
         manual,
@@ -114,5 +116,6 @@ def add_routes(app: web.Application) -> None:
         selftest,
     )
 
-    for page in (overview, requests, incidents, manual, reports, explain, selftest):  # nav
+    for page in (overview, requests, incidents, manual, cases, reports, explain,
+                 selftest):  # nav
         page.add_routes(app)

@@ -13,13 +13,14 @@ from filterd import audit
 from filterd.console.app import SESSION_COOKIE
 
 PAGES = ["/pasqyra", "/kerkesat", "/incidentet", "/incidentet.csv", "/incident-i-ri",
-         "/raportet", "/raportet/2026-10.pdf", "/pse", "/vetetestimi"]
+         "/raportet", "/raportet/2026-10.pdf", "/pse", "/vetetestimi", "/rastet",
+         "/rastet/1"]
 ACTIONS = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq", "/incident-i-ri",
            "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
-           "/raportet/2026-10/nenshkruaj", "/vetetestimi/nis", "/dil"]
+           "/raportet/2026-10/nenshkruaj", "/vetetestimi/nis", "/dil", "/rastet/1"]
 TEACHER_ONLY = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq",
                 "/incident-i-ri", "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
-                "/vetetestimi/nis"]
+                "/vetetestimi/nis", "/rastet/1"]
 
 
 async def test_without_a_session_everything_leads_to_the_login(tmp_path: Path) -> None:
