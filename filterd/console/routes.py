@@ -13,9 +13,12 @@
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
     GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
+    GET  /llogarite, POST /llogarite/shto|imi, /llogarite/{name}/fjalekalimi|hiq  (.users)
+    GET  /auditimi               Auditimi / the audit log and its verdict   (.auditlog)
 
 Every page and action wants a session (else 303 to /hyr); every POST wants the session's CSRF
-token (else 403); every change except signing a report wants the teacher (a director: 403).
+token (else 403); every change except signing a report and one's own password wants the
+teacher (a director: 403).
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/static/style.css", inbox_web.style)  # the inbox's stylesheet
     app.router.add_get("/static/console.css", console_css)
     from filterd.console import (
+        auditlog,
         cases,
         explain,
         incidents,
@@ -114,8 +118,9 @@ def add_routes(app: web.Application) -> None:
         reports,
         requests,
         selftest,
+        users,
     )
 
-    for page in (overview, requests, incidents, manual, cases, reports, explain,
-                 selftest):  # nav
+    for page in (overview, requests, incidents, manual, cases, reports, explain, selftest,
+                 users, auditlog):  # nav
         page.add_routes(app)
