@@ -4,9 +4,13 @@
     POST /kerkesat/{id}/prano         accept: `minutes` (time box) and `reason` → an unblock
     POST /kerkesat/{id}/refuzo        refuse, with a `reason`
     POST /zhbllokime/{id}/hiq         end a temporary unblock now
+    POST /zhbllokime/shto             unblock a host for a group without a request (a teacher
+                                      who knows a lesson needs a site): `group`, `host`,
+                                      `minutes`, `reason`
 
 The same code as `roja unblock requests accept|refuse` (`filterd.unblock_requests.
-accept_request`, `refuse_request`) and `roja unblock remove` (`filterd.overrides`), each
+accept_request`, `refuse_request`), `roja unblock add` (`check_openable` then
+`filterd.overrides.add`) and `roja unblock remove` (`filterd.overrides`), each
 written to the audit log under the console user's name. A host a legal list (or the
 hotline's confidential set) blocks is never opened: the page shows no accept button for it
 and the server refuses it anyway, as it does a confidential request (no host stored). Only
@@ -18,10 +22,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from blocklists.canonical import canonical_host
 from filterd import overrides
 from filterd.config import RojaConfig
 from filterd.console.app import render, settings
@@ -30,6 +36,7 @@ from filterd.unblock_requests import (
     DecisionError,
     UnblockRequest,
     accept_request,
+    check_openable,
     list_requests,
     refuse_request,
 )
@@ -76,8 +83,9 @@ async def page(request: web.Request) -> web.StreamResponse:
     cfg = settings(request)
     rows, decided = await asyncio.to_thread(_rows, cfg)
     active = overrides.list_rows(cfg.state_dir, now(request))
+    groups = [cfg.policy.default_group.id, *(g.id for g in cfg.policy.groups)]
     return render(request, "requests.html", rows=rows, decided=decided, active=active,
-                  boxes=BOXES, label=label, done=request.query.get("u", ""))
+                  boxes=BOXES, label=label, done=request.query.get("u", ""), groups=groups)
 
 
 REFUSED: dict[str, type[web.HTTPError]] = {
@@ -126,6 +134,29 @@ async def accept(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/kerkesat?u={row.id}")
 
 
+async def unblock(request: web.Request) -> web.StreamResponse:
+    """An unblock without a request: the same checks as `roja unblock add`."""
+    me = teacher(request)
+    form = await form_of(request)
+    cfg = settings(request)
+    minutes = _minutes(str(form.get("minutes", "")))
+    reason = _reason(form)
+    group_id, typed = str(form.get("group", "")), str(form.get("host", "")).strip()
+    # A teacher may paste the address from the browser: keep only its host.
+    host = canonical_host(urlsplit(typed if "://" in typed else f"//{typed}").hostname or "")
+    if not host:
+        raise web.HTTPBadRequest(text=f"{typed[:80]!r} nuk është emër hosti (p.sh. "
+                                      "shembull.al). / is not a host name (e.g. example.org).")
+    try:
+        await asyncio.to_thread(check_openable, cfg, group_id, host)
+    except DecisionError as exc:
+        raise REFUSED[exc.kind](text=str(exc)) from None
+    row = await asyncio.to_thread(overrides.add, cfg.state_dir, group_id=group_id, host=host,
+                                  seconds=minutes * 60, by=me.name,
+                                  reason=f"{reason} (console)", now=now(request))
+    raise web.HTTPSeeOther(f"/kerkesat?u={row.id}")
+
+
 async def refuse(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     form = await form_of(request)
@@ -158,3 +189,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/kerkesat/{id}/prano", accept)
     app.router.add_post("/kerkesat/{id}/refuzo", refuse)
     app.router.add_post("/zhbllokime/{id}/hiq", end_unblock)
+    app.router.add_post("/zhbllokime/shto", unblock)

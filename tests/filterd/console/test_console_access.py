@@ -19,11 +19,12 @@ ACTIONS = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq", "/inc
            "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
            "/raportet/2026-10/nenshkruaj", "/vetetestimi/nis", "/dil", "/rastet/1",
            "/llogarite/shto", "/llogarite/imi", "/llogarite/drejtori/fjalekalimi",
-           "/llogarite/drejtori/hiq"]
+           "/llogarite/drejtori/hiq", "/zhbllokime/shto"]
 TEACHER_ONLY = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq",
                 "/incident-i-ri", "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
                 "/vetetestimi/nis", "/rastet/1", "/llogarite/shto",
-                "/llogarite/mesuesi/fjalekalimi", "/llogarite/mesuesi/hiq"]
+                "/llogarite/mesuesi/fjalekalimi", "/llogarite/mesuesi/hiq",
+                "/zhbllokime/shto"]
 
 
 async def test_without_a_session_everything_leads_to_the_login(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ async def test_accept_a_request_for_a_time_box(tmp_path: Path) -> None:
         assert any(w.startswith(f"request accepted #{rid}") for w in whats)
         assert any(w.startswith(f"unblock add #{row.id}") for w in whats)
         page = (await c.get(r.headers["location"])).text
-        assert f"zhbllokimi #{row.id} është në fuqi" in page and EVIL not in page
+        assert f"Zhbllokimi #{row.id} është në fuqi" in page and EVIL not in page
         # ended early from the same page
         r = await c.post(f"/zhbllokime/{row.id}/hiq", data={"csrf": csrf})
         assert r.status_code == 303
@@ -98,6 +98,28 @@ async def test_legal_list_hosts_cannot_be_opened(tmp_path: Path) -> None:
             assert r.status_code == 403 and "listë ligjore" in r.text, key
         assert overrides.list_rows(console.cfg.state_dir, console.clock[0]) == []
         assert {q.status for q in list_requests(console.cfg.state_dir, None)} == {"pending"}
+
+
+async def test_unblock_without_a_request(tmp_path: Path) -> None:
+    async with running_console(tmp_path) as console, console.client() as c:
+        csrf = await signed_in(c, "mesuesi")
+        form = {"csrf": csrf, "group": "nxenesit", "minutes": "90", "reason": "Ora e gjeografisë"}
+        r = await c.post("/zhbllokime/shto", data={**form, "host": "https://Bet.Example/x"})
+        assert r.status_code == 303, r.text
+        [row] = overrides.list_rows(console.cfg.state_dir, console.clock[0])
+        assert (row.host, row.group_id, row.by) == ("bet.example", "nxenesit", "mesuesi")
+        assert row.expires - row.created == 90 * 60
+        assert "Zhbllokimi #" in (await c.get(r.headers["location"])).text
+        last = audit.read(console.cfg.state_dir)[-1]
+        assert last.what.startswith("unblock add") and last.why.endswith("(console)")
+        r = await c.post("/zhbllokime/shto", data={**form, "host": "abuse-legal.example"})
+        assert r.status_code == 403 and "listë ligjore" in r.text
+        r = await c.post("/zhbllokime/shto", data={**form, "host": "nuk eshte host"})
+        assert r.status_code == 400 and "nuk është emër hosti" in r.text
+        r = await c.post("/zhbllokime/shto", data={**form, "host": "ok.example",
+                                                   "group": "askush"})
+        assert r.status_code == 409 and "Nuk ka grup" in r.text
+        assert len(overrides.list_rows(console.cfg.state_dir, console.clock[0])) == 1
 
 
 async def test_incidents_filter_and_formula_safe_csv(tmp_path: Path) -> None:
