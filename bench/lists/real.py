@@ -138,7 +138,8 @@ def _num(item: dict[str, object], key: str) -> int:
 
 
 def lists_table(together: SetResult) -> list[list[str]]:
-    rows = [["list", "domains", "URL entries", "addresses", "bad lines", "skipped (top kinds)",
+    rows = [["list", "domains", "URL entries", "addresses", "of them (allow, badfilter...)",
+             "bad lines", "skipped (top kinds)",
              "URL entries over cap / on never-steer hosts", "steered hosts (share)",
              "biggest steered hosts (URL entries)"]]
     for lid, item in together.summary.items():
@@ -147,17 +148,21 @@ def lists_table(together: SetResult) -> list[list[str]]:
         kinds = sorted(((str(k), v) for k, v in skipped.items() if isinstance(v, int)),
                        key=lambda kv: (-kv[1], kv[0]))
         total = sum(n for _, n in kinds)
-        shown = ", ".join(f"{k} {n:,}" for k, n in kinds[:TOP_KINDS])
+        other = sum(n for _, n in kinds[TOP_KINDS:])
+        shown = ", ".join([f"{k} {n:,}" for k, n in kinds[:TOP_KINDS]]
+                          + ([f"{len(kinds) - TOP_KINDS} other kinds {other:,}"] if other else []))
         kind_counts = item.get("kinds")
         kind_counts = kind_counts if isinstance(kind_counts, dict) else {}
         over = kind_counts.get("url over steering cap", 0)
         never = kind_counts.get("url on never-steer host", 0)
+        notable = ", ".join(f"{k} {n:,}" for k, n in sorted(kind_counts.items())
+                            if not k.startswith("url ") and isinstance(n, int)) or "-"
         hosts = together.steered.get(lid, {})
         domains = _num(item, "domains")
         share = len(hosts) / (domains + len(hosts)) if domains + len(hosts) else 0.0
         biggest = sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_HOSTS]
         rows.append([lid, f"{domains:,}", f"{_num(item, 'urls'):,}",
-                     f"{_num(item, 'addresses'):,}", f"{_num(item, 'bad'):,}",
+                     f"{_num(item, 'addresses'):,}", notable, f"{_num(item, 'bad'):,}",
                      f"{total:,} ({shown})" if total else "0", f"{over:,} / {never:,}",
                      f"{len(hosts):,} ({100 * share:.1f}%)",
                      ", ".join(f"{h} {n:,}" for h, n in biggest) or "-"])
