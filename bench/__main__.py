@@ -8,7 +8,8 @@ import sys
 #: Benchmark name -> one-line description. Add a subpackage with ``run.main(argv)`` and a line.
 BENCHMARKS: dict[str, str] = {
     "dns": "dnsperf against Roja, dnsmasq and unbound with the same blocklist",
-    "lists": "Roja's compiled list at 5M domains: compile, startup, RSS, lookups vs peers",
+    "lists": ("Roja's compiled list at 5M domains: compile, startup, RSS, lookups vs peers; "
+              "--real: the four real filter lists (uBlock's Debian package)"),
     "reporting": "incident ingest rate and monthly report build time at 1M incidents",
     "policy": "resolver with 6 groups, profiles, schedules and 1M entries vs one group",
     "proxy": "Roja proxy vs squid+squidGuard, e2guardian, mitmdump; whole-filter CPU",

@@ -8,13 +8,10 @@ from pathlib import Path
 
 import pytest
 
-ASSETS = Path("/usr/share/chromium/extensions/ublock-origin/assets")
-LISTS = {
-    "badware": ASSETS / "ublock/badware.min.txt",
-    "urlhaus": ASSETS / "thirdparties/urlhaus-filter/urlhaus-filter-online.txt",
-    "easylist": ASSETS / "thirdparties/easylist/easylist.txt",
-    "easyprivacy": ASSETS / "thirdparties/easylist/easyprivacy.txt",
-}
+from bench.lists.real import ASSETS, REAL_LISTS
+
+LISTS: dict[str, Path] = REAL_LISTS  # the benchmark's paths: one copy (bench.lists.real)
+__all__ = ["ASSETS", "LISTS", "require_lists"]
 
 
 def require_lists() -> None:

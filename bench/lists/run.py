@@ -4,13 +4,15 @@ Run from the repository root::
 
     python -m bench lists                          # 5,000,000 domains against 10,000
     python -m bench lists --domains 1000000 --duration 5 --out bench/out/lists-1m.md
+    python -m bench lists --real                   # the real filter lists (bench.lists.real)
 
 With the generated list of ``bench.dns.lists`` (``--domains`` names, cached under
 ``bench/out/dns/`` and shared with ``python -m bench dns``) it measures, in one run:
 
 a. **compile**: ``blocklists.store.build_active`` on a fresh state dir, in a child process
    (``bench.lists.compile``) pinned to ``--server-cpu``: wall and CPU seconds of the call,
-   including the compiler process it spawns, and the peak RSS of that process tree (``wait4``);
+   including the compiler process it spawns, and the peak RSS of that process tree (its own
+   ``VmHWM`` and the compiler's ``ru_maxrss``, not ``wait4``'s, which includes ours);
 b. **startup**: ``roja serve`` with that compile already present (it must reuse it: the harness
    checks the file was not rewritten), from spawning until it answers NXDOMAIN for a listed
    name; RSS when ready and after a ``--duration`` dnsperf run of blocked names;
@@ -94,7 +96,7 @@ class Compile:
     cpu_s: float = 0.0  # the same, CPU of the process and its waited-for compiler child
     proc_wall_s: float = 0.0  # the whole child process, interpreter start-up included
     proc_cpu_s: float = 0.0
-    peak_kib: int = 0  # peak RSS of the child process tree (wait4 ru_maxrss)
+    peak_kib: int = 0  # peak RSS of the compile: its VmHWM or its compiler child's ru_maxrss
     entries: int = 0
     file_bytes: int = 0
     reused: bool = False
@@ -160,7 +162,6 @@ def compile_lists(args: argparse.Namespace, config: Path, log: Path) -> Compile:
         proc.returncode = os.waitstatus_to_exitcode(status)
         result.proc_wall_s = time.monotonic() - started
         result.proc_cpu_s = usage.ru_utime + usage.ru_stime
-        result.peak_kib = usage.ru_maxrss
         out.seek(0)
         text = out.read().decode(errors="replace").strip()
     if proc.returncode != 0 or not text:
@@ -171,6 +172,7 @@ def compile_lists(args: argparse.Namespace, config: Path, log: Path) -> Compile:
     result.wall_s, result.cpu_s = got["wall_s"], got["cpu_s"]
     result.entries, result.reused = got["entries"], got["reused"]
     result.file_bytes = got["file_bytes"]
+    result.peak_kib = int(got["peak_kib"])  # not usage.ru_maxrss: it holds this process's peak
     return result
 
 
@@ -506,6 +508,10 @@ def render(rows: list[list[str]], *, markdown: bool) -> str:
 
 def main(argv: list[str]) -> int:
     """Run the benchmark; return a process exit status."""
+    if "--real" in argv:  # the real filter lists: bench.lists.real
+        from bench.lists import real
+
+        return real.main(argv)
     args = _parse(argv)
     if missing := [
         p for p in PROGRAMS if not shutil.which(p) and not Path("/usr/sbin", p).exists()

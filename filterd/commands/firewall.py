@@ -2,7 +2,8 @@
 
     roja firewall render [--out FILE]   # print (or write) the ruleset
     roja firewall check                 # nft -c -f: would the kernel take it?
-    roja firewall apply                 # nft -f (roja-firewall.service runs this at boot)
+    roja firewall apply                 # nft -f (roja-firewall.service runs this at boot;
+                                        # the counters keep their values across it)
     roja firewall remove                # delete table inet roja, nothing else
 
 The lists' addresses (`[firewall] listed_addresses`) come from the compiled lists the daemon
@@ -23,7 +24,7 @@ from blocklists.compiled import CompiledList
 from blocklists.store import ACTIVE_NAME
 from filterd.config import RojaConfig
 from filterd.firewall import nft
-from filterd.firewall.render import render
+from filterd.firewall.render import Carried, render
 from filterd.hotline import hotline_source
 
 
@@ -51,13 +52,14 @@ def listed_addresses(cfg: RojaConfig) -> dict[str, list[str]]:
         compiled.close()
 
 
-def ruleset(cfg: RojaConfig) -> str:
+def ruleset(cfg: RojaConfig, carried: Carried | None = None) -> str:
     if not cfg.firewall.enabled:
         click.echo(f"Firewall-i është i fikur: vendosni [firewall] lan_interface në {cfg.path} / "
                    "the firewall is off: set [firewall] lan_interface", err=True)
         sys.exit(2)
     dns_port = cfg.dns.listen[0][1] if cfg.dns.listen else 53
-    return render(cfg.firewall, dns_port, doh_addresses(), VPN_PORTS, listed_addresses(cfg))
+    return render(cfg.firewall, dns_port, doh_addresses(), VPN_PORTS, listed_addresses(cfg),
+                  carried)
 
 
 def _nft_failed(exc: nft.NftError) -> None:
@@ -101,7 +103,9 @@ def apply_cmd(ctx: click.Context) -> None:
     """Ngarko rregullat / load the ruleset (table inet roja only)."""
     cfg: RojaConfig = ctx.obj["config"]
     try:
-        nft.apply(ruleset(cfg))
+        # The loaded table's counters carry over into the new one: a list refresh (the
+        # roja-firewall-lists.path run) keeps what each list has dropped so far.
+        nft.apply(ruleset(cfg, nft.counter_values()))
     except nft.NftError as exc:
         _nft_failed(exc)
     click.echo(f"U ngarkua / loaded: table inet roja (LAN {cfg.firewall.lan_interface})")

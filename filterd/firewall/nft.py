@@ -62,8 +62,14 @@ def listing(netns: str | None = None) -> str:
 
 def counters(netns: str | None = None) -> dict[str, int]:
     """Packets per named counter of the table (empty when it is not loaded)."""
+    return {name: packets for name, (packets, _) in counter_values(netns).items()}
+
+
+def counter_values(netns: str | None = None) -> dict[str, tuple[int, int]]:
+    """(packets, bytes) per named counter of the table (empty when it is not loaded), for
+    `render(carried=...)` to start the next table's counters where these are."""
     if not exists(netns):
         return {}
     out = json.loads(_run(["-j", "list", "counters", "table", "inet", TABLE], netns))
-    return {c["counter"]["name"]: int(c["counter"]["packets"])
+    return {c["counter"]["name"]: (int(c["counter"]["packets"]), int(c["counter"]["bytes"]))
             for c in out.get("nftables", []) if "counter" in c}

@@ -24,6 +24,9 @@ touched. What it contains, for traffic arriving on `lan_interface`:
   counter per list (`list_<id>`); LAN traffic to them is dropped. The sets come from the
   compiled lists the daemon enforces, so `roja firewall apply` after a list change
   (roja-firewall-lists.path runs it) refreshes them in the same one-transaction replace;
+  `apply` passes the loaded table's counters as `carried`, so the new table's counters start
+  where the old ones were (a refresh never resets "dropped so far"; only the packets counted
+  in the milliseconds between reading and loading are lost);
 - filter `input`, with `transparent_proxy = "all"`: new connections to the proxy's ports from
   anywhere but the LAN card and loopback are dropped (`proxy_port_dropped`). The transparent
   listeners bind every address (IPv4 and IPv6) so that redirected LAN traffic arrives; this
@@ -67,7 +70,16 @@ def list_name(list_id: str, taken: Iterable[str] = ()) -> str:
     return name
 
 
-def _listed(fw: FirewallSettings, listed: Mapping[str, Sequence[str]]
+Carried = Mapping[str, tuple[int, int]]  # counter name → (packets, bytes) to start from
+
+
+def _counter(name: str, carried: Carried) -> str:
+    packets, octets = carried.get(name, (0, 0))
+    return (f"\tcounter {name} {{ packets {packets} bytes {octets} }}" if packets or octets
+            else f"\tcounter {name} {{ }}")
+
+
+def _listed(fw: FirewallSettings, listed: Mapping[str, Sequence[str]], carried: Carried
             ) -> tuple[list[str], list[str]]:
     """The counters and sets of the lists' addresses, and their forward-chain drop rules."""
     lan = f'iifname "{fw.lan_interface}"'
@@ -78,7 +90,7 @@ def _listed(fw: FirewallSettings, listed: Mapping[str, Sequence[str]]
         name = list_name(list_id, names)
         names.append(name)
         nets = {network(text) for text in listed[list_id]} - {None}
-        decl.append(f"\tcounter {name} {{ }}")
+        decl.append(_counter(name, carried))
         for version, family, kind in ((4, "ip", "ipv4_addr"), (6, "ip6", "ipv6_addr")):
             found = sorted((n for n in nets if n is not None and n.version == version),
                            key=lambda n: (int(n.network_address), n.prefixlen))
@@ -98,9 +110,11 @@ def _listed(fw: FirewallSettings, listed: Mapping[str, Sequence[str]]
 
 def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
            vpn_ports: Iterable[tuple[str, int, str]],
-           listed: Mapping[str, Sequence[str]] | None = None) -> str:
+           listed: Mapping[str, Sequence[str]] | None = None,
+           carried: Carried | None = None) -> str:
     """The whole nft script; `dns_port` is used when `fw.dns_port` is 0; `listed`: list id
-    → the addresses and networks whose LAN traffic is dropped (chosen by the caller)."""
+    → the addresses and networks whose LAN traffic is dropped (chosen by the caller);
+    `carried`: the values the counters start from (the loaded table's, `nft.counter_values`)."""
     if not fw.enabled:
         raise ValueError("[firewall] lan_interface is empty: no firewall to render")
     lan = f'iifname "{fw.lan_interface}"'
@@ -112,9 +126,9 @@ def render(fw: FirewallSettings, dns_port: int, doh: Iterable[IPAddress],
            "render`; do not edit, change /etc/roja/roja.toml [firewall] instead.",
            f"table inet {TABLE}", f"delete table inet {TABLE}", "", f"table inet {TABLE} {{"]
     for name in COUNTERS:
-        out.append(f"\tcounter {name} {{ }}")
+        out.append(_counter(name, carried or {}))
     out += _set("doh4", "ipv4_addr", doh4) + _set("doh6", "ipv6_addr", doh6)
-    declared, listed_rules = _listed(fw, listed or {})
+    declared, listed_rules = _listed(fw, listed or {}, carried or {})
     out += declared
 
     out += ["", "\tchain prerouting {", "\t\ttype nat hook prerouting priority dstnat; "

@@ -1,6 +1,10 @@
 """Install the unit files, sysusers.d and tmpfiles.d entries; enable and start them.
 
-Units go to `/etc/systemd/system` (admin-installed, not a package). Each unit is installed
+Units go to `/etc/systemd/system` (admin-installed, not a package). The shipped
+roja-firewall-lists.path watches `/var/lib/roja/enforced.json`; the installer adds a drop-in
+(`roja-firewall-lists.path.d/state-dir.conf`) that points it at `[state] dir` of roja.toml,
+so a school that keeps its state elsewhere still gets its firewall sets refreshed. Each unit is
+installed
 only when the `roja` command it runs exists (`roja selftest`, `roja bypass-watch`), and the
 firewall only when `[firewall] lan_interface` is set. With systemd as PID 1 (and the real
 root) they are enabled and started; in a `--root` tree they are enabled offline with
@@ -11,8 +15,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filterd.install import InstallError, Layout
 
@@ -26,6 +32,32 @@ ENABLE = ("roja-firewall.service", "roja-firewall-lists.path", "roja.service",
           "roja-console.service")
 NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch",
                  "roja-console": "console"}
+PATH_UNIT = "roja-firewall-lists.path"
+STATE_DROPIN = "state-dir.conf"
+CONFIG_DIR = Path("/etc/roja")  # where roja.toml is on the gateway: relative dirs start here
+DEFAULT_STATE = Path("/var/lib/roja")
+ENFORCED_NAME = "enforced.json"  # filterd.list_apply's (not imported: it loads the daemon)
+
+
+def state_dir(data: Mapping[str, Any]) -> Path:
+    """`[state] dir` of roja.toml's data as a path on the gateway (what `filterd.config` reads:
+    the default /var/lib/roja, a relative dir below the config's folder)."""
+    state = data.get("state")
+    value = state.get("dir") if isinstance(state, Mapping) else None
+    path = Path(value) if isinstance(value, str) and value else DEFAULT_STATE
+    return path if path.is_absolute() else CONFIG_DIR / path
+
+
+def path_dropin(state: Path) -> str:
+    """The drop-in that makes roja-firewall-lists.path watch `<state>/enforced.json` (the
+    empty `PathChanged=` first clears the shipped /var/lib/roja one)."""
+    watched = str(state / ENFORCED_NAME)
+    if not state.is_absolute() or any(c in watched for c in "\n\r\\"):
+        raise InstallError(f"[state] dir {str(state)!r} nuk mund të vëzhgohet nga systemd / "
+                           "cannot be watched by systemd: use an absolute path on one line")
+    return ("# Roja: shkruar nga `roja install` sipas [state] dir në /etc/roja/roja.toml / "
+            "written by `roja install` from [state] dir of /etc/roja/roja.toml.\n"
+            "[Path]\nPathChanged=\nPathChanged=" + watched.replace("%", "%%") + "\n")
 
 
 def systemd_running(layout: Layout) -> bool:
@@ -45,11 +77,20 @@ def wanted(commands: set[str], firewall: bool) -> list[str]:
     return out
 
 
-def install_files(layout: Layout, systemd_dir: Path, units: list[str]) -> None:
+def install_files(layout: Layout, systemd_dir: Path, units: list[str],
+                  state: Path = DEFAULT_STATE) -> None:
+    """Copy `units` (and the path unit's drop-in for the `state` dir), sysusers.d, tmpfiles.d."""
     layout.unit_dir.mkdir(parents=True, exist_ok=True)
     for unit in units:
         shutil.copyfile(systemd_dir / unit, layout.unit_dir / unit)
         (layout.unit_dir / unit).chmod(0o644)
+    dropin = layout.unit_dir / f"{PATH_UNIT}.d" / STATE_DROPIN
+    if PATH_UNIT in units:
+        dropin.parent.mkdir(parents=True, exist_ok=True)
+        dropin.write_text(path_dropin(state), encoding="utf-8")
+        dropin.chmod(0o644)
+    else:
+        dropin.unlink(missing_ok=True)
     for src, dst in ((systemd_dir / "sysusers.d" / "roja.conf", layout.sysusers),
                      (systemd_dir / "tmpfiles.d" / "roja.conf", layout.tmpfiles)):
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +142,10 @@ def deactivate_and_remove(layout: Layout) -> None:
                            check=False)
     for unit in present:
         (layout.unit_dir / unit).unlink(missing_ok=True)
+    dropin = layout.unit_dir / f"{PATH_UNIT}.d"
+    (dropin / STATE_DROPIN).unlink(missing_ok=True)
+    if dropin.is_dir() and not any(dropin.iterdir()):
+        dropin.rmdir()
     layout.sysusers.unlink(missing_ok=True)
     layout.tmpfiles.unlink(missing_ok=True)
     if present and systemctl is not None and systemd_running(layout):

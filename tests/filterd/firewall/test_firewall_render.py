@@ -185,3 +185,18 @@ def test_list_addresses_become_sets_counters_and_drops(tmp_path: Path) -> None:
         assert f'iifname "eth1" ip daddr @{name}_4 counter name "{name}" drop' in text
         assert f'iifname "eth1" ip6 daddr @{name}_6 counter name "{name}" drop' in text
     assert "192.0.2.9/32" in text and "::ffff" not in text
+
+
+def test_carried_counters_start_the_new_table_where_the_old_one_was(tmp_path: Path) -> None:
+    """`roja firewall apply` hands the loaded table's counters to the new one; a counter the
+    new table does not have is left out, one it has but the old did not starts at zero."""
+    nft = require_nft()
+    cfg = parse_config_text(cfg_text(tmp_path, VARIANTS["defaults"]), tmp_path / "roja.toml")
+    text = render(cfg.firewall, 5300, doh_addresses(), VPN_PORTS, {"ipbad": ["192.0.2.99"]},
+                  carried={"list_ipbad": (7, 420), "doh_dropped": (2, 120),
+                           "list_gone": (9, 900)})
+    assert "\tcounter list_ipbad { packets 7 bytes 420 }" in text
+    assert "\tcounter doh_dropped { packets 2 bytes 120 }" in text
+    assert "\tcounter vpn_dropped { }" in text and "list_gone" not in text
+    result = subprocess.run([nft, "-c", "-f", "-"], input=text, text=True, capture_output=True)
+    assert result.returncode == 0, result.stderr

@@ -15,6 +15,8 @@ from install_kit import ANSWERS, REPO, roja_install, systemd_root
 from peers.nsd import require_peer as require
 
 from dns_resolver.testing import ask_udp, make_query, parse
+from filterd.install import Layout, units
+from filterd.list_apply import ENFORCED_NAME
 from filterd.testing import free_port
 
 UNITS = sorted(p.name for p in (REPO / "systemd").iterdir() if p.suffix in (".service",
@@ -103,3 +105,37 @@ def test_the_daemon_serves_under_memory_deny_write_execute(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_lists_path_unit_watches_the_default_state_dir_after_install(root: Path) -> None:
+    dropin = root / "etc/systemd/system/roja-firewall-lists.path.d/state-dir.conf"
+    assert "\nPathChanged=\nPathChanged=/var/lib/roja/enforced.json\n" in dropin.read_text()
+    assert units.ENFORCED_NAME == ENFORCED_NAME  # the file the daemon rewrites
+
+
+@pytest.mark.parametrize(("state", "watched"), [
+    ({"state": {"dir": "/srv/roja-state"}}, "/srv/roja-state/enforced.json"),
+    ({"state": {"dir": "gjendja"}}, "/etc/roja/gjendja/enforced.json"),  # as filterd.config
+    ({"state": {"dir": "/srv/roja 100%"}}, "/srv/roja 100%%/enforced.json"),  # % escaped
+    ({}, "/var/lib/roja/enforced.json"),
+])
+def test_the_lists_path_unit_follows_the_configured_state_dir(
+        root: Path, tmp_path: Path, state: dict[str, object], watched: str) -> None:
+    """A school whose `[state] dir` is elsewhere: the installer's drop-in makes the path
+    unit watch that dir's enforced.json (the shipped one names /var/lib/roja), and systemd
+    accepts the result."""
+    layout = Layout(tmp_path / "root")
+    shutil.copytree(root, layout.root, symlinks=True)
+    units.install_files(layout, REPO / "systemd", [units.PATH_UNIT,
+                                                   "roja-firewall-lists.service"],
+                        units.state_dir(state))
+    dropin = layout.unit_dir / "roja-firewall-lists.path.d/state-dir.conf"
+    lines = dropin.read_text(encoding="utf-8").splitlines()
+    assert lines[-2:] == ["PathChanged=", f"PathChanged={watched}"]
+    analyze = require("systemd-analyze")
+    result = subprocess.run([analyze, "verify", f"--root={layout.root}",
+                             f"/etc/systemd/system/{units.PATH_UNIT}"], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    units.deactivate_and_remove(layout)
+    assert not dropin.parent.exists()
