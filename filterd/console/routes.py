@@ -10,6 +10,7 @@
     GET  /incident-i-ri, POST    Incident i ri / record an incident       (.manual)
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
+    GET  /grupet, POST /grupet/{kind}/{target}  Grupet dhe oraret / groups and schedules (.groups)
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
     GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
 
@@ -106,6 +107,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/static/console.css", console_css)
     from filterd.console import (
         explain,
+        groups,
         incidents,
         manual,
         overview,
@@ -114,5 +116,5 @@ def add_routes(app: web.Application) -> None:
         selftest,
     )
 
-    for page in (overview, requests, incidents, manual, reports, explain, selftest):  # nav
+    for page in (overview, requests, incidents, manual, reports, groups, explain, selftest):  # nav
         page.add_routes(app)
