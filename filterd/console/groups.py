@@ -106,6 +106,10 @@ def _read(path: Path) -> tuple[str, Page]:
     return text, Page(cfg, data, forms=_forms(data, cfg))
 
 
+def _day_names(days: frozenset[int]) -> str:
+    return ", ".join(DAYS_SQ[d] for d in sorted(days))
+
+
 def _show(request: web.Request, shown: Page, status: int = 200, error: str = "",
           error_for: str = "", done: str = "") -> web.Response:
     cfg = shown.cfg
@@ -114,7 +118,7 @@ def _show(request: web.Request, shown: Page, status: int = 200, error: str = "",
     return render(request, "groups.html", status=status, page=shown, error=error,
                   error_for=error_for, done=done, label=label, categories=list(CATEGORIES),
                   legal=legal, legal_lists=legal_lists,
-                  days=list(zip(DAYS, DAYS_SQ, strict=True)),
+                  days=list(zip(DAYS, DAYS_SQ, strict=True)), day_names=_day_names,
                   config_path=str(settings(request).path))
 
 

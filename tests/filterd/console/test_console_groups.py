@@ -7,132 +7,17 @@ query from the group's address gets a new answer) and audited under the teacher'
 from __future__ import annotations
 
 import html
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import dns.message
-import dns.query
 import dns.rcode
 import httpx
 import pytest
-from console_kit import EVIL, NOW, PASSWORDS, Console, form_csrf, signed_in
+from console_groups_kit import answer, console_on, serving, write
+from console_kit import EVIL, form_csrf, signed_in
 
 from filterd import audit
 from filterd.config import load_config
-from filterd.console.accounts import Accounts
-from filterd.console.app import start
 from filterd.testing import free_port
-
-CONFIG = """# Konfigurimi i shkollës / the school's config
-[school]
-name = "Shkolla e testit"
-[state]
-dir = "state"
-[dns]
-listen = ["127.0.0.1:{port}"]
-upstreams = ["127.0.0.1:9"]
-[metrics]
-listen = ""
-[console]
-listen = "127.0.0.1:0"
-
-[[lists]]
-id = "hotline"
-path = "hotline.txt"
-kind = "legal"
-category = "csam"
-
-[[lists]]
-id = "bixhoz"
-path = "bixhoz.txt"
-category = "gambling"
-
-[[groups]]
-id = "nxenesit"
-name = "Nxënësit"
-networks = ["10.0.0.0/8"]
-profile = "nxenes"
-
-# Mësuesit: kompjuteri i sallës / the staff-room computer
-[[groups]]
-id = "mesuesit"
-name = "Mësuesit {evil}"
-addresses = ["127.0.0.2"]
-profile = "staf"   # vetëm pornografia / only pornography
-
-[[profiles]]
-id = "nxenes"
-name = "Nxënës"
-block = ["gambling", "pornography", "social_media"]
-safe_search = "strict"
-
-[[profiles]]
-id = "staf"
-name = "Stafi"
-block = ["pornography"]
-
-# Dreka / lunch
-[[schedules]]
-name = "Dreka"
-groups = ["nxenesit"]
-categories = ["social_media"]
-windows = ["12:00-13:00"]   # ora e drekës
-
-[policy]
-default_group = "nxenesit"
-holidays = ["2026-12-24..2027-01-06"]
-"""
-
-
-def write(tmp_path: Path, port: int = 9) -> Path:
-    (tmp_path / "hotline.txt").write_text("abuse-legal.example\n")
-    (tmp_path / "bixhoz.txt").write_text("bet.example\n")
-    path = tmp_path / "roja.toml"
-    path.write_text(CONFIG.format(port=port, evil=EVIL.replace('"', '\\"')), encoding="utf-8")
-    return path
-
-
-@asynccontextmanager
-async def console_on(path: Path) -> AsyncIterator[Console]:
-    cfg = load_config(path)
-    accounts = Accounts(cfg.state_dir)
-    accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)
-    accounts.add("drejtori", "director", PASSWORDS["drejtori"], NOW)
-    clock = [NOW]
-    runner, url = await start(cfg, accounts, clock=lambda: clock[0])
-    try:
-        yield Console(url, cfg, accounts, {}, clock)
-    finally:
-        await runner.cleanup()
-        accounts.close()
-
-
-@contextmanager
-def serving(path: Path) -> Iterator[None]:
-    """A real `roja serve` over `path`, as `roja reload` finds it (pid in the state dir)."""
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(path),
-                             "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[3])
-    try:
-        deadline = time.monotonic() + 60
-        while not (path.parent / "state" / "roja.pid").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
-        yield
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-
-
-def answer(port: int, name: str, source: str) -> int:
-    query = dns.message.make_query(name, "A")
-    return dns.query.udp(query, "127.0.0.1", port=port, source=source, timeout=5).rcode()
 
 
 async def teacher(c: httpx.AsyncClient) -> str:
@@ -159,6 +44,8 @@ async def test_the_page_shows_groups_profiles_schedules_and_holidays(tmp_path: P
                               "hotline", "nuk çaktivizohen"):
                     assert shown in text, shown
                 assert EVIL not in r.text and "Mësuesit &lt;script&gt;alert(" in r.text  # escaped
+                if not forms:  # the schedule's days: Monday to Friday, no day-name checkboxes
+                    assert "e enjte, e premte" in text and "e shtunë" not in text
                 assert ('action="/grupet/profili/staf"' in r.text) is forms
                 assert ('name="windows"' in r.text) is forms
 
