@@ -76,6 +76,13 @@ def _entry(data: Mapping[str, Any], table: str, key: str, value: str) -> int:
                     f"{value!r}")
 
 
+def _same(old: object, new: object) -> bool:
+    """Equal values; lists (categories, groups, days, windows) in any order."""
+    if isinstance(old, list) and isinstance(new, list):
+        return sorted(map(str, old)) == sorted(map(str, new))
+    return old == new
+
+
 def _changes(current: Mapping[str, Any], wanted: Mapping[str, tuple[object, object]]
              ) -> dict[str, object]:
     """{key: new value or DELETE} for each key whose value (or default) changes;
@@ -86,7 +93,7 @@ def _changes(current: Mapping[str, Any], wanted: Mapping[str, tuple[object, obje
         if value is DELETE:
             if key in current:
                 out[key] = DELETE
-        elif current.get(key, default) != value:
+        elif not _same(current.get(key, default), value):
             out[key] = value
     return out
 
@@ -119,11 +126,14 @@ def legal_categories(data: Mapping[str, Any]) -> set[str]:
 
 def _profile(text: str, data: Mapping[str, Any], target: str, form: Form) -> Edit:
     i = _entry(data, "profiles", "id", target)
-    chosen = _many(form, "block")
     legal = legal_categories(data)
+    current = data["profiles"][i].get("block")
+    kept = [c for c in current if c in legal] if isinstance(current, list) else []
+    chosen = _many(form, "block") + kept  # a legal category written there stays (no checkbox)
     every = set(CATEGORIES) <= set(chosen) | legal
     order = list(CATEGORIES)
-    block = sorted(set(chosen) - legal, key=lambda c: order.index(c) if c in order else 99)
+    block = sorted(set(chosen) - (legal - set(kept)),
+                   key=lambda c: order.index(c) if c in order else 99)
     wanted: dict[str, tuple[object, object]] = {
         "block": (DELETE, None) if every else (block, None),
         "safe_search": (_one(form, "safe_search"), "moderate")}
@@ -159,6 +169,10 @@ def _schedule(text: str, data: Mapping[str, Any], target: str, form: Form) -> Ed
         current = (data.get("schedules") or [])[i]
     except (ValueError, IndexError):
         raise FormError(f"Nuk ka orar «{target}» / no schedule {target!r}") from None
+    legal = legal_categories(data)
+    chosen = _many(form, "categories")  # no checkbox for a legal one: one written there stays
+    values["categories"] = chosen + [c for c in current.get("categories", [])
+                                     if c in legal and c not in chosen]
     if _one(form, "fshij") == "1":
         return Edit(f"schedules[{i}] hequr / removed", tomledit.remove_table(text, "schedules", i))
     wanted: dict[str, tuple[object, object]] = {

@@ -204,6 +204,7 @@ async def test_a_reload_that_fails_puts_the_old_file_back(tmp_path: Path) -> Non
         form = {"profile": "", "safe_search": "strict", "ip_literals": "block"}
         review = await c.post("/grupet/grupi/mesuesit", data={"csrf": csrf, **form})
         assert '+safe_search = "strict"' in html.unescape(review.text)
+        assert "Mësuesit &lt;script&gt;" in review.text and EVIL not in review.text  # context
         digest = review.text.split('name="confirm" value="', 1)[1].split('"', 1)[0]
         r = await c.post("/grupet/grupi/mesuesit", data={"csrf": csrf, **form, "confirm": digest})
         assert r.status_code == 503
