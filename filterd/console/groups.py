@@ -141,7 +141,11 @@ def _apply(cfg: RojaConfig, text: str, new: str, new_cfg: RojaConfig, who: str, 
     """Write, reload, audit (blocking). Returns "" when applied, else what went wrong."""
     path = cfg.path
     when = datetime.fromtimestamp(at, TIRANE)
-    backup = replace_config(path, text, new, when)
+    try:
+        backup = replace_config(path, text, new, when)
+    except OSError as exc:  # e.g. /etc/roja is not writable by the console's user
+        return (f"{path} nuk u shkrua, asgjë nuk ndryshoi / was not written, nothing changed: "
+                f"{exc.strerror or exc}")
     outcome = request_reload(new_cfg, RELOAD_WAIT, by=who)
     if outcome.ok:
         held = len(outcome.held_back)

@@ -229,3 +229,17 @@ async def test_a_confirmation_for_a_file_that_changed_meanwhile_shows_the_new_di
         assert r.status_code == 200 and "Skedari ndryshoi ndërkohë" in r.text
         assert form_csrf(r.text) == csrf
     assert path.read_text() == changed
+
+
+async def test_a_file_that_cannot_be_written_is_said_and_nothing_changes(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    original = path.read_text()
+    async with console_on(path) as console, console.client() as c:
+        csrf = await teacher(c)
+        form = {"holidays": "2027-03-14"}
+        review = await c.post("/grupet/pushimet/-", data={"csrf": csrf, **form})
+        digest = review.text.split('name="confirm" value="', 1)[1].split('"', 1)[0]
+        (tmp_path / "roja.toml.new").mkdir()  # the temporary file's place is taken
+        r = await c.post("/grupet/pushimet/-", data={"csrf": csrf, **form, "confirm": digest})
+        assert r.status_code == 503 and "nuk u shkrua, asgjë nuk ndryshoi" in r.text, r.text
+    assert path.read_text() == original
