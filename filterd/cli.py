@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config, missing_lists
+from filterd.config import DEFAULT_PATH, ConfigError, RojaConfig, load_config, missing_files
 from filterd.errors import RojaError, describe, unexpected, usage_error
 from reporting.plural import GROUP, LIST, count
 
@@ -177,11 +177,7 @@ def config() -> None:
 def config_check(file: Path) -> None:
     """Kontrollo një skedar konfigurimi / check a config file."""
     cfg = load_or_exit(file)
-    problems = [f"lista {lc.rule.id!r} ([[lists]] path = {lc.path}): skedari mungon / file "
-                "missing" for lc in missing_lists(cfg)]
-    if cfg.feed.enabled and not cfg.feed.public_key.is_file():
-        problems.append(f"[feed] public_key = {cfg.feed.public_key}: skedari mungon / file "
-                        "missing")
+    problems = missing_files(cfg)  # the console's Grupet dhe oraret checks the same
     if problems:
         raise RojaError(f"{file}: konfigurimi lexohet, por i mungojnë skedarët",
                         "the config reads, but files it names are missing",

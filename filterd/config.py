@@ -121,4 +121,15 @@ def missing_lists(cfg: RojaConfig) -> list[policy.config.ListConfig]:
             if not (lc.path.is_dir() if lc.format == "ut1" else lc.path.is_file())]
 
 
-__all__ = ["ConfigError", "RojaConfig", "load_config", "missing_lists", "parse_config_text"]
+def missing_files(cfg: RojaConfig) -> list[str]:
+    """What `roja config check` finds missing beyond the text: list files, the feed's key."""
+    problems = [f"lista {lc.rule.id!r} ([[lists]] path = {lc.path}): skedari mungon / file "
+                "missing" for lc in missing_lists(cfg)]
+    if cfg.feed.enabled and not cfg.feed.public_key.is_file():
+        problems.append(f"[feed] public_key = {cfg.feed.public_key}: skedari mungon / file "
+                        "missing")
+    return problems
+
+
+__all__ = ["ConfigError", "RojaConfig", "load_config", "missing_files", "missing_lists",
+           "parse_config_text"]

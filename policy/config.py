@@ -119,7 +119,8 @@ def _categories(s: Section, key: str) -> tuple[str, ...]:
     out = []
     for cid in s.str_list(key):
         if not is_known(cid):
-            raise s.error(key, f"{cid!r} is not a category (accepted: {', '.join(CATEGORIES)})")
+            raise s.error(key, f"«{cid}» nuk është kategori / {cid!r} is not a category "
+                               f"(accepted: {', '.join(CATEGORIES)})")
         out.append(canonical_category(cid))
     return tuple(out)
 
@@ -290,8 +291,8 @@ def parse(root: Section, base_dir: Path) -> PolicySettings:
         try:
             holidays.update(parse_dates(text))
         except ValueError as exc:
-            raise p.error("holidays", f"{text!r}: use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD "
-                          f"({exc})") from None
+            raise p.error("holidays", f"«{text}»: shkruani VVVV-MM-DD ose VVVV-MM-DD..VVVV-MM-DD"
+                          f" / use YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD ({exc})") from None
     addresses = AddressRules(p.networks("allow_private", []))
     p.done()
     schedules = _schedules(root, {g.id for g in groups} | {default.id},

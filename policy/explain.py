@@ -27,7 +27,7 @@ from policy.addresses import IP_LITERAL, PRIVATE
 from policy.categories import ALIASES, label
 from policy.engine import Decision, Group, Policy
 from policy.reserved import reserved
-from policy.schedule import DAYS, local_time
+from policy.schedule import DAYS, DAYS_SQ, local_time
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,11 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
     if now is not None:
         local = local_time(now)
         holiday = local.date() in policy.holidays
-        when = f"{local:%Y-%m-%d %H:%M} ({DAYS[local.weekday()]})"
-        steps.append(Step("time", f"Koha (Europe/Tirane): {when}"
+        when, day = f"{local:%Y-%m-%d %H:%M}", local.weekday()
+        steps.append(Step("time", f"Koha (Europe/Tirane): {when} ({DAYS_SQ[day]} / {DAYS[day]})"
                           + (", ditë pushimi" if holiday else ""),
-                          f"Time (Europe/Tirane): {when}" + (", a holiday" if holiday else "")))
+                          f"Time (Europe/Tirane): {when} ({DAYS[day]})"
+                          + (", a holiday" if holiday else "")))
     for s in policy.schedules:
         if group.id not in s.groups:
             continue

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAYS_SQ = ("e hënë", "e martë", "e mërkurë", "e enjte", "e premte", "e shtunë", "e diel")
 SCHOOL_DAYS = frozenset(range(5))
 _WINDOW = re.compile(r"([01]?\d|2[0-4]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)")
 Action = Literal["allow", "block"]
@@ -93,19 +94,22 @@ def parse_window(text: str) -> Window:
     """`"12:00-13:00"` → Window(720, 780); `"15:00-24:00"` runs to midnight. ValueError."""
     found = _WINDOW.fullmatch(text.strip())
     if not found:
-        raise ValueError(f"{text!r} is not a window like \"12:00-13:00\"")
+        raise ValueError(f"«{text}» nuk është interval si \"12:00-13:00\" (orët 00-24, minutat "
+                         f"00-59) / {text!r} is not a window like \"12:00-13:00\"")
     h1, m1, h2, m2 = (int(x) for x in found.groups())
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start >= 1440 or end > 1440 or start >= end:
-        raise ValueError(f"{text!r}: the start must come before the end, within one day "
-                         "(use 24:00 for midnight)")
+        raise ValueError(f"«{text}»: fillimi duhet para mbarimit, brenda një dite (24:00 = "
+                         f"mesnatë) / {text!r}: the start must come before the end, within "
+                         "one day (use 24:00 for midnight)")
     return Window(start, end)
 
 
 def parse_day(text: str) -> int:
     name = text.strip().lower()[:3]
     if name not in DAYS:
-        raise ValueError(f"{text!r} is not a day (mon, tue, wed, thu, fri, sat, sun)")
+        raise ValueError(f"«{text}» nuk është ditë / {text!r} is not a day (mon, tue, wed, thu, "
+                         "fri, sat, sun)")
     return DAYS.index(name)
 
 
@@ -115,7 +119,8 @@ def parse_dates(text: str) -> list[date]:
     start = date.fromisoformat(first.strip())
     end = date.fromisoformat(last.strip()) if sep else start
     if end < start or (end - start).days > 366:
-        raise ValueError(f"{text!r}: the range must run forwards, at most a year")
+        raise ValueError(f"«{text}»: periudha duhet të shkojë përpara, jo më shumë se një vit / "
+                         f"{text!r}: the range must run forwards, at most a year")
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 

@@ -169,6 +169,7 @@ def main(argv: list[str]) -> int:
         "Raportet / reports": ("/raportet", "≤ 150 ms"),
         "Pse u bllokua? / why blocked": (
             "/pse?emri=bet7.example&grupi=nxenesit-gjimnaz", "≤ 150 ms"),
+        "Grupet dhe oraret / groups": ("/grupet", "≤ 150 ms"),
         "Vetëtestimi / self-test": ("/vetetestimi", "≤ 150 ms"),
     }
     with tempfile.TemporaryDirectory(prefix="roja-bench-console-") as tmp:

@@ -11,40 +11,25 @@ Every list whose file changed is named with its old and new entry count; a list 
 (it shrank too much: its last-known-good entries stay enforced) is named with the reason.
 Exit status: 0 reloaded, every list change applied; 3 reloaded, but lists held back; 1 the
 reload failed (the old policy stays) or no answer; 2 the config or a list file is bad.
+The signal and the wait are `filterd.reload_request`'s, shared with the console.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from filterd import audit
-from filterd.config import missing_lists
-from filterd.policy_runtime import PID_NAME, RELOAD_NAME
+from filterd.reload_request import Outcome, request_reload
 from reporting.plural import LIST, count, form
-
-
-def _status(state_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((state_dir / RELOAD_NAME).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
 
 HELD_BACK_EXIT = 3
 
 
-def _say_lists(status: dict[str, Any]) -> bool:
+def _say_lists(outcome: Outcome) -> bool:
     """Print what the reload did to the lists; True when some list was held back."""
-    held = [h for h in status.get("held_back") or () if isinstance(h, dict)]
+    held = outcome.held_back
     if held:
         click.echo("U ringarkua pjesërisht / partly reloaded: "
                    f"{count(len(held), LIST)} "
@@ -52,7 +37,7 @@ def _say_lists(status: dict[str, Any]) -> bool:
                    f"{count(len(held), ('list', 'lists'))} held back")
     else:
         click.echo("U ringarkua / reloaded")
-    for item in status.get("applied") or ():
+    for item in outcome.status.get("applied") or ():
         click.echo(f"  Zbatohet / applied: {item['list']}: {item['old']} → {item['new']} "
                    "hyrje / entries")
     for item in held:
@@ -68,40 +53,18 @@ def _say_lists(status: dict[str, Any]) -> bool:
 def reload(obj: dict[str, Any], wait: float, by: str) -> None:
     """Ringarko konfigurimin në shërbimin që punon / reload the running appliance."""
     cfg = obj["config"]  # a config error exits here with file, line and key
-    missing = missing_lists(cfg)
-    if missing:
-        click.echo(f"Nuk ringarkohet: mungon skedari i listës {missing[0].rule.id!r} / not "
-                   f"reloaded: list file missing: {missing[0].path}", err=True)
+    outcome = request_reload(cfg, wait, by)
+    if outcome.kind == "missing_list":
+        click.echo(outcome.message(), err=True)
         sys.exit(2)
-    state_dir: Path = cfg.state_dir
-    try:
-        pid = int((state_dir / PID_NAME).read_text(encoding="ascii").strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        click.echo(f"Shërbimi nuk punon (s'ka {state_dir / PID_NAME}) / the appliance is not "
-                   "running", err=True)
+    if not outcome.ok:
+        click.echo(outcome.message(), err=True)
         sys.exit(1)
-    before = float(_status(state_dir).get("at", 0.0))
-    if by:
-        audit.append(state_dir, who=by, what=f"reload requested ({cfg.path})")
-    os.kill(pid, signal.SIGHUP)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        status = _status(state_dir)
-        if float(status.get("at", 0.0)) > before:
-            if status.get("ok"):
-                held = _say_lists(status)
-                for table in status.get("restart") or ():
-                    click.echo(f"Kujdes: ndryshimet në [{table}] zbatohen vetëm pas rinisjes: "
-                               f"`systemctl restart roja` (listat e reja zbatohen që tani) / "
-                               f"note: [{table}] changes apply only after a restart: "
-                               "`systemctl restart roja` (the new lists apply now)")
-                if held:
-                    sys.exit(HELD_BACK_EXIT)
-                return
-            click.echo("Ringarkimi dështoi, politika e vjetër mbetet / reload failed, the old "
-                       f"policy stays: {status.get('error', '')}", err=True)
-            sys.exit(1)
-        time.sleep(0.1)
-    click.echo("Pa përgjigje nga shërbimi / no answer from the appliance", err=True)
-    sys.exit(1)
+    held = _say_lists(outcome)
+    for table in outcome.status.get("restart") or ():
+        click.echo(f"Kujdes: ndryshimet në [{table}] zbatohen vetëm pas rinisjes: "
+                   f"`systemctl restart roja` (listat e reja zbatohen që tani) / "
+                   f"note: [{table}] changes apply only after a restart: "
+                   "`systemctl restart roja` (the new lists apply now)")
+    if held:
+        sys.exit(HELD_BACK_EXIT)

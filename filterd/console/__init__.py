@@ -13,6 +13,10 @@ school CA), with the inbox's stack (aiohttp + jinja2, no JavaScript) and its sha
     incidents.py  Incidentet: blocked-access incidents, filters, CSV export
     manual.py     Incident i ri: the manual incident form (reporting.manual)
     reports.py    Raportet: build and send the month's report, delivery status
+    groups.py     Grupet dhe oraret: groups, profiles, schedules, holidays; edit → diff →
+                  write + reload (filterd.reload_request) + audit
+    groups_edit.py  a form → the new roja.toml text (filterd.install.tomledit), checked like
+                  `roja config check`, and its diff
 
 Nothing here is imported by `roja serve`: the DNS process never loads aiohttp for it.
 """

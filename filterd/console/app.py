@@ -30,6 +30,9 @@ from reporting.inbox import app as inbox
 from reporting.inbox.app import CLOCK, CSP, CSRF, TEMPLATES, Handler, run_until_interrupted
 
 SETTINGS = web.AppKey("settings", RojaConfig)
+# The config in force: [SETTINGS] until the console itself changes roja.toml (Grupet dhe
+# oraret), then the file it wrote and the appliance reloaded (`use_settings`).
+CURRENT = web.AppKey("current_settings", list[RojaConfig])
 ACCOUNTS = web.AppKey("accounts", Accounts)
 ME: web.RequestKey[User] = web.RequestKey("me", User)
 SESSION_COOKIE = "roja_console"
@@ -54,7 +57,12 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
 
 
 def settings(request: web.Request) -> RojaConfig:
-    return request.app[SETTINGS]
+    return request.app[CURRENT][-1]
+
+
+def use_settings(request: web.Request, cfg: RojaConfig) -> None:
+    """From now on the console reads `cfg` (the config file it just changed and reloaded)."""
+    request.app[CURRENT][:] = [cfg]
 
 
 def accounts(request: web.Request) -> Accounts:
@@ -94,6 +102,7 @@ def create_app(cfg: RojaConfig, store: Accounts | None = None,
     app = web.Application(middlewares=[headers, inbox.errors, sessions],
                           client_max_size=256 << 10)
     app[SETTINGS] = cfg
+    app[CURRENT] = [cfg]
     app[ACCOUNTS] = store if store is not None else Accounts(cfg.state_dir)
     app[TEMPLATES] = templates()
     app[CLOCK] = clock

@@ -11,6 +11,7 @@
     GET  /rastet, GET|POST /rastet/{id}   Rastet / recorded cases, edit and close (.cases)
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
+    GET  /grupet, POST /grupet/{kind}/{target}  Grupet dhe oraret / groups and schedules (.groups)
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
     GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
     GET  /llogarite, POST /llogarite/shto|imi, /llogarite/{name}/fjalekalimi|hiq  (.users)
@@ -112,6 +113,7 @@ def add_routes(app: web.Application) -> None:
         auditlog,
         cases,
         explain,
+        groups,
         incidents,
         manual,
         overview,
@@ -121,6 +123,6 @@ def add_routes(app: web.Application) -> None:
         users,
     )
 
-    for page in (overview, requests, incidents, manual, cases, reports, explain, selftest,
-                 users, auditlog):  # nav
+    for page in (overview, requests, incidents, manual, cases, reports, groups, explain,
+                 selftest, users, auditlog):  # nav
         page.add_routes(app)

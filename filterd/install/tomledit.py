@@ -7,6 +7,12 @@ literal, multi-line), arrays and inline tables over several lines and comments, 
 only the value's characters (a trailing comment stays). A key that is missing is added at the
 end of its table; a missing table is added at the end of the file.
 
+Entries of an array of tables are named by index: `("groups[2]", "profile")` is the key
+`profile` of the third `[[groups]]`. `DELETE` as a value removes the key's line;
+`append_table(text, "schedules", {...})` adds a `[[schedules]]` entry after the last one and
+`remove_table(text, "schedules", 1)` removes the second (its header and statements; comments
+before the next table stay with it).
+
 Then it proves the edit: the new text is parsed again and must equal the old data with
 exactly the given keys changed. Anything else (a key written as an inline table, a quoted
 header, a file that does not parse) raises `EditError` naming the keys, and nothing is
@@ -25,6 +31,15 @@ from typing import Any
 
 Path_ = tuple[str, ...]
 HEADER = re.compile(r"\[(\[?)([^\[\]]*)\]\]?")
+INDEXED = re.compile(r"(.+)\[(\d+)\]")
+
+
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE: object = _Delete()  # set_values(text, {path: DELETE}) removes the key
 
 
 class EditError(ValueError):
@@ -47,7 +62,7 @@ class Statement:
 
 @dataclass(frozen=True)
 class Table:
-    path: Path_ | None  # None for an array of tables ([[lists]]): never edited here
+    path: Path_ | None  # an array of tables' entry: its last part is indexed, "lists[0]"
     start: int
     line_end: int
 
@@ -128,6 +143,7 @@ def scan(text: str) -> tuple[list[Statement], list[Table]]:
     statements: list[Statement] = []
     tables: list[Table] = []
     table: Path_ | None = ()
+    entries: dict[Path_, int] = {}  # array of tables → entries seen
     i = 0
     while i < len(text):
         c = text[i]
@@ -137,7 +153,10 @@ def scan(text: str) -> tuple[list[Statement], list[Table]]:
             i = _line_end(text, i)
         elif c == "[":
             match = HEADER.match(text, i)
-            table = None if match is None or match.group(1) else _dotted(match.group(2))
+            table = None if match is None else _dotted(match.group(2))
+            if match is not None and match.group(1) and table is not None:
+                index = entries[table] = entries.get(table, -1) + 1
+                table = (*table[:-1], f"{table[-1]}[{index}]")
             start, i = i, _line_end(text, i)
             tables.append(Table(table, start, i))
         else:
@@ -158,11 +177,21 @@ def scan(text: str) -> tuple[list[Statement], list[Table]]:
     return statements, tables
 
 
+def _line_start(text: str, i: int) -> int:
+    """The start of `i`'s line when only blanks come before `i` on it, else `i`."""
+    start = text.rfind("\n", 0, i) + 1
+    return start if not text[start:i].strip() else i
+
+
 def _set_one(text: str, path: Path_, value: object) -> str:
     statements, tables = scan(text)
     for st in statements:
         if st.path == path:
+            if value is DELETE:
+                return text[:_line_start(text, st.start)] + text[st.line_end:]
             return text[:st.value_start] + render(value) + text[st.value_end:]
+    if value is DELETE:
+        return text
     line = f"{path[-1]} = {render(value)}\n"
     owner = path[:-1]
     for index, table in enumerate(tables):
@@ -174,31 +203,44 @@ def _set_one(text: str, path: Path_, value: object) -> str:
     if not owner:
         at = tables[0].start if tables else len(text)
         return text[:at] + line + text[at:]
+    if any(INDEXED.fullmatch(part) for part in owner):
+        raise EditError([path], f"{'.'.join(owner)}: no such entry")
     prefix = text if text.endswith("\n") or not text else text + "\n"
     return f"{prefix}\n[{'.'.join(owner)}]\n{line}"
 
 
-def _assign(data: dict[str, Any], path: Path_, value: object) -> None:
-    for part in path[:-1]:
-        data = data.setdefault(part, {})
+def _table(data: dict[str, Any], owner: Path_, path: Path_) -> dict[str, Any]:
+    """The table at `owner` (made when missing; an indexed part must exist)."""
+    for part in owner:
+        found = INDEXED.fullmatch(part)
+        if found:
+            entries, index = data.get(found.group(1)), int(found.group(2))
+            if not isinstance(entries, list) or index >= len(entries):
+                raise EditError([path], f"{'.'.join(path)}: no entry {part}")
+            data = entries[index]
+        else:
+            data = data.setdefault(part, {})
         if not isinstance(data, dict):
             raise EditError([path], f"{'.'.join(path)}: {part} is not a table")
-    data[path[-1]] = list(value) if isinstance(value, tuple) else value
+    return data
 
 
-def set_values(text: str, values: Mapping[Path_, object]) -> str:
-    """`text` with each path set to its value; raises EditError unless provably exact."""
-    paths = list(values)
+def _assign(data: dict[str, Any], path: Path_, value: object) -> None:
+    table = _table(data, path[:-1], path)
+    if value is DELETE:
+        table.pop(path[-1], None)
+    else:
+        table[path[-1]] = list(value) if isinstance(value, tuple) else value
+
+
+def _proved(text: str, new: str, paths: list[Path_], change: Any) -> str:
+    """`new`, when it parses to `text`'s data changed by `change(data)`; else EditError."""
     try:
         before = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise EditError(paths, f"the file does not parse: {exc}") from None
-    new = text
-    for path, value in values.items():
-        new = _set_one(new, path, value)
     expected = copy.deepcopy(before)
-    for path, value in values.items():
-        _assign(expected, path, value)
+    change(expected)
     try:
         after = tomllib.loads(new)
     except tomllib.TOMLDecodeError as exc:
@@ -206,3 +248,74 @@ def set_values(text: str, values: Mapping[Path_, object]) -> str:
     if after != expected:
         raise EditError(paths, "the edit would change more than these keys")
     return new
+
+
+def _entry_span(text: str, name: str, index: int) -> tuple[int, int] | None:
+    """(header start, end of its last statement's line) of `[[name]]` number `index`."""
+    statements, tables = scan(text)
+    owner = (*_dotted(name)[:-1], f"{_dotted(name)[-1]}[{index}]")
+    for n, table in enumerate(tables):
+        if table.path == owner:
+            stop = tables[n + 1].start if n + 1 < len(tables) else len(text)
+            inside = [st.line_end for st in statements if table.line_end <= st.start < stop]
+            return table.start, max(inside, default=table.line_end)
+    return None
+
+
+def append_table(text: str, name: str, values: Mapping[str, object]) -> str:
+    """`text` with a new `[[name]]` entry after the last one (or at the end of the file)."""
+    path = (name,)
+    block = f"[[{name}]]\n" + "".join(f"{k} = {render(v)}\n" for k, v in values.items())
+    try:
+        count = len(tomllib.loads(text).get(name, []))
+    except tomllib.TOMLDecodeError as exc:
+        raise EditError([path], f"the file does not parse: {exc}") from None
+    span = _entry_span(text, name, count - 1) if count else None
+    if span is None:
+        prefix = text if text.endswith("\n") or not text else text + "\n"
+        new = f"{prefix}\n{block}"
+    else:
+        new = f"{text[:span[1]]}\n{block}{text[span[1]:]}"
+
+    def change(data: dict[str, Any]) -> None:
+        entries = data.setdefault(name, [])
+        if not isinstance(entries, list):
+            raise EditError([path], f"{name} is not an array of tables")
+        entries.append({k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
+    return _proved(text, new, [path], change)
+
+
+def remove_table(text: str, name: str, index: int) -> str:
+    """`text` without entry `index` of `[[name]]`."""
+    path = (f"{name}[{index}]",)
+    span = _entry_span(text, name, index)
+    if span is None:
+        raise EditError([path], f"no entry {path[0]}")
+    start, stop = span
+    if text[stop:stop + 1] == "\n":
+        stop += 1  # the blank line after it goes too
+    new = text[:start] + text[stop:]
+
+    def change(data: dict[str, Any]) -> None:
+        entries = data.get(name)
+        if not isinstance(entries, list) or index >= len(entries):
+            raise EditError([path], f"no entry {path[0]}")
+        entries.pop(index)
+    return _proved(text, new, [path], change)
+
+
+def set_values(text: str, values: Mapping[Path_, object]) -> str:
+    """`text` with each path set to its value; raises EditError unless provably exact."""
+    paths = list(values)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise EditError(paths, f"the file does not parse: {exc}") from None
+    new = text
+    for path, value in values.items():
+        new = _set_one(new, path, value)
+
+    def change(data: dict[str, Any]) -> None:
+        for path, value in values.items():
+            _assign(data, path, value)
+    return _proved(text, new, paths, change)

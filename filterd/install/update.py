@@ -147,7 +147,14 @@ def apply(layout: Layout, the_plan: Plan, now: datetime | None = None) -> Path |
         raise InstallError(f"{config} nuk u ndryshua: me këto vlera nuk do të ishte i "
                            f"vlefshëm / not changed: with these values it would not be "
                            f"valid:\n{exc}") from None
-    backup = _backup_name(config, now or datetime.now())
+    return replace_config(config, text, new, now or datetime.now())
+
+
+def replace_config(config: Path, text: str, new: str, now: datetime) -> Path:
+    """Keep `text` (the file as it is) as `roja.toml.bak-YYYYmmdd-HHMMSS`, then replace the
+    file with `new` atomically (a temporary file renamed over it); returns the backup.
+    Also used by the console's Grupet dhe oraret page."""
+    backup = _backup_name(config, now)
     _write_like(config, backup, text)
     tmp = config.with_suffix(".toml.new")
     tmp.unlink(missing_ok=True)

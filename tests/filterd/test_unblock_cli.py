@@ -123,7 +123,7 @@ def test_policy_explain_prints_every_step(cfg: Path) -> None:
     assert out.exit_code == 0, out.output
     text = out.output
     assert text.index("Grupi: Nxënësit (nxenesit)") < text.index("Group: Nxënësit (nxenesit)")
-    assert "2026-12-01 12:30 (tue)" in text and "në fuqi (12:00-13:00)" in text
+    assert "2026-12-01 12:30 (e martë / tue)" in text and "në fuqi (12:00-13:00)" in text
     assert "opened by the schedule in force" in text and "Decision: PASSES" in text
     later = roja(cfg, "policy", "explain", "--client", "10.0.2.17", "--host", "tiktok.com",
                  "--at", "2026-12-01 13:00")

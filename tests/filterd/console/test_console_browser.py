@@ -182,3 +182,51 @@ async def test_the_teachers_journey(tmp_path: Path) -> None:
             await tab.shot(shots / f"console-pse-{width}.png", width)
     for shot in shots.glob("console-*.png"):
         assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_groups_and_schedules_in_the_browser(tmp_path: Path) -> None:
+    """Grupet dhe oraret: every field labelled, the forms reached with the keyboard, a wrong
+    window named and the diff shown, no sideways scrolling at 390 px."""
+    from console_groups_kit import console_on, write
+
+    shots = SHOTS if SHOTS.name else tmp_path
+    async with console_on(write(tmp_path)) as console, \
+            chromium(spki_hash(console.ca_file)) as tab:
+        await tab.go(f"{console.url}/hyr")
+        await tab.submit('form[action="/hyr"]', {"username": "mesuesi",
+                                                 "password": PASSWORDS["mesuesi"]})
+        text = await tab.go(f"{console.url}/grupet")
+        assert "Grupet dhe oraret" in text and "Nxënësit" in text, text[:400]
+        unlabelled = await tab.eval(
+            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name)")
+        assert unlabelled == [], unlabelled
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-grupet-{width}.png", width)
+        # Keyboard: Tab reaches the first "edit" summary; Enter opens it; its fields follow.
+        await tab.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+                       deviceScaleFactor=1, mobile=False)
+        reached = ""
+        for _ in range(40):
+            await tab.call("Input.dispatchKeyEvent", type="keyDown", key="Tab", code="Tab",
+                           windowsVirtualKeyCode=9)
+            await tab.call("Input.dispatchKeyEvent", type="keyUp", key="Tab", code="Tab",
+                           windowsVirtualKeyCode=9)
+            reached = await tab.eval("document.activeElement.tagName")
+            if reached == "SUMMARY":
+                break
+        assert reached == "SUMMARY"
+        await tab.call("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter",
+                       windowsVirtualKeyCode=13, text="\r")
+        await tab.call("Input.dispatchKeyEvent", type="keyUp", key="Enter", code="Enter",
+                       windowsVirtualKeyCode=13)
+        assert await tab.eval("document.activeElement.parentElement.open") is True
+        text = await tab.submit('form[action="/grupet/orari/0"]', {"windows": "12:00-25:00"})
+        assert "Gabim te çelësi «schedules[0].windows»" in text, text[:600]
+        assert await tab.eval("document.querySelector('#f-orari-0 details').open") is True
+        for width in (1280, 390):  # the form stays open with what was typed, the key named
+            await tab.shot(shots / f"console-grupet-gabim-{width}.png", width)
+        text = await tab.submit('form[action="/grupet/orari/0"]', {"windows": "12:00-13:30"})
+        assert "Kontrolloni ndryshimin" in text and '+windows = ["12:00-13:30"]' in text
+        for width in (1280, 390):
+            await tab.shot(shots / f"console-grupet-diff-{width}.png", width)

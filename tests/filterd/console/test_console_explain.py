@@ -29,7 +29,8 @@ async def test_a_blocked_name_for_a_group_says_which_list_and_why(tmp_path: Path
         assert r.status_code == 200, r.text
         found = steps(r.text)
         assert found[0].startswith("Grupi: Nxënësit (nxenesit)")
-        assert "Koha (Europe/Tirane): 2026-11-05 10:00" in "\n".join(found)
+        assert "Koha (Europe/Tirane): 2026-11-05 10:00 (e enjte / thu)" in found  # sq first
+        assert "Time (Europe/Tirane): 2026-11-05 10:00 (thu)" in r.text
         assert found[-1].startswith("Vendimi: BLLOKOHET"), found
         assert any("bixhoz" in s for s in found), found
         assert "Decision: BLOCKED" in r.text  # English second

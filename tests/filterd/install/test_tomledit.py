@@ -88,3 +88,55 @@ def test_the_installers_own_template_is_editable_for_every_owned_key() -> None:
         return [line for line in t.splitlines() if line.lstrip().startswith("#")]
     assert comments(new) == comments(text)
     assert len(new.splitlines()) == len(text.splitlines()) + 4  # "", [report.smtp], host, to
+
+
+GROUPS = '''# Grupet / groups
+[[groups]]
+id = "mesuesit"   # stafi
+profile = "staf"
+safe_search = "off"
+
+[[groups]]
+id = "nxenesit"
+networks = ["10.0.0.0/8"]
+
+# Oraret / schedules
+[[schedules]]
+groups = ["nxenesit"]
+windows = ["12:00-13:00"]  # dreka
+
+# Pushimet / holidays
+[policy]
+default_group = "nxenesit"
+'''
+
+
+def test_entries_of_an_array_of_tables_are_edited_by_index() -> None:
+    from filterd.install.tomledit import DELETE
+
+    new = set_values(GROUPS, {("groups[1]", "profile"): "nxenes",
+                              ("groups[0]", "safe_search"): DELETE,
+                              ("schedules[0]", "windows"): ["12:00-13:30"],
+                              ("policy", "holidays"): ["2026-12-25"]})
+    assert new == (GROUPS.replace('safe_search = "off"\n', "")
+                   .replace('networks = ["10.0.0.0/8"]\n',
+                            'networks = ["10.0.0.0/8"]\nprofile = "nxenes"\n')
+                   .replace('["12:00-13:00"]  # dreka', '["12:00-13:30"]  # dreka')
+                   + 'holidays = ["2026-12-25"]\n')
+    with pytest.raises(EditError):
+        set_values(GROUPS, {("groups[2]", "profile"): "x"})  # no third group
+
+
+def test_an_entry_is_appended_after_the_last_and_removed_with_its_lines() -> None:
+    from filterd.install.tomledit import append_table, remove_table
+
+    added = append_table(GROUPS, "schedules", {"groups": ("mesuesit",), "on_holidays": True})
+    assert added == GROUPS.replace(
+        '# dreka\n', '# dreka\n\n[[schedules]]\ngroups = ["mesuesit"]\non_holidays = true\n')
+    assert tomllib.loads(added)["schedules"][1] == {"groups": ["mesuesit"], "on_holidays": True}
+    assert remove_table(added, "schedules", 1) == GROUPS
+    gone = remove_table(GROUPS, "groups", 0)
+    assert gone.startswith('# Grupet / groups\n[[groups]]\nid = "nxenesit"')
+    assert "# Oraret / schedules" in gone and len(tomllib.loads(gone)["groups"]) == 1
+    first = append_table("[school]\nname = \"x\"\n", "schedules", {"groups": ["a"]})
+    assert first == '[school]\nname = "x"\n\n[[schedules]]\ngroups = ["a"]\n'
