@@ -58,6 +58,7 @@ PRIVACY = ("Ky raport përmban vetëm numra: asnjë emër faqeje interneti, asnj
 INK = colors.HexColor("#1f2933")
 HEAD = colors.HexColor("#dce6f0")
 LINE = colors.HexColor("#8a99a8")
+DRAFT = colors.HexColor("#9b1c1c")
 WIDTH = A4[0] - 4 * cm
 
 _S = {
@@ -108,10 +109,11 @@ def pdf_date(generated_at: str) -> str:
     return f"D:{local:%Y%m%d%H%M%S}{sign}{abs(offset) // 60:02d}'{abs(offset) % 60:02d}'"
 
 
-def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
+def _numbered_canvas(footer: str, created: str, mark: str = "") -> type[Canvas]:
     class NumberedCanvas(Canvas):  # type: ignore[misc]
         """Holds the pages back until the end, to print "Faqja X nga Y" on each; dates the
-        document `created` (CreationDate and ModDate)."""
+        document `created` (CreationDate and ModDate); `mark` (a draft's "PROJEKT ...") is
+        printed across the top of every page."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -133,6 +135,10 @@ def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
                 self.setFillColor(INK)
                 self.drawString(2 * cm, 1.1 * cm, footer)
                 self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, f"Faqja {number} nga {total}")
+                if mark:
+                    self.setFont(BOLD, 9)
+                    self.setFillColor(DRAFT)
+                    self.drawCentredString(A4[0] / 2, A4[1] - 1.1 * cm, mark)
                 super().showPage()
             super().save()
 
