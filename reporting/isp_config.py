@@ -52,7 +52,9 @@ def parse(section: configkit.Section) -> IspSettings | None:
     """Read an `[isp]` table; None when the config has none. Unknown keys, empty values and a
     malformed NIPT raise ConfigError."""
     if not any(section.has(key) for key in KEYS):
-        section.done()  # a table of unknown keys still fails, naming the first
+        for key in KEYS:  # a table of unknown keys still fails, naming the accepted ones
+            section.str(key, "")
+        section.done()
         return None
     name = _text(section, "name")
     nipt = _text(section, "nipt").upper()

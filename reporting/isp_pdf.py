@@ -32,7 +32,6 @@ from reporting.report_charts import horizontal_bars
 from reporting.report_fonts import register_fonts
 from reporting.report_labels import NO_VALUE
 from reporting.report_pdf import (
-    PRIVACY,
     WIDTH,
     _bold,
     _counts,
@@ -50,6 +49,8 @@ SUBTITLE = "për sigurinë e fëmijëve në internet"
 BASIS = ("Plani i Veprimit për Sigurinë e Fëmijëve Online 2018–2020, aktivitetet 3.2 (raporti "
          "vjetor i ofruesve që kanë nënshkruar Kodin e Sjelljes) dhe 3.3 (fëmijët e mbrojtur, "
          "produktet e sigurisë të përdorura).")
+PRIVACY = ("Ky raport përmban vetëm numra: asnjë emër faqeje interneti, asnjë adresë apo "
+           "identifikues abonenti.")
 PER_SECONDARY_COLUMNS = 3  # past this many secondaries the serial table shows only the slowest
 OUTAGE: tuple[str, str] = ("ndërprerje", "ndërprerje")
 SERIAL: tuple[str, str] = ("seri", "seri")
@@ -175,8 +176,8 @@ def _propagation(r: IspReport) -> list[Flowable]:
         rows.append(row)
     if per:
         head += g.secondaries
-    rest = WIDTH - 2.4 * cm - 2 * 2.7 * cm
-    widths = [2.4 * cm, 2.7 * cm, 2.7 * cm]
+    rest = WIDTH - 2.4 * cm - 2 * 3.1 * cm  # a date and time fits 3.1 cm whole
+    widths = [2.4 * cm, 3.1 * cm, 3.1 * cm]
     columns = 1 + (len(g.secondaries) if per else 0)
     widths += [rest / columns] * columns
     out.append(_table(head, rows, widths))
@@ -273,8 +274,7 @@ def _signature(r: IspReport) -> list[Flowable]:
                      _p(f"{p.signatory_role}: {p.signatory}", "body"), Spacer(1, 16),
                      _p(f"Nënshkrimi: {line}", "body"), Spacer(1, 10),
                      _p("Data: ____ . ____ . ________", "body")]]], colWidths=[WIDTH])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return [KeepTogether([Spacer(1, 14), _p("8. Përmbledhje dhe nënshkrimi", "h1"),
                           _markup(summary), Spacer(1, 4), _p(f"Hartuar më {h.generated_at}.",
                                                              "body"),

@@ -15,6 +15,7 @@ own `record_history`, driven by a real `Fleet` with the times given here):
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -79,20 +80,25 @@ def write_config(tmp_path: Path, extra: str = "") -> Path:
 
 
 def _syncs(db: Path, until: datetime) -> None:
-    """A good sync every six hours from 01.12.2025, but for the two outages."""
+    """A good sync every six hours from 01.12.2025 and when each serial came, but for the two
+    outages (one transaction: a year of them)."""
     moment = datetime(2025, 12, 1, 0, 0, tzinfo=TIRANE)
     fails = {datetime(2026, 4, 2, 12, tzinfo=TIRANE), datetime(2026, 4, 2, 18, tzinfo=TIRANE)}
     quiet = (datetime(2026, 4, 2, 12, tzinfo=TIRANE), datetime(2026, 4, 3, 6, tzinfo=TIRANE))
     down = (datetime(2026, 8, 1, tzinfo=TIRANE), datetime(2026, 8, 5, tzinfo=TIRANE))
+    rows = [(at("15.03.2026 10:00"), "sync_ok", f"serial {S1}"),
+            (at("10.06.2026 08:00"), "sync_ok", f"serial {S2}")]
     while moment < until:
         stamp = moment.timestamp()
         if moment in fails:
-            record_event(db, "sync_fail", "feed.example.al: timeout", stamp)
+            rows.append((stamp, "sync_fail", "feed.example.al: timeout"))
         elif not (quiet[0] <= moment < quiet[1] or down[0] <= moment < down[1]):
             serial = S2 if stamp >= at("10.06.2026 08:00") else (
                 S1 if stamp >= at("15.03.2026 10:00") else S0)
-            record_event(db, "sync_ok", f"serial {serial}", stamp)
+            rows.append((stamp, "sync_ok", f"serial {serial}"))
         moment += timedelta(hours=6)
+    with sqlite3.connect(db) as con:
+        con.executemany("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", sorted(rows))
 
 
 def _propagation(state_dir: Path) -> None:
@@ -104,8 +110,8 @@ def _propagation(state_dir: Path) -> None:
             fleet.record(probe, at(when))
         export.record_history(state_dir, at(when))
 
-    fleet.publish(S0, at("01.12.2025 10:00"))
-    round_at("01.12.2025 10:01", Probe(A, True, S0, True), Probe(B, True, S0, True))
+    fleet.publish(S0, at("01.12.2025 00:00"))
+    round_at("01.12.2025 00:01", Probe(A, True, S0, True), Probe(B, True, S0, True))
     fleet.publish(S1, at("15.03.2026 10:00"))
     round_at("15.03.2026 10:01", Probe(A, True, S1, True), Probe(B, True, S0, False))
     round_at("15.03.2026 10:03", Probe(A, True, S1, True), Probe(B, True, S1, True))
