@@ -20,6 +20,7 @@ from isp_kit import CLIENT, NIPT, S0, S1, S2, write_config, year_store
 from peers.programs import require_peer
 from report_db import TIRANE
 
+from filterd import audit
 from reporting.inbox.schema_check import first_problem
 from reporting.isp_json import json_schema
 from reporting.report_json import content_hash
@@ -163,7 +164,8 @@ def test_refusals_are_albanian_first_and_exit_1(tmp_path: Path) -> None:
         assert sq in done.stderr and en in done.stderr, done.stderr
         assert done.stderr.index(sq) < done.stderr.index(en)
         assert "Traceback" not in done.stderr
-    assert not list((tmp_path / "o").glob("*")) if (tmp_path / "o").exists() else True
+    out = tmp_path / "o"
+    assert not out.exists() or not any(out.iterdir())  # nothing half-made
 
 
 def test_the_store_is_only_read(tmp_path: Path) -> None:
@@ -177,3 +179,24 @@ def test_the_store_is_only_read(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT COUNT(*) FROM events").fetchone() == before
+
+
+def test_lists_added_and_removed_in_the_year_come_from_the_audit_log(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    state = tmp_path / "state"
+    year_store(state, datetime(2027, 1, 15, tzinfo=TIRANE))
+    for when, what in ((datetime(2025, 11, 2, 9, tzinfo=TIRANE), "list added ut1 (deny, adult)"),
+                       (datetime(2026, 2, 3, 9, tzinfo=TIRANE), "list added bixhoz (deny, "
+                                                                "gambling)"),
+                       (datetime(2026, 5, 6, 9, tzinfo=TIRANE), "list removed ut1")):
+        audit.append(state, who="roja", what=what, why="reload", now=when)
+    done = roja(config, "isp", "report", "--year", "2026", "--out", str(tmp_path / "o"),
+                "--date", "15.01.2027", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(next((tmp_path / "o").glob("*.json")).read_bytes())["report"]
+    lists = {item["id"]: item for item in report["lists"]}
+    assert set(lists) == {"bixhoz", "hotline", "ut1"}
+    assert lists["bixhoz"]["added"] == "03.02.2026 09:00" and lists["bixhoz"]["removed"] is None
+    assert lists["ut1"]["removed"] == "06.05.2026 09:00" and lists["ut1"]["added"] is None
+    assert lists["ut1"]["category_label"] == "Pornografi"  # adult, from the 2025 addition
+    assert lists["hotline"]["kind"] == "legal"
