@@ -27,6 +27,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -133,8 +134,10 @@ def _numbered_canvas(footer: str, created: str, mark: str = "") -> type[Canvas]:
                 self.line(2 * cm, 1.5 * cm, A4[0] - 2 * cm, 1.5 * cm)
                 self.setFont(REGULAR, 7.5)
                 self.setFillColor(INK)
-                self.drawString(2 * cm, 1.1 * cm, footer)
-                self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, f"Faqja {number} nga {total}")
+                page_text = f"Faqja {number} nga {total}"
+                room = WIDTH - stringWidth(page_text, REGULAR, 7.5) - 12
+                self.drawString(2 * cm, 1.1 * cm, fit(footer, room, 7.5))
+                self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, page_text)
                 if mark:
                     self.setFont(BOLD, 9)
                     self.setFillColor(DRAFT)
@@ -143,6 +146,16 @@ def _numbered_canvas(footer: str, created: str, mark: str = "") -> type[Canvas]:
             super().save()
 
     return NumberedCanvas
+
+
+def fit(text: str, width: float, size: float) -> str:
+    """`text`, cut with "…" to `width` points in the regular font (a long name in the footer
+    must not run into the page number)."""
+    if stringWidth(text, REGULAR, size) <= width:
+        return text
+    while text and stringWidth(text + "…", REGULAR, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def num(n: int) -> str:
