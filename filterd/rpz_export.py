@@ -99,7 +99,8 @@ class RpzExport(Collector):
                 self.fleet.restore(previous)
                 # an earlier run recorded the older serials; the one served now is recorded
                 # again with its (restored) publication time, which the report's MIN keeps
-                self._recorded = set(self.fleet.published) - {self.fleet.current or 0}
+                current = self.fleet.current
+                self._recorded = {s for s in self.fleet.published if s != current}
             self._fleet_task = asyncio.create_task(self._watch(state_dir), name="roja-rpz-fleet")
 
     async def _watch(self, state_dir: Path) -> None:
