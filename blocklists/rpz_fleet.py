@@ -10,6 +10,11 @@ newest first among the serials Roja still remembers. A resolver that answers not
 `Fleet` keeps what the last round found and when each serial was published, and turns it
 into lag: a secondary that has serial S is behind since the first serial after S was
 published; one that has the newest serial has lag 0. Pure: time is passed in.
+
+`Fleet.newly_reached()` names, once each, the (secondary, serial) pairs a round first saw
+applied: every published serial up to the one the secondary answers with (a secondary that
+skipped S by taking S+1 has S's entries too), the newest only with its canary blocked. The
+daemon records them as the history `roja isp report` reads (`filterd.rpz_export`).
 """
 
 from __future__ import annotations
@@ -116,6 +121,7 @@ class Fleet:
     published: dict[int, float] = field(default_factory=dict)
     states: dict[Target, SecondaryState] = field(default_factory=dict)
     keep: int = 64
+    reached: dict[Target, int] = field(default_factory=dict)  # newest serial already named
 
     def __post_init__(self) -> None:
         for target in self.targets:
@@ -145,6 +151,7 @@ class Fleet:
             serial = serials.get(target_text(target))
             if state.serial is None and isinstance(serial, int):
                 state.serial = serial
+                self.reached.setdefault(target, serial)  # an earlier run named it already
 
     @property
     def current(self) -> int | None:
@@ -159,6 +166,26 @@ class Fleet:
         elif result.up:
             state.serial = None
             state.error = "zona RPZ nuk është ngarkuar / the RPZ zone is not loaded"
+
+    def newly_reached(self) -> list[tuple[Target, int]]:
+        """(secondary, serial) pairs applied since the last call, each named once: every
+        published serial up to the secondary's own, the newest only once its canary is
+        blocked. A secondary down or not checked yet names nothing."""
+        out: list[tuple[Target, int]] = []
+        for target, state in self.states.items():
+            serial = state.serial
+            if not state.up or state.checked is None or serial is None:
+                continue
+            if serial == self.current and not state.canary:  # its zone, not yet applied
+                continue
+            before = self.reached.get(target)
+            if before is not None and not serial_newer(serial, before):
+                continue
+            out += [(target, s) for s in self.published
+                    if not serial_newer(s, serial)
+                    and (before is None or serial_newer(s, before))]
+            self.reached[target] = serial
+        return out
 
     def lag(self, target: Target, now: float) -> float:
         """Seconds since the first serial this secondary lacks was published; 0 when it has

@@ -63,6 +63,7 @@ LAZY_COMMANDS = {
     "incident": "incident:incident",
     "incidents": "incidents:incidents",
     "install": "install:install",
+    "isp": "isp:isp",
     "lists": "lists:lists",
     "policy": "policy:policy",
     "reload": "reload:reload",

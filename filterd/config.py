@@ -2,7 +2,7 @@
 
 Top-level tables: `[school]`, `[state]`, `[dns]` (+ `[dns.acl]`), `[[lists]]`, `[[groups]]`,
 `[policy]`, `[incidents]`, `[feed]`, `[rpz]`, `[report]`, `[metrics]`, `[log]`, `[firewall]`,
-`[proxy]`, `[selftest]`, `[console]`.
+`[proxy]`, `[selftest]`, `[console]`, `[isp]`.
 Each unit parses its own table.
 """
 
@@ -22,6 +22,7 @@ import filterd.selftest.config
 import policy.config
 import reporting.config
 import reporting.delivery_config
+import reporting.isp_config
 from configkit import ConfigError, Section, load_toml, parse_hostport, parse_toml_text
 
 DEFAULT_PATH = Path("/etc/roja/roja.toml")
@@ -54,6 +55,7 @@ class RojaConfig:
         default_factory=filterd.selftest.config.SelftestSettings)
     console: filterd.console.config.ConsoleSettings = field(
         default_factory=filterd.console.config.ConsoleSettings)
+    isp: reporting.isp_config.IspSettings | None = None  # [isp]: the provider (roja isp report)
 
 
 def load_config(path: Path) -> RojaConfig:
@@ -106,13 +108,14 @@ def _parse(root: Section, path: Path) -> RojaConfig:
             'mode (enabled = true, mode = "transparent"): no web page would open'))
     selftest = filterd.selftest.config.parse(root.section("selftest"))
     console = filterd.console.config.parse(root.section("console"))
+    isp = reporting.isp_config.parse(root.section("isp"))
     root.done()
     return RojaConfig(path=path, school=school,
                       state_dir=state_dir if state_dir.is_absolute() else base / state_dir,
                       dns=dns, policy=pol, incidents=incidents, feed=feed, rpz=rpz, report=report,
                       metrics_listen=metrics_listen,
                       log_level=level, firewall=firewall, proxy=proxy,
-                      selftest=selftest, console=console)
+                      selftest=selftest, console=console, isp=isp)
 
 
 def missing_lists(cfg: RojaConfig) -> list[policy.config.ListConfig]:

@@ -6,7 +6,12 @@ serial it now enforces is published, which records the difference for IXFR and s
 
 With `[rpz] secondaries`, the fleet monitor (`blocklists.rpz_fleet`) probes each of the ISP's
 resolvers every `check_interval` seconds and writes what it found to `state_dir/rpz-fleet.json`
-(read by `roja rpz fleet`).
+(read by `roja rpz fleet`). Each round also adds to the history in the incident database's
+`events` table, which `roja isp report` reads: `rpz_published` ("serial N", when Roja began
+serving it) once per serial and run, and `rpz_reached` ("serial N secondary A:P", when a round
+first saw that secondary apply it, `Fleet.newly_reached`), so how long each serial took to
+reach every secondary is known for the whole year (rpz-fleet.json keeps only the last 64
+serials and no per-secondary times).
 
 Metrics: `roja_rpz_transfers_total{kind}` (axfr, ixfr, refused, ...), `roja_rpz_serial` (the
 serial served), and per secondary (`secondary` = address:port, from the config):
@@ -33,6 +38,7 @@ from blocklists.rpz import RpzZone, ZoneHistory
 from blocklists.rpz_config import RpzSettings
 from blocklists.rpz_fleet import Fleet, target_text
 from blocklists.rpz_server import RpzServer
+from reporting.events import record_event
 
 log = logging.getLogger("roja.rpz")
 FLEET_NAME = "rpz-fleet.json"
@@ -58,6 +64,7 @@ class RpzExport(Collector):
         self.fleet = Fleet(settings.secondaries, settings.max_lag)
         self._fleet_task: asyncio.Task[None] | None = None
         self._behind: set[tuple[str, int]] = set()  # secondaries last logged as behind
+        self._recorded: set[int] = set()  # serials whose rpz_published this run wrote
 
     async def refresh(self, enforced: int | None = None) -> None:
         """Start serving, or publish the newest feed serial; with `enforced` (the serial the
@@ -90,6 +97,10 @@ class RpzExport(Collector):
             previous = read_fleet(state_dir)
             if previous is not None:
                 self.fleet.restore(previous)
+                # an earlier run recorded the older serials; the one served now is recorded
+                # again with its (restored) publication time, which the report's MIN keeps
+                current = self.fleet.current
+                self._recorded = {s for s in self.fleet.published if s != current}
             self._fleet_task = asyncio.create_task(self._watch(state_dir), name="roja-rpz-fleet")
 
     async def _watch(self, state_dir: Path) -> None:
@@ -121,6 +132,18 @@ class RpzExport(Collector):
         snapshot = self.fleet.snapshot(now)
         snapshot["interval"] = self.settings.check_interval
         await asyncio.to_thread(write_fleet, state_dir, snapshot)
+        await asyncio.to_thread(self.record_history, state_dir, now)
+
+    def record_history(self, state_dir: Path, now: float) -> None:
+        """The round's `rpz_published` and `rpz_reached` events (see the module docstring)."""
+        db = state_dir / "incidents.sqlite"
+        for serial, at in self.fleet.published.items():
+            if serial not in self._recorded:
+                record_event(db, "rpz_published", f"serial {serial}", at)
+                self._recorded.add(serial)
+        for target, serial in self.fleet.newly_reached():
+            record_event(db, "rpz_reached", f"serial {serial} secondary {target_text(target)}",
+                         now)
 
     async def stop(self) -> None:
         if self._fleet_task is not None:

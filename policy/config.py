@@ -30,6 +30,8 @@ addresses = ["10.0.3.17"]   # single client addresses (win over MACs and network
 macs = ["aa:bb:cc:dd:ee:ff"]  # MAC addresses, looked up in the kernel neighbour table
 profile = "staff"           # a [[profiles]] id (then safe_search comes from the profile)
 ip_literals = "allow"       # hosts written as IP addresses: "block" (default) | "allow"
+family = false              # an ISP's subscribers with the family filter on: counted in
+                            # `roja isp report` (default false)
 
 [[profiles]]
 id = "staff"
@@ -239,7 +241,8 @@ def _groups(root: Section, kinds: dict[str, str],
             lists=frozenset(names) if names is not None else None,
             safe_search=safe,  # type: ignore[arg-type]
             addresses=tuple(addresses), macs=tuple(macs), profile=profile,
-            ip_literals=s.choice("ip_literals", ("block", "allow"), "block")))  # type: ignore[arg-type]
+            ip_literals=s.choice("ip_literals", ("block", "allow"), "block"),  # type: ignore[arg-type]
+            family=s.bool("family", False)))
         s.done()
     return groups
 

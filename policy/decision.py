@@ -57,6 +57,7 @@ class Group:
     macs: tuple[str, ...] = ()           # lower-case, colon-separated
     profile: str = ""                    # a Profile id; "" blocks every category
     ip_literals: IpLiterals = "block"    # IP-address hosts (policy.addresses)
+    family: bool = False                 # subscribers' family filter (ISP report, plan 3.3)
 
     def applies(self, list_id: str) -> bool:
         return self.lists is None or list_id in self.lists

@@ -4,7 +4,9 @@ lists and self-tests, as rows of the `events` table (schema v2, see `reporting.i
 Kinds: `start`, `stop`, `sync_ok` ("serial N"), `sync_fail` (the reason), `list_held_back`
 (list ids), `list_trust_first_use` ("serial N": accepted with no earlier state),
 `selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions of closed manual
-incidents `reporting.retention` blanked; written there, in the purge's own transaction).
+incidents `reporting.retention` blanked; written there, in the purge's own transaction),
+`rpz_published` ("serial N") and `rpz_reached` ("serial N secondary A:P"), the RPZ fleet
+monitor's history for `roja isp report` (`filterd.rpz_export`).
 Writing never raises: a full disk must not stop the filter, so a failure is logged and the
 event is lost.
 """

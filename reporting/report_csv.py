@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from reporting.report_data import Count, ReportData
 from reporting.report_labels import NO_VALUE
@@ -29,10 +29,16 @@ def neutralise(cell: str) -> str:
 
 def render(data: ReportData) -> bytes:
     """The file's bytes (BOM included, CRLF line ends as RFC 4180 says)."""
+    return write(rows(data))
+
+
+def write(found: Iterable[Row]) -> bytes:
+    """`COLUMNS` and `found` as the file's bytes, every cell neutralised (the ISP report's CSV,
+    `reporting.isp_csv`, is written by this too)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in rows(data):
+    for row in found:
         writer.writerow([neutralise(_text(cell)) for cell in row])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 

@@ -27,6 +27,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -58,6 +59,7 @@ PRIVACY = ("Ky raport përmban vetëm numra: asnjë emër faqeje interneti, asnj
 INK = colors.HexColor("#1f2933")
 HEAD = colors.HexColor("#dce6f0")
 LINE = colors.HexColor("#8a99a8")
+DRAFT = colors.HexColor("#9b1c1c")
 WIDTH = A4[0] - 4 * cm
 
 _S = {
@@ -108,10 +110,11 @@ def pdf_date(generated_at: str) -> str:
     return f"D:{local:%Y%m%d%H%M%S}{sign}{abs(offset) // 60:02d}'{abs(offset) % 60:02d}'"
 
 
-def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
+def _numbered_canvas(footer: str, created: str, mark: str = "") -> type[Canvas]:
     class NumberedCanvas(Canvas):  # type: ignore[misc]
         """Holds the pages back until the end, to print "Faqja X nga Y" on each; dates the
-        document `created` (CreationDate and ModDate)."""
+        document `created` (CreationDate and ModDate); `mark` (a draft's "PROJEKT ...") is
+        printed across the top of every page."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -131,12 +134,28 @@ def _numbered_canvas(footer: str, created: str) -> type[Canvas]:
                 self.line(2 * cm, 1.5 * cm, A4[0] - 2 * cm, 1.5 * cm)
                 self.setFont(REGULAR, 7.5)
                 self.setFillColor(INK)
-                self.drawString(2 * cm, 1.1 * cm, footer)
-                self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, f"Faqja {number} nga {total}")
+                page_text = f"Faqja {number} nga {total}"
+                room = WIDTH - stringWidth(page_text, REGULAR, 7.5) - 12
+                self.drawString(2 * cm, 1.1 * cm, fit(footer, room, 7.5))
+                self.drawRightString(A4[0] - 2 * cm, 1.1 * cm, page_text)
+                if mark:
+                    self.setFont(BOLD, 9)
+                    self.setFillColor(DRAFT)
+                    self.drawCentredString(A4[0] / 2, A4[1] - 1.1 * cm, mark)
                 super().showPage()
             super().save()
 
     return NumberedCanvas
+
+
+def fit(text: str, width: float, size: float) -> str:
+    """`text`, cut with "…" to `width` points in the regular font (a long name in the footer
+    must not run into the page number)."""
+    if stringWidth(text, REGULAR, size) <= width:
+        return text
+    while text and stringWidth(text + "…", REGULAR, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
 
 
 def num(n: int) -> str:

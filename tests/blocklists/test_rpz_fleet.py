@@ -92,6 +92,33 @@ def test_a_restart_keeps_publication_times_and_last_serials() -> None:
     assert after.current == 3
 
 
+def test_each_serial_a_secondary_applies_is_named_once() -> None:
+    """The history `roja isp report` reads: a serial skipped (1 → 3) is reached with the newer
+    one; the newest only with its canary blocked; a secondary down names nothing."""
+    f = fleet()
+    f.record(Probe(A, True, 1, False), at=1010)
+    f.record(Probe(B, False, None, False), at=1010)
+    assert f.newly_reached() == [(A, 1)]
+    assert f.newly_reached() == []  # once
+    f.record(Probe(A, True, 3, False), at=2510)  # its SOA says 3, the canary not yet
+    assert f.newly_reached() == []
+    f.record(Probe(A, True, 3, True), at=2570)
+    assert f.newly_reached() == [(A, 2), (A, 3)]
+    f.record(Probe(B, True, 3, True), at=2600)
+    assert f.newly_reached() == [(B, 1), (B, 2), (B, 3)]
+
+
+def test_a_restart_does_not_name_again_what_the_last_run_named() -> None:
+    before = fleet()
+    before.record(Probe(A, True, 3, True), at=2600)
+    assert before.newly_reached() == [(A, 1), (A, 2), (A, 3)]
+    after = Fleet((A, B), max_lag=300)
+    after.publish(3, at=9000)
+    after.restore(before.snapshot(2600))
+    after.record(Probe(A, True, 3, True), at=9060)
+    assert after.newly_reached() == []
+
+
 def test_published_serials_are_bounded() -> None:
     f = Fleet((A,), max_lag=0, keep=3)
     for serial in range(1, 10):

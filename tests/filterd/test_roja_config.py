@@ -120,6 +120,7 @@ def _accepted_keys(section_text: str) -> set[str]:
     "[incidents]\nzzz_unknown = 1\n",
     "[metrics]\nzzz_unknown = 1\n",
     "[log]\nzzz_unknown = 1\n",
+    "[isp]\nzzz_unknown = 1\n",
 ])
 def test_example_config_shows_every_accepted_key(probe: str) -> None:
     text = EXAMPLE.read_text(encoding="utf-8")

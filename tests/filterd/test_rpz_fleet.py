@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from rpz_kit import (
 from blocklists.rpz_fleet import Fleet, Probe
 from filterd.rpz_export import fleet_metrics
 from filterd.testing import running_appliance
+from reporting.report_data import TIRANE
 
 # Names that exist behind the secondaries (rpz_kit.NSD_ZONES): NXDOMAIN there is the policy.
 CASES = """url,category,confirmed_at,case_id,confidential
@@ -107,6 +110,11 @@ check_interval = 1
 max_lag = 2
 [metrics]
 listen = "127.0.0.1:{metrics}"
+[isp]
+name = "Rrjeti Provë"
+nipt = "K12345678B"
+contact = "noc@rrjeti.example"
+signatory = "Arta Dervishi"
 """
         async with running_appliance(tmp_path, config):
             state, path = tmp_path / "state", tmp_path / "roja.toml"
@@ -135,8 +143,8 @@ listen = "127.0.0.1:{metrics}"
                 sync = await asyncio.to_thread(roja, path, "lists", "sync")
                 assert sync.returncode == 0, sync.stdout + sync.stderr
                 by = await round_where(state, lambda by, _: by[u]["serial"] == 2 and not
-                                       by[n]["up"] and by[n]["behind"],
-                                       "unbound at 2, named down and behind")
+                                       by[n]["up"] and by[n]["behind"] and by[n]["lag"] > 2,
+                                       "unbound at 2, named down and behind past max_lag")
                 assert by[u]["canary"] and not by[u]["behind"] and by[u]["lag"] == 0
                 assert by[n]["serial"] == 1 and by[n]["lag"] > 2
                 assert (await rcode_and_answer(u_port, "new.example"))[0] == "NXDOMAIN"
@@ -151,6 +159,8 @@ listen = "127.0.0.1:{metrics}"
                 assert seen[("roja_rpz_secondary_lag_seconds", u)] == 0
                 assert seen[("roja_rpz_secondary_lag_seconds", n)] > 2
 
+                await history_reaches_the_report(state, path, u, n)
+
                 bad = await asyncio.to_thread(roja, path, "rpz", "fleet")
                 assert bad.returncode == 1, bad.stdout + bad.stderr
                 assert f"✗ {n}: nuk përgjigjet / not answering" in bad.stdout
@@ -162,6 +172,27 @@ listen = "127.0.0.1:{metrics}"
             finally:
                 for s in secondaries:
                     s.stop()
+
+
+async def history_reaches_the_report(state: Path, config: Path, u: str, n: str) -> None:
+    """The monitor's history (`rpz_reached` events): unbound has serials 1 and 2, the stopped
+    named only 1; `roja isp report` turns it into times, and "no data" for named's 2."""
+    with sqlite3.connect(state / "incidents.sqlite") as db:
+        rows = db.execute("SELECT kind, detail FROM events WHERE kind LIKE 'rpz_%'").fetchall()
+    reached = sorted(detail for kind, detail in rows if kind == "rpz_reached")
+    assert reached == sorted([f"serial 1 secondary {u}", f"serial 1 secondary {n}",
+                              f"serial 2 secondary {u}"]), rows
+    assert {d for k, d in rows if k == "rpz_published"} == {"serial 1", "serial 2"}
+    year = str(datetime.now(TIRANE).year)
+    done = await asyncio.to_thread(roja, config, "isp", "report", "--year", year, "--out",
+                                   str(state.parent / "isp"), "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(next((state.parent / "isp").glob("*.json")).read_bytes())["report"]
+    serials = {s["serial"]: s for s in report["propagation"]["serials"]}
+    assert serials["1"]["all_seconds"] is not None
+    two = {r["secondary"]: r["seconds"] for r in serials["2"]["reach"]}
+    assert two[n] is None and isinstance(two[u], int) and two[u] < 20
+    assert serials["2"]["all_seconds"] is None
 
 
 def test_a_secondary_not_checked_yet_is_neither_up_nor_down() -> None:

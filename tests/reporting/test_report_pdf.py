@@ -118,3 +118,12 @@ def test_many_categories_and_groups_fit_the_pages(tmp_path: Path) -> None:
     flat = " ".join(text_of(pdf).split())
     assert "kategoria_59" in flat and "Klasa 59" in flat
     assert "Të tjera (36 kategori)" in flat
+
+
+def test_a_long_footer_is_cut_before_the_page_number() -> None:
+    report_pdf.register_fonts()
+    long = "Shkolla 9-vjeçare " * 20
+    cut = report_pdf.fit(long, 200, 7.5)
+    assert cut.endswith("…") and len(cut) < len(long)
+    assert report_pdf.stringWidth(cut, report_pdf.REGULAR, 7.5) <= 200
+    assert report_pdf.fit("Shkolla Çajupi", 200, 7.5) == "Shkolla Çajupi"
