@@ -52,6 +52,7 @@ from filterd.policy_runtime import (
     write_pid,
     write_reload_status,
 )
+from filterd.restart_tables import changed_tables, unit_for
 from filterd.rpz_export import RpzExport
 from filterd.traffic import HourlyTraffic
 from filterd.workers import CombinedStats, WorkerPool
@@ -220,8 +221,8 @@ class Appliance:
         assert self.runtime is not None
         old = self.runtime.base
         self.runtime.set_base(policy)
-        # [proxy] is read once at start (listeners, CA, modes): self.cfg is what runs.
-        restart = ("proxy",) if cfg.proxy != self.cfg.proxy else ()
+        # Only the policy and the lists swap; self.cfg (what started) is what still runs.
+        restart = changed_tables(self.cfg, cfg)
         if self.spawn_workers:
             outcome = list_outcome(self._compiled, compiled, cfg)
             await asyncio.to_thread(self._enforce, cfg, compiled, feed)
@@ -233,9 +234,10 @@ class Appliance:
         self._feed_stamp = stamp
         if self.spawn_workers and self.cfg.rpz.enabled:  # the zone follows every change
             await self.rpz.refresh(self.enforced["serial"] if self.enforced else None)
-        if restart:
-            log.warning("[proxy] ndryshoi: duhet `systemctl restart roja` / [proxy] changed: "
-                        "restart Roja for it to apply (the proxy already uses the new lists)")
+        for table in restart:
+            log.warning("[%s] ndryshoi: duhet `systemctl restart %s` / [%s] changed: restart "
+                        "it to apply (the new lists and policy apply now)", table,
+                        unit_for(table), table)
         log.info("reloaded %s", cfg.path)
         return True
 

@@ -4,8 +4,9 @@ The appliance writes its pid to `<state_dir>/roja.pid` and the outcome of each r
 `<state_dir>/reload.json`; this command waits for that outcome and prints it. A bad config is
 refused here with its file, line and key, before the daemon is disturbed; a reload that fails
 in the daemon (a list that does not load) keeps the old policy, and the reason is shown.
-Tables the daemon reads only at start (`[proxy]`) are named when they changed: the teacher
-is told, Albanian first, that they need `systemctl restart roja`.
+Tables the daemon reads only at start (`[dns]`, `[proxy]`, `[feed]`, … see
+`filterd.restart_tables`) are named when they changed: the teacher is told, Albanian first,
+which unit to restart (`systemctl restart roja`, or `roja-console` for `[console]`).
 
 Every list whose file changed is named with its old and new entry count; a list held back
 (it shrank too much: its last-known-good entries stay enforced) is named with the reason.
@@ -22,6 +23,7 @@ from typing import Any
 import click
 
 from filterd.reload_request import Outcome, request_reload
+from filterd.restart_tables import unit_for
 from reporting.plural import LIST, count, form
 
 HELD_BACK_EXIT = 3
@@ -62,9 +64,10 @@ def reload(obj: dict[str, Any], wait: float, by: str) -> None:
         sys.exit(1)
     held = _say_lists(outcome)
     for table in outcome.status.get("restart") or ():
+        unit = unit_for(str(table))
         click.echo(f"Kujdes: ndryshimet në [{table}] zbatohen vetëm pas rinisjes: "
-                   f"`systemctl restart roja` (listat e reja zbatohen që tani) / "
+                   f"`systemctl restart {unit}` (listat e reja zbatohen që tani) / "
                    f"note: [{table}] changes apply only after a restart: "
-                   "`systemctl restart roja` (the new lists apply now)")
+                   f"`systemctl restart {unit}` (the new lists apply now)")
     if held:
         sys.exit(HELD_BACK_EXIT)

@@ -101,3 +101,24 @@ def test_a_held_back_list_does_not_freeze_a_new_legal_list(served: tuple[Path, i
     assert "Zbatohet / applied: bixhoz: 10 → 11 hyrje / entries" in out.output
     assert blocked(port, "casino10.example")
     assert "held back" not in roja(cfg, "status").output
+
+
+def test_reload_names_every_table_that_needs_a_restart(served: tuple[Path, int]) -> None:
+    """Only the policy and the lists swap on a reload; a changed upstream or encrypted-DNS
+    setting (read when the resolver starts) or the console's table is named, with the unit
+    to restart, instead of a bare "reloaded" while the old setting still runs."""
+    cfg, _port = served
+    text = cfg.read_text()
+    cfg.write_text(text.replace('upstreams = ["127.0.0.1:9"]',
+                                'upstreams = ["127.0.0.1:10"]')
+                   + '[console]\nlisten = "127.0.0.1:18443"\n')
+    result = roja(cfg, "reload")
+    assert result.exit_code == 0, result.output
+    assert ("Kujdes: ndryshimet në [dns] zbatohen vetëm pas rinisjes: `systemctl restart roja`"
+            in result.output)
+    assert ("Kujdes: ndryshimet në [console] zbatohen vetëm pas rinisjes: "
+            "`systemctl restart roja-console`" in result.output)
+    status = json.loads((cfg.parent / "state" / "reload.json").read_text())
+    assert status["restart"] == ["dns", "console"]
+    again = roja(cfg, "reload")  # nothing changed since: nothing to restart is claimed
+    assert again.exit_code == 0 and "Kujdes" not in again.output, again.output
