@@ -120,5 +120,5 @@ def test_reload_names_every_table_that_needs_a_restart(served: tuple[Path, int])
             "`systemctl restart roja-console`" in result.output)
     status = json.loads((cfg.parent / "state" / "reload.json").read_text())
     assert status["restart"] == ["dns", "console"]
-    again = roja(cfg, "reload")  # nothing changed since: nothing to restart is claimed
-    assert again.exit_code == 0 and "Kujdes" not in again.output, again.output
+    again = roja(cfg, "reload")  # the old settings still run: it still says so
+    assert again.exit_code == 0 and "`systemctl restart roja-console`" in again.output
