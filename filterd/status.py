@@ -53,6 +53,7 @@ from filterd.status_reads import (
     incidents_today,
     last_report,
     probe_dns,
+    probe_tls,
     systemd_state,
 )
 from reporting.delivery import previous_month
@@ -76,6 +77,7 @@ class Health:
     bypass_today: int = 0             # reporting.bypass_count, as the monthly report counts
     bypass_clients_today: int = 0     # distinct (pseudonymous) devices behind them
     dns_answering: bool | None = None  # None: no [dns] listen to ask
+    encrypted: dict[str, bool] = field(default_factory=dict)  # "DoT 127.0.0.1:853" → handshake ok
     active_lists: dict[str, Any] = field(default_factory=dict)  # status_reads.active_lists
     last_sync: dict[str, Any] | None = None  # the newest sync_ok/sync_fail event
     report_due: dict[str, Any] | None = None  # {"period", "due", "missing": [recipients]}
@@ -95,6 +97,17 @@ class Health:
 
     def as_json(self) -> dict[str, Any]:
         return {**asdict(self), "healthy": self.healthy, "state": self.state}
+
+
+def _encrypted(cfg: RojaConfig, h: Health) -> None:
+    """DoT and DoH listeners the config names: each must complete a TLS handshake, or the
+    devices DDR sent there lose DNS (a problem, not a warning)."""
+    settings = cfg.dns.encrypted
+    for kind, listen in (("DoT", settings.tls_listen), ("DoH", settings.https_listen)):
+        for host, port in listen:
+            h.encrypted[f"{kind} {host}:{port}"] = probe_tls((host, port))
+    if not all(h.encrypted.values()):
+        h.problems.append("encrypted_dns_down")
 
 
 def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | None = None,
@@ -123,6 +136,8 @@ def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | No
         h.problems.append("service")
     elif answering is False:
         h.problems.append("dns_not_answering")
+    if up:
+        _encrypted(cfg, h)
     _lists(cfg, h)
     _selftest(h, moment)
     _report(cfg, h, rows, moment)

@@ -10,6 +10,7 @@ import secrets
 import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,20 @@ def probe_dns(address: tuple[str, int], timeout: float = 3.0) -> bool:
         except OSError:
             return False
     return len(data) >= 2 and int.from_bytes(data[:2], "big") == query.header.id
+
+
+def probe_tls(address: tuple[str, int], timeout: float = 3.0) -> bool:
+    """Does `address` complete a TLS handshake (DoT or DoH)? The certificate is not checked:
+    this asks whether the listener is up, not whether a client trusts it."""
+    host, port = _loopback(address[0]), address[1]
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw, \
+                context.wrap_socket(raw, server_hostname=None):
+            return True
+    except (OSError, ssl.SSLError):
+        return False
 
 
 def systemd_state(use_systemd: bool | None = None) -> str | None:

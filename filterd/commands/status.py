@@ -29,6 +29,8 @@ Mark = Callable[..., str]  # ids → "✓", "!" or "✗"
 MEANING = {
     "service": "shërbimi nuk punon / the service is not running",
     "dns_not_answering": "DNS-i nuk përgjigjet / DNS does not answer",
+    "encrypted_dns_down": "DNS-i i enkriptuar (DoT/DoH) nuk përgjigjet / encrypted DNS (DoT/DoH) "
+                          "does not answer",
     "no_block_lists": "asnjë listë bllokimi / no block list",
     "list_file_missing": "mungon një skedar liste / a list file is missing",
     "list_missing": "lista e linjës ende pa u sinkronizuar / hotline list not synced yet",
@@ -69,6 +71,10 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         where = f"{cfg.dns.listen[0][0]}:{cfg.dns.listen[0][1]}"
         lines.append(f"{mark('dns_not_answering')} DNS {where}: " + (
             "përgjigjet / answering" if h.dns_answering else "NUK përgjigjet / NOT answering"))
+    for where, ok in h.encrypted.items():
+        lines.append(f"{'✓' if ok else '✗'} {where}: " + (
+            "pranon lidhje TLS / accepts TLS" if ok else "NUK pranon lidhje TLS / NOT accepting "
+            "TLS (pajisjet që e përdorin mbeten pa DNS / devices using it have no DNS)"))
     lines += _hotline(cfg, h, mark)
     lines += [f"  {line}" for line in enforced_lines(h.lists, held=False)]
     lines += _lists(h, mark) + _selftest(h, mark) + _report(h, mark)

@@ -21,7 +21,7 @@ from filterd.app import Appliance
 from filterd.cli import main
 from filterd.config import parse_config_text
 from filterd.status import TIRANE, collect
-from filterd.testing import dns_address, running_appliance
+from filterd.testing import dns_address, free_port, running_appliance
 from reporting.config import IncidentSettings
 from reporting.delivery import outbox_path, previous_month
 from reporting.events import record_event
@@ -295,3 +295,28 @@ async def test_status_counts_todays_bypass_attempts(tmp_path: Path) -> None:
     data = json.loads((await asyncio.to_thread(status, config, "--json"))[1])
     assert data["bypass_today"] == 3 and data["bypass_clients_today"] == 2
     assert "10.0.0.5" not in out  # devices are counted, never named
+
+
+async def test_encrypted_dns_that_does_not_answer_is_a_problem(tmp_path: Path) -> None:
+    """Devices DDR sent to the gateway's DoT/DoH lose DNS when it stops: `roja status` checks
+    each configured listener with a TLS handshake and names the one that does not answer."""
+    (tmp_path / "deny.txt").write_text(DENY, encoding="utf-8")
+    dot = free_port()
+    text = CONFIG + f'[dns.tls]\nlisten = ["127.0.0.1:{dot}"]\n'
+    async with running_appliance(tmp_path, text) as app:
+        config = tmp_path / "roja.toml"
+        point_at(app, config)
+        code, out = await asyncio.to_thread(status, config)
+        assert f"✓ DoT 127.0.0.1:{dot}: pranon lidhje TLS / accepts TLS" in out, out
+        assert "encrypted_dns_down" not in out
+        doh = free_port()  # configured, but nothing listens there
+        config.write_text(config.read_text(encoding="utf-8")
+                          + f'[dns.https]\nlisten = ["127.0.0.1:{doh}"]\n', encoding="utf-8")
+        code, out = await asyncio.to_thread(status, config)
+        assert code == 1
+        assert f"✗ DoH 127.0.0.1:{doh}: NUK pranon lidhje TLS / NOT accepting TLS" in out
+        assert "(encrypted_dns_down)" in out and "KA PROBLEME / NEEDS ATTENTION" in out
+        code, out = await asyncio.to_thread(status, config, "--json")
+        data = json.loads(out)
+        assert data["encrypted"] == {f"DoT 127.0.0.1:{dot}": True,
+                                     f"DoH 127.0.0.1:{doh}": False}
