@@ -251,14 +251,16 @@ class Gateway:
             found.append(json.loads(meta.read_bytes()))
         return found
 
-    def store(self) -> tuple[set[str], int, int]:
-        """(names, October's blocked total, October's incident rows) of the incident store."""
+    def store(self) -> tuple[set[str], int, int, int]:
+        """(names, blocked requests, October's blocked requests, October's incident rows) of
+        the incident store."""
         with contextlib.closing(sqlite3.connect(self.state / "incidents.sqlite")) as db:
             names = {str(r[0]) for r in db.execute("SELECT name FROM incidents")}
+            every = int(db.execute("SELECT COALESCE(SUM(count), 0) FROM incidents").fetchone()[0])
             total, rows = db.execute(
                 "SELECT COALESCE(SUM(count), 0), COUNT(*) FROM incidents WHERE first_at >= ? "
                 "AND first_at < ?", (MONTH_END - 31 * 86400, MONTH_END)).fetchone()
-        return names, int(total), int(rows)
+        return names, every, int(total), int(rows)
 
     def log_count(self, text: str) -> int:
         return self.log.read_text(encoding="utf-8", errors="replace").count(text)
@@ -387,17 +389,19 @@ async def one_run(tmp: Path, n: int, inbox: Inbox) -> Outcome:
 
 
 def check(gw: Gateway, inbox: Inbox, out: Outcome) -> None:
-    names, total, rows = gw.store()
+    names, stored, total, rows = gw.store()
     lost = set(out.answered) - names
     out.lost = len(lost)
+    lost_answers = sum(out.answered.values()) - stored
     history = submissions.history(inbox.store, gw.code)
     got = [s for s in history if s.period == PERIOD]
     out.revisions = len(got)
     print(f"run seed={out.seed} kill point: {out.point}; answered {len(out.answered)} names, "
-          f"lost {len(lost)}; gateway revisions {len(gw.revisions())}, outbox "
-          f"{gw.outbox()}; inbox revisions of October {len(got)}, of all periods "
-          f"{[(s.period, s.revision) for s in history]}")
+          f"lost {len(lost)} ({lost_answers} of {sum(out.answered.values())} answers); "
+          f"gateway revisions {len(gw.revisions())}, outbox {gw.outbox()}; inbox revisions "
+          f"of October {len(got)}, of all periods {[(s.period, s.revision) for s in history]}")
     assert len(lost) <= BATCH, f"{len(lost)} answered blocks are not in the store"
+    assert lost_answers <= BATCH, f"{lost_answers} answered blocks are not counted in the store"
     assert len(gw.revisions()) == 1, f"the appliance made {len(gw.revisions())} revisions"
     assert got, "the inbox has no report of October"
     for period in {s.period for s in history}:
@@ -434,6 +438,12 @@ async def test_a_kill_9_anywhere_loses_no_report_and_at_most_the_batch_in_flight
         (tmp_path / f"run{n}").mkdir()
     async with running_inbox(tmp_path) as inbox:
         outcomes = await asyncio.gather(*(one_run(tmp_path / f"run{n}", n, inbox)
-                                          for n in range(group * GROUP, (group + 1) * GROUP)))
+                                          for n in range(group * GROUP, (group + 1) * GROUP)),
+                                        return_exceptions=True)  # every appliance stopped
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    for error in failed:
+        print(f"FAILED: {error!r}"[:400])
+    if failed:
+        raise failed[0]
     for o in outcomes:
-        assert o.point, f"seed {o.seed}: the kill point was never reached"
+        assert isinstance(o, Outcome) and o.point, "the kill point was never reached"
