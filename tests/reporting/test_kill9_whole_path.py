@@ -6,13 +6,16 @@ The appliance's wall clock is shifted (tests/shifted_clock) so that October 2026
 seconds after it starts; its DNS listens on a free loopback port; the real inbox
 (tests/inbox_kit) receives the reports over HTTP through a relay on loopback, which lets a run
 kill the appliance while a delivery is on the wire. The whole process group is killed, as
-systemd does with the service's control group, so a `roja report due` child dies too.
+systemd does with the service's control group, so a `roja report due` child dies too. Kill
+points, one per run in turn: during the blocked queries (incident writes), during October's
+report build, once October's delivery is queued, and during the delivery (before the inbox has
+it, or after it answered and before the appliance heard). After the restart the pupil keeps
+asking for October's names in November, and the appliance's step runs once more.
 
-After each run, at the inbox: one revision of October (a later one only with other content,
-never the same content twice), each with its JSON and PDF, the current one's counts equal to
-the incident store's; in the store: every name the DNS answered as blocked, except at most
-the writer's batch in flight at the kill. The seed and the kill point are printed;
-`ROJA_KILL_SEED=<n>` repeats a run.
+After each run: every period has exactly one revision at the inbox and at the appliance, with
+its JSON and PDF, and October's counts equal the incident store's; the store has every block
+the DNS answered, except at most the writer's batch in flight at the kill. Each run prints its
+seed, its kill point and what it lost; `ROJA_KILL_SEED=<n>` repeats the runs.
 """
 
 from __future__ import annotations
