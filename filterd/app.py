@@ -72,6 +72,7 @@ __all__ = ["Appliance", "build_policy", "list_sources", "run", "run_report_due"]
 
 
 REPORT_DUE_TIMEOUT = 900.0
+REPORT_FIRST_DELAY = 300.0  # seconds after start: off the busy start-up
 
 
 async def run_report_due(config_path: Path, limit: float = REPORT_DUE_TIMEOUT) -> int:
@@ -311,14 +312,17 @@ class Appliance:
         """Last month's report on or after `[report] send_day`, and retries of due deliveries
         (hourly; `roja report due` catches up after downtime and never queues a bundle twice).
         It runs as a child process: building a PDF and sending it over HTTPS loads ~20 MiB of
-        libraries that would otherwise stay in this process for good."""
-        await asyncio.sleep(300)
+        libraries that would otherwise stay in this process for good. `[report] check_every`
+        (default an hour) sets the interval; the first step comes 5 minutes after start, or
+        after one interval when that is shorter."""
+        every = self.cfg.report.check_every
+        await asyncio.sleep(min(REPORT_FIRST_DELAY, every))
         while True:
             try:
                 await run_report_due(self.cfg.path)
             except Exception:  # delivery must not stop the filter; the outbox retries
                 log.exception("report delivery failed")
-            await asyncio.sleep(3600)
+            await asyncio.sleep(every)
 
     async def stop(self) -> None:
         if self._runtime_task is not None:

@@ -14,7 +14,9 @@ its output folder). `ensure` builds the report from the incident store as it is 
 compares it with the latest revision, leaving out the generation date: when nothing changed
 the latest revision is returned as it is (its idempotency key stays the same across retries
 and restarts); when anything changed (late incidents, incidents teachers recorded, a corrected
-school name or office) it becomes revision N + 1, with a list of what changed.
+school name or office) it becomes revision N + 1, with a list of what changed. One `ensure`
+runs at a time per state dir (`reports/.lock`), so the daemon's step and a teacher's `roja
+report send` never both make a revision of the same report.
 
 Layout: `state_dir/reports/<period>/r<N>/raport-<code>-<period>[-rN].{pdf,csv,json}` and
 `revision.json` (number, build time, hashes, what changed), written last, so a revision counts
@@ -25,11 +27,13 @@ their paths.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -182,6 +186,11 @@ class BundleStore:
         throw-away school shows this month's report late in a month."""
         if not allow_running and not period_ended(period, now):
             raise PeriodNotEndedError(period, parse_period(period).end)
+        with self._lock():
+            return self._ensure(school, period, settings, now)
+
+    def _ensure(self, school: SchoolLike, period: str, settings: ReportSettings,
+                now: datetime) -> Made:
         data = build_data(self.state_dir, period, school, settings, now)
         document = report_json.to_document(data)
         digest = substance(document)
@@ -203,6 +212,19 @@ class BundleStore:
         revision = Revision(number, Bundle(school.code, period, document["content_sha256"],
                                            files), now.timestamp(), digest, what)
         return Made(revision, True, previous)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One `ensure` at a time per state dir (`reports/.lock`, flock: the kernel releases it
+        when the holder dies). Without it the daemon's step and a `roja report send` started
+        together both built "r1", each with its own generation time, and both were queued."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     def _read(self, code: str, period: str, folder: Path, number: int) -> Revision | None:
         """The revision in `folder`; `code` "" reads whichever school's it is."""

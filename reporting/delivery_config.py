@@ -7,6 +7,7 @@
     zva = "pogradec"             # optional: the ZVA, when it is not the municipality's own
     office_type = "drap"         # optional: "dar" for a region that still says DAR/ZVA
     send_day = 1                 # day of the month the daemon builds and sends last month's report
+    check_every = 3600           # seconds between the daemon's report steps (due report, retries)
 
     [report.smtp]                # optional: e-mail with the PDF, CSV and JSON attached
     host = "smtp.example.al"
@@ -81,6 +82,7 @@ class ReportSettings:
     https: HttpsSettings | None = None
     zva: str = ""  # ZVA id, when it is not the municipality's own
     office_type: str = "drap"  # or "dar"
+    check_every: float = 3600.0  # seconds between the daemon's report steps
     # Not a [report] key: the [[groups]] names by id, which filterd.config fills in so that
     # reports show "Nxënësit" where the incidents say `nxenesit`.
     group_names: Mapping[str, str] = field(default_factory=dict)
@@ -127,6 +129,7 @@ def parse(section: Section) -> ReportSettings:
     send_day = section.int("send_day", 1, min=1, max=28)
     zva_text = section.str("zva", "")
     office_type = section.choice("office_type", offices.OFFICE_TYPES, "drap")
+    check_every = section.float("check_every", 3600.0, min=1.0, max=86400.0)
     zva = ""
     if zva_text:
         found = offices.load().zva_of(zva_text)
@@ -137,7 +140,8 @@ def parse(section: Section) -> ReportSettings:
     smtp = _smtp(section.section("smtp")) if section.has("smtp") else None
     https = _https(section.section("https")) if section.has("https") else None
     section.done()
-    return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type)
+    return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type,
+                          check_every)
 
 
 def _smtp(s: Section) -> SmtpSettings:

@@ -23,7 +23,9 @@ that of the incident's Europe/Tirane year, so pseudonyms cannot be linked across
 
 Deduplication: an incident with the same (pseudonymous client, name) as a row whose `last_at` is
 at most `dedup_seconds` older is not a new row; that row's `count` goes up and its `last_at`
-moves on (so a pupil retrying every few seconds stays one incident). Recent rows are remembered
+moves on (so a pupil retrying every few seconds stays one incident), but never across the end
+of a Europe/Tirane month: reports count a row in the month of its `first_at`, so a repeat after
+midnight starts a row of the new month (a sent report stays true). Recent rows are remembered
 in a bounded map; on a miss the writer looks in the database, so the window holds across a
 restart and across several writer processes.
 
@@ -62,7 +64,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.pseudonym import TiraneYear, pseudonym
+from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,7 @@ class IncidentWriter:
         # by its Europe/Tirane year instead of `key`, so pseudonyms of two years never link.
         self._key_for_year = key_for_year
         self._year_of = TiraneYear()
+        self._month_of = TiraneMonth()  # a row never spans two months (reports count by month)
         self._queue: deque[Incident] = deque()
         self._wake = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
@@ -376,7 +379,8 @@ class IncidentWriter:
         updates: dict[int, list[float]] = {}  # id -> [added count, first_at, last_at]
         for key, inc in keyed:
             hit = touched.get(key) or recent.get(key) or found.get(key)
-            if hit is not None and hit[1] >= inc.at - dedup:
+            if hit is not None and hit[1] >= inc.at - dedup \
+                    and self._month_of(hit[1]) == self._month_of(inc.at):
                 row_id, last = hit[0], max(hit[1], inc.at)
                 new = inserts.get(row_id)
                 if new is not None:

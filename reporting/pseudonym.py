@@ -126,6 +126,26 @@ class TiraneYear:
         return year
 
 
+class TiraneMonth:
+    """The Europe/Tirane calendar month of a unix time, as `year * 12 + month - 1`; like
+    `TiraneYear`, the last month's bounds are kept."""
+
+    def __init__(self) -> None:
+        self._start = float("inf")
+        self._end = float("-inf")
+        self._month = 0
+
+    def __call__(self, at: float) -> int:
+        if self._start <= at < self._end:
+            return self._month
+        local = datetime.fromtimestamp(at, TIRANE)
+        self._start = datetime(local.year, local.month, 1, tzinfo=TIRANE).timestamp()
+        after = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        self._end = datetime(*after, 1, tzinfo=TIRANE).timestamp()
+        self._month = local.year * 12 + local.month - 1
+        return self._month
+
+
 def pseudonym(key: bytes, client: str) -> str:
     """First 16 hex characters of HMAC-SHA256(key, client address text).
 

@@ -5,6 +5,10 @@ as r1 (their idempotency key is kept), unless they were built while the period w
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -71,3 +75,37 @@ def test_a_bundle_built_while_the_month_ran_is_never_reused(tmp_path: Path) -> N
     document = json.loads(made.revision.bundle.files["json"].read_bytes())
     assert document["report"]["header"]["period_complete"] is True
     assert document["report"]["blocked"]["total"] == 12  # the whole month
+
+
+_ENSURE_AT = """
+import sys, time
+from datetime import datetime, timedelta
+from pathlib import Path
+from report_bundle import BUILT, SCHOOL, SETTINGS
+from reporting.bundles import BundleStore
+state, go, minutes = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+while not go.exists():
+    time.sleep(0.005)
+made = BundleStore(state).ensure(SCHOOL, "2026-10", SETTINGS, BUILT + timedelta(minutes=minutes))
+print(made.created, made.revision.number, made.revision.bundle.content_sha256)
+"""
+
+
+def test_two_processes_making_a_revision_at_once_make_one(tmp_path: Path) -> None:
+    """The daemon's hourly step and a teacher's `roja report send` (or the report timer) at the
+    same moment, a minute apart on the clock: one builds r1, the other finds it unchanged.
+    Before, both built "r1" with their own generation time and content hash, and each queued
+    its own; the inbox could get the same report twice, as two revisions."""
+    sample(db_path(tmp_path))
+    go = tmp_path / "go"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests")])}
+    procs = [subprocess.Popen([sys.executable, "-c", _ENSURE_AT, str(tmp_path), str(go),
+                               str(minutes)], env=env, stdout=subprocess.PIPE, text=True)
+             for minutes in (0, 1)]
+    time.sleep(1.5)  # both imported and waiting
+    go.touch()
+    made = sorted(p.communicate(timeout=60)[0].split() for p in procs)
+    assert [m[:2] for m in made] == [["False", "1"], ["True", "1"]]
+    assert made[0][2] == made[1][2]  # one content, one idempotency key
+    assert [r.number for r in BundleStore(tmp_path).revisions("K7", "2026-10")] == [1]

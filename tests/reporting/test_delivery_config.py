@@ -19,7 +19,7 @@ def settings(text: str) -> ReportSettings:
 def test_defaults_build_only() -> None:
     s = settings("")
     assert s == ReportSettings()
-    assert (s.send_day, s.recipients()) == (1, [])
+    assert (s.send_day, s.check_every, s.recipients()) == (1, 3600.0, [])
 
 
 def test_full_table() -> None:
@@ -29,6 +29,7 @@ qark = "Korçë"
 municipality = "Pogradec"
 ict_teacher = "Drita Çela"
 send_day = 3
+check_every = 600
 
 [report.smtp]
 host = "smtp.example.al"
@@ -41,8 +42,8 @@ to = ["zva@example.al", "dar@example.al"]
 url = "https://inbox.example.al/api/reports"
 token = "tok-123"
 """)
-    assert (s.qark, s.municipality, s.ict_teacher, s.send_day) == (
-        "Korçë", "Pogradec", "Drita Çela", 3)
+    assert (s.qark, s.municipality, s.ict_teacher, s.send_day, s.check_every) == (
+        "Korçë", "Pogradec", "Drita Çela", 3, 600.0)
     assert s.smtp == SmtpSettings("smtp.example.al", "roja@shkolla.example.al",
                                   ("zva@example.al", "dar@example.al"), 587, True, "shkolla",
                                   "sekret")
@@ -68,6 +69,7 @@ token = "t"
 
 @pytest.mark.parametrize(("text", "line", "key", "words"), [
     ("[report]\nsend_day = 31\n", 2, "report.send_day", "at most 28"),
+    ("[report]\ncheck_every = 0\n", 2, "report.check_every", "at least 1"),
     ("[report]\nqark = 1\n", 2, "report.qark", "must be a string"),
     ("[report]\nlanguage = 'sq'\n", 2, "report.language", "unknown key"),
     ("[report.smtp]\nfrom_addr = 'a@b.al'\n", 1, "report.smtp.host", "is required"),
