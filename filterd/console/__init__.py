@@ -13,6 +13,7 @@ school CA), with the inbox's stack (aiohttp + jinja2, no JavaScript) and its sha
     incidents.py  Incidentet: blocked-access incidents, filters, CSV export
     manual.py     Incident i ri: the manual incident form (reporting.manual)
     reports.py    Raportet: build and send the month's report, delivery status
+    lists.py      Listat: each list's source, counts, hold-backs and why; sync now
 
 Nothing here is imported by `roja serve`: the DNS process never loads aiohttp for it.
 """

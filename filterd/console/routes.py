@@ -11,6 +11,7 @@
     GET  /rastet, GET|POST /rastet/{id}   Rastet / recorded cases, edit and close (.cases)
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
+    GET  /listat, POST /listat/sinkronizo      Listat / lists, sync now        (.lists)
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
     GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
     GET  /llogarite, POST /llogarite/shto|imi, /llogarite/{name}/fjalekalimi|hiq  (.users)
@@ -113,6 +114,7 @@ def add_routes(app: web.Application) -> None:
         cases,
         explain,
         incidents,
+        lists,
         manual,
         overview,
         reports,
@@ -121,6 +123,6 @@ def add_routes(app: web.Application) -> None:
         users,
     )
 
-    for page in (overview, requests, incidents, manual, cases, reports, explain, selftest,
-                 users, auditlog):  # nav
+    for page in (overview, requests, incidents, manual, cases, reports, lists, explain,
+                 selftest, users, auditlog):  # nav
         page.add_routes(app)
