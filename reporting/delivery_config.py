@@ -7,6 +7,8 @@
     zva = "pogradec"             # optional: the ZVA, when it is not the municipality's own
     office_type = "drap"         # optional: "dar" for a region that still says DAR/ZVA
     send_day = 1                 # day of the month the daemon builds and sends last month's report
+    require_director_signature = false  # true: a revision is sent only once a director
+                                 # signed it in the console (a new revision, a new signature)
 
     [report.smtp]                # optional: e-mail with the PDF, CSV and JSON attached
     host = "smtp.example.al"
@@ -81,6 +83,7 @@ class ReportSettings:
     https: HttpsSettings | None = None
     zva: str = ""  # ZVA id, when it is not the municipality's own
     office_type: str = "drap"  # or "dar"
+    require_director_signature: bool = False  # filterd.report_signoff
     # Not a [report] key: the [[groups]] names by id, which filterd.config fills in so that
     # reports show "Nxënësit" where the incidents say `nxenesit`.
     group_names: Mapping[str, str] = field(default_factory=dict)
@@ -127,6 +130,7 @@ def parse(section: Section) -> ReportSettings:
     send_day = section.int("send_day", 1, min=1, max=28)
     zva_text = section.str("zva", "")
     office_type = section.choice("office_type", offices.OFFICE_TYPES, "drap")
+    signature = section.bool("require_director_signature", False)
     zva = ""
     if zva_text:
         found = offices.load().zva_of(zva_text)
@@ -137,7 +141,8 @@ def parse(section: Section) -> ReportSettings:
     smtp = _smtp(section.section("smtp")) if section.has("smtp") else None
     https = _https(section.section("https")) if section.has("https") else None
     section.done()
-    return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type)
+    return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type,
+                          signature)
 
 
 def _smtp(s: Section) -> SmtpSettings:
