@@ -88,6 +88,19 @@ def write_config(directory: Path, extra: str = "") -> RojaConfig:
     return load_config(path)
 
 
+def compile_lists(cfg: RojaConfig) -> None:
+    """What the daemon does at start and reload: compile the lists and record what it
+    enforces (`enforced.json`), so the Listat page has counts to show."""
+    from blocklists.sync import status
+    from filterd.list_apply import build_policy, enforced_record, write_enforced
+
+    _policy, compiled = build_policy(cfg)
+    try:
+        write_enforced(cfg.state_dir, enforced_record(cfg, compiled, status(cfg.state_dir)))
+    finally:
+        compiled.close()
+
+
 def seed(cfg: RojaConfig) -> dict[str, int]:
     state = cfg.state_dir
     state.mkdir(parents=True, exist_ok=True)

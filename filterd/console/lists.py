@@ -76,7 +76,9 @@ def _show(request: web.Request, status: int = 200, error: str = "") -> web.Respo
     info = lists_status(cfg.state_dir)
     return render(request, "lists.html", status=status, error=error, info=info,
                   lists=rows(cfg, info), kinds=KINDS, skipped=_skipped,
-                  notes=enforced_lines(info, held=False), feed=cfg.feed,
+                  notes=[line for line in enforced_lines(info, held=False)  # the serial is
+                         if not line.startswith("Zbatohet")],  # shown in its own row
+                  feed=cfg.feed,
                   done=request.query.get("u", ""))
 
 

@@ -12,14 +12,14 @@ import dns.message
 import dns.query
 import dns.rcode
 from click.testing import CliRunner
-from console_kit import EVIL, PASSWORDS, running_console, signed_in
+from console_kit import EVIL, PASSWORDS, compile_lists, running_console, signed_in
 from feed_kit import CASES, served_feed
 
 from filterd import audit
 from filterd.cli import main
+from filterd.config import load_config
 from filterd.console.accounts import Accounts
 from filterd.console.app import start
-from filterd.list_apply import build_policy, enforced_record, write_enforced
 from filterd.list_state import lists_status
 from filterd.testing import dns_address, running_appliance
 
@@ -38,25 +38,15 @@ example.com##.banner
 """
 
 
-def compile_lists(tmp_path: Path) -> None:
-    """What the daemon does at start and reload: compile, and record what it enforces."""
-    from filterd.config import load_config
-
-    cfg = load_config(tmp_path / "roja.toml")
-    _policy, compiled = build_policy(cfg)
-    write_enforced(cfg.state_dir, enforced_record(cfg, compiled, {"serial": None}))
-    compiled.close()
-
-
 async def test_the_lists_page_shows_each_list_as_roja_lists_status(tmp_path: Path) -> None:
     (tmp_path / "lists").mkdir()
     (tmp_path / "lists" / f"{HOSTILE}.txt").write_text(ADBLOCK)
     async with running_console(tmp_path, EXTRA) as console, console.client() as c:
         bixhoz = tmp_path / "lists" / "bixhoz.txt"
         bixhoz.write_text("".join(f"bet{i}.example\n" for i in range(20)))
-        compile_lists(tmp_path)
+        compile_lists(load_config(tmp_path / "roja.toml"))
         bixhoz.write_text("bet0.example\n")  # shrank by 95 %: held back
-        compile_lists(tmp_path)
+        compile_lists(load_config(tmp_path / "roja.toml"))
         csrf = await signed_in(c, "drejtori")
         r = await c.get("/listat")
         assert r.status_code == 200, r.text
