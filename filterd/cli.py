@@ -183,6 +183,13 @@ def config_check(file: Path) -> None:
         raise RojaError(f"{file}: konfigurimi lexohet, por i mungojnë skedarët",
                         "the config reads, but files it names are missing",
                         "\n  ".join(problems))
+    from filterd.report_signoff import directors
+
+    if cfg.report.require_director_signature and not directors(cfg.state_dir):
+        click.echo("Kujdes: [report] require_director_signature = true, por konsola nuk ka "
+                   "llogari drejtori: asnjë raport nuk dërgohet pa nënshkrimin e tij (roja "
+                   "console user add EMRI --role director) / warning: no director account in "
+                   "the console: no report is sent until a director signs it", err=True)
     lists, groups = len(cfg.policy.lists), len(cfg.policy.groups)
     click.echo(f"Në rregull / OK: {file} ({count(lists, LIST)} / "
                f"{count(lists, ('list', 'lists'))}, {count(groups, GROUP)} / "

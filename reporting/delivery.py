@@ -17,7 +17,7 @@ otherwise only retries due rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -110,11 +110,14 @@ def _enqueue(outbox: Outbox, bundle: Bundle, settings: ReportSettings, now: date
 
 
 def tick(state_dir: Path, school: SchoolLike, settings: ReportSettings,
-         now: datetime) -> list[Delivery]:
-    """The daemon's periodic step (blocking: run it in a thread). Returns the rows attempted."""
+         now: datetime, approved: Callable[[Bundle], bool] = lambda bundle: True
+         ) -> list[Delivery]:
+    """The daemon's periodic step (blocking: run it in a thread). Returns the rows attempted.
+    A revision `approved` refuses (not signed by the director, `filterd.report_signoff`) is
+    built but not queued."""
     if now.astimezone(TIRANE).day >= settings.send_day:
         bundle = ensure_bundle(state_dir, previous_month(now), school, settings, now)
-        if settings.recipients():
+        if settings.recipients() and approved(bundle):
             with Outbox(outbox_path(state_dir)) as outbox:
                 _enqueue(outbox, bundle, settings, now)
     if not outbox_path(state_dir).is_file():

@@ -8,6 +8,8 @@
     office_type = "drap"         # optional: "dar" for a region that still says DAR/ZVA
     send_day = 1                 # day of the month the daemon builds and sends last month's report
     check_every = 3600           # seconds between the daemon's report steps (due report, retries)
+    require_director_signature = false  # true: a revision is sent only once a director
+                                 # signed it in the console (a new revision, a new signature)
 
     [report.smtp]                # optional: e-mail with the PDF, CSV and JSON attached
     host = "smtp.example.al"
@@ -83,6 +85,7 @@ class ReportSettings:
     zva: str = ""  # ZVA id, when it is not the municipality's own
     office_type: str = "drap"  # or "dar"
     check_every: float = 3600.0  # seconds between the daemon's report steps
+    require_director_signature: bool = False  # filterd.report_signoff
     # Not a [report] key: the [[groups]] names by id, which filterd.config fills in so that
     # reports show "Nxënësit" where the incidents say `nxenesit`.
     group_names: Mapping[str, str] = field(default_factory=dict)
@@ -130,6 +133,7 @@ def parse(section: Section) -> ReportSettings:
     zva_text = section.str("zva", "")
     office_type = section.choice("office_type", offices.OFFICE_TYPES, "drap")
     check_every = section.float("check_every", 3600.0, min=1.0, max=86400.0)
+    signature = section.bool("require_director_signature", False)
     zva = ""
     if zva_text:
         found = offices.load().zva_of(zva_text)
@@ -141,7 +145,7 @@ def parse(section: Section) -> ReportSettings:
     https = _https(section.section("https")) if section.has("https") else None
     section.done()
     return ReportSettings(qark, municipality, teacher, send_day, smtp, https, zva, office_type,
-                          check_every)
+                          check_every, signature)
 
 
 def _smtp(s: Section) -> SmtpSettings:

@@ -78,13 +78,27 @@ class Console:
         return httpx.AsyncClient(base_url=self.url, timeout=60.0, verify=trust, **kwargs)
 
 
-def write_config(directory: Path) -> RojaConfig:
+def write_config(directory: Path, extra: str = "") -> RojaConfig:
+    """The kit's config; `extra` is TOML added at the end (more lists, [report] options)."""
     (directory / "lists").mkdir(parents=True, exist_ok=True)
     (directory / "lists" / "hotline.txt").write_text("abuse-legal.example\n")
     (directory / "lists" / "bixhoz.txt").write_text("bet.example\nabuse-legal.example\n")
     path = directory / "roja.toml"
-    path.write_text(CONFIG.format(evil=EVIL.replace('"', '\\"')), encoding="utf-8")
+    path.write_text(CONFIG.format(evil=EVIL.replace('"', '\\"')) + extra, encoding="utf-8")
     return load_config(path)
+
+
+def compile_lists(cfg: RojaConfig) -> None:
+    """What the daemon does at start and reload: compile the lists and record what it
+    enforces (`enforced.json`), so the Listat page has counts to show."""
+    from blocklists.sync import status
+    from filterd.list_apply import build_policy, enforced_record, write_enforced
+
+    _policy, compiled = build_policy(cfg)
+    try:
+        write_enforced(cfg.state_dir, enforced_record(cfg, compiled, status(cfg.state_dir)))
+    finally:
+        compiled.close()
 
 
 def seed(cfg: RojaConfig) -> dict[str, int]:
@@ -105,8 +119,8 @@ def seed(cfg: RojaConfig) -> dict[str, int]:
 
 
 @asynccontextmanager
-async def running_console(tmp_path: Path) -> AsyncIterator[Console]:
-    cfg = write_config(tmp_path)
+async def running_console(tmp_path: Path, extra: str = "") -> AsyncIterator[Console]:
+    cfg = write_config(tmp_path, extra)
     requests = seed(cfg)
     accounts = Accounts(cfg.state_dir)
     accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,19 +26,16 @@ import click
 
 from blocklists.feed import REASONLESS_LIMIT, FeedError, key_id
 from blocklists.publish import MAX_REMOVALS, keygen, publish
-from blocklists.store import ACTIVE_NAME
-from blocklists.summary import read_summaries, summary_line
-from blocklists.sync import CURRENT_NAME, feed_dir, status, sync
+from blocklists.summary import summary_line
+from blocklists.sync import CURRENT_NAME, feed_dir
 from filterd.errors import RojaError, describe
-from filterd.hotline import record_sync_failure
-from filterd.list_apply import read_enforced
-from reporting.events import record_event
+from filterd.list_apply import TIRANE
+from filterd.list_state import lists_status, sync_now
 from reporting.plural import ROW, count, form
 
 ENTRY_EN = ("entry", "entries")
 
 PROGRESS_MIN_BYTES = 1024 * 1024  # smaller downloads need no bar
-STAYS = "Lista e mëparshme mbetet aktive / the previous list stays active."
 
 
 class DownloadBar:
@@ -147,23 +144,12 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                                    "konfigurim / give --url, --pubkey and --feed-id, or a "
                                    "[feed] section in the config.")
         url, pubkey, feed_id = url or feed.url, pubkey or feed.public_key, feed_id or feed.feed_id
-    try:
-        pinned = pubkey.read_bytes()
-    except OSError as exc:
-        raise RojaError("Çelësi publik i linjës nuk lexohet ([feed] public_key ose --pubkey)",
-                        "the hotline's public key cannot be read ([feed] public_key or "
-                        "--pubkey)", f"{describe(exc)}\n  {STAYS}") from None
     bar = DownloadBar()
     try:
-        result = sync(state_dir, url, pinned, feed_id, timedelta(days=max_age_days),
-                      progress=bar)
-    except (FeedError, OSError) as exc:
+        result = sync_now(state_dir, url, pubkey, feed_id, timedelta(days=max_age_days),
+                          progress=bar)
+    finally:
         bar.close()
-        record_sync_failure(state_dir, exc)
-        cause = describe(exc) if isinstance(exc, OSError) else str(exc)
-        raise RojaError("Lista e linjës nuk u sinkronizua", "the hotline feed was not synced",
-                        f"{cause if url in cause else f'{url}: {cause}'}\n  {STAYS}") from None
-    bar.close()
     if not result.changed:
         click.echo(f"Pa ndryshime, seriali {result.serial} / unchanged, serial {result.serial}")
         return
@@ -173,8 +159,6 @@ def sync_cmd(ctx: click.Context, url: str | None, pubkey: Path | None, feed_id: 
                f"−{result.removed}; skadon / "
                f"expires {result.expires}")
     if result.first_use:
-        record_event(state_dir / "incidents.sqlite", "list_trust_first_use",
-                     f"serial {result.serial}")
         click.echo("Kujdes: asnjë gjendje e mëparshme, seriali u pranua me besim / note: no "
                    "earlier state, the serial was accepted on trust (first use)", err=True)
 
@@ -199,11 +183,9 @@ def _refuse_unreadable(current: Path) -> None:
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """Gjendja e listës së linjës / state of the hotline feed (exit 1 when expired or
     unreadable)."""
-    info = status(ctx.obj["state_dir"])
+    info = lists_status(Path(ctx.obj["state_dir"]))
     if info["serial"] is None:
         _refuse_unreadable(feed_dir(ctx.obj["state_dir"]) / CURRENT_NAME)
-    info["enforced"] = read_enforced(ctx.obj["state_dir"])
-    info["lists"] = read_summaries(Path(ctx.obj["state_dir"]) / ACTIVE_NAME)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         if info.get("expired"):
@@ -223,10 +205,21 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
             click.echo("Kujdes: lista ka skaduar / warning: the feed has expired", err=True)
     for line in enforced_lines(info):
         click.echo(line)
+    if (last := info.get("last_sync")) is not None:
+        click.echo(last_sync_line(last))
     for list_id, item in info["lists"].items():
         click.echo(summary_line(list_id, item))
     if info.get("expired"):
         sys.exit(1)
+
+
+def last_sync_line(event: dict[str, Any]) -> str:
+    """`Sinkronizimi i fundit / last sync: ...` from the newest sync_ok/sync_fail event."""
+    at = datetime.fromtimestamp(event["at"], TIRANE).strftime("%d.%m.%Y %H:%M")
+    if event["kind"] == "sync_ok":
+        return f"Sinkronizimi i fundit / last sync: në rregull / ok, {at} ({event['detail']})"
+    return (f"Sinkronizimi i fundit / last sync: DËSHTOI / FAILED, {at}: "
+            f"{str(event['detail'])[:300]}")
 
 
 def held_lines(enforced: dict[str, Any]) -> list[str]:

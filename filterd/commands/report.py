@@ -29,8 +29,11 @@ teachers recorded, a corrected school name), queues it in `state_dir/outbox.sqli
 recipient of `ctx.obj["config"].report` (reporting.delivery_config.ReportSettings), tries the
 due deliveries at once and prints what went where; what fails is retried later by the daemon or
 the next `send`. It exits 1 naming every delivery that did not go out (failed for good, or
-queued for a retry, with the server's host:port and the cause). `status` lists each period's
-revisions (what changed from the one before) and where each went, with the receipts.
+queued for a retry, with the server's host:port and the cause). With `[report]
+require_director_signature = true` it refuses (exit 1) a revision no director has signed in
+the console (`filterd.report_signoff`), and `due` builds it but does not queue it. `status`
+lists each period's revisions (what changed from the one before) and where each went, with
+the receipts.
 `due` is the service's hourly step (`reporting.delivery.tick`): on or after `[report]
 send_day` it makes and queues last month's revision (a new one only when something changed),
 then tries the deliveries that are
@@ -49,13 +52,14 @@ from typing import Any
 
 import click
 
+from filterd import report_signoff
 from filterd.commands import report_status
 from filterd.errors import RojaError
 from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.bundles import Made, PeriodNotEndedError
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
-from reporting.outbox import Delivery
+from reporting.outbox import Bundle, Delivery
 from reporting.report_data import TIRANE, ReportData, collect, parse_period
 
 RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
@@ -279,6 +283,7 @@ def send(obj: Any, month: str | None) -> None:
         click.echo("Asnjë marrës në konfigurim ([report.smtp], [report.https]): raporti u "
                    "hartua, por nuk u dërgua.\nNo recipients configured: built, not sent.")
         return
+    report_signoff.require_signature(state_dir, settings, made.revision)
     rows = delivery.send(state_dir, bundle, settings, now)
     for row in rows:
         if row.status == "sent":
@@ -317,7 +322,20 @@ def due(obj: Any) -> None:
     """Bëj atë që duhet tani (shërbimi e bën çdo orë) / do what is due now (hourly by the
     service): last month's report after send_day, retries."""
     school = _configured_school(obj)
-    rows = delivery.tick(Path(obj["state_dir"]), school, _settings(obj), datetime.now(TIRANE))
+    state_dir, settings, now = Path(obj["state_dir"]), _settings(obj), datetime.now(TIRANE)
+    waiting: list[Bundle] = []
+
+    def approved(bundle: Bundle) -> bool:
+        if report_signoff.signed(state_dir, settings, bundle):
+            return True
+        waiting.append(bundle)
+        return False
+
+    rows = delivery.tick(state_dir, school, settings, now, approved)
+    for bundle in waiting:
+        click.echo(f"Raporti i {bundle.period} pret nënshkrimin e drejtorit (konsola: "
+                   f"Raportet → Nënshkruaj) / the report for {bundle.period} waits for the "
+                   "director's signature ([report] require_director_signature)", err=True)
     for row in rows:
         if row.status == "sent":
             click.echo(f"{row.period} {_line(row)}")

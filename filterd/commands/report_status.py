@@ -59,16 +59,23 @@ def _periods(store: BundleStore, rows: list[Delivery], month: str | None) -> lis
     return sorted((p for p in found if month is None or p == month), reverse=True)
 
 
-def lines(state_dir: Path, code: str, month: str | None) -> list[str]:
-    """The status text, line by line."""
+def collect(state_dir: Path, code: str, month: str | None
+            ) -> tuple[list[Delivery], dict[str, list[Revision]]]:
+    """Every delivery (of `month`, or all) and each period's revisions, oldest first, newest
+    period first: what `roja report status` and the console's Raportet page show."""
     store = BundleStore(state_dir)
     path = delivery.outbox_path(state_dir)
     rows: list[Delivery] = []
     if path.is_file():
         with Outbox(path) as outbox:
             rows = outbox.deliveries(period=month)
-    revisions: dict[str, list[Revision]] = {
-        period: store.revisions(code, period) for period in _periods(store, rows, month)}
+    return rows, {period: store.revisions(code, period)
+                  for period in _periods(store, rows, month)}
+
+
+def lines(state_dir: Path, code: str, month: str | None) -> list[str]:
+    """The status text, line by line."""
+    rows, revisions = collect(state_dir, code, month)
     number = {r.bundle.key: r.number for rs in revisions.values() for r in rs}
     if not rows and not any(revisions.values()):
         return ["Asnjë raport i hartuar ose i dërguar ende. / No report has been built or "

@@ -17,6 +17,7 @@ school CA), with the inbox's stack (aiohttp + jinja2, no JavaScript) and its sha
                   write + reload (filterd.reload_request) + audit
     groups_edit.py  a form → the new roja.toml text (filterd.install.tomledit), checked like
                   `roja config check`, and its diff
+    lists.py      Listat: each list's source, counts, hold-backs and why; sync now
 
 Nothing here is imported by `roja serve`: the DNS process never loads aiohttp for it.
 """

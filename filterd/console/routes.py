@@ -12,6 +12,7 @@
     GET  /raportet, POST /raportet/{YYYY-MM}/harto|dergo|nenshkruaj       (.reports)
     GET  /raportet/{YYYY-MM}.{pdf,csv,json}
     GET  /grupet, POST /grupet/{kind}/{target}  Grupet dhe oraret / groups and schedules (.groups)
+    GET  /listat, POST /listat/sinkronizo      Listat / lists, sync now        (.lists)
     GET  /pse                    Pse u bllokua? / why was it blocked?     (.explain)
     GET  /vetetestimi, POST /vetetestimi/nis   Vetëtestimi / self-test       (.selftest)
     GET  /llogarite, POST /llogarite/shto|imi, /llogarite/{name}/fjalekalimi|hiq  (.users)
@@ -115,6 +116,7 @@ def add_routes(app: web.Application) -> None:
         explain,
         groups,
         incidents,
+        lists,
         manual,
         overview,
         reports,
@@ -123,6 +125,6 @@ def add_routes(app: web.Application) -> None:
         users,
     )
 
-    for page in (overview, requests, incidents, manual, cases, reports, groups, explain,
+    for page in (overview, requests, incidents, manual, cases, reports, lists, groups, explain,
                  selftest, users, auditlog):  # nav
         page.add_routes(app)

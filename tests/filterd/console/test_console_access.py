@@ -14,17 +14,20 @@ from filterd.console.app import SESSION_COOKIE
 
 PAGES = ["/pasqyra", "/kerkesat", "/incidentet", "/incidentet.csv", "/incident-i-ri",
          "/raportet", "/raportet/2026-10.pdf", "/pse", "/vetetestimi", "/rastet",
-         "/rastet/1", "/llogarite", "/auditimi", "/grupet"]
+         "/rastet/1", "/llogarite", "/auditimi", "/grupet", "/listat",
+         "/raportet/2026-10/r1.pdf"]
 ACTIONS = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq", "/incident-i-ri",
            "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
            "/raportet/2026-10/nenshkruaj", "/vetetestimi/nis", "/dil", "/rastet/1",
            "/llogarite/shto", "/llogarite/imi", "/llogarite/drejtori/fjalekalimi",
-           "/llogarite/drejtori/hiq", "/zhbllokime/shto", "/grupet/pushimet/te-gjitha"]
+           "/llogarite/drejtori/hiq", "/zhbllokime/shto", "/grupet/pushimet/te-gjitha",
+           "/listat/sinkronizo"]
 TEACHER_ONLY = ["/kerkesat/1/prano", "/kerkesat/1/refuzo", "/zhbllokime/1/hiq",
                 "/incident-i-ri", "/raportet/2026-10/harto", "/raportet/2026-10/dergo",
                 "/vetetestimi/nis", "/rastet/1", "/llogarite/shto",
                 "/llogarite/mesuesi/fjalekalimi", "/llogarite/mesuesi/hiq",
-                "/zhbllokime/shto", "/grupet/pushimet/te-gjitha"]
+                "/zhbllokime/shto", "/grupet/pushimet/te-gjitha",
+                "/listat/sinkronizo"]
 
 
 async def test_without_a_session_everything_leads_to_the_login(tmp_path: Path) -> None:

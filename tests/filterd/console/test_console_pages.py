@@ -208,7 +208,7 @@ async def test_build_the_months_report(tmp_path: Path) -> None:
         r = await c.post("/raportet/2026-10/harto", data={"csrf": csrf})
         assert r.status_code == 303
         page = (await c.get(r.headers["location"].split("#")[0])).text
-        assert "Raporti u hartua" in page and "/raportet/2026-10.pdf" in page
+        assert "Raporti u hartua" in page and "/raportet/2026-10/r1.pdf" in page
         pdf = await c.get("/raportet/2026-10.pdf")
         assert pdf.content.startswith(b"%PDF")
         assert (await c.post("/raportet/2026-10/dergo", data={"csrf": csrf})
