@@ -3,8 +3,9 @@ lists and self-tests, as rows of the `events` table (schema v2, see `reporting.i
 
 Kinds: `start`, `stop`, `sync_ok` ("serial N"), `sync_fail` (the reason), `list_held_back`
 (list ids), `list_trust_first_use` ("serial N": accepted with no earlier state),
-`selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions of closed manual
-incidents `reporting.retention` blanked; written there, in the purge's own transaction).
+`selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions and teachers' names
+of closed manual incidents `reporting.retention` blanked; written there, in the purge's own
+transaction).
 Writing never raises: a full disk must not stop the filter. While another program holds the
 database's write lock (a purge, `roja incident add`) the write waits with a backoff
 (`reporting.sqlite_store.retry_locked`), as long as the process lives unless `patience` is
