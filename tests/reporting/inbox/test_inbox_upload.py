@@ -3,6 +3,7 @@ nothing, and the appliance's real delivery client (`reporting.delivery_https`) a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -189,6 +190,28 @@ async def test_the_real_delivery_client_uploads_to_the_real_inbox(tmp_path: Path
         stored = inbox.store.db.execute("SELECT data FROM submission_files WHERE kind = 'pdf'")
         assert stored.fetchone()[0] == bundle.files["pdf"].read_bytes()
         assert NOW  # the kit's clock: 5 November, on time
+
+
+async def test_https_delivery_carries_the_csv_and_the_inbox_keeps_all_three(
+        tmp_path: Path) -> None:
+    """The mail carries PDF, CSV and JSON; the HTTPS upload carries the same three files."""
+    (tmp_path / "school").mkdir()
+    bundle = make_bundle(tmp_path / "school")
+    async with running_inbox(tmp_path) as inbox:
+        inbox.store.put_schools([School(SCHOOL.code, SCHOOL.name, "korce", "Pogradec", "")])
+        url = f"{inbox.url}/api/reports"
+        channel = HttpsChannel(HttpsSettings(url, inbox.store.issue_token(SCHOOL.code),
+                                             timeout=10.0))
+
+        def send() -> str:
+            with Outbox(tmp_path / "outbox.sqlite") as box:
+                box.enqueue(bundle, [("https", url)], T0)
+                [row] = box.run_due(T0, {"https": channel})
+                return f"{row.status} {row.last_error}"
+        assert await asyncio.to_thread(send) == "sent "
+        stored = dict(inbox.store.db.execute("SELECT kind, data FROM submission_files"))
+    assert sorted(stored) == ["csv", "json", "pdf"]
+    assert stored["csv"] == bundle.files["csv"].read_bytes()
 
 
 V1 = Path(__file__).parent / "data" / "report-v1.json"
