@@ -10,11 +10,10 @@ Middlewares, in order: errors (an HTML page in Albanian/English for people, `{"e
 headers (a strict Content-Security-Policy with no external source, no-referrer, nosniff,
 no-store). The staff pages, the session lookup and the login run their SQLite queries on the
 database threads and argon2 on the bounded hashing pool (`OFFLOAD`, reporting.inbox.offload),
-so a dashboard or a password guess never stops `/healthz` or anyone else's page; the upload
-endpoint still uses the loop's own connection (`STORE`). Login attempts are counted per
-address and account (`THROTTLE`, reporting.inbox.throttle). Request limits: the whole body
-`max_upload_mb` + 64 KiB, a login form `LOGIN_MAX_BYTES`, a report's JSON
-reporting.inbox.json_limits (size and nesting depth, 400 beyond them).
+so a dashboard, an upload or a password guess never stops `/healthz` or anyone else's page.
+Login attempts are counted per address and account (`THROTTLE`, reporting.inbox.throttle).
+Request limits: the whole body `max_upload_mb` + 64 KiB, a login form `LOGIN_MAX_BYTES`, a
+report's JSON reporting.inbox.json_limits (size and nesting depth, 400 beyond them).
 """
 
 from __future__ import annotations
