@@ -31,7 +31,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from reporting.inbox import auth
+from reporting.inbox import auth, throttle
 from reporting.inbox.config import InboxConfig
 from reporting.inbox.dashboard import scope_label
 from reporting.inbox.offload import Offload
@@ -158,7 +158,12 @@ def create_app(cfg: InboxConfig, store: Store | None = None,
     app[TEMPLATES] = templates()
     app[CLOCK] = clock
     app[OFFLOAD] = Offload(app[STORE].path)
-    app[THROTTLE] = Throttle()
+    # The counts of the last run (a restart must not give an attacker a fresh budget).
+    saved = app[STORE].load_throttle(clock() - throttle.FORGET, throttle.MAX_KEYS)
+
+    def save(key: str, failures: int, last: float, seq: int) -> None:
+        app[OFFLOAD].submit(Store.save_throttle, key, failures, last, seq)
+    app[THROTTLE] = Throttle(saved=saved, save=save)
 
     async def close(app: web.Application) -> None:
         await asyncio.to_thread(app[OFFLOAD].close)

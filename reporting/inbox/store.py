@@ -28,7 +28,7 @@ from types import TracebackType
 from reporting import offices
 from reporting.inbox.qarqe import QARQE
 from reporting.inbox.registry import School, school_zva
-from reporting.sqlite_store import Schema, open_store
+from reporting.sqlite_store import Schema, open_store, transaction
 
 DB_FILE = "inbox.sqlite"
 
@@ -109,7 +109,13 @@ def _v2(db: sqlite3.Connection) -> None:
 
 
 # For `reporting.sqlite_store`; version 3 keeps the login throttle's counts across restarts.
-SCHEMA = Schema(DB_FILE, (MIGRATIONS[0], _v2))
+SCHEMA = Schema(DB_FILE, (
+    MIGRATIONS[0],
+    _v2,
+    ("""CREATE TABLE login_throttle (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last REAL NOT NULL,
+            seq INTEGER NOT NULL)""",),
+))
 SCHOOL_COLUMNS = "code, name, qark, municipality, email, zva"
 USER_COLUMNS = "name, role, qark, municipality, password_hash, drap, zva"
 
@@ -307,6 +313,28 @@ class Store:
                         "VALUES (?, ?, ?, ?, ?)",
                         (time.time() if now is None else now, actor, action, detail[:500],
                          address))
+
+    # Login throttle (reporting.inbox.throttle) ----------------------------------------------
+
+    def save_throttle(self, key: str, failures: int, last: float, seq: int) -> None:
+        """One count of the login throttle, unless a newer change (`seq`) is already saved."""
+        self.db.execute(
+            "INSERT INTO login_throttle VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "failures = excluded.failures, last = excluded.last, seq = excluded.seq "
+            "WHERE excluded.seq > login_throttle.seq", (key, failures, last, seq))
+
+    def load_throttle(self, since: float, limit: int) -> list[tuple[str, int, float, int]]:
+        """The saved counts with a failure since `since` (the others are deleted), the newest
+        `limit`, and the highest sequence number left (as a row with no failures): every
+        later change is numbered above every row kept."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM login_throttle WHERE last < ? OR failures <= 0",
+                            (since,))
+            rows = self.db.execute("SELECT key, failures, last, seq FROM login_throttle WHERE "
+                                   "failures > 0 ORDER BY last DESC LIMIT ?", (limit,)).fetchall()
+            top = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM login_throttle").fetchone()
+        return [(str(k), int(f), float(la), int(q)) for k, f, la, q in rows] + [
+            ("", 0, 0.0, int(top[0]))]
 
     def audit_rows(self, limit: int = 100) -> list[tuple[float, str, str, str, str]]:
         rows = self.db.execute("SELECT at, actor, action, detail, address FROM audit "
