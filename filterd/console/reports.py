@@ -22,7 +22,8 @@ from pathlib import Path
 from aiohttp import web
 
 from filterd import audit
-from filterd.console.app import accounts, render, settings
+from filterd.console.accounts import Accounts
+from filterd.console.app import on_accounts, render, settings
 from filterd.console.guards import form_of, signed_in, teacher
 from filterd.status import TIRANE
 from reporting import delivery
@@ -70,11 +71,11 @@ def _deliveries(state_dir: Path) -> list[Delivery]:
 async def page(request: web.Request) -> web.StreamResponse:
     signed_in(request)
     cfg = settings(request)
-    rows = _deliveries(cfg.state_dir)
+    rows = await asyncio.to_thread(_deliveries, cfg.state_dir)  # SQLite: off the event loop
     shown = []
     for period in months(datetime.fromtimestamp(now(request), TIRANE)):
         bundle = delivery.load_bundle(cfg.state_dir, cfg.school.code, period)
-        signed = [s for s in accounts(request).signatures(period)
+        signed = [s for s in await on_accounts(request, Accounts.signatures, period)
                   if bundle is not None and s[0] == bundle.content_sha256]
         shown.append(Month(period, month_label(period), bundle,
                            [d for d in rows if d.period == period], signed))
@@ -124,7 +125,7 @@ async def sign(request: web.Request) -> web.StreamResponse:
     if bundle is None:
         raise web.HTTPConflict(text="Raporti i këtij muaji nuk është hartuar ende. / This "
                                     "month's report has not been built yet.")
-    accounts(request).sign(period, bundle.content_sha256, me, now(request))
+    await on_accounts(request, Accounts.sign, period, bundle.content_sha256, me, now(request))
     audit.append(cfg.state_dir, who=me.name, what=f"report signed {period}",
                  why=f"{me.role}, content {bundle.content_sha256[:16]} (console)")
     raise web.HTTPSeeOther(f"/raportet?u=nenshkruaj-{period}#m{period}")
