@@ -73,6 +73,7 @@ __all__ = ["Appliance", "build_policy", "list_sources", "run", "run_report_due"]
 
 REPORT_DUE_TIMEOUT = 900.0
 REPORT_FIRST_DELAY = 300.0  # seconds after start: off the busy start-up
+STOP_PATIENCE = 20.0  # seconds the "stop" event waits for a locked incident database
 
 
 async def run_report_due(config_path: Path, limit: float = REPORT_DUE_TIMEOUT) -> int:
@@ -338,7 +339,8 @@ class Appliance:
             self.traffic.sample_now()  # the queries since the last sample
         if self._housekeeping is not None:
             self._housekeeping.cancel()
-            await asyncio.to_thread(record_event, self.db_path, "stop")
+            # bounded: a stop must not hang behind another program's lock
+            await asyncio.to_thread(record_event, self.db_path, "stop", patience=STOP_PATIENCE)
         if self._feed_task is not None:
             self._feed_task.cancel()
         if self._watch_task is not None:

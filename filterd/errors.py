@@ -10,10 +10,12 @@ prints to stderr and exits 1:
 
 `filterd.cli.LazyGroup` passes whatever a command did not catch through `unexpected()`: an
 OSError names its file (or the address a note on it names), a SQLite error the database a note
-names (else the state directory), anything else its type; so commands catch only what they can
-say more about. Code that opens a database or socket whose name the exception would lose adds
-it as a PEP 678 note (`exc.add_note(str(path))`) before re-raising. `usage_error()` gives click's
-usage errors (a bad option value, a missing option) an Albanian headline; exit status 2.
+names (else the state directory), a store written by a newer Roja its file
+(`reporting.sqlite_store.StoreTooNewError`), anything else its type; so commands catch only
+what they can say more about. Code that opens a database or socket whose name the exception
+would lose adds it as a PEP 678 note (`exc.add_note(str(path))`) before re-raising.
+`usage_error()` gives click's usage errors (a bad option value, a missing option) an Albanian
+headline; exit status 2.
 `ROJA_TRACEBACK=1` lets an unexpected error through with its Python traceback, for a bug report.
 """
 
@@ -24,6 +26,8 @@ import sqlite3
 from typing import IO, Any
 
 import click
+
+from reporting.sqlite_store import StoreTooNewError
 
 # What the errors a teacher meets mean, in Albanian; the English is the system's own text.
 ERRNO_SQ = {
@@ -104,6 +108,8 @@ def describe(exc: BaseException) -> str:
 
 def unexpected(exc: Exception, command: str, state_dir: object = None) -> RojaError:
     """What a command did not catch, as a RojaError naming the file or address."""
+    if isinstance(exc, StoreTooNewError):  # its message names the file, Albanian first
+        return RojaError(f"`{command}` nuk u krye: {exc.sq}", f"did not complete: {exc.en}")
     cause = describe(exc)
     if isinstance(exc, sqlite3.Error) and not getattr(exc, "__notes__", None) and state_dir:
         cause += f" (dosja e gjendjes / state directory {state_dir})"

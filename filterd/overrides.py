@@ -15,27 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from filterd import audit
-from filterd.unblock_requests import DB_NAME
-from filterd.unblock_requests import connect as _connect_requests
+from filterd import audit, overrides_db
 from policy import Unblock
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS unblocks (
-    id INTEGER PRIMARY KEY,
-    group_id TEXT NOT NULL,
-    host TEXT NOT NULL,
-    created REAL NOT NULL,
-    expires REAL NOT NULL,
-    by TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    request_id INTEGER,
-    removed REAL,
-    removed_by TEXT NOT NULL DEFAULT '',
-    expiry_logged INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS unblocks_expires ON unblocks (expires);
-"""
 
 
 @dataclass(frozen=True)
@@ -60,9 +41,7 @@ class UnblockRow:
 
 
 def connect(state_dir: Path) -> sqlite3.Connection:
-    db = _connect_requests(state_dir)
-    db.executescript(SCHEMA)
-    return db
+    return overrides_db.connect(state_dir)
 
 
 _COLUMNS = ("id, group_id, host, created, expires, by, reason, request_id, removed, "
@@ -159,10 +138,8 @@ class ChangeWatch:
     (`PRAGMA data_version`); one persistent connection, one query per look."""
 
     def __init__(self, state_dir: Path) -> None:
-        connect(state_dir).close()  # the schema exists
         # Used from the appliance's worker threads, one at a time.
-        self._db = sqlite3.connect(state_dir / DB_NAME, timeout=5, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = overrides_db.connect(state_dir, check_same_thread=False)
         self._version = self._read()
 
     def _read(self) -> int:

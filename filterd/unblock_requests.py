@@ -18,32 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from filterd import overrides_db
+
 if TYPE_CHECKING:
     from filterd.config import RojaConfig
     from filterd.overrides import UnblockRow
 
-DB_NAME = "overrides.sqlite"
+DB_NAME = overrides_db.DB_NAME
 STATUSES = ("pending", "accepted", "refused")
 MAX_NOTE = 500
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS unblock_requests (
-    id INTEGER PRIMARY KEY,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    group_id TEXT NOT NULL,
-    host TEXT NOT NULL,
-    category TEXT NOT NULL,
-    list_id TEXT NOT NULL,
-    client TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT '',
-    count INTEGER NOT NULL DEFAULT 1,
-    status TEXT NOT NULL DEFAULT 'pending',
-    decided_by TEXT NOT NULL DEFAULT '',
-    decided_at REAL
-);
-CREATE INDEX IF NOT EXISTS unblock_requests_status ON unblock_requests (status, created);
-"""
 
 
 @dataclass(frozen=True)
@@ -63,15 +47,7 @@ class UnblockRequest:
 
 
 def connect(state_dir: Path) -> sqlite3.Connection:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        db = sqlite3.connect(state_dir / DB_NAME, timeout=5, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(SCHEMA)
-    except sqlite3.Error as exc:
-        exc.add_note(str(state_dir / DB_NAME))  # the CLI names the file (filterd.errors)
-        raise
-    return db
+    return overrides_db.connect(state_dir)
 
 
 def add_request(state_dir: Path, *, group_id: str, host: str, category: str, list_id: str,

@@ -11,9 +11,9 @@ Keys (all optional):
     flush_interval = 0.5   # seconds the writer waits for a batch to fill before writing it
     retention_days = 400   # incidents, manual incidents and events older than this are
                            # deleted once a day
-    free_text_days = 30    # the description of a manual incident closed (resolved) this
-                           # many days ago is blanked, in the same daily run, and the count
-                           # recorded as a `free_text_purged` event
+    free_text_days = 30    # the description and teacher's name of a manual incident closed
+                           # (resolved) this many days ago are blanked, in the same daily
+                           # run, and the count recorded as a `free_text_purged` event
     recent_pairs = 16384   # (client, name) pairs kept in memory for deduplication, ~400
                            # bytes each; beyond this the writer asks the database (slower
                            # under a flood of distinct blocked names, e.g. ~10% at 200,000)

@@ -22,7 +22,7 @@
     timeout = 60                 # seconds for the connection and each command
     data_timeout = 600           # seconds for the answer to the end of DATA (RFC 5321 4.5.3.2)
 
-    [report.https]               # optional: upload of JSON + PDF to the education-office inbox
+    [report.https]               # optional: JSON + PDF + CSV to the education-office inbox
     url = "https://inbox.example.al/api/reports"
     token = "..."
     ca_file = ""                 # optional: PEM of the office's own CA (default: the system's)

@@ -1,4 +1,5 @@
-"""The HTTPS channel of the report outbox: upload of the JSON and PDF to the education office.
+"""The HTTPS channel of the report outbox: upload of the JSON, PDF and CSV to the education
+office (the same three files the e-mail carries).
 
     POST <url>
     Authorization: Bearer <token>
@@ -6,6 +7,7 @@
     Content-Type: multipart/form-data; boundary=...
       part "report": raport-<code>-<period>.json (application/json)
       part "pdf":    raport-<code>-<period>.pdf  (application/pdf)
+      part "csv":    raport-<code>-<period>.csv  (text/csv; a bundle without one sends none)
 
 The inbox answers 200 or 201 with `{"receipt": "...", "server_sha256": "..."}`; the
 `server_sha256` must equal the report's content hash (or the SHA-256 of the JSON file), else
@@ -71,13 +73,16 @@ class HttpsChannel:
         try:
             report = delivery.files["json"].read_bytes()
             pdf = delivery.files["pdf"].read_bytes()
+            csv = delivery.files["csv"].read_bytes() if "csv" in delivery.files else None
             content_hash = str(json.loads(report)["content_sha256"])
         except (KeyError, OSError, ValueError, TypeError) as exc:
             raise DeliveryError(f"paketa e raportit nuk lexohet / report bundle unreadable: "
                                 f"{exc}", permanent=True) from exc
-        ctype, body = multipart([
-            ("report", delivery.files["json"].name, "application/json", report),
-            ("pdf", delivery.files["pdf"].name, "application/pdf", pdf)])
+        uploads = [("report", delivery.files["json"].name, "application/json", report),
+                   ("pdf", delivery.files["pdf"].name, "application/pdf", pdf)]
+        if csv is not None:
+            uploads.append(("csv", delivery.files["csv"].name, "text/csv; charset=utf-8", csv))
+        ctype, body = multipart(uploads)
         request = urllib.request.Request(self.settings.url, data=body, method="POST", headers={
             "Authorization": f"Bearer {self.settings.token}",
             "Idempotency-Key": delivery.key,

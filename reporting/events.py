@@ -3,12 +3,16 @@ lists and self-tests, as rows of the `events` table (schema v2, see `reporting.i
 
 Kinds: `start`, `stop`, `sync_ok` ("serial N"), `sync_fail` (the reason), `list_held_back`
 (list ids), `list_trust_first_use` ("serial N": accepted with no earlier state),
-`selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions of closed manual
-incidents `reporting.retention` blanked; written there, in the purge's own transaction),
+`selftest_pass`, `selftest_fail`, `free_text_purged` (how many descriptions and teachers' names
+of closed manual incidents `reporting.retention` blanked; written there, in the purge's own
+transaction),
 `rpz_published` ("serial N") and `rpz_reached` ("serial N secondary A:P"), the RPZ fleet
 monitor's history for `roja isp report` (`filterd.rpz_export`).
-Writing never raises: a full disk must not stop the filter, so a failure is logged and the
-event is lost.
+Writing never raises: a full disk must not stop the filter. While another program holds the
+database's write lock (a purge, `roja incident add`) the write waits with a backoff
+(`reporting.sqlite_store.retry_locked`), as long as the process lives unless `patience` is
+given; only another kind of failure (or patience run out) is logged as an error and loses
+the event. Call it from a thread in async code (the appliance uses `asyncio.to_thread`).
 """
 
 from __future__ import annotations
@@ -21,21 +25,29 @@ from typing import Any
 
 from reporting.incidents import IncidentStoreError
 from reporting.manual import connect
+from reporting.sqlite_store import StoreError, retry_locked
 
 log = logging.getLogger("roja.events")
 
 
-def record_event(db_path: Path, kind: str, detail: str = "", at: float | None = None) -> bool:
-    try:
+def record_event(db_path: Path, kind: str, detail: str = "", at: float | None = None, *,
+                 patience: float | None = None) -> bool:
+    """Append one event; False (and an error logged) when it could not be written."""
+    when = time.time() if at is None else at
+
+    def write() -> None:
         db = connect(db_path)  # migrates an older database, so the table is there
         try:
             db.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
-                       (time.time() if at is None else at, kind, detail))
+                       (when, kind, detail))
         finally:
             db.close()
+
+    try:
+        retry_locked(write, db_path, patience=patience)
         return True
-    except (sqlite3.Error, IncidentStoreError, OSError) as exc:  # e.g. the state dir is gone
-        log.warning("could not record event %s: %s", kind, exc)
+    except (sqlite3.Error, StoreError, IncidentStoreError, OSError) as exc:  # e.g. no state dir
+        log.error("could not record event %s: %s", kind, exc)
         return False
 
 

@@ -16,8 +16,8 @@ since a category is stored as its id and no id changed.
 
 Storage: the `manual_incidents` table of the incident database (schema v2 of
 `reporting.incidents.MIGRATIONS`), through synchronous sqlite3, since the CLI is synchronous.
-`connect` opens that database in WAL mode with a busy timeout and migrates an older schema in
-place (`reporting.retention` uses it too).
+`connect` (`reporting.incidents.connect`, re-exported here) opens that database with the
+stores' policy and migrates an older schema in place (`reporting.retention` uses it too).
 
 Example:
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -42,9 +41,12 @@ from pathlib import Path
 from typing import Any
 
 from policy.categories import CATEGORIES as _ALL
-from reporting.incidents import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION, IncidentStoreError
+from reporting.incidents import connect as connect  # re-exported: retention, events, CLI
+from reporting.sqlite_store import retry_locked
 
 Labels = tuple[str, str]  # (Albanian, English)
+# How long `add` and `update` wait for another program's write lock (a teacher is waiting).
+CLI_PATIENCE = 60.0
 
 # The hotline taxonomy: `policy.categories` is the one table of ids and labels.
 CATEGORIES: dict[str, Labels] = {c.id: (c.sq, c.en) for c in _ALL.values()
@@ -239,47 +241,6 @@ def mask_pii(text: str) -> tuple[str, tuple[str, ...]]:
     return text, tuple(found)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """Open the incident database (creating it if missing) in autocommit mode, WAL, with a busy
-    timeout, and migrate its schema to SCHEMA_VERSION in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        _migrate(db)
-    except sqlite3.Error as exc:
-        db.close()
-        raise IncidentStoreError(f"{path}: cannot open the incident database ({exc})") from exc
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """The synchronous twin of `reporting.incidents._prepare`: the same MIGRATIONS."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        version = int(db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0)
-        if version > SCHEMA_VERSION:
-            raise IncidentStoreError(
-                f"the incident database has schema version {version}, made by a newer Roja "
-                f"(this one knows up to {SCHEMA_VERSION})")
-        for statements in MIGRATIONS[version:]:
-            for statement in statements:
-                db.execute(statement)
-        if version < SCHEMA_VERSION:
-            db.execute("DELETE FROM schema_version")
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-
-
 def _values(inc: ManualIncident) -> tuple[object, ...]:
     return (inc.occurred_on.isoformat(), inc.category, inc.platform, inc.age_band, inc.gender,
             ",".join(inc.referrals), inc.status, inc.description, inc.recorded_by)
@@ -296,17 +257,23 @@ def _row(r: tuple[object, ...]) -> ManualIncident:
 
 
 def add(db_path: Path, incident: ManualIncident, now: float | None = None) -> int:
-    """Store a new manual incident (normalised and masked first); returns its id."""
+    """Store a new manual incident (normalised and masked first); returns its id. While
+    another program holds the database it waits, up to CLI_PATIENCE seconds, then raises
+    StoreLockedError: the teacher is told, nothing is lost silently."""
     inc = incident.normalised()
     at = time.time() if now is None else now
-    db = connect(db_path)
-    try:
-        cur = db.execute(
-            f"INSERT INTO manual_incidents (created_at, updated_at, {', '.join(_FIELDS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (at, at, *_values(inc)))
-        return int(cur.lastrowid or 0)
-    finally:
-        db.close()
+
+    def write() -> int:
+        db = connect(db_path)
+        try:
+            cur = db.execute(
+                f"INSERT INTO manual_incidents (created_at, updated_at, {', '.join(_FIELDS)}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (at, at, *_values(inc)))
+            return int(cur.lastrowid or 0)
+        finally:
+            db.close()
+
+    return retry_locked(write, db_path, patience=CLI_PATIENCE)
 
 
 def get(db_path: Path, incident_id: int) -> ManualIncident | None:
@@ -330,26 +297,30 @@ def update(db_path: Path, incident_id: int, now: float | None = None,
         raise ManualIncidentError(f"fusha të panjohura / unknown fields: {', '.join(unknown)}; "
                                   f"pranohen / accepted: {', '.join(_FIELDS)}")
     at = time.time() if now is None else now
-    db = connect(db_path)
-    try:
-        db.execute("BEGIN IMMEDIATE")
+
+    def write() -> ManualIncident:
+        db = connect(db_path)
         try:
-            row = db.execute(f"{_SELECT} WHERE id = ?", (incident_id,)).fetchone()
-            if row is None:
-                raise NoSuchIncidentError(f"nuk ka incident manual nr. {incident_id} / "
-                                          f"there is no manual incident {incident_id}")
-            changed: dict[str, Any] = dict(fields)
-            inc = dataclasses.replace(_row(row), updated_at=at, **changed).normalised()
-            db.execute(f"UPDATE manual_incidents SET updated_at = ?, "
-                       f"{', '.join(f'{f} = ?' for f in _FIELDS)} WHERE id = ?",
-                       (at, *_values(inc), incident_id))
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-    finally:
-        db.close()
-    return inc
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                row = db.execute(f"{_SELECT} WHERE id = ?", (incident_id,)).fetchone()
+                if row is None:
+                    raise NoSuchIncidentError(f"nuk ka incident manual nr. {incident_id} / "
+                                              f"there is no manual incident {incident_id}")
+                changed: dict[str, Any] = dict(fields)
+                inc = dataclasses.replace(_row(row), updated_at=at, **changed).normalised()
+                db.execute(f"UPDATE manual_incidents SET updated_at = ?, "
+                           f"{', '.join(f'{f} = ?' for f in _FIELDS)} WHERE id = ?",
+                           (at, *_values(inc), incident_id))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        finally:
+            db.close()
+        return inc
+
+    return retry_locked(write, db_path, patience=CLI_PATIENCE)
 
 
 def list_(db_path: Path, since: date | None = None, until: date | None = None,

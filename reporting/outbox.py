@@ -29,7 +29,8 @@ the kernel when the process dies), so a row found in `sending` by the lock holde
 sender that died mid-attempt: it is retried at once. The message may then reach the receiver
 twice, carrying the same idempotency key both times; the receiver counts it once.
 
-The database is its own SQLite file (WAL, synchronous=FULL), apart from the incident store.
+The database is its own SQLite file, apart from the incident store, opened and migrated by
+`reporting.sqlite_store` (its policy, but synchronous=FULL: see `Outbox.__init__`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from reporting.sqlite_store import Schema, open_store
+
 log = logging.getLogger(__name__)
 
 Status = Literal["queued", "sending", "sent", "failed_permanent", "superseded"]
@@ -54,7 +57,6 @@ BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed at
 DAILY = 86400.0  # after the 6th and later
 GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; 2 added the `superseded` status and `uncertain`
 MAX_UNCERTAIN = 2  # e-mail attempts with an unknown outcome before a row stops (1 retry)
 _TABLE = """
 CREATE TABLE {name} (
@@ -76,9 +78,46 @@ CREATE TABLE {name} (
     uncertain INTEGER NOT NULL DEFAULT 0,
     UNIQUE (idempotency_key, channel, recipient)
 )"""
+# Version 1, as the first release created it (kept as written: a migration never changes).
+_V1_TABLE = """CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    period TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('smtp', 'https')),
+    recipient TEXT NOT NULL,
+    files TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'sending', 'sent', 'failed_permanent')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    next_attempt_at REAL NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at REAL,
+    receipt TEXT NOT NULL DEFAULT '',
+    UNIQUE (idempotency_key, channel, recipient)
+)"""
 _V1_COLUMNS = ("id, idempotency_key, school_code, period, channel, recipient, files, status, "
                "attempts, created_at, next_attempt_at, last_error, sent_at, receipt")
 _INDEX = "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)"
+
+
+def _rebuild_v1(conn: sqlite3.Connection) -> None:
+    """Version 2 adds the `superseded` status (a CHECK, so the table is rebuilt) and the
+    `uncertain` count; version-1 rows keep everything they had."""
+    conn.execute(_TABLE.format(name="deliveries_v2"))
+    conn.execute(f"INSERT INTO deliveries_v2 ({_V1_COLUMNS}) SELECT {_V1_COLUMNS} FROM deliveries")
+    conn.execute("DROP TABLE deliveries")
+    conn.execute("ALTER TABLE deliveries_v2 RENAME TO deliveries")
+    conn.execute(_INDEX)
+
+
+# The migrations, for `reporting.sqlite_store` (version in PRAGMA user_version, as before).
+SCHEMA = Schema("outbox.sqlite", (
+    (_V1_TABLE, _INDEX),
+    _rebuild_v1,
+))
+SCHEMA_VERSION = SCHEMA.version
 
 
 def idempotency_key(school_code: str, period: str, content_sha256: str) -> str:
@@ -146,36 +185,10 @@ class Outbox:
     """The outbox database at `path` (created with its schema when missing)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-        try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-            self._migrate()
-        except sqlite3.Error as exc:
-            self.conn.close()
-            exc.add_note(str(path))  # the CLI names the file (filterd.errors)
-            raise
-
-    def _migrate(self) -> None:
-        """Create the table, or rebuild a version-1 table (its CHECK lacked `superseded`)."""
-        with self._transaction():
-            version = int(self.conn.execute("PRAGMA user_version").fetchone()[0])
-            if version >= SCHEMA_VERSION:
-                return
-            exists = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                       "name = 'deliveries'").fetchone()
-            if exists:
-                self.conn.execute(_TABLE.format(name="deliveries_v2"))
-                self.conn.execute(f"INSERT INTO deliveries_v2 ({_V1_COLUMNS}) "
-                                  f"SELECT {_V1_COLUMNS} FROM deliveries")
-                self.conn.execute("DROP TABLE deliveries")
-                self.conn.execute("ALTER TABLE deliveries_v2 RENAME TO deliveries")
-            else:
-                self.conn.execute(_TABLE.format(name="deliveries"))
-            self.conn.execute(_INDEX)
-            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        # FULL, not the stores' NORMAL: a "sent" mark undone by a power cut is a second
+        # e-mail to an office (reporting.sqlite_store).
+        self.conn = open_store(path, SCHEMA, durable=True)
 
     def close(self) -> None:
         self.conn.close()

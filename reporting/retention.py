@@ -8,12 +8,13 @@ the scheduler decide the clock. Automatic incidents go in chunks of `CHUNK` rows
 transaction each, so the DNS writer never waits for long behind a large purge.
 
 Free text: the description of a manual incident may hold what a teacher should not have typed
-(a pupil's name; phones, e-mails and personal numbers are masked on the way in). It never
-leaves the gateway (no report, CSV, JSON, mail or upload reads it), and the same daily run
-blanks it once the case has been closed (`resolved`) and left unchanged for `free_text_days`
-(default 30): the closing time is the row's `updated_at`, so a change after closing (a new
-referral) restarts the count and never shortens it. The blanking and a `free_text_purged`
-event (detail: how many descriptions) are one transaction, so a purge is never unrecorded.
+(a pupil's name; phones, e-mails and personal numbers are masked on the way in), and
+`recorded_by` names the teacher. Neither leaves the gateway (no report, CSV, JSON, mail or
+upload reads them), and the same daily run blanks both once the case has been closed
+(`resolved`) and left unchanged for `free_text_days` (default 30): the closing time is the
+row's `updated_at`, so a change after closing (a new referral) restarts the count and never
+shortens it. The blanking and a `free_text_purged` event (detail: how many fields,
+descriptions and names together) are one transaction, so a purge is never unrecorded.
 The counted row stays (category, referrals, ... for the reports) until `keep_days`.
 
 Pseudonyms need no purge of their own: with yearly keys (`reporting.pseudonym`) a pseudonym
@@ -34,16 +35,18 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from reporting.manual import connect
+from reporting.sqlite_store import transaction
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DEFAULT_KEEP_DAYS = 400
 DEFAULT_FREE_TEXT_DAYS = 30
-FREE_TEXT_PURGED = "free_text_purged"  # the event kind; its detail is the count
+FREE_TEXT_PURGED = "free_text_purged"  # the event kind; its detail is the count of fields
 CHUNK = 5000
 
 
 class PurgeCounts(NamedTuple):
-    """How many rows `purge` deleted from each table, and how many descriptions it blanked."""
+    """How many rows `purge` deleted from each table, and how many free texts (descriptions
+    and teachers' names) it blanked."""
 
     incidents: int
     manual_incidents: int
@@ -85,18 +88,16 @@ def purge(db_path: Path, now: float, keep_days: int = DEFAULT_KEEP_DAYS,
 
 
 def _blank_free_text(db: sqlite3.Connection, now: float, closed_before: float) -> int:
-    """Blank the descriptions of cases resolved (and unchanged) since before `closed_before`
-    and record how many as one event at `now`, in one transaction; returns the count."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        count = db.execute("UPDATE manual_incidents SET description = '' WHERE status = "
-                           "'resolved' AND updated_at < ? AND description != ''",
-                           (closed_before,)).rowcount
+    """Blank the descriptions and teachers' names of cases resolved (and unchanged) since
+    before `closed_before` and record how many fields as one event at `now`, in one
+    transaction; returns the count."""
+    closed = "status = 'resolved' AND updated_at < ?"
+    with transaction(db):
+        count = 0
+        for column in ("description", "recorded_by"):
+            count += db.execute(f"UPDATE manual_incidents SET {column} = '' WHERE {closed} "
+                                f"AND {column} != ''", (closed_before,)).rowcount
         if count:
             db.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
                        (now, FREE_TEXT_PURGED, str(count)))
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return count

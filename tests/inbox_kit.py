@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from aiohttp import web
 
 from reporting import report_json
 from reporting.inbox import auth
@@ -100,6 +101,13 @@ class Inbox:
     cfg: InboxConfig
     tokens: dict[str, str]
     clock: list[float] = field(default_factory=lambda: [NOW])
+    runner: web.AppRunner | None = None
+
+    async def stop(self) -> None:
+        """Stop this server (as a restart would; the test's store stays open)."""
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     def client(self, source: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
         """A client; `source` (e.g. "127.0.0.2") is the loopback address it connects from,
@@ -122,10 +130,11 @@ async def running_inbox(tmp_path: Path, **cfg: Any) -> AsyncIterator[Inbox]:
     tokens = {s.code: store.issue_token(s.code) for s in SCHOOLS}
     clock = [NOW]
     runner, url = await start(config, store, clock=lambda: clock[0])
+    inbox = Inbox(url, store, config, tokens, clock, runner)
     try:
-        yield Inbox(url, store, config, tokens, clock)
+        yield inbox
     finally:
-        await runner.cleanup()
+        await inbox.stop()
         store.close()
 
 

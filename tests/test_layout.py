@@ -16,8 +16,6 @@ MAX_LINES = 400
 LONG_MODULES = {
     "blocklists/compiled.py": "the writer and the reader of one file format stay in one "
                               "module, so they cannot drift apart",
-    "reporting/incidents.py": "the incident writer and its reader share the schema, migrations "
-                              "and row layout; one module keeps them from drifting apart",
 }
 
 # Files in dns_resolver/handlers/ that are not handlers.

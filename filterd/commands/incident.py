@@ -33,6 +33,7 @@ from typing import Any
 
 import click
 
+from filterd.errors import RojaError
 from filterd.incident_text import CSAM_NOTE as CSAM_NOTE
 from filterd.incident_text import DATE_FORMAT, TIRANE, description_note, parse_date, today
 from reporting import manual
@@ -40,6 +41,7 @@ from reporting.incidents import IncidentStoreError, db_path
 from reporting.manual import VOCABULARIES, ManualIncident, ManualIncidentError
 from reporting.plural import INCIDENT, count
 from reporting.retention import DEFAULT_FREE_TEXT_DAYS
+from reporting.sqlite_store import StoreLockedError
 
 NONE = {"none", "asnje", "askund"}  # `--referral none`: referred nowhere (yet)
 
@@ -232,6 +234,9 @@ def add(ctx: click.Context, occurred_on: date | None, category: str | None,
         new_id = manual.add(_db(ctx), ManualIncident(
             occurred_on, category, platform, age_band, gender, referrals, status, description,
             recorded_by or ""))
+    except StoreLockedError as exc:
+        raise RojaError("Incidenti nuk u regjistrua", "the incident was not recorded",
+                        f"{exc.sq} / {exc.en}") from None
     except (ManualIncidentError, IncidentStoreError, sqlite3.Error, OSError) as exc:
         raise _fail(exc) from None
     click.echo(f"U regjistrua incidenti nr. {new_id} / incident {new_id} recorded.")
@@ -352,6 +357,9 @@ def update(ctx: click.Context, incident_id: int, status: str | None, category: s
             _warn_masked(description)
             fields["description"] = description
         inc = manual.update(path, incident_id, **fields)
+    except StoreLockedError as exc:
+        raise RojaError("Incidenti nuk u përditësua", "the incident was not updated",
+                        f"{exc.sq} / {exc.en}") from None
     except (ManualIncidentError, IncidentStoreError, sqlite3.Error, OSError) as exc:
         raise _fail(exc) from None
     sent = ", ".join(manual.short_label("referrals", r) for r in inc.referrals) or "–"

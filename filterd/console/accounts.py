@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from reporting.inbox.auth import hash_password
+from reporting.sqlite_store import Schema, open_store
 
 DB_NAME = "console.sqlite"
 # Logins are throttled by source address and by account *from that address*, as the inbox's
@@ -40,22 +40,27 @@ ROLE_LABELS = {"teacher": "Mësuesi i TIK-ut / ICT teacher",
                "director": "Drejtori / director"}
 NAME = re.compile(r"^[\w.@-]{2,40}$")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    name TEXT PRIMARY KEY,
-    role TEXT NOT NULL CHECK (role IN ('teacher', 'director')),
-    password_hash TEXT NOT NULL, created_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id_sha256 TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users (name),
-    csrf TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS logins (
-    id INTEGER PRIMARY KEY, at REAL NOT NULL, name TEXT NOT NULL, ok INTEGER NOT NULL,
-    address TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS logins_name ON logins (name, at);
-CREATE TABLE IF NOT EXISTS signatures (
-    period TEXT NOT NULL, content_sha256 TEXT NOT NULL, user_name TEXT NOT NULL,
-    role TEXT NOT NULL, at REAL NOT NULL, PRIMARY KEY (period, content_sha256, user_name));
-"""
+# Version 1 uses IF NOT EXISTS: releases before `reporting.sqlite_store` kept no version, so
+# over their files it creates nothing and only records the version.
+SCHEMA = Schema(DB_NAME, (
+    (
+        """CREATE TABLE IF NOT EXISTS users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('teacher', 'director')),
+            password_hash TEXT NOT NULL, created_at REAL NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS sessions (
+            id_sha256 TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users (name),
+            csrf TEXT NOT NULL, created_at REAL NOT NULL, last_seen REAL NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS logins (
+            id INTEGER PRIMARY KEY, at REAL NOT NULL, name TEXT NOT NULL, ok INTEGER NOT NULL,
+            address TEXT NOT NULL DEFAULT '')""",
+        "CREATE INDEX IF NOT EXISTS logins_name ON logins (name, at)",
+        """CREATE TABLE IF NOT EXISTS signatures (
+            period TEXT NOT NULL, content_sha256 TEXT NOT NULL, user_name TEXT NOT NULL,
+            role TEXT NOT NULL, at REAL NOT NULL,
+            PRIMARY KEY (period, content_sha256, user_name))""",
+    ),
+))
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash(secrets.token_hex(16))  # verified against for unknown names
@@ -88,11 +93,7 @@ class Accounts:
     def __init__(self, state_dir: Path) -> None:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.path = state_dir / DB_NAME
-        self.db = sqlite3.connect(self.path, timeout=5, isolation_level=None,
-                                  check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db = open_store(self.path, SCHEMA, check_same_thread=False)
         self.path.chmod(0o600)
 
     def close(self) -> None:

@@ -10,16 +10,19 @@ and the Content-Security-Policy. The console adds its own session middleware (it
 live in the appliance's state directory, `filterd.console.accounts`) and templates, which are
 looked up before the inbox's (so the inbox's `error.html` extends the console's `base.html`).
 The certificate is issued by the school CA (`filterd.proxy.ca`) for the listen address.
+Every use of the accounts store (SQLite, and argon2 at login) goes through `on_accounts`, on a
+worker thread, one at a time (the store is one connection): never on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate
 
 import jinja2
 from aiohttp import web
@@ -34,6 +37,7 @@ SETTINGS = web.AppKey("settings", RojaConfig)
 # oraret), then the file it wrote and the appliance reloaded (`use_settings`).
 CURRENT = web.AppKey("current_settings", list[RojaConfig])
 ACCOUNTS = web.AppKey("accounts", Accounts)
+ACCOUNTS_LOCK = web.AppKey("accounts_lock", threading.Lock)
 ME: web.RequestKey[User] = web.RequestKey("me", User)
 SESSION_COOKIE = "roja_console"
 LOGIN_CSRF_COOKIE = "roja_console_login"
@@ -69,14 +73,24 @@ def accounts(request: web.Request) -> Accounts:
     return request.app[ACCOUNTS]
 
 
+async def on_accounts[**P, T](request: web.Request, fn: Callable[Concatenate[Accounts, P], T],
+                              *args: P.args, **kwargs: P.kwargs) -> T:
+    """`fn(accounts, *args, **kwargs)` on a worker thread, one call at a time."""
+    store, lock = request.app[ACCOUNTS], request.app[ACCOUNTS_LOCK]
+
+    def run() -> T:
+        with lock:
+            return fn(store, *args, **kwargs)
+    return await asyncio.to_thread(run)
+
+
 @web.middleware
 async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
         console = request.app[SETTINGS].console
-        found = request.app[ACCOUNTS].session(sid, inbox.now(request),
-                                              console.idle_minutes * 60.0,
-                                              console.session_hours * 3600.0)
+        found = await on_accounts(request, Accounts.session, sid, inbox.now(request),
+                                  console.idle_minutes * 60.0, console.session_hours * 3600.0)
         if found is not None:
             request[ME], request[CSRF] = found
     return await handler(request)
@@ -104,6 +118,7 @@ def create_app(cfg: RojaConfig, store: Accounts | None = None,
     app[SETTINGS] = cfg
     app[CURRENT] = [cfg]
     app[ACCOUNTS] = store if store is not None else Accounts(cfg.state_dir)
+    app[ACCOUNTS_LOCK] = threading.Lock()
     app[TEMPLATES] = templates()
     app[CLOCK] = clock
     if store is None:

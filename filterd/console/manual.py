@@ -13,6 +13,7 @@ the console user. Each record goes into the audit log.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from filterd.status import TIRANE
 from reporting import manual
 from reporting.inbox.app import now
 from reporting.incidents import db_path
+from reporting.sqlite_store import StoreLockedError
 
 FIELDS = ("category", "platform", "age_band", "gender", "status")
 
@@ -57,10 +59,14 @@ async def record(request: web.Request) -> web.StreamResponse:
         incident = manual.ManualIncident(
             occurred, values["category"], values["platform"], values["age_band"],
             values["gender"], referrals, values["status"], values["description"], me.name)
-        new_id = manual.add(db_path(settings(request).state_dir), incident.normalised(),
-                            now(request))
+        new_id = await asyncio.to_thread(  # SQLite (and a wait for a locked store): a thread
+            manual.add, db_path(settings(request).state_dir), incident.normalised(),
+            now(request))
     except (ValueError, manual.ManualIncidentError) as exc:
         return _form(request, 400, str(exc), values)
+    except StoreLockedError as exc:
+        return _form(request, 503, f"Incidenti nuk u regjistrua / the incident was not "
+                     f"recorded: {exc}", values)
     _masked, findings = manual.mask_pii(values["description"].strip())
     kinds = ", ".join(f"{manual.PII_KINDS[k][0]} / {manual.PII_KINDS[k][1]} ×{n}"
                       for k, n in Counter(findings).items())

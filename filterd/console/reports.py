@@ -30,7 +30,8 @@ from aiohttp import web
 
 from filterd import audit, report_signoff
 from filterd.commands import report_status
-from filterd.console.app import accounts, render, settings
+from filterd.console.accounts import Accounts
+from filterd.console.app import ACCOUNTS_LOCK, accounts, on_accounts, render, settings
 from filterd.console.guards import form_of, signed_in, teacher
 from filterd.errors import RojaError
 from filterd.status import TIRANE
@@ -92,7 +93,8 @@ def gather(request: web.Request) -> list[Month]:
     out = []
     for period in shown:
         found = revisions.get(period, [])
-        signatures = accounts(request).signatures(period)
+        with request.app[ACCOUNTS_LOCK]:  # one use of the accounts database at a time
+            signatures = accounts(request).signatures(period)
         keys = {r.bundle.key for r in found}
         views = [RevisionView(r, [d for d in rows if d.key == r.bundle.key],
                               [s for s in signatures if s[0] == r.bundle.content_sha256])
@@ -188,7 +190,7 @@ async def sign(request: web.Request) -> web.StreamResponse:
         raise web.HTTPConflict(text="Ndërkohë u hartua një rishikim i ri: lexojeni atë para se "
                                     "ta nënshkruani. / A new revision was built meanwhile: "
                                     "read it before signing.")
-    accounts(request).sign(period, content, me, now(request))
+    await on_accounts(request, Accounts.sign, period, content, me, now(request))
     audit.append(cfg.state_dir, who=me.name, what=f"report signed {period}",
                  why=f"{me.role}, r{latest.number}, content {content[:16]} (console)")
     raise web.HTTPSeeOther(f"/raportet?u=nenshkruaj-{period}#m{period}")

@@ -31,11 +31,12 @@ from pathlib import Path
 from aiohttp import web
 
 from filterd import audit
+from filterd.console.accounts import Accounts
 from filterd.console.app import (
     LOGIN_CSRF_COOKIE,
     ME,
     SESSION_COOKIE,
-    accounts,
+    on_accounts,
     render,
     settings,
 )
@@ -75,11 +76,11 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="Formulari i hyrjes ka skaduar; provoni përsëri. / The "
                                      "login form expired; please try again.")
     name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    store = accounts(request)
-    user = store.login(name, password, now(request), address(request))
+    user = await on_accounts(request, Accounts.login, name, password, now(request),
+                             address(request))
     if user is None:
         return _login_form(request, WRONG, 401)
-    sid, _csrf = store.new_session(user.name, now(request))
+    sid, _csrf = await on_accounts(request, Accounts.new_session, user.name, now(request))
     response = web.Response(status=303,
                             headers={"Location": safe_next(str(form.get("next", "/")))})
     cookie(response, SESSION_COOKIE, sid, settings(request).console.session_hours * 3600)
@@ -92,7 +93,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     signed_in(request)
     await form_of(request)
-    accounts(request).end_session(request.cookies.get(SESSION_COOKIE, ""))
+    await on_accounts(request, Accounts.end_session, request.cookies.get(SESSION_COOKIE, ""))
     response = web.Response(status=303, headers={"Location": "/hyr"})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

@@ -15,22 +15,21 @@ sessions. Every change is in the audit log under the teacher's name, never a pas
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import quote
 
 from aiohttp import web
 
 from filterd import audit
-from filterd.console.accounts import ROLES, AccountError
-from filterd.console.app import accounts, render, settings
+from filterd.console.accounts import ROLES, AccountError, Accounts
+from filterd.console.app import on_accounts, render, settings
 from filterd.console.guards import form_of, signed_in, teacher
 from reporting.inbox.app import address, now
 
 
-def _page(request: web.Request, status: int = 200, error: str = "", done: str = "",
-          values: dict[str, str] | None = None) -> web.Response:
+async def _page(request: web.Request, status: int = 200, error: str = "", done: str = "",
+                values: dict[str, str] | None = None) -> web.Response:
     me = signed_in(request)
-    users = accounts(request).users() if me.teacher else []
+    users = await on_accounts(request, Accounts.users) if me.teacher else []
     return render(request, "users.html", status=status, error=error, done=done,
                   users=users, roles=ROLES, values=values or {})
 
@@ -42,7 +41,8 @@ DONE = {"shtuar": "U shtua / added", "ndryshuar": "Fjalëkalim i ri / new passwo
 async def page(request: web.Request) -> web.StreamResponse:
     signed_in(request)
     said = DONE.get(request.query.get("u", ""))
-    return _page(request, done=f"{said}: {request.query.get('emri', '')[:40]}" if said else "")
+    name = request.query.get("emri", "")[:40]
+    return await _page(request, done=f"{said}: {name}" if said else "")
 
 
 def _new_password(form: dict[str, str]) -> str:
@@ -57,17 +57,17 @@ async def add(request: web.Request) -> web.StreamResponse:
     name, role = form.get("name", "").strip(), form.get("role", "")
     try:
         password = _new_password(form)
-        await asyncio.to_thread(accounts(request).add, name, role, password, now(request))
+        await on_accounts(request, Accounts.add, name, role, password, now(request))
     except AccountError as exc:
-        return _page(request, 400, str(exc), values={"name": name, "role": role})
+        return await _page(request, 400, str(exc), values={"name": name, "role": role})
     audit.append(settings(request).state_dir, who=me.name,
                  what=f"console user add {name} ({role})", why="console")
     raise web.HTTPSeeOther(f"/llogarite?u=shtuar&emri={quote(name)}")
 
 
-def _target(request: web.Request) -> str:
+async def _target(request: web.Request) -> str:
     name = request.match_info["name"]
-    if accounts(request).user(name) is None:
+    if await on_accounts(request, Accounts.user, name) is None:
         raise web.HTTPNotFound(text=f"Nuk ka llogari {name[:40]!r}. / No account "
                                     f"{name[:40]!r}.")
     return name
@@ -76,11 +76,11 @@ def _target(request: web.Request) -> str:
 async def reset(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     form = {k: str(v) for k, v in (await form_of(request)).items()}
-    name = _target(request)
+    name = await _target(request)
     try:
-        await asyncio.to_thread(accounts(request).reset, name, _new_password(form))
+        await on_accounts(request, Accounts.reset, name, _new_password(form))
     except AccountError as exc:
-        return _page(request, 400, str(exc))
+        return await _page(request, 400, str(exc))
     audit.append(settings(request).state_dir, who=me.name, what=f"console user reset {name}",
                  why="console")
     raise web.HTTPSeeOther(f"/llogarite?u=ndryshuar&emri={quote(name)}")
@@ -89,16 +89,16 @@ async def reset(request: web.Request) -> web.StreamResponse:
 async def remove(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     await form_of(request)
-    name = _target(request)
-    store = accounts(request)
+    name = await _target(request)
     if name == me.name:
-        return _page(request, 409, "Nuk mund të hiqni llogarinë tuaj; një mësues tjetër e "
+        return await _page(request, 409, "Nuk mund të hiqni llogarinë tuaj; një mësues tjetër e "
                                    "bën. / You cannot remove your own account; another "
                                    "teacher can.")
-    user = store.user(name)
-    if user is not None and user.teacher and sum(u.teacher for u in store.users()) <= 1:
-        return _page(request, 409, "Ky është mësuesi i fundit. / This is the last teacher.")
-    store.remove(name)
+    user = await on_accounts(request, Accounts.user, name)
+    everyone = await on_accounts(request, Accounts.users)
+    if user is not None and user.teacher and sum(u.teacher for u in everyone) <= 1:
+        return await _page(request, 409, "Ky është mësuesi i fundit. / This is the last teacher.")
+    await on_accounts(request, Accounts.remove, name)
     audit.append(settings(request).state_dir, who=me.name, what=f"console user remove {name}",
                  why="console")
     raise web.HTTPSeeOther(f"/llogarite?u=hequr&emri={quote(name)}")
@@ -107,16 +107,15 @@ async def remove(request: web.Request) -> web.StreamResponse:
 async def own_password(request: web.Request) -> web.StreamResponse:
     me = signed_in(request)
     form = {k: str(v) for k, v in (await form_of(request)).items()}
-    store = accounts(request)
-    current = await asyncio.to_thread(store.login, me.name, form.get("current", ""),
-                                      now(request), address(request))
+    current = await on_accounts(request, Accounts.login, me.name, form.get("current", ""),
+                                now(request), address(request))
     if current is None:
-        return _page(request, 403, "Fjalëkalimi i tanishëm është i gabuar. / The current "
+        return await _page(request, 403, "Fjalëkalimi i tanishëm është i gabuar. / The current "
                                    "password is wrong.")
     try:
-        await asyncio.to_thread(store.reset, me.name, _new_password(form))
+        await on_accounts(request, Accounts.reset, me.name, _new_password(form))
     except AccountError as exc:
-        return _page(request, 400, str(exc))
+        return await _page(request, 400, str(exc))
     audit.append(settings(request).state_dir, who=me.name,
                  what=f"console user reset {me.name} (own password)", why="console")
     raise web.HTTPSeeOther("/hyr")  # the new password ended every session, this one too

@@ -12,7 +12,8 @@ This is the contract `reporting.delivery_https` (the appliance's `roja report se
 for a school in the staff member's scope, for reports that arrived by e-mail (the JSON alone
 or the three attachments); a report that also came by HTTPS is the same revision, found by its
 content hash and idempotency key. It goes through the same checks and the same store
-(`reporting.inbox.upload`, `reporting.inbox.submissions`).
+(`reporting.inbox.upload`, `reporting.inbox.submissions`). Checking the JSON and every SQLite
+query run on the database threads (`reporting.inbox.offload`), never on the event loop.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from typing import Any
 from aiohttp import web
 
 from reporting.inbox import submissions
-from reporting.inbox.app import CONFIG, STORE, address, now, render
-from reporting.inbox.guards import check_csrf, school_in_scope, user_or_login
+from reporting.inbox.app import CONFIG, OFFLOAD, address, now, render
+from reporting.inbox.guards import check_csrf, in_scope, user_or_login
+from reporting.inbox.registry import School
+from reporting.inbox.store import Store
+from reporting.inbox.submissions import Incoming
 from reporting.inbox.upload import Part, UploadError, check, read_parts
 
 
@@ -44,42 +48,66 @@ def _message(result: submissions.Accepted) -> str:
             f"{result.revision}{en}.")
 
 
+def _receive(store: Store, parts: dict[str, Part], school: School, key: str | None,
+             channel: str, by: str, late_day: int, at: float,
+             source: str) -> tuple[Incoming, submissions.Accepted]:
+    """Check and store one upload and log it (on a database thread: it parses and validates
+    the JSON and writes SQLite). UploadError and KeyReusedError are logged, then raised."""
+    actor = f"shkolla:{school.code}" if channel == "https" else by
+    where = "" if channel == "https" else f"{school.code} "
+    try:
+        incoming = check(parts, school, key, channel, by)
+        result = submissions.accept(store, incoming, late_day, at)
+    except UploadError as exc:
+        store.audit(actor, "upload_refused", f"{where}{exc.status} {exc.message}",
+                    source, at)
+        raise
+    except submissions.KeyReusedError:
+        store.audit(actor, "upload_refused", f"{where}409 key reused", source, at)
+        raise
+    action = ("upload" if channel == "https" else "upload_manual") if result.created \
+        else "upload_replay"
+    store.audit(actor, action, f"{where}{incoming.period} r{result.revision} {result.receipt}",
+                source, at)
+    return incoming, result
+
+
 async def upload_api(request: web.Request) -> web.StreamResponse:
-    store, cfg = request.app[STORE], request.app[CONFIG]
+    work, cfg = request.app[OFFLOAD], request.app[CONFIG]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    school = store.school_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    school = (await work.db(Store.school_for_token, token.strip())
+              if scheme.lower() == "bearer" else None)
     if school is None:
-        store.audit("?", "upload_refused", "token", address(request), now(request))
+        await work.db(Store.audit, "?", "upload_refused", "token", address(request),
+                      now(request))
         return web.json_response(
             {"error": "tokeni mungon ose nuk vlen / missing or invalid token"}, status=401,
             headers={"WWW-Authenticate": "Bearer"}, dumps=json_text)
-    actor = f"shkolla:{school.code}"
     try:
         parts = await read_parts(request, cfg.max_upload_bytes)
-        incoming = check(parts, school, request.headers.get("Idempotency-Key"), "https",
-                         "token")
-        result = submissions.accept(store, incoming, cfg.late_day, now(request))
     except UploadError as exc:
-        store.audit(actor, "upload_refused", f"{exc.status} {exc.message}", address(request),
-                    now(request))
+        await work.db(Store.audit, f"shkolla:{school.code}", "upload_refused",
+                      f"{exc.status} {exc.message}", address(request), now(request))
+        return _error(exc)
+    try:
+        _, result = await work.db(
+            _receive, parts, school, request.headers.get("Idempotency-Key"), "https", "token",
+            cfg.late_day, now(request), address(request))
+    except UploadError as exc:
         return _error(exc)
     except submissions.KeyReusedError:
-        store.audit(actor, "upload_refused", "409 key reused", address(request), now(request))
         return _error(UploadError(409, "ky Idempotency-Key është përdorur për një raport tjetër",
                                   "this Idempotency-Key was used for a different report"))
-    store.audit(actor, "upload" if result.created else "upload_replay",
-                f"{incoming.period} r{result.revision} {result.receipt}", address(request),
-                now(request))
     return web.json_response(
         {"receipt": result.receipt, "server_sha256": result.content_sha256,
          "revision": result.revision, "late": result.late, "message": _message(result)},
         status=201 if result.created else 200, dumps=json_text)
 
 
-def _form(request: web.Request, status: int = 200, **context: Any) -> web.Response:
+async def _form(request: web.Request, status: int = 200, **context: Any) -> web.Response:
     user = user_or_login(request)
-    schools = request.app[STORE].schools(user.scope)
+    schools = await request.app[OFFLOAD].db(Store.schools, user.scope)
     context.setdefault("error", "")
     context.setdefault("result", None)
     context.setdefault("chosen", "")
@@ -87,16 +115,16 @@ def _form(request: web.Request, status: int = 200, **context: Any) -> web.Respon
 
 
 async def upload_form(request: web.Request) -> web.StreamResponse:
-    return _form(request, chosen=request.query.get("shkolla", ""))
+    return await _form(request, chosen=request.query.get("shkolla", ""))
 
 
 async def upload_form_post(request: web.Request) -> web.StreamResponse:
     user = user_or_login(request)
     form = await request.post()
     check_csrf(request, form)
-    store, cfg = request.app[STORE], request.app[CONFIG]
+    work, cfg = request.app[OFFLOAD], request.app[CONFIG]
     code = str(form.get("school", ""))
-    school = school_in_scope(request, user, code)
+    school = in_scope(user, await work.db(Store.school, code))
     parts: dict[str, Part] = {}
     for name in ("report", "pdf", "csv"):
         field = form.get(name)
@@ -105,15 +133,10 @@ async def upload_form_post(request: web.Request) -> web.StreamResponse:
             if data:
                 parts[name] = Part(field.filename or name, data)
     try:
-        incoming = check(parts, school, None, "manual", user.name)
-        result = submissions.accept(store, incoming, cfg.late_day, now(request))
+        incoming, result = await work.db(_receive, parts, school, None, "manual", user.name,
+                                         cfg.late_day, now(request), address(request))
     except UploadError as exc:
-        store.audit(user.name, "upload_refused", f"{code} {exc.status} {exc.message}",
-                    address(request), now(request))
-        return _form(request, status=exc.status, error=exc.message, chosen=code)
-    store.audit(user.name, "upload_manual" if result.created else "upload_replay",
-                f"{code} {incoming.period} r{result.revision} {result.receipt}",
-                address(request), now(request))
-    return _form(request, status=201 if result.created else 200, chosen=code,
-                 result={"receipt": result.receipt, "message": _message(result),
-                         "school": school, "period": incoming.period})
+        return await _form(request, status=exc.status, error=exc.message, chosen=code)
+    return await _form(request, status=201 if result.created else 200, chosen=code,
+                       result={"receipt": result.receipt, "message": _message(result),
+                               "school": school, "period": incoming.period})

@@ -10,11 +10,10 @@ Middlewares, in order: errors (an HTML page in Albanian/English for people, `{"e
 headers (a strict Content-Security-Policy with no external source, no-referrer, nosniff,
 no-store). The staff pages, the session lookup and the login run their SQLite queries on the
 database threads and argon2 on the bounded hashing pool (`OFFLOAD`, reporting.inbox.offload),
-so a dashboard or a password guess never stops `/healthz` or anyone else's page; the upload
-endpoint still uses the loop's own connection (`STORE`). Login attempts are counted per
-address and account (`THROTTLE`, reporting.inbox.throttle). Request limits: the whole body
-`max_upload_mb` + 64 KiB, a login form `LOGIN_MAX_BYTES`, a report's JSON
-reporting.inbox.json_limits (size and nesting depth, 400 beyond them).
+so a dashboard, an upload or a password guess never stops `/healthz` or anyone else's page.
+Login attempts are counted per address and account (`THROTTLE`, reporting.inbox.throttle).
+Request limits: the whole body `max_upload_mb` + 64 KiB, a login form `LOGIN_MAX_BYTES`, a
+report's JSON reporting.inbox.json_limits (size and nesting depth, 400 beyond them).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from reporting.inbox import auth
+from reporting.inbox import auth, throttle
 from reporting.inbox.config import InboxConfig
 from reporting.inbox.dashboard import scope_label
 from reporting.inbox.offload import Offload
@@ -159,7 +158,12 @@ def create_app(cfg: InboxConfig, store: Store | None = None,
     app[TEMPLATES] = templates()
     app[CLOCK] = clock
     app[OFFLOAD] = Offload(app[STORE].path)
-    app[THROTTLE] = Throttle()
+    # The counts of the last run (a restart must not give an attacker a fresh budget).
+    saved = app[STORE].load_throttle(clock() - throttle.FORGET, throttle.MAX_KEYS)
+
+    def save(key: str, failures: int, last: float, seq: int) -> None:
+        app[OFFLOAD].submit(Store.save_throttle, key, failures, last, seq)
+    app[THROTTLE] = Throttle(saved=saved, save=save)
 
     async def close(app: web.Application) -> None:
         await asyncio.to_thread(app[OFFLOAD].close)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import threading
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from reporting.inbox.store import Store
+
+log = logging.getLogger("roja.inbox")
 
 DB_THREADS = 2
 HASH_THREADS = 1
@@ -46,6 +49,11 @@ def _lower_priority() -> None:
     with contextlib.suppress(OSError, AttributeError):
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + HASH_NICE)
+
+
+def _log_failure(future: Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("inbox: a database write failed", exc_info=future.exception())
 
 
 class BusyError(Exception):
@@ -91,6 +99,14 @@ class Offload:
         future: Future[T] = Future()
         self._jobs.put((lambda store: fn(store, *args, **kwargs), future))
         return await asyncio.wrap_future(future)
+
+    def submit(self, fn: Callable[Concatenate[Store, P], Any], *args: P.args,
+               **kwargs: P.kwargs) -> None:
+        """`fn(store, *args, **kwargs)` on a database thread, not awaited (a write nobody waits
+        for, such as a throttle count); a failure is logged."""
+        future: Future[Any] = Future()
+        future.add_done_callback(_log_failure)
+        self._jobs.put((lambda store: fn(store, *args, **kwargs), future))
 
     async def hash(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(*args, **kwargs)` on the hashing pool; BusyError when too many already wait."""

@@ -7,10 +7,10 @@
         store.audit("zyra.berat", "login", "ok", "10.0.0.5")
 
 Submissions (reports and their revisions) are in `reporting.inbox.submissions`, over the same
-connection. `MIGRATIONS[i]` takes the schema from version i to i + 1; opening a database runs
-the missing ones in one transaction. Version 2 gives schools a ZVA (filled in from their
-municipality by `reporting.offices`) and users a DRAP or ZVA; users and schools that have only
-a qark keep working unchanged. WAL mode, foreign keys on. Tokens, session ids and login
+connection. `SCHEMA` lists the migrations, which `reporting.sqlite_store` (the stores' one
+runner and connection policy) applies on opening, one transaction each. Version 2 gives schools
+a ZVA (filled in from their municipality by `reporting.offices`) and users a DRAP or ZVA; users
+and schools that have only a qark keep working unchanged. Tokens, session ids and login
 links are stored only as SHA-256 hex; passwords only as argon2 hashes (`reporting.inbox.auth`).
 """
 
@@ -28,6 +28,7 @@ from types import TracebackType
 from reporting import offices
 from reporting.inbox.qarqe import QARQE
 from reporting.inbox.registry import School, school_zva
+from reporting.sqlite_store import Schema, open_store, transaction
 
 DB_FILE = "inbox.sqlite"
 
@@ -90,6 +91,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE users ADD COLUMN zva TEXT NOT NULL DEFAULT ''",
     ),
 )
+
+
+def _fill_zva(db: sqlite3.Connection) -> None:
+    """Give every school without a ZVA its municipality's (reporting/offices.toml)."""
+    rows = db.execute("SELECT code, qark, municipality FROM schools WHERE zva = ''")
+    for code, qark, municipality in rows.fetchall():
+        zva, _ = school_zva(str(qark), str(municipality))
+        if zva:
+            db.execute("UPDATE schools SET zva = ? WHERE code = ?", (zva, code))
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    for statement in MIGRATIONS[1]:
+        db.execute(statement)
+    _fill_zva(db)
+
+
+# For `reporting.sqlite_store`; version 3 keeps the login throttle's counts across restarts.
+SCHEMA = Schema(DB_FILE, (
+    MIGRATIONS[0],
+    _v2,
+    ("""CREATE TABLE login_throttle (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last REAL NOT NULL,
+            seq INTEGER NOT NULL)""",),
+))
 SCHOOL_COLUMNS = "code, name, qark, municipality, email, zva"
 USER_COLUMNS = "name, role, qark, municipality, password_hash, drap, zva"
 
@@ -182,13 +208,8 @@ class Store:
     """One connection to the inbox database (use from one thread)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self.db = open_store(path, SCHEMA)
 
     def __enter__(self) -> Store:
         return self
@@ -199,35 +220,6 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
-
-    def _migrate(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-            row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            version = int(row[0] or 0)
-            if version > len(MIGRATIONS):
-                raise RuntimeError(f"{self.path}: schema version {version} is newer than this "
-                                   f"program ({len(MIGRATIONS)}); update roja")
-            for statements in MIGRATIONS[version:]:
-                for statement in statements:
-                    self.db.execute(statement)
-            if version < 2:
-                self._fill_zva()
-            if version < len(MIGRATIONS):
-                self.db.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-
-    def _fill_zva(self) -> None:
-        """Give every school without a ZVA its municipality's (reporting/offices.toml)."""
-        rows = self.db.execute("SELECT code, qark, municipality FROM schools WHERE zva = ''")
-        for code, qark, municipality in rows.fetchall():
-            zva, _ = school_zva(str(qark), str(municipality))
-            if zva:
-                self.db.execute("UPDATE schools SET zva = ? WHERE code = ?", (zva, code))
 
     # Schools -------------------------------------------------------------------------------
 
@@ -321,6 +313,28 @@ class Store:
                         "VALUES (?, ?, ?, ?, ?)",
                         (time.time() if now is None else now, actor, action, detail[:500],
                          address))
+
+    # Login throttle (reporting.inbox.throttle) ----------------------------------------------
+
+    def save_throttle(self, key: str, failures: int, last: float, seq: int) -> None:
+        """One count of the login throttle, unless a newer change (`seq`) is already saved."""
+        self.db.execute(
+            "INSERT INTO login_throttle VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "failures = excluded.failures, last = excluded.last, seq = excluded.seq "
+            "WHERE excluded.seq > login_throttle.seq", (key, failures, last, seq))
+
+    def load_throttle(self, since: float, limit: int) -> list[tuple[str, int, float, int]]:
+        """The saved counts with a failure since `since` (the others are deleted), the newest
+        `limit`, and the highest sequence number left (as a row with no failures): every
+        later change is numbered above every row kept."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM login_throttle WHERE last < ? OR failures <= 0",
+                            (since,))
+            rows = self.db.execute("SELECT key, failures, last, seq FROM login_throttle WHERE "
+                                   "failures > 0 ORDER BY last DESC LIMIT ?", (limit,)).fetchall()
+            top = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM login_throttle").fetchone()
+        return [(str(k), int(f), float(la), int(q)) for k, f, la, q in rows] + [
+            ("", 0, 0.0, int(top[0]))]
 
     def audit_rows(self, limit: int = 100) -> list[tuple[float, str, str, str, str]]:
         rows = self.db.execute("SELECT at, actor, action, detail, address FROM audit "

@@ -15,15 +15,20 @@ Three counts of recent failures, each forgotten after `FORGET` seconds without a
   addresses cannot share out the guesses against one account either.
 So an attacker hammering "zyra.berat" slows itself and its own address; the real user, from
 another address, logs in as usual. An attempt that must wait is answered at once, without
-hashing anything. The counts live in memory (a restart forgets them), at most `MAX_KEYS`
-entries, the least recently failed dropped first. `attempt()` counts the attempt before the
-password is checked, so parallel requests cannot all slip through one gap.
+hashing anything. The counts live in memory, at most `MAX_KEYS` entries, the least recently
+failed dropped first, and each change is handed to `save` (the inbox writes it to its
+database, `Store.save_throttle`, on a database thread); a new process starts from the saved
+counts (`saved`), so a restart does not give an attacker a fresh budget. Each saved change
+carries a sequence number, so changes written out of order by two threads keep the newest.
+`attempt()` counts the attempt before the password is checked, so parallel requests cannot
+all slip through one gap.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 ADDRESS_FREE = 10
@@ -62,12 +67,33 @@ def delay(failures: int, free: int) -> float:
     return min(BASE * 2.0 ** min(failures - free, 32), CAP)
 
 
-class Throttle:
-    """The counts; one per inbox process, used from the event loop thread only."""
+Saved = tuple[str, int, float, int]  # (key, failures, last failure, sequence number)
 
-    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+
+class Throttle:
+    """The counts; one per inbox process, used from the event loop thread only. `saved`: the
+    counts a previous process left; `save(key, failures, last, seq)`: called after each
+    change (failures 0: forgotten)."""
+
+    def __init__(self, max_keys: int = MAX_KEYS, saved: Iterable[Saved] = (),
+                 save: Callable[[str, int, float, int], None] | None = None) -> None:
         self._counts: OrderedDict[str, _Count] = OrderedDict()
         self._max_keys = max_keys
+        self._save = save
+        self._seq = 0
+        for key, failures, last, seq in sorted(saved, key=lambda row: row[2]):
+            self._seq = max(self._seq, seq)
+            if failures > 0:
+                self._counts[key] = _Count(failures, last)
+        while len(self._counts) > self._max_keys:
+            self._counts.popitem(last=False)
+
+    def _saved(self, key: str) -> None:
+        if self._save is not None:
+            count = self._counts.get(key)
+            self._seq += 1
+            self._save(key, count.failures if count else 0, count.last if count else 0.0,
+                       self._seq)
 
     def _get(self, key: str, now: float) -> _Count | None:
         count = self._counts.get(key)
@@ -83,6 +109,7 @@ class Throttle:
         else:
             count.failures, count.last, count.noted = count.failures + 1, now, False
             self._counts.move_to_end(key)
+        self._saved(key)
         while len(self._counts) > self._max_keys:
             self._counts.popitem(last=False)
 
@@ -124,7 +151,8 @@ class Throttle:
     def succeeded(self, address: str, name: str) -> None:
         """The password was right: forget the pair, and take back the counted attempt."""
         by_address, by_pair, by_name = self._keys(address, name)
-        self._counts.pop(by_pair, None)
+        if self._counts.pop(by_pair, None) is not None:
+            self._saved(by_pair)
         self._take_back((by_address, by_name))
 
     def undo(self, address: str, name: str) -> None:
@@ -138,3 +166,4 @@ class Throttle:
                 count.failures -= 1
                 if count.failures <= 0:
                     del self._counts[key]
+                self._saved(key)

@@ -19,7 +19,7 @@ def channel(url: str) -> HttpsChannel:
     return HttpsChannel(HttpsSettings(url, "tok-K7", timeout=10.0))
 
 
-def test_upload_carries_token_key_json_and_pdf(tmp_path: Path) -> None:
+def test_upload_carries_token_key_json_pdf_and_csv(tmp_path: Path) -> None:
     bundle = make_bundle(tmp_path)
     with http_inbox() as inbox, Outbox(tmp_path / "o.sqlite") as box:
         box.enqueue(bundle, [("https", inbox.url)], T0)
@@ -32,6 +32,7 @@ def test_upload_carries_token_key_json_and_pdf(tmp_path: Path) -> None:
     assert upload.parts["report"] == ("raport-K7-2026-10.json",
                                       bundle.files["json"].read_bytes())
     assert upload.parts["pdf"][1].startswith(b"%PDF")
+    assert upload.parts["csv"] == ("raport-K7-2026-10.csv", bundle.files["csv"].read_bytes())
 
 
 def test_500_then_200_is_retried_after_the_backoff(tmp_path: Path) -> None:

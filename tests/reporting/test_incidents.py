@@ -22,7 +22,6 @@ import configkit
 import reporting.config
 from reporting.config import IncidentSettings
 from reporting.incidents import (
-    RECENT_CAPACITY,
     SCHEMA_VERSION,
     Incident,
     IncidentRow,
@@ -32,7 +31,9 @@ from reporting.incidents import (
     NoIncidentStoreError,
     db_path,
 )
+from reporting.incidents.writer import RECENT_CAPACITY
 from reporting.pseudonym import pseudonym
+from reporting.sqlite_store import StoreTooNewError
 
 KEY = bytes(range(32))
 T0 = 1_730_000_000.0
@@ -221,7 +222,7 @@ async def test_database_is_wal_with_a_versioned_schema(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     try:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         indexes = {r[0] for r in db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'incidents'")}
         assert {"incidents_first_at", "incidents_client_name"} <= indexes
@@ -235,9 +236,9 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = db_path(tmp_path)
     await write(path, [])
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     db.close()
-    with pytest.raises(RuntimeError, match="newer Roja"):
+    with pytest.raises(StoreTooNewError, match=f"më e re.*{path}.*newer Roja"):
         await IncidentWriter(path, KEY, FAST).start()
 
 

@@ -160,7 +160,7 @@ def test_a_store_from_before_cyberbullying_loses_nothing(tmp_path: Path) -> None
     stored = manual.list_(path)  # opens (and would migrate) the store with this release
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT * FROM manual_incidents ORDER BY id").fetchall() == before
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
     assert [(s.category, s.description) for s in stored] == [
         (c, f"rasti {i}") for i, c in enumerate(BEFORE_CYBERBULLYING, start=1)]
     data = collect(path, "2026-10", _School(), "", "", "",

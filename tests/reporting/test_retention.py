@@ -130,23 +130,23 @@ def test_free_text_of_cases_closed_30_days_ago_is_blanked_and_the_purge_recorded
     manual.update(path, touched, now=NOW - 10 * DAY, referrals=("alo116", "parents"))
     empty = case(path, "resolved", 60, description=" ")
 
-    assert purge(path, NOW) == PurgeCounts(0, 0, 0, 1)
+    assert purge(path, NOW) == PurgeCounts(0, 0, 0, 3)  # old: text and name; empty: name
     after = descriptions(path)
     assert after[old] == "" and after[empty] == ""
     for kept in (recent, still_open, ongoing, touched):
         assert NAME in after[kept], kept
-    assert purged_events(path) == [(NOW, "1")]
-    # the counted row stays for the reports: only its free text went
+    assert purged_events(path) == [(NOW, "3")]
+    # the counted row stays for the reports: only its free text (and the teacher's name) went
     [row] = [i for i in manual.list_(path) if i.id == old]
     assert (row.category, row.referrals, row.status, row.recorded_by) == (
-        "other", ("alo116",), "resolved", "A.H.")
+        "other", ("alo116",), "resolved", "")
 
     assert purge(path, NOW) == PurgeCounts(0, 0, 0, 0)  # nothing left: no second event
-    assert purged_events(path) == [(NOW, "1")]
+    assert purged_events(path) == [(NOW, "3")]
     later = NOW + 2 * DAY
-    assert purge(path, later).free_texts == 1  # `recent` is now 31 days closed
-    assert purge(path, later, free_text_days=7).free_texts == 1  # `touched`: 12 days
-    assert purged_events(path) == [(NOW, "1"), (later, "1"), (later, "1")]
+    assert purge(path, later).free_texts == 2  # `recent` is now 31 days closed
+    assert purge(path, later, free_text_days=7).free_texts == 2  # `touched`: 12 days
+    assert purged_events(path) == [(NOW, "3"), (later, "2"), (later, "2")]
     assert {i: d for i, d in descriptions(path).items() if d} == {
         still_open: f"{NAME} u kërcënua", ongoing: f"{NAME} u kërcënua"}
 
@@ -154,3 +154,18 @@ def test_free_text_of_cases_closed_30_days_ago_is_blanked_and_the_purge_recorded
 def test_free_text_days_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="free_text_days must be at least 1"):
         purge(db_path(tmp_path), NOW, free_text_days=0)
+
+
+def test_the_teachers_name_is_purged_with_the_free_text_and_counted(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    old = case(path, "resolved", 31)  # description and "A.H."
+    name_only = case(path, "resolved", 31, description=" ")  # no description, a name
+    kept = case(path, "resolved", 29)
+    assert purge(path, NOW).free_texts == 3  # two names and one description
+    assert purged_events(path) == [(NOW, "3")]
+    by_id = {i.id: i for i in manual.list_(path)}
+    assert (by_id[old].description, by_id[old].recorded_by) == ("", "")
+    assert by_id[name_only].recorded_by == ""
+    assert by_id[kept].recorded_by == "A.H." and NAME in by_id[kept].description
+    assert purge(path, NOW).free_texts == 0  # nothing left: no second event
+    assert purged_events(path) == [(NOW, "3")]

@@ -4,13 +4,15 @@ the cookies are Secure, and an idle session ends."""
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
+import httpx
 import pytest
 from console_kit import login, running_console, signed_in
 
 from filterd import audit
-from filterd.console.app import SESSION_COOKIE
+from filterd.console.app import SESSION_COOKIE, start
 
 PAGES = ["/pasqyra", "/kerkesat", "/incidentet", "/incidentet.csv", "/incident-i-ri",
          "/raportet", "/raportet/2026-10.pdf", "/pse", "/vetetestimi", "/rastet",
@@ -151,3 +153,21 @@ def test_guessing_from_one_address_does_not_lock_the_teacher_out_elsewhere(tmp_p
         for i in range(ADDRESS_FAILURES):  # many names from one address: the address waits
             accounts.login(f"emer-{i}", "gabim", 60.0 + i, "10.0.0.77")
         assert accounts.login("mesuesi", "fjalekalim-mesuesi-1", 80.0, "10.0.0.77") is None
+
+
+async def test_a_restart_does_not_forget_the_login_throttle(tmp_path: Path) -> None:
+    """The counts are rows of console.sqlite: a new server with a new connection to it
+    still refuses the name from that address."""
+    async with running_console(tmp_path) as console:
+        async with console.client() as c:
+            for _ in range(5):
+                assert (await login(c, "mesuesi", "gabim-gabim-gabim")).status_code == 401
+        runner, url = await start(console.cfg, None, clock=lambda: console.clock[0])
+        try:
+            trust = ssl.create_default_context(cafile=str(console.ca_file))
+            async with httpx.AsyncClient(base_url=url, timeout=60.0, verify=trust) as again:
+                assert (await login(again, "mesuesi")).status_code == 401  # still throttled
+                console.clock[0] += 901
+                assert (await login(again, "mesuesi")).status_code == 303
+        finally:
+            await runner.cleanup()

@@ -9,7 +9,10 @@ import json
 import time
 from pathlib import Path
 
+import httpx
 from inbox_kit import PASSWORDS, form_csrf, running_inbox, try_login, upload
+
+from reporting.inbox.app import start
 
 WRONG = "gabim-gabim-1"
 
@@ -111,3 +114,27 @@ async def test_a_huge_login_form_is_refused_before_it_is_read(tmp_path: Path) ->
                                        "password": "p" * (2 << 20)})
         assert r.status_code == 413
         assert "login_failed" not in [row[2] for row in inbox.store.audit_rows()]
+
+
+async def test_a_restart_does_not_forget_the_login_throttle(tmp_path: Path) -> None:
+    """Five wrong passwords, then the inbox restarts (a new server and a new connection to
+    the same database): that address is still slowed down for that name."""
+    async with running_inbox(tmp_path) as inbox:
+        async with inbox.client("127.0.0.1") as attacker:
+            statuses = [(await try_login(attacker, "berat", WRONG)).status_code
+                        for _ in range(5)]
+            assert statuses == [401] * 5
+        runner, url = await start(inbox.cfg, None, clock=lambda: inbox.clock[0])
+        await inbox.stop()  # the first server goes; the new one has its own Store
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=60.0) as again:
+                r = await try_login(again, "berat", PASSWORDS["berat"])
+                assert r.status_code == 429, r.text
+                assert "provoni përsëri pas" in r.text
+            async with httpx.AsyncClient(
+                    base_url=url, timeout=60.0,
+                    transport=httpx.AsyncHTTPTransport(local_address="127.0.0.2")) as victim:
+                r = await try_login(victim, "berat", PASSWORDS["berat"])
+                assert r.status_code == 303, r.text  # still nobody's lock-out
+        finally:
+            await runner.cleanup()

@@ -14,7 +14,7 @@ from reporting.inbox import auth
 from reporting.inbox.app import start
 from reporting.inbox.config import InboxConfig
 from reporting.inbox.registry import School
-from reporting.inbox.store import DB_FILE, MIGRATIONS, Store, User
+from reporting.inbox.store import DB_FILE, MIGRATIONS, SCHEMA, Store, User
 
 MORE_SCHOOLS = (
     School("KV-001", "Shkolla Kavaja Një", "tirane", "Kavajë", "kv1@example.al"),
@@ -134,7 +134,7 @@ async def test_a_v1_database_is_migrated_and_its_qark_user_keeps_working(tmp_pat
     _v1_database(path)
     cfg = InboxConfig(host="127.0.0.1", port=0, data_dir=path.parent)
     with Store(path) as store:
-        assert store.db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA.version
         assert [(s.code, s.zva) for s in store.schools()] == [("BR-101", "kucove"),
                                                               ("BR-102", "")]
         user = store.user("zyra.berat")
@@ -154,5 +154,5 @@ async def test_a_v1_database_is_migrated_and_its_qark_user_keeps_working(tmp_pat
     for name in ("DRAP Fier", "ZVA Kuçovë", "ZVA e papërcaktuar"):
         assert f">{name}<" in page, name
     with Store(path) as again:  # opening it again changes nothing
-        assert again.db.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 2
+        assert again.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA.version
         assert again.school("BR-101").zva == "kucove"  # type: ignore[union-attr]

@@ -3,7 +3,10 @@ nothing, and the appliance's real delivery client (`reporting.delivery_https`) a
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -191,6 +194,28 @@ async def test_the_real_delivery_client_uploads_to_the_real_inbox(tmp_path: Path
         assert NOW  # the kit's clock: 5 November, on time
 
 
+async def test_https_delivery_carries_the_csv_and_the_inbox_keeps_all_three(
+        tmp_path: Path) -> None:
+    """The mail carries PDF, CSV and JSON; the HTTPS upload carries the same three files."""
+    (tmp_path / "school").mkdir()
+    bundle = make_bundle(tmp_path / "school")
+    async with running_inbox(tmp_path) as inbox:
+        inbox.store.put_schools([School(SCHOOL.code, SCHOOL.name, "korce", "Pogradec", "")])
+        url = f"{inbox.url}/api/reports"
+        channel = HttpsChannel(HttpsSettings(url, inbox.store.issue_token(SCHOOL.code),
+                                             timeout=10.0))
+
+        def send() -> str:
+            with Outbox(tmp_path / "outbox.sqlite") as box:
+                box.enqueue(bundle, [("https", url)], T0)
+                [row] = box.run_due(T0, {"https": channel})
+                return f"{row.status} {row.last_error}"
+        assert await asyncio.to_thread(send) == "sent "
+        stored = dict(inbox.store.db.execute("SELECT kind, data FROM submission_files"))
+    assert sorted(stored) == ["csv", "json", "pdf"]
+    assert stored["csv"] == bundle.files["csv"].read_bytes()
+
+
 V1 = Path(__file__).parent / "data" / "report-v1.json"
 
 
@@ -214,3 +239,30 @@ async def test_cyberbullying_shows_on_the_month_page(tmp_path: Path) -> None:
         page = (await c.get("/muaji/2026-10")).text
         csv_text = (await c.get("/eksport/2026-10.csv")).text
     assert "Bullizëm online" in page and "cyberbullying" in csv_text
+
+
+async def test_an_upload_waiting_for_the_database_does_not_stop_other_requests(
+        tmp_path: Path) -> None:
+    """The upload endpoint's SQLite work runs on the database threads: while another writer
+    holds the inbox database for 3 s, `/healthz` keeps answering at once and the upload is
+    stored when the lock goes."""
+    async with running_inbox(tmp_path) as inbox, inbox.client() as c:
+        holder = sqlite3.connect(inbox.store.path, isolation_level=None,
+                                 check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO audit (at, actor, action) VALUES (0, 'holder', 'lock')")
+        started = time.monotonic()
+        sending = asyncio.create_task(upload(c, inbox.tokens["BR-001"], report_file("BR-001")))
+        await asyncio.sleep(0.3)  # the upload is waiting for the lock now
+        slowest = 0.0
+        while time.monotonic() - started < 2.5:
+            t = time.monotonic()
+            assert (await c.get("/healthz", timeout=5.0)).status_code == 200
+            slowest = max(slowest, time.monotonic() - t)
+            await asyncio.sleep(0.1)
+        await asyncio.to_thread(holder.execute, "COMMIT")
+        holder.close()
+        response = await sending
+        assert response.status_code == 201, response.text
+        assert slowest < 0.5, f"/healthz took {slowest:.2f} s while the upload waited"
+        assert inbox.count("submissions") == 1

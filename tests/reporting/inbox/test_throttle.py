@@ -3,10 +3,13 @@ test_inbox_abuse.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reporting.inbox import throttle
-from reporting.inbox.throttle import Throttle
+from reporting.inbox.store import DB_FILE, Store
+from reporting.inbox.throttle import FORGET, PAIR_FREE, Throttle
 
 
 def fail(gate: Throttle, address: str, name: str, now: float, times: int) -> None:
@@ -73,3 +76,23 @@ def test_the_counts_are_bounded_and_keep_the_busiest() -> None:
         gate.attempt(f"198.51.100.{i % 200}", f"emer{i}", 1.0)
         assert gate.attempt("192.0.2.1", "berat", 1.0 + i * 10_000) >= 0
     assert len(gate._counts) <= 30
+
+
+def test_saved_counts_come_back_and_an_older_change_never_overwrites_a_newer(
+        tmp_path: Path) -> None:
+    with Store(tmp_path / DB_FILE) as store:
+        gate = Throttle(save=store.save_throttle)
+        for _ in range(PAIR_FREE):
+            gate.attempt("203.0.113.7", "zyra.berat", 1000.0)
+        assert gate.wait("203.0.113.7", "zyra.berat", 1000.0) > 0
+        store.save_throttle("a 203.0.113.7", 1, 1000.0, 1)  # a late, older write: ignored
+        again = Throttle(saved=store.load_throttle(1000.0 - FORGET, 100),
+                         save=store.save_throttle)
+        assert again.wait("203.0.113.7", "zyra.berat", 1000.0) == gate.wait(
+            "203.0.113.7", "zyra.berat", 1000.0)
+        again.succeeded("203.0.113.7", "zyra.berat")  # the pair is forgotten, saved so
+        third = Throttle(saved=store.load_throttle(1000.0 - FORGET, 100))
+        assert third.wait("203.0.113.2", "zyra.berat", 1000.0) == 0.0
+        assert third.wait("203.0.113.7", "zyra.berat", 1000.0) == 0.0
+        # an hour later nothing is loaded at all
+        assert store.load_throttle(1001.0, 100)[:-1] == []
