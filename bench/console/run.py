@@ -166,11 +166,15 @@ def main(argv: list[str]) -> int:
             "&grupi=mesuesit", "≤ 150 ms"),
         "Incidentet CSV (default filter)": ("/incidentet.csv", "≤ 150 ms"),
         "Incident i ri / new incident": ("/incident-i-ri", "≤ 150 ms"),
+        "Rastet / cases (every manual incident)": ("/rastet", "≤ 150 ms"),
         "Raportet / reports": ("/raportet", "≤ 150 ms"),
+        "Listat / lists": ("/listat", "≤ 150 ms"),
         "Pse u bllokua? / why blocked": (
             "/pse?emri=bet7.example&grupi=nxenesit-gjimnaz", "≤ 150 ms"),
         "Grupet dhe oraret / groups": ("/grupet", "≤ 150 ms"),
         "Vetëtestimi / self-test": ("/vetetestimi", "≤ 150 ms"),
+        "Llogaritë / accounts": ("/llogarite", "≤ 150 ms"),
+        "Auditimi / audit log": ("/auditimi", "≤ 150 ms"),
     }
     with tempfile.TemporaryDirectory(prefix="roja-bench-console-") as tmp:
         t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Rastet / Cases: the incidents teachers recorded, listed, and a case followed to its close
 (`roja incident list` and `roja incident update` in a browser).
 
-    GET  /rastet[?statusi=open|ongoing|resolved]   the list (teacher and director)
+    GET  /rastet[?statusi=open|ongoing|resolved][&faqja=N]   the list, 100 a page, newest
+                                                   first (teacher and director)
     GET  /rastet/{id}                              the case's form (the teacher only)
     POST /rastet/{id}                              save: status, category, referrals,
                                                    description (masked like a new one)
@@ -14,6 +15,7 @@ into the audit log with the fields that changed (never their text).
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from aiohttp import web
@@ -27,6 +29,7 @@ from reporting.inbox.app import now
 from reporting.incidents import db_path
 
 EDITABLE = ("status", "category")
+PAGE = 100  # cases a page: a school records a few a month; an ISP-sized list stays fast
 
 
 def _case(request: web.Request) -> manual.ManualIncident:
@@ -46,8 +49,17 @@ async def cases(request: web.Request) -> web.StreamResponse:
     if status and status not in manual.STATUSES:
         raise web.HTTPBadRequest(text="Statusi i panjohur / unknown status: "
                                       f"{status[:40]!r}")
-    rows = manual.list_(db_path(settings(request).state_dir), status=status or None)
-    return render(request, "cases.html", rows=list(reversed(rows)), wanted=status,
+    try:
+        page_no = max(1, int(request.query.get("faqja", "1")))
+    except ValueError:
+        page_no = 1
+    rows = await asyncio.to_thread(manual.list_, db_path(settings(request).state_dir),
+                                   status=status or None)
+    newest = rows[::-1]
+    pages = max(1, -(-len(newest) // PAGE))
+    page_no = min(page_no, pages)
+    return render(request, "cases.html", rows=newest[(page_no - 1) * PAGE:page_no * PAGE],
+                  total=len(newest), page_no=page_no, pages=pages, wanted=status,
                   vocab=manual.VOCABULARIES, saved=request.query.get("nr", ""))
 
 

@@ -93,3 +93,17 @@ async def test_typed_text_comes_back_escaped(tmp_path: Path) -> None:
         await signed_in(c, "mesuesi")
         page = (await c.get(f"/rastet/{number}")).text
         assert EVIL not in page and "&lt;script&gt;" in page
+
+
+async def test_many_cases_come_a_hundred_a_page(tmp_path: Path) -> None:
+    async with running_console(tmp_path) as console, console.client() as c:
+        before = len(manual.list_(db_path(console.cfg.state_dir)))  # the kit's own cases
+        for i in range(130 - before):
+            seed_case(console.cfg.state_dir, f"rasti {i}")
+        await signed_in(c, "drejtori")
+        first = (await c.get("/rastet")).text
+        assert "130 raste / cases · faqja / page 1 nga / of 2" in first
+        assert first.count("<tr>") == 101 and '<td data-label="Nr.">130</td>' in first
+        second = (await c.get("/rastet?faqja=2")).text
+        assert second.count("<tr>") == 31 and '<td data-label="Nr.">1</td>' in second
+        assert "faqja=1" in second and (await c.get("/rastet?faqja=x")).status_code == 200
