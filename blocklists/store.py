@@ -10,8 +10,9 @@ What the compiler stores per entry (`blocklists.formats.common.ListEntry`):
 
 - a plain entry: its host, tagged `(list id, category)`; the entry's own category (UT1) wins
   over the list's;
-- an allow entry inside a list (adblock `@@`, RPZ `rpz-passthru.`): tagged `<list id>@allow`,
-  which the policy reads as an allow rule of that list;
+- an allow entry inside a list (adblock `@@`, RPZ `rpz-passthru.`; `@@||1.2.3.4^` too): tagged
+  `<list id>@allow`, which the policy reads as an allow rule of that list; an `$important`
+  block: `<list id>@important`, which other lists' allow entries do not open;
 - a subdomains-only entry (RPZ `*.name` alone): a tag flagged `subdomains_only`;
 - a URL entry (non-empty path): not a DNS block; stored in the same file's URL part, for the
   proxy (`CompiledList.lookup_url`) and for steering (`CompiledList.has_url_entries`).
@@ -47,6 +48,7 @@ ACTIVE_NAME = "lists.compiled"
 LOCK_NAME = "lists.lock"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ALLOW_SUFFIX = "@allow"
+IMPORTANT_SUFFIX = "@important"
 PLAIN_FORMATS = ("domains", "hosts")  # read in batches by `blocklists.formats.plain`
 BATCH = 65536  # hosts per batch handed to the compiler from the other readers
 
@@ -133,11 +135,15 @@ def list_sizes(compiled: CompiledList) -> dict[str, int]:
     for `x`)."""
     out: dict[str, int] = {}
     for list_id, n in compiled.counts_by_list().items():
-        base = list_id.removesuffix(ALLOW_SUFFIX)
-        out[base] = out.get(base, 0) + n
+        out[base_id(list_id)] = out.get(base_id(list_id), 0) + n
     for list_id, found in compiled.addresses.items():
-        out[list_id] = out.get(list_id, 0) + len(found)
+        out[base_id(list_id)] = out.get(base_id(list_id), 0) + len(found)
     return out
+
+
+def base_id(list_id: str) -> str:
+    """The configured list of a compiled list id (`x@allow`, `x@important` → `x`)."""
+    return list_id.removesuffix(ALLOW_SUFFIX).removesuffix(IMPORTANT_SUFFIX)
 
 
 def compile_sources(sources: list[ListSource], out: Path, fp: str,
@@ -158,6 +164,8 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
                 continue
             yield from _source_batches(source, report, urls)
             addresses[source.id] = sorted(set(report.addresses))
+            if report.allow_addresses:
+                addresses[source.id + ALLOW_SUFFIX] = sorted(set(report.allow_addresses))
             summaries[source.id] = list_summary(report)
 
     compile_batches(batches(), out, meta={"fingerprint": fp,
@@ -191,17 +199,18 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
         for hosts in plain.read_batches(source.path, source.format, report):
             yield hosts, list_tag
         return
-    tags: dict[tuple[bool, str, bool], Tag] = {}
+    tags: dict[tuple[bool, str, bool, bool], Tag] = {}
     steered: set[str] = set()
     never = frozenset(source.never_steer)
     run: list[str] = []
     run_tag: Tag | None = None
     for e in read_entries(source.path, source.format, report, source.mapping):
-        flags = (e.allow, e.category, e.subdomains_only)
+        flags = (e.allow, e.category, e.subdomains_only, e.important)
         tag = tags.get(flags)
         if tag is None:
-            tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
-                                    e.category or source.category, e.subdomains_only)
+            suffix = ALLOW_SUFFIX if e.allow else IMPORTANT_SUFFIX if e.important else ""
+            tag = tags[flags] = Tag(source.id + suffix, e.category or source.category,
+                                    e.subdomains_only)
         if e.path:
             if never and below(e.host, never):
                 report.kinds["url on never-steer host"] += 1
@@ -229,10 +238,12 @@ def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, 
     old_summary = old.meta.get("summary")
     for list_id in ids:
         addresses[list_id] = list(old.addresses.get(list_id, ()))
+        if old.addresses.get(list_id + ALLOW_SUFFIX):
+            addresses[list_id + ALLOW_SUFFIX] = list(old.addresses[list_id + ALLOW_SUFFIX])
         if isinstance(old_summary, dict) and list_id in old_summary:
             summaries[list_id] = old_summary[list_id]
     def kept(tags: tuple[Tag, ...]) -> Iterator[Tag]:
-        return (t for t in tags if t.list_id.removesuffix(ALLOW_SUFFIX) in ids)
+        return (t for t in tags if base_id(t.list_id) in ids)
 
     for host, path, tags in old.items(urls=True):
         urls.extend((host, path, tag) for tag in kept(tags))

@@ -31,6 +31,7 @@ class ListEntry(NamedTuple):
     allow: bool = False
     category: str = ""
     subdomains_only: bool = False
+    important: bool = False  # adblock `$important` on a block: other lists' `@@` do not open it
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ReadReport:
     kinds: Counter[str] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)  # IPs and networks, canonical text
+    allow_addresses: list[str] = field(default_factory=list)  # adblock `@@` address exceptions
 
     def bad_line(self, lineno: int, text: str, why: str, keep: int = 50, *,
                  source: str | None = None) -> None:
@@ -73,13 +75,14 @@ class ReadReport:
             self.errors.append(err)
             log.warning("list line skipped: %s", err)
 
-    def address(self, text: str) -> bool:
-        """If `text` is an IP address or network, keep it (canonical text) and say so."""
+    def address(self, text: str, allow: bool = False) -> bool:
+        """If `text` is an IP address or network, keep it (canonical text) and say so;
+        `allow`: an exception (`@@||1.2.3.4^`), kept in `allow_addresses`."""
         found = as_address(text)
         if found is None:
             return False
-        self.addresses.append(found)
-        self.kinds["address"] += 1
+        (self.allow_addresses if allow else self.addresses).append(found)
+        self.kinds["allow address" if allow else "address"] += 1
         return True
 
     def summary(self) -> str:

@@ -1,0 +1,59 @@
+"""`$important` across lists: an important block of one list is not opened by another list's
+`@@` exception; only the school's own allow lists and an audited unblock open it; a legal
+list is never opened (docs/lists.md, "`$important` across lists")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from blocklists.compiled import CompiledList
+from blocklists.store import ListSource, compile_sources
+from policy import Group, ListRule, Policy, Unblock
+
+RULES = {"ads": ListRule("ads", "deny", "ads_trackers"),
+         "easy": ListRule("easy", "deny", "ads_trackers"),
+         "school": ListRule("school", "allow", "")}
+PUPILS = Group("nx", "Nxënësit")
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Iterator[Policy]:
+    (tmp_path / "ads.txt").write_text(
+        "||tracker.example^$important\n||t.example/x$important,doc\n||plain.example^\n"
+        "||unblocked.example^$important\n")
+    (tmp_path / "easy.txt").write_text(
+        "@@||tracker.example^\n@@||t.example/x\n@@||plain.example^\n@@||unblocked.example^\n")
+    (tmp_path / "school.txt").write_text("ok.tracker.example\n")
+    out = tmp_path / "lists.compiled"
+    compile_sources([ListSource("ads", tmp_path / "ads.txt", "adblock", "ads_trackers"),
+                     ListSource("easy", tmp_path / "easy.txt", "adblock", "ads_trackers"),
+                     ListSource("school", tmp_path / "school.txt", "domains", "")],
+                    out, "fp")
+    compiled = CompiledList(out)
+    unblock = Unblock(1, "nx", "unblocked.example", NOW + timedelta(hours=1), "mesuesi",
+                      "mësim")
+    yield Policy((PUPILS,), PUPILS, RULES, compiled, unblocks=(unblock,), now=NOW)
+    compiled.close()
+
+
+@pytest.mark.parametrize(("host", "action", "list_id"), [
+    ("tracker.example", "block", "ads"),           # another list's @@ does not open it
+    ("cdn.tracker.example", "block", "ads"),
+    ("ok.tracker.example", "allow", "school"),     # the school's own allow list does
+    ("plain.example", "allow", "easy@allow"),      # without $important: @@ wins as before
+    ("unblocked.example", "allow", "unblock"),     # an audited unblock opens it
+])
+def test_important_beats_other_lists_exceptions(policy: Policy, host: str, action: str,
+                                                list_id: str) -> None:
+    d = policy.decide(PUPILS, host, NOW)
+    assert (d.action, d.list_id) == (action, list_id), d.reason
+
+
+def test_important_url_entry(policy: Policy) -> None:
+    d = policy.decide_url(PUPILS, "http://t.example/x/y", NOW)
+    assert (d.action, d.list_id) == ("block", "ads"), d.reason
