@@ -12,7 +12,8 @@ its CNAME chain, or the target of an HTTPS/SVCB record, is blocked, the whole an
 HTTPS/SVCB `ipv4hint`/`ipv6hint` address, that a deny or legal address list names
 (`policy.address_lists`, like RPZ `rpz-ip`; docs/threats.md says why a hint blocks the whole
 answer rather than being stripped), checked only when some list names addresses. The
-inspection sits here, above the shared cache, because the decision depends on the group. Metric: result `blocked`, label = list id.
+inspection sits here, above the shared cache, because the decision depends on the group.
+Metric: result `blocked`, label = list id.
 """
 
 from __future__ import annotations
