@@ -14,8 +14,8 @@ What the compiler stores per entry (`blocklists.formats.common.ListEntry`):
   `<list id>@allow`, which the policy reads as an allow rule of that list; an `$important`
   block: `<list id>@important`, which other lists' allow entries do not open;
 - a subdomains-only entry (RPZ `*.name` alone): a tag flagged `subdomains_only`;
-- a URL entry (non-empty path): not a DNS block; stored in the same file's URL part, for the
-  proxy (`CompiledList.lookup_url`) and for steering (`CompiledList.has_url_entries`).
+- a URL entry (non-empty path): stored in the URL part, for the proxy and for steering
+  (unless `blocklists.public_suffix.steer_refused`, or over `max_steered_hosts`).
 
 Shrink protection, per list: a source with `max_shrink` (a share, default 0.5) whose entry
 count fell by more than that share since the active compile is held back. Its entries are then
@@ -40,7 +40,7 @@ from pathlib import Path
 
 from blocklists.compiled import CompiledList, Tag, compile_batches
 from blocklists.formats import plain
-from blocklists.formats.common import below
+from blocklists.public_suffix import STEER_REFUSED, steer_refused
 from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
@@ -179,7 +179,7 @@ def list_summary(report: ReadReport) -> dict[str, object]:
     """What one list gave, for `roja lists status`: domains, URL entries, addresses, bad
     lines, skipped rules by kind, and notable kinds (allow, badfilter...)."""
     read_urls = report.kinds["url"]
-    over = report.kinds["url over steering cap"] + report.kinds["url on never-steer host"]
+    over = sum(report.kinds[k] for k in ("url over steering cap", *STEER_REFUSED))
     return {"domains": report.entries - read_urls, "urls": read_urls - over,
             "addresses": len(report.addresses),
             "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
@@ -212,8 +212,9 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
             tag = tags[flags] = Tag(source.id + suffix, e.category or source.category,
                                     e.subdomains_only)
         if e.path:
-            if never and below(e.host, never):
-                report.kinds["url on never-steer host"] += 1
+            refused = steer_refused(e.host, never)
+            if refused is not None:
+                report.kinds[refused] += 1
                 continue
             if e.host not in steered and len(steered) >= source.max_steered_hosts:
                 report.kinds["url over steering cap"] += 1
