@@ -11,8 +11,7 @@ What the compiler stores per entry (`blocklists.formats.common.ListEntry`):
 - a plain entry: its host, tagged `(list id, category)`; the entry's own category (UT1) wins
   over the list's;
 - an allow entry inside a list (adblock `@@`, RPZ `rpz-passthru.`; `@@||1.2.3.4^` too): tagged
-  `<list id>@allow`, which the policy reads as an allow rule of that list; an `$important`
-  block: `<list id>@important`, which other lists' allow entries do not open;
+  `<list id>@allow`, an allow rule of that list; `$important`: `<list id>@important`;
 - a subdomains-only entry (RPZ `*.name` alone): a tag flagged `subdomains_only`;
 - a URL entry (non-empty path): stored in the URL part, for the proxy and for steering
   (unless `blocklists.public_suffix.steer_refused`, or over `max_steered_hosts`).
@@ -164,8 +163,9 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
                 continue
             yield from _source_batches(source, report, urls)
             addresses[source.id] = sorted(set(report.addresses))
-            if report.allow_addresses:
-                addresses[source.id + ALLOW_SUFFIX] = sorted(set(report.allow_addresses))
+            addresses.update({source.id + suffix: sorted(set(found)) for suffix, found in (
+                (ALLOW_SUFFIX, report.allow_addresses),
+                (IMPORTANT_SUFFIX, report.important_addresses)) if found})
             summaries[source.id] = list_summary(report)
 
     compile_batches(batches(), out, meta={"fingerprint": fp,
@@ -239,8 +239,8 @@ def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, 
     old_summary = old.meta.get("summary")
     for list_id in ids:
         addresses[list_id] = list(old.addresses.get(list_id, ()))
-        if old.addresses.get(list_id + ALLOW_SUFFIX):
-            addresses[list_id + ALLOW_SUFFIX] = list(old.addresses[list_id + ALLOW_SUFFIX])
+        addresses.update({t: list(old.addresses[t]) for t in (
+            list_id + ALLOW_SUFFIX, list_id + IMPORTANT_SUFFIX) if old.addresses.get(t)})
         if isinstance(old_summary, dict) and list_id in old_summary:
             summaries[list_id] = old_summary[list_id]
     def kept(tags: tuple[Tag, ...]) -> Iterator[Tag]:

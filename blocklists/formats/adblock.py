@@ -91,7 +91,8 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
             continue
         for entry in found:
             if entry.path == "" and entry.host == "" and entry.category:  # an address
-                report.address(entry.category, allow=entry.allow)
+                report.address(entry.category, allow=entry.allow,
+                               important=rule.important and not entry.allow)
                 continue
             if entry.allow and not rule.important and important and below(entry.host, important):
                 report.kinds["allow beaten by important"] += 1
@@ -139,7 +140,8 @@ def _rule(line: str) -> _Rule:
     if dollar and pattern in ("", "*"):
         address = adblock_options.every_request_to(modifiers)
         if address is not None:  # `*$ipaddress=1.2.3.4`, `@@*$ipaddress=1.2.3.4`
-            return _Rule([ListEntry("", allow=allow, category=address)], key=key)
+            return _Rule([ListEntry("", allow=allow, category=address)],
+                         "important" in modifiers.lower(), key)
     if dollar:
         opts = adblock_options.parse(modifiers)
         if isinstance(opts, str):

@@ -4,6 +4,7 @@ list is never opened (docs/lists.md, "`$important` across lists")."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +26,12 @@ NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
 def policy(tmp_path: Path) -> Iterator[Policy]:
     (tmp_path / "ads.txt").write_text(
         "||tracker.example^$important\n||t.example/x$important,doc\n||plain.example^\n"
-        "||unblocked.example^$important\n")
+        "||unblocked.example^$important\n||45.60.0.0/16^$important\n"
+        "*$ipaddress=45.61.0.1,important\n")
     (tmp_path / "easy.txt").write_text(
-        "@@||tracker.example^\n@@||t.example/x\n@@||plain.example^\n@@||unblocked.example^\n")
-    (tmp_path / "school.txt").write_text("ok.tracker.example\n")
+        "@@||tracker.example^\n@@||t.example/x\n@@||plain.example^\n@@||unblocked.example^\n"
+        "@@||45.60.1.1^\n@@*$ipaddress=45.61.0.1\n")
+    (tmp_path / "school.txt").write_text("ok.tracker.example\n45.60.2.2\n")
     out = tmp_path / "lists.compiled"
     compile_sources([ListSource("ads", tmp_path / "ads.txt", "adblock", "ads_trackers"),
                      ListSource("easy", tmp_path / "easy.txt", "adblock", "ads_trackers"),
@@ -57,3 +60,14 @@ def test_important_beats_other_lists_exceptions(policy: Policy, host: str, actio
 def test_important_url_entry(policy: Policy) -> None:
     d = policy.decide_url(PUPILS, "http://t.example/x/y", NOW)
     assert (d.action, d.list_id) == ("block", "ads"), d.reason
+
+
+@pytest.mark.parametrize(("address", "list_id"), [
+    ("45.60.1.1", "ads"),    # another list's `@@||45.60.1.1^` does not open it
+    ("45.61.0.1", "ads"),    # nor `@@*$ipaddress=` against `*$ipaddress=...,important`
+    ("45.60.2.2", ""),       # the school's own allow list does
+    ("45.60.3.3", "ads"),
+])
+def test_important_address_entries(policy: Policy, address: str, list_id: str) -> None:
+    d = policy.address_block(PUPILS, ipaddress.ip_address(address).packed, NOW)
+    assert ("" if d is None else d.list_id) == list_id
