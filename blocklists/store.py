@@ -181,7 +181,7 @@ def list_summary(report: ReadReport) -> dict[str, object]:
     read_urls = report.kinds["url"]
     over = sum(report.kinds[k] for k in ("url over steering cap", *STEER_REFUSED))
     return {"domains": report.entries - read_urls, "urls": read_urls - over,
-            "addresses": len(report.addresses),
+            "addresses": len(report.addresses) + len(report.important_addresses),
             "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
             "kinds": {k: n for k, n in report.kinds.items() if k not in ("url", "address")}}
 
