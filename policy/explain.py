@@ -207,16 +207,21 @@ def _reason(d: Decision) -> str:
 def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> list[Step]:
     gs = policy.state_for(group, now)
     out: list[Step] = []
-    for m in policy.matcher.lookup(host):
-        rule = policy.rule_for(m.list_id)
+    matches = policy.matcher.lookup(host)
+    rules = [policy.rule_for(m.list_id) for m in matches]
+    important = any(r is not None and r.important and r.kind == "deny" and group.applies(r.id)
+                    and gs.blocks(r.id, m.category or r.category, ALIASES)
+                    for m, r in zip(matches, rules, strict=True))
+    for m, rule in zip(matches, rules, strict=True):
         if rule is None:
             out.append(Step("list", f"Lista {m.list_id} e njeh {m.entry}, por s'ka rregull",
                             f"List {m.list_id} lists {m.entry}, but has no rule"))
             continue
         category = m.category or rule.category
         c = ALIASES.get(category, category)
-        head_sq = f"Lista {rule.id} ({rule.kind}, {label(category)}) përmban {m.entry}"
-        head_en = f"List {rule.id} ({rule.kind}, {label(category)}) lists {m.entry}"
+        kind = f"{rule.kind}, important" if rule.important else rule.kind
+        head_sq = f"Lista {rule.id} ({kind}, {label(category)}) përmban {m.entry}"
+        head_en = f"List {rule.id} ({kind}, {label(category)}) lists {m.entry}"
         if not group.applies(rule.id):
             sq, en = "nuk vlen për këtë grup (lists)", "does not apply to this group (lists)"
         elif rule.kind == "allow":
@@ -224,6 +229,9 @@ def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> l
             sq, en = (("lejon", "allows") if applies else
                       ("nuk vlen për profilin (allow_lists)",
                        "does not apply to the profile (allow_lists)"))
+            if applies and important and not policy.own_allow(rule):
+                sq, en = ("nuk e hap bllokimin $important të një liste tjetër",
+                          "does not open another list's $important block")
         elif gs.blocks(rule.id, category, ALIASES):
             sq, en = "bllokon", "blocks"
         elif c in gs.opened:

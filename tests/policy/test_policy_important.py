@@ -71,3 +71,14 @@ def test_important_url_entry(policy: Policy) -> None:
 def test_important_address_entries(policy: Policy, address: str, list_id: str) -> None:
     d = policy.address_block(PUPILS, ipaddress.ip_address(address).packed, NOW)
     assert ("" if d is None else d.list_id) == list_id
+
+
+def test_explain_says_why_the_exception_did_not_open_it(policy: Policy) -> None:
+    from policy.explain import explain
+
+    steps = [s.en for s in explain(policy, "10.0.0.1", host="tracker.example", now=NOW).steps]
+    assert any(s.startswith("List ads (deny, important,") and s.endswith(": blocks")
+               for s in steps), steps
+    assert any(s.startswith("List easy (allow,") and
+               s.endswith("does not open another list's $important block") for s in steps), steps
+    assert steps[-1].startswith("Decision: BLOCKED")
