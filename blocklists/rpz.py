@@ -7,6 +7,9 @@ dns-rpz) that make the ISP's resolver answer NXDOMAIN for the name and everythin
     name.origin.    CNAME .
     *.name.origin.  CNAME .
 
+An address or network the list names becomes one IP trigger (RPZ `rpz-ip`, no `*.` twin;
+`blocklists.rpz_triggers`); URL entries cannot be said in RPZ and are left out (docs/rpz.md).
+
 Every version also holds one canary, a local-data record for a name that exists nowhere else:
 
     s<serial>.canary.roja.origin.  A  127.0.0.2
@@ -33,7 +36,6 @@ into the messages of a transfer; `blocklists.rpz_server` signs and sends them.
 from __future__ import annotations
 
 import logging
-import re
 import socket
 import struct
 from collections import deque
@@ -43,13 +45,11 @@ from functools import cached_property
 from typing import NamedTuple
 
 from blocklists.canonical import canonical_host
+from blocklists.rpz_triggers import RPZ_IP, name_fits, trigger_names
 
 log = logging.getLogger("roja.rpz")
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
-_CANONICAL = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")  # what canonical_host returns
 
 DEFAULT_TTL = 300
-MAX_NAME = 255  # octets on the wire, RFC 1035
 SERIAL_BITS = 32
 _HALF = 1 << (SERIAL_BITS - 1)
 _MAX_SERIAL = (1 << SERIAL_BITS) - 1
@@ -95,14 +95,11 @@ def _check_origin(origin: str) -> None:
         raise ValueError(f"RPZ origin {origin!r} is not a canonical lower-case name")
 
 
-def name_fits(name: str, origin: str) -> bool:
-    """True if `name` is a canonical host (blocklists.canonical's output form) and the longer
-    trigger, `*.name.origin.`, is at most 255 octets on the wire (its text length + 1)."""
-    return len(name) + len(origin) + 4 <= MAX_NAME and _CANONICAL.fullmatch(name) is not None
-
-
-def trigger_records(name: str, origin: str, ttl: int) -> tuple[Record, Record]:
-    """The two QNAME triggers for `name`: the name itself and everything below it."""
+def trigger_records(name: str, origin: str, ttl: int) -> tuple[Record, ...]:
+    """The two QNAME triggers for `name`: the name itself and everything below it; for an
+    IP trigger (`rpz_ip_owner`) that one record."""
+    if name.endswith(RPZ_IP):
+        return (Record(f"{name}.{origin}", "CNAME", ttl, "."),)
     return (Record(f"{name}.{origin}", "CNAME", ttl, "."),
             Record(f"*.{name}.{origin}", "CNAME", ttl, "."))
 
@@ -141,23 +138,18 @@ class RpzZone:
 
     @classmethod
     def from_hosts(cls, origin: str, serial: int, hosts: Iterable[str],
-                   ttl: int = DEFAULT_TTL) -> tuple[RpzZone, tuple[str, ...]]:
-        """Build a zone from list hosts, canonicalising them; returns the zone and the hosts
-        that cannot be triggers (not a host name, or too long under `origin`), which a list
+                   ttl: int = DEFAULT_TTL, addresses: Iterable[str] = ()
+                   ) -> tuple[RpzZone, tuple[str, ...]]:
+        """Build a zone from list hosts, canonicalising them, and addresses/networks (IP
+        triggers); returns the zone and the entries that cannot be triggers (not a host name
+        or address, a name under an RPZ trigger label, too long under `origin`), which a list
         reader counts instead of failing the whole export."""
         _check_origin(origin)
-        names: set[str] = set()
-        rejected: list[str] = []
-        for host in hosts:
-            name = canonical_host(host)
-            if name is not None and name_fits(name, origin):
-                names.add(name)
-            else:
-                rejected.append(host)
+        names, rejected = trigger_names(hosts, addresses, origin)
         if rejected:
             log.warning("RPZ %s serial %d: %d hosts cannot be triggers, left out",
                         origin, serial, len(rejected))
-        return cls(origin, serial, frozenset(names), ttl), tuple(rejected)
+        return cls(origin, serial, names, ttl), tuple(rejected)
 
     @cached_property
     def sorted_names(self) -> tuple[str, ...]:
@@ -173,8 +165,8 @@ class RpzZone:
     def ns(self) -> Record:
         return Record(self.origin, "NS", self.ttl, self.mname)
 
-    def triggers(self, name: str) -> tuple[Record, Record]:
-        """The two QNAME triggers for `name` in this zone."""
+    def triggers(self, name: str) -> tuple[Record, ...]:
+        """The triggers for `name` in this zone (`trigger_records`)."""
         return trigger_records(name, self.origin, self.ttl)
 
     def canary(self) -> Record:
@@ -204,7 +196,8 @@ class RpzZone:
         ]
         for name in self.sorted_names:
             lines.append(f"{name} CNAME .")
-            lines.append(f"*.{name} CNAME .")
+            if not name.endswith(RPZ_IP):
+                lines.append(f"*.{name} CNAME .")
         return "\n".join(lines) + "\n"
 
     def same_shape(self, other: RpzZone) -> bool:
@@ -352,12 +345,14 @@ def rr_wire(record: Record, origin: str) -> RR:
 
 
 def trigger_rrs(names: Iterable[str], ttl: int) -> Iterator[RR]:
-    """The two triggers of each name, as `rr_wire` would write them but fast."""
+    """The triggers of each name (`trigger_records`), as `rr_wire` would write them but
+    fast."""
     tail = struct.pack(">HHIH", _CNAME, 1, ttl, 1) + b"\x00"  # CNAME .
     for name in names:
         labels = _labels(name)
         yield labels, tail
-        yield b"\x01*" + labels, tail
+        if not name.endswith(RPZ_IP):
+            yield b"\x01*" + labels, tail
 
 
 def axfr_rrs(zone: RpzZone) -> Iterator[RR]:

@@ -10,11 +10,11 @@ What the compiler stores per entry (`blocklists.formats.common.ListEntry`):
 
 - a plain entry: its host, tagged `(list id, category)`; the entry's own category (UT1) wins
   over the list's;
-- an allow entry inside a list (adblock `@@`, RPZ `rpz-passthru.`): tagged `<list id>@allow`,
-  which the policy reads as an allow rule of that list;
+- an allow entry inside a list (adblock `@@`, RPZ `rpz-passthru.`; `@@||1.2.3.4^` too): tagged
+  `<list id>@allow`, an allow rule of that list; `$important`: `<list id>@important`;
 - a subdomains-only entry (RPZ `*.name` alone): a tag flagged `subdomains_only`;
-- a URL entry (non-empty path): not a DNS block; stored in the same file's URL part, for the
-  proxy (`CompiledList.lookup_url`) and for steering (`CompiledList.has_url_entries`).
+- a URL entry (non-empty path): stored in the URL part, for the proxy and for steering
+  (unless `blocklists.public_suffix.steer_refused`, or over `max_steered_hosts`).
 
 Shrink protection, per list: a source with `max_shrink` (a share, default 0.5) whose entry
 count fell by more than that share since the active compile is held back. Its entries are then
@@ -39,7 +39,7 @@ from pathlib import Path
 
 from blocklists.compiled import CompiledList, Tag, compile_batches
 from blocklists.formats import plain
-from blocklists.formats.common import below
+from blocklists.public_suffix import STEER_REFUSED, steer_refused
 from blocklists.readers import ReadReport, read_entries
 
 log = logging.getLogger("roja.lists")
@@ -47,6 +47,7 @@ ACTIVE_NAME = "lists.compiled"
 LOCK_NAME = "lists.lock"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 ALLOW_SUFFIX = "@allow"
+IMPORTANT_SUFFIX = "@important"
 PLAIN_FORMATS = ("domains", "hosts")  # read in batches by `blocklists.formats.plain`
 BATCH = 65536  # hosts per batch handed to the compiler from the other readers
 
@@ -133,11 +134,15 @@ def list_sizes(compiled: CompiledList) -> dict[str, int]:
     for `x`)."""
     out: dict[str, int] = {}
     for list_id, n in compiled.counts_by_list().items():
-        base = list_id.removesuffix(ALLOW_SUFFIX)
-        out[base] = out.get(base, 0) + n
+        out[base_id(list_id)] = out.get(base_id(list_id), 0) + n
     for list_id, found in compiled.addresses.items():
-        out[list_id] = out.get(list_id, 0) + len(found)
+        out[base_id(list_id)] = out.get(base_id(list_id), 0) + len(found)
     return out
+
+
+def base_id(list_id: str) -> str:
+    """The configured list of a compiled list id (`x@allow`, `x@important` → `x`)."""
+    return list_id.removesuffix(ALLOW_SUFFIX).removesuffix(IMPORTANT_SUFFIX)
 
 
 def compile_sources(sources: list[ListSource], out: Path, fp: str,
@@ -158,6 +163,9 @@ def compile_sources(sources: list[ListSource], out: Path, fp: str,
                 continue
             yield from _source_batches(source, report, urls)
             addresses[source.id] = sorted(set(report.addresses))
+            addresses.update({source.id + suffix: sorted(set(found)) for suffix, found in (
+                (ALLOW_SUFFIX, report.allow_addresses),
+                (IMPORTANT_SUFFIX, report.important_addresses)) if found})
             summaries[source.id] = list_summary(report)
 
     compile_batches(batches(), out, meta={"fingerprint": fp,
@@ -171,9 +179,9 @@ def list_summary(report: ReadReport) -> dict[str, object]:
     """What one list gave, for `roja lists status`: domains, URL entries, addresses, bad
     lines, skipped rules by kind, and notable kinds (allow, badfilter...)."""
     read_urls = report.kinds["url"]
-    over = report.kinds["url over steering cap"] + report.kinds["url on never-steer host"]
+    over = sum(report.kinds[k] for k in ("url over steering cap", *STEER_REFUSED))
     return {"domains": report.entries - read_urls, "urls": read_urls - over,
-            "addresses": len(report.addresses),
+            "addresses": len(report.addresses) + len(report.important_addresses),
             "bad": report.error_count, "skipped": dict(report.unsupported.most_common()),
             "kinds": {k: n for k, n in report.kinds.items() if k not in ("url", "address")}}
 
@@ -191,20 +199,22 @@ def _source_batches(source: ListSource, report: ReadReport, urls: list[tuple[str
         for hosts in plain.read_batches(source.path, source.format, report):
             yield hosts, list_tag
         return
-    tags: dict[tuple[bool, str, bool], Tag] = {}
+    tags: dict[tuple[bool, str, bool, bool], Tag] = {}
     steered: set[str] = set()
     never = frozenset(source.never_steer)
     run: list[str] = []
     run_tag: Tag | None = None
     for e in read_entries(source.path, source.format, report, source.mapping):
-        flags = (e.allow, e.category, e.subdomains_only)
+        flags = (e.allow, e.category, e.subdomains_only, e.important)
         tag = tags.get(flags)
         if tag is None:
-            tag = tags[flags] = Tag(source.id + ALLOW_SUFFIX if e.allow else source.id,
-                                    e.category or source.category, e.subdomains_only)
+            suffix = ALLOW_SUFFIX if e.allow else IMPORTANT_SUFFIX if e.important else ""
+            tag = tags[flags] = Tag(source.id + suffix, e.category or source.category,
+                                    e.subdomains_only)
         if e.path:
-            if never and below(e.host, never):
-                report.kinds["url on never-steer host"] += 1
+            refused = steer_refused(e.host, never)
+            if refused is not None:
+                report.kinds[refused] += 1
                 continue
             if e.host not in steered and len(steered) >= source.max_steered_hosts:
                 report.kinds["url over steering cap"] += 1
@@ -229,10 +239,12 @@ def _kept_entries(old: CompiledList, ids: frozenset[str], urls: list[tuple[str, 
     old_summary = old.meta.get("summary")
     for list_id in ids:
         addresses[list_id] = list(old.addresses.get(list_id, ()))
+        addresses.update({t: list(old.addresses[t]) for t in (
+            list_id + ALLOW_SUFFIX, list_id + IMPORTANT_SUFFIX) if old.addresses.get(t)})
         if isinstance(old_summary, dict) and list_id in old_summary:
             summaries[list_id] = old_summary[list_id]
     def kept(tags: tuple[Tag, ...]) -> Iterator[Tag]:
-        return (t for t in tags if t.list_id.removesuffix(ALLOW_SUFFIX) in ids)
+        return (t for t in tags if base_id(t.list_id) in ids)
 
     for host, path, tags in old.items(urls=True):
         urls.extend((host, path, tag) for tag in kept(tags))

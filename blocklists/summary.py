@@ -49,10 +49,15 @@ def summary_line(list_id: str, item: dict[str, object]) -> str:
         line += f"; anashkaluar / skipped: {sum(n for _, n in counts)} (" + ", ".join(shown) + ")"
     kinds = item.get("kinds")
     kinds = kinds if isinstance(kinds, dict) else {}
-    over, never = kinds.get("url over steering cap"), kinds.get("url on never-steer host")
-    if isinstance(over, int) and over:
-        line += f"; {over} URL mbi kufirin e drejtimit / URL entries over the steering cap"
-    if isinstance(never, int) and never:
-        line += (f"; {never} URL në emra që nuk drejtohen / URL entries on never-steer "
-                 "hosts")
+    for kind, text in (
+            ("allow address", "adresa të përjashtuara / address exceptions"),
+            ("url over steering cap", "URL mbi kufirin e drejtimit / URL entries over the "
+                                      "steering cap"),
+            ("url on never-steer host", "URL në emra që nuk drejtohen / URL entries on "
+                                        "never-steer hosts"),
+            ("url on public suffix", "URL në prapashtesa publike / URL entries on public "
+                                     "suffixes")):
+        n = kinds.get(kind)
+        if isinstance(n, int) and n:
+            line += f"; {n} {text}"
     return line

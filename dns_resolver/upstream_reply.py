@@ -6,7 +6,8 @@ packing it again was a quarter of the CPU such a query costs (measured: ~110 of 
 the lifetimes the cache uses (the smallest answer TTL; RFC 2308's min(SOA TTL, SOA MINIMUM)
 for negative answers) and the names the policy inspects (owner names other than the
 question, CNAME/DNAME targets, HTTPS/SVCB targets) and the address bytes of the answer's
-A/AAAA records (the policy's address lists, `policy.address_lists`). `render` copies the
+A/AAAA records and of its HTTPS/SVCB address hints (`ipv4hint`, `ipv6hint`; the policy's
+address lists, `policy.address_lists`). `render` copies the
 upstream's sections (RRSIG and NSEC records too), sets our header bits (the upstream's AD
 passed on when the client asked with DO or AD), writes the client's question bytes (0x20
 case) over the upstream's, lowers the TTLs by the answer's age and puts our OPT record where
@@ -45,6 +46,8 @@ _RR = struct.Struct(">HHIH")
 _TTL = struct.Struct(">I")
 T_A, T_CNAME, T_SOA, T_AAAA, T_DNAME, T_SVCB, T_HTTPS = 1, 5, 6, 28, 39, 64, 65
 _FIXED_LENGTH = {T_A: 4, T_AAAA: 16}
+_PARAM = struct.Struct(">HH")
+_HINT_SIZE = {4: 4, 6: 16}  # SvcParamKey ipv4hint, ipv6hint → address length
 _TARGET_NAMED = (T_CNAME, T_DNAME)
 
 
@@ -87,7 +90,7 @@ class WireReply:
         self.min_answer_ttl = min_answer_ttl
         self.negative_ttl = negative_ttl
         self.names = names
-        self.addresses = addresses        # A/AAAA data of the answer section, as it came
+        self.addresses = addresses        # A/AAAA data and HTTPS/SVCB hints of the answer
         self._records: Sections | None = None
 
     def capped(self, max_ttl: int) -> WireReply:
@@ -186,6 +189,7 @@ def _walk(data: bytes) -> WireReply:
                 names.append(_name(data, rdata))
             elif rtype in (T_HTTPS, T_SVCB) and rdlen > 2:
                 names.append(_name(data, rdata + 2, pointers=False))
+                addresses.extend(hint_addresses(data[rdata:pos]))
         elif index < an + ns and rtype == T_SOA:
             if rdlen < 22:
                 raise ValueError("SOA record too short")
@@ -196,6 +200,27 @@ def _walk(data: bytes) -> WireReply:
                      counts=(an, ns, ar - opt_seen), ttls=tuple(ttls),
                      min_answer_ttl=min_answer_ttl, negative_ttl=negative_ttl,
                      names=tuple(names), ad=bool(flags & AD), addresses=tuple(addresses))
+
+
+def hint_addresses(rdata: bytes) -> list[bytes]:
+    """The `ipv4hint` (key 4) and `ipv6hint` (key 6) addresses of HTTPS/SVCB record data
+    (RFC 9460 section 2.2: priority, an uncompressed target name, then key, length, value)."""
+    pos = 2
+    while pos < len(rdata) and rdata[pos]:
+        if rdata[pos] & 0xC0:
+            return []  # a compressed target: not RFC 9460 data, nothing read from it
+        pos += 1 + rdata[pos]
+    pos += 1
+    out: list[bytes] = []
+    while pos + 4 <= len(rdata):
+        key, length = _PARAM.unpack_from(rdata, pos)
+        pos += 4
+        size = _HINT_SIZE.get(key)
+        if size is not None:
+            value = rdata[pos:pos + length]
+            out.extend(value[i:i + size] for i in range(0, len(value) - size + 1, size))
+        pos += length
+    return out
 
 
 def render(q: Question, reply: WireReply, age: int = 0, floor: int = 0,

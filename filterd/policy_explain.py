@@ -7,7 +7,10 @@
 
 It builds the policy from the config (the lists as `roja serve` loads them; a failure raises
 `ListsNotLoadedError`), adds the unblocks in force at `at` from the store and, for a client address
-in a MAC group without `mac`, the kernel's neighbour table, then asks `policy.explain`. For a
+in a MAC group without `mac`, the kernel's neighbour table, then asks `policy.explain`. When
+some list names addresses, a name is also resolved through the `[dns] upstreams` (never the
+system resolver: on the gateway that is Roja itself; `answer_addresses`) so that the
+explanation shows the answer-address check; `addresses` given: those instead. For a
 group, the client is an address the policy puts in that group (`group_client`): one of its
 addresses, the first host of one of its networks or, for the default group, a documentation
 address no group claims; a group known only by MAC addresses has none (`NoAddressForGroupError`).
@@ -16,13 +19,20 @@ address no group claims; a group known only by MAC addresses has none (`NoAddres
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+import dns.exception
+import dns.message
+import dns.query
+import dns.rdatatype
+
+from blocklists.urls import canonical_url, canonical_url_host
 from filterd import overrides
 from filterd.config import RojaConfig
 from filterd.neighbours import read_neighbours
+from policy.addresses import host_address
 from policy.engine import Group, Policy
 from policy.explain import Explanation
 from policy.explain import explain as explain_decision
@@ -65,11 +75,31 @@ def group_ids(cfg: RojaConfig) -> list[tuple[str, str]]:
                                            if g.id != default.id]
 
 
+def answer_addresses(servers: Sequence[tuple[str, int]], name: str,
+                     timeout: float = 1.5) -> list[str]:
+    """The A and AAAA addresses `name` answers with at the first upstream that answers
+    ([] when none does: the explanation then has no answer-address step)."""
+    found: list[str] = []
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        query = dns.message.make_query(name, rdtype)
+        for server, port in servers:
+            try:
+                reply = dns.query.udp(query, server, port=port, timeout=timeout)
+            except (dns.exception.DNSException, OSError):
+                continue
+            found += [r.address for rrset in reply.answer if rrset.rdtype == rdtype
+                      for r in rrset if r.address not in found]
+            break
+    return found
+
+
 def explain_request(cfg: RojaConfig, client: str | None, *, at: datetime,
                     host: str | None = None, url: str | None = None, mac: str | None = None,
-                    group_id: str | None = None) -> Explanation:
+                    group_id: str | None = None,
+                    addresses: Sequence[str] | None = None) -> Explanation:
     """The steps and decision for `client` (or, with `group_id`, for that group) asking for
-    `host` or `url` at `at` (aware). Blocking: loads the lists."""
+    `host` or `url` at `at` (aware), whose name answers with `addresses` (None: resolved
+    when some list names addresses). Blocking: loads the lists (and may ask upstream)."""
     from filterd.app import build_policy
 
     try:
@@ -87,6 +117,20 @@ def explain_request(cfg: RojaConfig, client: str | None, *, at: datetime,
                           else {})
         pol = replace(base, unblocks=overrides.active(cfg.state_dir, at.timestamp()),
                       neighbours=neighbours, now=at)
-        return explain_decision(pol, client, host=host, url=url, now=at, mac=mac)
+        if addresses is None:
+            addresses = _resolved(cfg, pol, host, url)
+        return explain_decision(pol, client, host=host, url=url, now=at, mac=mac,
+                                addresses=addresses)
     finally:
         compiled.close()
+
+
+def _resolved(cfg: RojaConfig, policy: Policy, host: str | None, url: str | None) -> list[str]:
+    """The addresses of the asked name when some list names addresses, else []."""
+    if not policy.address_lists:
+        return []
+    found = canonical_url(url) if url is not None else None
+    name = found.host if found is not None else canonical_url_host(host) if host else None
+    if not name or host_address(name) is not None:
+        return []
+    return answer_addresses(cfg.dns.upstream.servers, name)

@@ -34,6 +34,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from blocklists.formats.common import as_address
 from blocklists.rpz import RpzZone, ZoneHistory
 from blocklists.rpz_config import RpzSettings
 from blocklists.rpz_fleet import Fleet, target_text
@@ -45,14 +46,23 @@ FLEET_NAME = "rpz-fleet.json"
 
 
 def feed_zone(settings: RpzSettings, current: Path) -> RpzZone | None:
-    """The zone for the synced feed file, or None before the first sync."""
+    """The zone for the synced feed file, or None before the first sync: a host is a QNAME
+    trigger, an address or network an IP trigger (`rpz-ip`); a URL entry (`host/path`) cannot
+    be said in RPZ and is left out, and counted in the log (docs/rpz.md)."""
     try:
         data = json.loads(current.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    hosts = [e["value"] for e in data.get("entries", [])
-             if isinstance(e, dict) and isinstance(e.get("value"), str) and "/" not in e["value"]]
-    zone, _rejected = RpzZone.from_hosts(settings.origin, int(data["serial"]), hosts)
+    values = [e["value"] for e in data.get("entries", [])
+              if isinstance(e, dict) and isinstance(e.get("value"), str)]
+    addresses = [v for v in values if as_address(v) is not None]
+    hosts = [v for v in values if "/" not in v and as_address(v) is None]
+    urls = len(values) - len(addresses) - len(hosts)
+    if urls:
+        log.info("RPZ: %d URL entries are not in the zone (RPZ has no URLs; the hosts are not "
+                 "blocked whole)", urls)
+    zone, _rejected = RpzZone.from_hosts(settings.origin, int(data["serial"]), hosts,
+                                         addresses=addresses)
     return zone
 
 

@@ -36,11 +36,14 @@ class HashedMatcher(Protocol):
 
 @dataclass(frozen=True)
 class ListRule:
-    """How a list is used: `deny` blocks, `allow` unblocks, `legal` blocks and wins over all."""
+    """How a list is used: `deny` blocks, `allow` unblocks, `legal` blocks and wins over all.
+    `important`: the rule of a list's `$important` entries (`X@important`), which only the
+    school's own allow lists and unblocks open."""
 
     id: str
     kind: ListKind
     category: str
+    important: bool = False
 
 
 @dataclass(frozen=True)

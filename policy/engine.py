@@ -4,14 +4,17 @@ Order of a decision: legal lists (and the hashed confidential set) block and not
 them; then a known DoH/DoT endpoint blocks (`policy.bypass`), nothing opens it either;
 then a time-boxed unblock of the host for the group; then allow lists; then deny lists, whose
 entries block when the group's profile blocks their category at that moment (schedules
-open or close categories). `decide(..., now=None)` uses the state computed for the policy's own
-`now` (the appliance moves it with `at(now)` at every schedule boundary); an explicit `now`
-outside that state's validity computes the state for that moment.
+open or close categories). An `$important` deny entry (`X@important`) is opened only by the
+school's own allow lists (kind `allow`) and unblocks, never by another list's `@@` entries.
+Addresses follow the same order (`policy.address_rules`). `decide(..., now=None)` uses the
+state computed for the policy's own `now` (the appliance moves it with `at(now)` at every
+schedule boundary); an explicit `now` outside that state's validity computes the state for
+that moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -22,17 +25,16 @@ from blocklists.compiled import Match
 from blocklists.urls import CanonicalUrl, canonical_url
 from configkit import client_address
 from policy.address_lists import NO_ADDRESS_LISTS, AddressLists
+from policy.address_rules import AddressDecisions
 from policy.addresses import (
     CATEGORY as ADDRESS_CATEGORY,
 )
 from policy.addresses import (
     IP_LITERAL,
-    PRIVATE,
     Address,
     AddressRules,
     host_address,
     ip_literal_reason,
-    private_reason,
 )
 from policy.bypass import DOH_LIST, Endpoints, doh_reason, within
 from policy.categories import ALIASES
@@ -72,7 +74,7 @@ GroupHow = Literal["address", "mac", "network", "default"]
 
 
 @dataclass
-class Policy:
+class Policy(AddressDecisions):
     groups: tuple[Group, ...]
     default_group: Group
     rules: dict[str, ListRule]
@@ -101,9 +103,11 @@ class Policy:
     def __post_init__(self) -> None:
         # Allow entries inside a deny or allow list X are tagged `X@allow`: an allow rule that
         # applies where X applies. Inside a legal list they are ignored (nothing opens it).
+        # `$important` entries of list X are tagged `X@important`: X's rule, marked important.
         self._rules = dict(self.rules) | {
             f"{r.id}@allow": ListRule(r.id, "allow", r.category)
-            for r in self.rules.values() if r.kind != "legal"}
+            for r in self.rules.values() if r.kind != "legal"} | {
+            f"{r.id}@important": replace(r, important=True) for r in self.rules.values()}
         self._standalone_allow = frozenset(r.id for r in self.rules.values() if r.kind == "allow")
         self._doh = self.endpoints.by_tail
         pairs = [(net, g) for g in self.groups for net in g.networks]
@@ -203,26 +207,33 @@ class Policy:
         return None
 
     def allow_applies(self, group: Group, gs: GroupState, m: Match, rule: ListRule) -> bool:
-        if not group.applies(rule.id):
-            return False
-        if gs.allow_lists is None or m.list_id not in self._standalone_allow:
-            return True
-        return rule.id in gs.allow_lists
+        return self._opens(group, gs, m.list_id, rule)
 
     def _pick(self, group: Group, gs: GroupState,
               matches: list[Match]) -> tuple[Match | None, Match | None]:
+        """The allow and deny matches that decide; an important deny match leaves only an
+        allow match of the school's own allow lists."""
         allow: Match | None = None
+        own: Match | None = None
         deny: Match | None = None
+        important: Match | None = None
         for m in matches:
             rule = self._rules.get(m.list_id)
             if rule is None or rule.kind == "legal":
                 continue
             if rule.kind == "allow":
-                if allow is None and self.allow_applies(group, gs, m, rule):
-                    allow = m
-            elif deny is None and group.applies(rule.id) and gs.blocks(
-                    rule.id, m.category or rule.category, ALIASES):
-                deny = m
+                if (allow is None or own is None) and self.allow_applies(group, gs, m, rule):
+                    allow = allow or m
+                    if own is None and self.own_allow(rule):
+                        own = m
+            elif (deny is None or (important is None and rule.important)) and \
+                    group.applies(rule.id) and gs.blocks(rule.id, m.category or rule.category,
+                                                         ALIASES):
+                deny = deny or m
+                if rule.important and important is None:
+                    important = m
+        if important is not None:
+            return own, important
         return allow, deny
 
     def decide(self, group: Group, host: str, now: datetime | None = None) -> Decision:
@@ -260,9 +271,11 @@ class Policy:
         found = self._outcome(gs, host, *self._pick(group, gs, matches)) if matches else PASS
         if found.action != "block":  # a deny address list blocks even with ip_literals "allow"
             opened = found.action == "allow" or gs.unblock_for(host) is not None
-            listed = self.address_block(group, address.packed, now, only_legal=opened)
-            if listed is not None:
-                return listed
+            listed = self.address_decision(group, address.packed, now, only_legal=opened)
+            if listed is not None and (listed.blocked or found.action == "pass"):
+                found = listed
+            if found.blocked:
+                return found
         if found.action != "pass" or group.ip_literals == "allow":
             return found
         unblock = gs.unblock_for(host)
@@ -271,39 +284,6 @@ class Policy:
                             f"{unblock.by} until {unblock.expires.isoformat()}",
                             ADDRESS_CATEGORY, "unblock", unblock.host)
         return Decision("block", ip_literal_reason(host), ADDRESS_CATEGORY, IP_LITERAL, host)
-
-    def address_block(self, group: Group, packed: bytes, now: datetime | None = None,
-                      only_legal: bool = False) -> Decision | None:
-        """The block of an address (4 or 16 bytes) that a legal list names, or a deny list
-        that applies to `group` and whose category its profile blocks now; else None.
-        `only_legal`: the name was opened for the group (an allow list, an unblock)."""
-        found = self.address_lists.lists_of(packed)
-        if not found:
-            return None
-        rules = [r for r in (self._rules.get(lid) for lid in found) if r is not None]
-        gs = None if only_legal else self.state_for(group, now)
-        for rule in sorted(rules, key=lambda r: r.kind != "legal"):
-            if rule.kind == "legal":
-                legal = True
-            elif gs is None or rule.kind != "deny" or not group.applies(rule.id) or \
-                    not gs.blocks(rule.id, rule.category, ALIASES):
-                continue
-            else:
-                legal = False
-            entry = self.address_lists.entry(rule.id, packed)
-            what = "legal list" if legal else "list"
-            return Decision("block", f"{what} {rule.id!r} lists the address {entry}",
-                            rule.category, rule.id, entry, legal=legal)
-        return None
-
-    def destination(self, address: Address, gateway: Collection[Address] = ()
-                    ) -> Decision | None:
-        """May a client's traffic be sent to `address`? A `private-address` block when it is
-        the gateway's own (`gateway`) or private and not in `[policy] allow_private`."""
-        why = private_reason(address, self.addresses, gateway)
-        if why is None:
-            return None
-        return Decision("block", why, ADDRESS_CATEGORY, PRIVATE, str(address))
 
     def _outcome(self, gs: GroupState, host: str, allow: Match | None,
                  deny: Match | None) -> Decision:
@@ -318,8 +298,9 @@ class Policy:
                 return Decision("allow", f"unblock #{unblock.id} of {unblock.host} by "
                                 f"{unblock.by} until {unblock.expires.isoformat()}",
                                 category, "unblock", unblock.host)
-            return Decision("block", f"list {deny.list_id!r} lists {deny.entry}",
-                            category, deny.list_id, deny.entry)
+            list_id = rule.id if rule else deny.list_id  # `X@important` is list X
+            return Decision("block", f"list {list_id!r} lists {deny.entry}",
+                            category, list_id, deny.entry)
         return PASS
 
     def needs_proxy(self, host: str) -> bool:

@@ -7,6 +7,10 @@ the schedules in force, the legal layer, the unblocks, each list match and what 
 outcome. A confidential entry is never shown: only its category and hash id. A host written
 as an address (any notation) is read as the proxy reads it, and an `address` step says which
 address rule decided it (`policy.addresses`: IP-literal host, private or gateway address).
+The address lists (`policy.address_rules`) get `address-list` steps: for an address host,
+and for each address the name answers with (`addresses`, given by the caller: the resolver
+blocks an answer with a listed address, so a name that passes by its lists can still be
+blocked by its addresses, and the decision says so).
 A known DoH endpoint gets a `bypass` step (`policy.bypass`), a search engine a `safe-search`
 step (`policy.safesearch`: the DNS rewrite and the proxy's parameter or header), and a name
 Roja answers itself a `reserved` step (`policy.reserved`: bypass canaries, DDR, the
@@ -18,12 +22,14 @@ self-test's names).
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from blocklists.urls import canonical_url, canonical_url_host
 from policy import safesearch
-from policy.addresses import IP_LITERAL, PRIVATE
+from policy.addresses import IP_LITERAL, PRIVATE, host_address
 from policy.categories import ALIASES, label
 from policy.engine import Decision, Group, Policy
 from policy.reserved import reserved
@@ -33,7 +39,7 @@ from policy.schedule import DAYS, DAYS_SQ, local_time
 @dataclass(frozen=True)
 class Step:
     kind: str   # group | profile | time | schedule | legal | bypass | unblock | list | address
-    #             | reserved | safe-search | outcome
+    #             | address-list | reserved | safe-search | outcome
     sq: str
     en: str
 
@@ -63,7 +69,8 @@ def _cats(cats: frozenset[str] | None) -> tuple[str, str]:
 
 
 def explain(policy: Policy, client: str, *, host: str | None = None, url: str | None = None,
-            now: datetime | None = None, mac: str | None = None) -> Explanation:
+            now: datetime | None = None, mac: str | None = None,
+            addresses: Sequence[str] = ()) -> Explanation:
     group, how, detail = policy.locate(client, mac)
     steps = [Step("group", f"Grupi: {group.name} ({group.id}), sepse "
                   f"{_HOW[how][0].format(d=detail)}",
@@ -114,6 +121,7 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
         return Explanation(client, group, Decision("pass", "unreadable URL"), tuple(steps))
     decision = (policy.decide_url(group, url, now) if url is not None
                 else policy.decide(group, target, now))
+    address_steps, decision = explain_addresses(policy, group, target, addresses, decision, now)
     legal = policy.legal_block(target)
     if legal is not None or decision.legal:
         d = legal or decision
@@ -139,6 +147,7 @@ def explain(policy: Policy, client: str, *, host: str | None = None, url: str | 
                               f" ({unblock.reason})",
                               f"Unblock #{unblock.id} of {unblock.host} by {unblock.by} until "
                               f"{local_time(unblock.expires):%Y-%m-%d %H:%M} ({unblock.reason})"))
+    steps.extend(address_steps)
     if decision.list_id == IP_LITERAL:
         steps.append(Step("address", "Adresë IP në vend të emrit: grupi e bllokon "
                           "(ip_literals = \"block\"), sepse listat e emrave nuk e shohin",
@@ -198,16 +207,21 @@ def _reason(d: Decision) -> str:
 def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> list[Step]:
     gs = policy.state_for(group, now)
     out: list[Step] = []
-    for m in policy.matcher.lookup(host):
-        rule = policy.rule_for(m.list_id)
+    matches = policy.matcher.lookup(host)
+    rules = [policy.rule_for(m.list_id) for m in matches]
+    important = any(r is not None and r.important and r.kind == "deny" and group.applies(r.id)
+                    and gs.blocks(r.id, m.category or r.category, ALIASES)
+                    for m, r in zip(matches, rules, strict=True))
+    for m, rule in zip(matches, rules, strict=True):
         if rule is None:
             out.append(Step("list", f"Lista {m.list_id} e njeh {m.entry}, por s'ka rregull",
                             f"List {m.list_id} lists {m.entry}, but has no rule"))
             continue
         category = m.category or rule.category
         c = ALIASES.get(category, category)
-        head_sq = f"Lista {rule.id} ({rule.kind}, {label(category)}) përmban {m.entry}"
-        head_en = f"List {rule.id} ({rule.kind}, {label(category)}) lists {m.entry}"
+        kind = f"{rule.kind}, important" if rule.important else rule.kind
+        head_sq = f"Lista {rule.id} ({kind}, {label(category)}) përmban {m.entry}"
+        head_en = f"List {rule.id} ({kind}, {label(category)}) lists {m.entry}"
         if not group.applies(rule.id):
             sq, en = "nuk vlen për këtë grup (lists)", "does not apply to this group (lists)"
         elif rule.kind == "allow":
@@ -215,6 +229,9 @@ def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> l
             sq, en = (("lejon", "allows") if applies else
                       ("nuk vlen për profilin (allow_lists)",
                        "does not apply to the profile (allow_lists)"))
+            if applies and important and not policy.own_allow(rule):
+                sq, en = ("nuk e hap bllokimin $important të një liste tjetër",
+                          "does not open another list's $important block")
         elif gs.blocks(rule.id, category, ALIASES):
             sq, en = "bllokon", "blocks"
         elif c in gs.opened:
@@ -222,4 +239,73 @@ def _matches(policy: Policy, group: Group, host: str, now: datetime | None) -> l
         else:
             sq, en = "kategoria nuk bllokohet nga profili", "the profile does not block it"
         out.append(Step("list", f"{head_sq}: {sq}", f"{head_en}: {en}"))
+    return out
+
+
+def explain_addresses(policy: Policy, group: Group, host: str, addresses: Sequence[str],
+                      decision: Decision, now: datetime | None
+                      ) -> tuple[list[Step], Decision]:
+    """The `address-list` steps for an address host, or for the addresses a name answers
+    with, and the decision once the resolver has checked them: a name that is not blocked
+    is blocked by an answer address a list blocks (an opened name: only by a legal list)."""
+    if not policy.address_lists:
+        return [], decision
+    literal = host_address(host)
+    if literal is not None:
+        return _address_lists_step(policy, group, str(literal), now), decision
+    steps: list[Step] = []
+    for text in addresses:
+        steps.extend(_address_lists_step(policy, group, text, now))
+        if decision.blocked:
+            continue
+        try:
+            packed = ipaddress.ip_address(text).packed
+        except ValueError:
+            continue
+        hit = policy.address_block(group, packed, now, only_legal=decision.action == "allow")
+        if hit is not None:
+            steps.append(Step("address-list", f"Përgjigjja DNS për {host} me adresën {text} "
+                              "bllokohet (si RPZ rpz-ip), edhe pse emri kalon",
+                              f"The DNS answer for {host} with address {text} is blocked "
+                              "(like RPZ rpz-ip), although the name passes"))
+            decision = hit
+    return steps, decision
+
+
+def _address_lists_step(policy: Policy, group: Group, text: str, now: datetime | None
+                        ) -> list[Step]:
+    """What each address list naming `text` does for `group` (one step per list)."""
+    try:
+        packed = ipaddress.ip_address(text).packed
+    except ValueError:
+        return [Step("address-list", f"«{text}» nuk është adresë IP", f"{text!r} is not an "
+                     "IP address")]
+    found = policy.address_lists.lists_of(packed)
+    if not found:
+        return [Step("address-list", f"Adresa {text}: asnjë listë adresash nuk e përmban",
+                     f"Address {text}: no address list names it")]
+    gs = policy.state_for(group, now)
+    out = []
+    for list_id in found:
+        rule = policy.rule_for(list_id)
+        if rule is None:
+            continue
+        entry = policy.address_lists.entry(list_id, packed)
+        what = "legal" if rule.kind == "legal" else \
+            f"{rule.kind}{', important' if rule.important else ''}"
+        if rule.kind == "legal":
+            sq, en = ("bllokon për çdo grup, asgjë nuk e hap",
+                      "blocks for every group, nothing opens it")
+        elif not group.applies(rule.id):
+            sq, en = "nuk vlen për këtë grup (lists)", "does not apply to this group (lists)"
+        elif rule.kind == "allow":
+            sq, en = ("e përjashton nga listat deny të adresave (jo nga ato ligjore)",
+                      "exempts it from deny address lists (not from legal ones)")
+        elif gs.blocks(rule.id, rule.category, ALIASES):
+            sq, en = "bllokon", "blocks"
+        else:
+            sq, en = "kategoria nuk bllokohet nga profili", "the profile does not block it"
+        out.append(Step("address-list", f"Lista e adresave {rule.id} ({what}) përmban {entry} "
+                        f"(adresa {text}): {sq}",
+                        f"Address list {rule.id} ({what}) names {entry} (address {text}): {en}"))
     return out

@@ -31,7 +31,7 @@ DEADLINE = 15.0
 _SOA = "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 127.0.0.1\n"
 NSD_ZONES = {
     "example.": _SOA + "bad A 192.0.2.66\nsub.bad A 192.0.2.67\ngood A 192.0.2.10\n"
-                       "new A 192.0.2.11\n",
+                       "new A 192.0.2.11\nnetted A 192.0.2.70\n",
     "test.": _SOA + "evil A 192.0.2.99\n",
     # The zone's canaries (s<serial>.canary.roja) exist nowhere: out there the root answers
     # NXDOMAIN for them, here this zone does (BIND applies RPZ to an answer, not to a SERVFAIL).

@@ -7,13 +7,15 @@ sees no page can (docs/lists.md has the table, rule by rule):
   subdomains; `@@` in front: allow; `||*.example.com^`: only the subdomains;
 - options (`$...`, see `blocklists.formats.adblock_options`): `$all`, `$doc`/`$document`,
   `$important`, `$match-case` are taken; `$badfilter` cancels the identical rule without it;
-  an important block beats an `@@` exception of the same list on that name or below it;
+  an important block beats an `@@` exception of the same list on that name or below it (and
+  is marked `important`: other lists' `@@` do not open it either, `policy.engine`);
   options that need the page (`$script`, `$third-party`, `$domain=`...) skip the rule;
 - `||example.com/path`, `|http://example.com/path`, `example.com/path`: a URL entry for the
   proxy (Safe Browsing canonical form, `blocklists.formats.urls.split_url`); `*` or `^` inside
   the path (not expressible as a prefix) skips the rule;
 - an IP address or network (`1.2.3.4`, `||1.2.3.4^`, `0.0.0.0 1.2.3.4`): an address entry
-  (`ReadReport.addresses`), never a host name;
+  (`ReadReport.addresses`), never a host name; with `@@` (`@@||1.2.3.4^`,
+  `@@*$ipaddress=1.2.3.4`) an address exception (`ReadReport.allow_addresses`);
 - hosts-file lines (`0.0.0.0 example.com`): block.
 
 Skipped without a fuss: `!` and `#` comments, `[Adblock Plus 2.0]` headers. Counted in
@@ -89,12 +91,16 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
             continue
         for entry in found:
             if entry.path == "" and entry.host == "" and entry.category:  # an address
-                report.address(entry.category)
+                report.address(entry.category, allow=entry.allow,
+                               important=rule.important and not entry.allow)
                 continue
             if entry.allow and not rule.important and important and below(entry.host, important):
                 report.kinds["allow beaten by important"] += 1
                 continue
             report.entries += 1
+            if rule.important and not entry.allow:
+                entry = entry._replace(important=True)
+                report.kinds["important"] += 1
             if entry.allow:
                 report.kinds["allow"] += 1
             if entry.subdomains_only:
@@ -131,10 +137,11 @@ def _rule(line: str) -> _Rule:
     pattern, dollar, modifiers = body.rpartition("$") if "$" in body else (body, "", "")
     key = adblock_options.twin_key(allow, pattern, modifiers)
     important = match_case = False
-    if dollar and not allow and pattern in ("", "*"):
+    if dollar and pattern in ("", "*"):
         address = adblock_options.every_request_to(modifiers)
-        if address is not None:  # `*$ipaddress=1.2.3.4`
-            return _Rule([ListEntry("", category=address)], key=key)
+        if address is not None:  # `*$ipaddress=1.2.3.4`, `@@*$ipaddress=1.2.3.4`
+            return _Rule([ListEntry("", allow=allow, category=address)],
+                         "important" in modifiers.lower(), key)
     if dollar:
         opts = adblock_options.parse(modifiers)
         if isinstance(opts, str):
@@ -167,7 +174,7 @@ def _pattern(pattern: str, allow: bool, match_case: bool = False) -> _Found:
     core = core.removesuffix("|")
     address = as_address(core.removesuffix("^"))
     if address is not None:  # `1.2.3.4`, `||10.0.0.0/8^`
-        return ("exception-address",) if allow else [ListEntry("", category=address)]
+        return [ListEntry("", allow=allow, category=address)]
     scheme, sep, rest = core.partition("://")
     hostpart, slash, path = (rest if sep else core).partition("/")
     bare = hostpart.removesuffix("^")
@@ -187,7 +194,7 @@ def _pattern(pattern: str, allow: bool, match_case: bool = False) -> _Found:
         return ("wildcard",)
     address = as_address(hostpart)
     if address is not None:
-        return ("exception-address",) if allow else [ListEntry("", category=address)]
+        return [ListEntry("", allow=allow, category=address)]
     if ":" in hostpart:
         return ("port",)
     subdomains_only = hostpart.startswith("*.")

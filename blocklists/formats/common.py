@@ -31,6 +31,7 @@ class ListEntry(NamedTuple):
     allow: bool = False
     category: str = ""
     subdomains_only: bool = False
+    important: bool = False  # adblock `$important` on a block: other lists' `@@` do not open it
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class ReadReport:
     kinds: Counter[str] = field(default_factory=Counter)
     unmapped: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)  # IPs and networks, canonical text
+    allow_addresses: list[str] = field(default_factory=list)  # adblock `@@` address exceptions
+    important_addresses: list[str] = field(default_factory=list)  # `||1.2.3.4^$important`
 
     def bad_line(self, lineno: int, text: str, why: str, keep: int = 50, *,
                  source: str | None = None) -> None:
@@ -73,13 +76,17 @@ class ReadReport:
             self.errors.append(err)
             log.warning("list line skipped: %s", err)
 
-    def address(self, text: str) -> bool:
-        """If `text` is an IP address or network, keep it (canonical text) and say so."""
+    def address(self, text: str, allow: bool = False, important: bool = False) -> bool:
+        """If `text` is an IP address or network, keep it (canonical text) and say so;
+        `allow`: an exception (`@@||1.2.3.4^`), kept in `allow_addresses`; `important`: an
+        `$important` block, kept in `important_addresses`."""
         found = as_address(text)
         if found is None:
             return False
-        self.addresses.append(found)
-        self.kinds["address"] += 1
+        kind = "allow address" if allow else "important address" if important else "address"
+        {"allow address": self.allow_addresses, "important address": self.important_addresses,
+         "address": self.addresses}[kind].append(found)
+        self.kinds[kind] += 1
         return True
 
     def summary(self) -> str:

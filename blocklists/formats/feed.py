@@ -1,8 +1,10 @@
 """Reader for the synced hotline feed (`state_dir/feed/current.json`, see `blocklists.sync`).
 
 Yields the non-confidential entries with their own hotline category: `host` entries block the
-host, `host/path` entries are URL-level. Confidential entries (`sha256` only) are not list
-entries at all: they go to the hashed set (`blocklists.confidential`), never through here.
+host, `host/path` entries are URL-level; an address or network (`203.0.113.9`,
+`198.51.100.0/24`) is an address entry (`ReadReport.addresses`), never a host or a URL.
+Confidential entries (`sha256` only) are not list entries at all: they go to the hashed set
+(`blocklists.confidential`), never through here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def read(path: Path, report: ReadReport) -> Iterator[ListEntry]:
         value = entry.get("value") if isinstance(entry, dict) else None
         if not isinstance(value, str):
             continue  # confidential: hashed elsewhere
+        if report.address(value):
+            continue
         host_text, slash, rest = value.partition("/")
         host = canonical_host(host_text)
         if host is None:

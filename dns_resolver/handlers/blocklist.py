@@ -8,10 +8,12 @@ the configured form (`[dns] block_answer = "nxdomain" | "null" | "blockpage"`, T
 `block_ttl`), plus an Extended DNS Error (RFC 8914: 15 Blocked for legal lists, 17 Filtered
 otherwise) when the client sent EDNS. After: the answer coming back is inspected; if any name in
 its CNAME chain, or the target of an HTTPS/SVCB record, is blocked, the whole answer is blocked
-(so a CNAME into a listed domain cannot leak it); so is an answer with an A/AAAA address that a
-deny or legal address list names (`policy.address_lists`, like RPZ `rpz-ip`), checked only
-when some list names addresses. The inspection sits here, above the shared
-cache, because the decision depends on the group. Metric: result `blocked`, label = list id.
+(so a CNAME into a listed domain cannot leak it); so is an answer with an A/AAAA address, or an
+HTTPS/SVCB `ipv4hint`/`ipv6hint` address, that a deny or legal address list names
+(`policy.address_lists`, like RPZ `rpz-ip`; docs/threats.md says why a hint blocks the whole
+answer rather than being stripped), checked only when some list names addresses. The
+inspection sits here, above the shared cache, because the decision depends on the group.
+Metric: result `blocked`, label = list id.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import ipaddress
 from dataclasses import dataclass
 
 from dnslib import QTYPE, DNSLabel
+from dnslib.buffer import Buffer
 
 from dns_resolver.messages import Answer, IncidentNote, Next, Query
+from dns_resolver.upstream_reply import hint_addresses
 from dns_resolver.wire import NXDOMAIN, Question, name_text, synth_reply
 from policy import Decision, Group
 from policy.ref import PolicySource
@@ -131,11 +135,18 @@ def _names_in(answer: Answer) -> list[str]:
 
 
 def _addresses_in(answer: Answer) -> tuple[bytes, ...]:
-    """The address bytes of the answer section's A and AAAA records."""
+    """The address bytes of the answer section's A and AAAA records and HTTPS/SVCB hints."""
     if answer.raw is not None:
         return answer.raw.reply.addresses
-    return tuple(bytes(rr.rdata.data) for rr in answer.answer
-                 if rr.rtype in (QTYPE.A, QTYPE.AAAA))
+    out: list[bytes] = []
+    for rr in answer.answer:
+        if rr.rtype in (QTYPE.A, QTYPE.AAAA):
+            out.append(bytes(rr.rdata.data))
+        elif rr.rtype in (QTYPE.HTTPS, QTYPE.SVCB):
+            packed = Buffer()
+            rr.rdata.pack(packed)
+            out.extend(hint_addresses(bytes(packed.data)))
+    return tuple(out)
 
 
 def _text(label: DNSLabel) -> str:

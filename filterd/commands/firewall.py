@@ -21,7 +21,7 @@ import click
 
 from blocklists.bypass import VPN_PORTS, doh_addresses
 from blocklists.compiled import CompiledList
-from blocklists.store import ACTIVE_NAME
+from blocklists.store import ACTIVE_NAME, IMPORTANT_SUFFIX
 from filterd.config import RojaConfig
 from filterd.firewall import nft
 from filterd.firewall.render import Carried, render
@@ -47,7 +47,11 @@ def listed_addresses(cfg: RojaConfig) -> dict[str, list[str]]:
                    f"{exc}", err=True)
         sys.exit(1)
     try:
-        return {lid: list(found) for lid, found in compiled.addresses.items() if lid in wanted}
+        out: dict[str, list[str]] = {}
+        for lid, found in compiled.addresses.items():  # `x@important` blocks are list x's
+            if lid.removesuffix(IMPORTANT_SUFFIX) in wanted:
+                out.setdefault(lid.removesuffix(IMPORTANT_SUFFIX), []).extend(found)
+        return out
     finally:
         compiled.close()
 

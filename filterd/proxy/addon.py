@@ -143,7 +143,7 @@ class RojaAddon:
             resolved = await self.resolver.resolve(outcome.host)
         except LookupError:
             return outcome
-        found = self.gate.listed_destination(group, resolved.address)
+        found = self.gate.listed_destination(group, resolved.address, outcome.host)
         return outcome if found is None else Outcome("block", outcome.host, found)
 
     async def _follow(self, group: Group, outcome: Outcome, names: list[str | None],
@@ -342,7 +342,7 @@ class RojaAddon:
             data.server.error = f"{host}: {refused.reason}"
             return
         client_ip, group = self._who(data.client)
-        listed = self.gate.listed_destination(group, ip)
+        listed = self.gate.listed_destination(group, ip, name)
         if listed is not None:  # an address list names it (a tunnel not decrypted, say)
             self._stop(Outcome("block", name, listed), client_ip, group)
             data.server.error = f"{host}: {listed.reason}"

@@ -144,13 +144,16 @@ class Gate:
         """A `private-address` block when the proxy may not connect to `address`."""
         return self.policy.current.destination(ipaddress.ip_address(address), self.gateway)
 
-    def listed_destination(self, group: Group, address: str) -> Decision | None:
+    def listed_destination(self, group: Group, address: str, host: str = "") -> Decision | None:
         """The block of an address the proxy would connect to when a deny (or legal) address
-        list names it for `group` (`policy.address_lists`), or None."""
+        list names it for `group` (`policy.address_rules`), or None. As at the resolver, a
+        `host` the policy opens for the group (an allow list) meets only legal lists."""
         policy = self.policy.current
         if not policy.address_lists:
             return None
-        return policy.address_block(group, ipaddress.ip_address(address).packed)
+        opened = bool(host) and policy.decide(group, host).action == "allow"
+        return policy.address_block(group, ipaddress.ip_address(address).packed,
+                                    only_legal=opened)
 
     def youtube_level(self, group: Group, host: str) -> str | None:
         """`Moderate` or `Strict` for YouTube hosts (None: no header)."""

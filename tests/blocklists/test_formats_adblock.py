@@ -51,7 +51,7 @@ def test_bad_lines_are_counted_with_file_and_line() -> None:
 @pytest.mark.parametrize("line,entry,unsupported", [
     ("||A.Example^", ListEntry("a.example"), None),
     ("@@||a.example^|", ListEntry("a.example", allow=True), None),
-    ("||a.example^$important", ListEntry("a.example"), None),
+    ("||a.example^$important", ListEntry("a.example", important=True), None),
     ("||*.a.example^", ListEntry("a.example", subdomains_only=True), None),
     ("||a.example^$~third-party", None, "third-party"),
     ("@@||a.example^$badfilter", None, None),

@@ -26,7 +26,7 @@ def read(tmp_path: Path, text: str) -> tuple[Taken, ReadReport]:
     ("||bad.example^$document", [ListEntry("bad.example")], None),
     ("||bad.example^$all", [ListEntry("bad.example")], None),
     ("||bad.example^$doc,popup", [ListEntry("bad.example")], None),
-    ("||bad.example^$important,match-case", [ListEntry("bad.example")], None),
+    ("||bad.example^$important,match-case", [ListEntry("bad.example", important=True)], None),
     ("@@||good.example^$doc", [ListEntry("good.example", allow=True)], None),
     # only some requests of a page, or only from some pages: a network filter cannot tell
     ("||bad.example^$script", [], "script"),
@@ -78,15 +78,25 @@ def test_addresses_are_kept_apart_from_names(tmp_path: Path) -> None:
     ("*$script,ipaddress=93.184.215.14", None, "ipaddress"),
     ("*$ipaddress=lan", None, "ipaddress"),
     ("*$ipaddress=/^192\\.168\\./", None, "ipaddress"),
-    ("@@*$ipaddress=93.184.215.14", None, "ipaddress"),
 ])
 def test_ipaddress_option(tmp_path: Path, line: str, address: str | None,
                           skipped: str | None) -> None:
     entries, report = read(tmp_path, line + "\n")
     assert entries == []
-    assert report.addresses == ([address] if address else [])
+    important = "important" in line  # an important block is kept apart (`<list>@important`)
+    assert (report.important_addresses if important else report.addresses) == (
+        [address] if address else [])
     assert skipped is None or report.unsupported[skipped] == 1, report.unsupported
     assert report.error_count == 0
+
+
+def test_address_exceptions_are_kept_apart(tmp_path: Path) -> None:
+    entries, report = read(tmp_path, "@@*$ipaddress=93.184.215.14\n@@||5.6.7.8^\n"
+                                     "@@10.0.0.0/8\n1.2.3.4\n")
+    assert entries == []
+    assert report.addresses == ["1.2.3.4"]
+    assert report.allow_addresses == ["93.184.215.14", "5.6.7.8", "10.0.0.0/8"]
+    assert report.kinds["allow address"] == 3 and not report.unsupported
 
 
 def test_badfilter_cancels_its_twin_wherever_it_stands(tmp_path: Path) -> None:
@@ -106,7 +116,8 @@ def test_important_block_beats_an_exception_of_the_same_list(tmp_path: Path) -> 
     entries, report = read(tmp_path, "@@||x.bad.example^\n@@||other.example^\n"
                                      "||bad.example^$important\n"
                                      "@@||ok.bad.example^$important\n")
-    assert entries == [ListEntry("other.example", allow=True), ListEntry("bad.example"),
+    assert entries == [ListEntry("other.example", allow=True),
+                       ListEntry("bad.example", important=True),
                        ListEntry("ok.bad.example", allow=True)]
     assert report.kinds["allow beaten by important"] == 1
 

@@ -131,6 +131,34 @@ async def test_bind_follows_the_feed_with_tsig(nsd: NsdServer, tmp_path: Path,
         secondary.stop()
 
 
+@pytest.mark.peer
+@pytest.mark.parametrize("kind", ["unbound", "named"])
+async def test_secondaries_block_answers_with_listed_addresses(nsd: NsdServer, tmp_path: Path,
+                                                               kind: str) -> None:
+    """Addresses and networks in the zone are `rpz-ip` triggers: a real unbound and a real
+    BIND answer NXDOMAIN for a name whose answer holds a listed address."""
+    zone, rejected = RpzZone.from_hosts(ORIGIN, 1, ["bad.example"],
+                                        addresses=["192.0.2.99", "192.0.2.64/28"])
+    assert not rejected
+    keys = {KEY_NAME: SECRET} if kind == "named" else None
+    server = RpzServer(ZoneHistory(zone), listen=(HOST, 0), allow=["127.0.0.1/32"],
+                       tsig_keys=keys)
+    if keys:
+        server.notify_key = server.keys[dns.name.from_text(KEY_NAME)]
+    await server.start()
+    try:
+        secondary = await start_secondary(kind, tmp_path / kind, server, nsd)
+        try:
+            port = secondary.port
+            assert await rcode_and_answer(port, "evil.test") == ("NXDOMAIN", [])  # 192.0.2.99
+            assert await rcode_and_answer(port, "netted.example") == ("NXDOMAIN", [])  # in /28
+            assert await rcode_and_answer(port, "good.example") == ("NOERROR", ["192.0.2.10"])
+        finally:
+            secondary.stop()
+    finally:
+        await server.stop()
+
+
 async def axfr(server: RpzServer, keys: dict[dns.name.Name, dns.tsig.Key] | None,
                source: str = HOST) -> dns.zone.Zone:
     received = dns.zone.Zone(ORIGIN)

@@ -59,5 +59,6 @@ def test_url_entries_are_stored_for_the_proxy(compiled: CompiledList) -> None:
     assert compiled.lookup_url("example.com", "/ads/banner.js") == [
         Match("example.com/ads/banner.js", "ads", "ads_trackers"),
         Match("example.com/ads/", "urls", "piracy")]
-    assert compiled.counts_by_list() == {"ads": 9, "ads@allow": 2, "threatfox": 8,
+    assert compiled.counts_by_list() == {"ads": 8, "ads@allow": 2, "ads@important": 1,
+                                         "threatfox": 8,
                                          "threatfox@allow": 1, "ut1": 6, "urls": 4}

@@ -51,3 +51,15 @@ def test_never_steer_hosts_keep_their_url_entries_out_of_the_proxy(tmp_path: Pat
     result = CliRunner().invoke(lists, ["status"], obj={"state_dir": tmp_path})
     assert "0 domene / domains, 1 URL" in result.output
     assert "2 URL në emra që nuk drejtohen / URL entries on never-steer hosts" in result.output
+
+
+def test_public_suffixes_and_address_exceptions_are_shown(tmp_path: Path) -> None:
+    listed = tmp_path / "badware.txt"
+    listed.write_text("||pages.dev/x$all\n||foo.pages.dev/y$all\n1.2.3.4\n"
+                      "||5.6.7.8^$important\n@@||9.9.9.9^\n")
+    compile_sources([ListSource("b", listed, "adblock", "malware")], tmp_path / ACTIVE_NAME,
+                    "fp")
+    result = CliRunner().invoke(lists, ["status"], obj={"state_dir": tmp_path})
+    assert "0 domene / domains, 1 URL, 2 adresa / addresses" in result.output
+    assert "1 adresa të përjashtuara / address exceptions" in result.output
+    assert "1 URL në prapashtesa publike / URL entries on public suffixes" in result.output

@@ -218,3 +218,25 @@ def test_damaged_replies_are_read_or_refused_never_anything_else(build, rnd: ran
     q = client_question(edns=True)
     wire = render(q, Answer("upstream", "", raw=Forwarded(reply, age=5)))
     assert wire is None or wire[:2] == struct.pack(">H", 77)
+
+
+def test_https_and_svcb_address_hints_are_answer_addresses() -> None:
+    """ipv4hint/ipv6hint of HTTPS and SVCB records count as the answer's addresses (the
+    policy's address lists check them), read on the bytes and through dnslib alike."""
+    from dnslib import HTTPS
+    from dnslib.buffer import Buffer
+
+    from dns_resolver.upstream_reply import hint_addresses
+
+    record = DNSRecord(DNSHeader(id=1, qr=1, ra=1), q=DNSQuestion(NAME, QTYPE.HTTPS))
+    https = HTTPS.fromZone(["1", ".", "alpn=h2", "ipv4hint=192.0.2.7,192.0.2.8",
+                            "ipv6hint=2001:db8::9"])
+    record.add_answer(RR(NAME, QTYPE.HTTPS, rdata=https, ttl=60))
+    reply = read_reply(record.pack())
+    assert reply.addresses == (bytes([192, 0, 2, 7]), bytes([192, 0, 2, 8]),
+                               bytes.fromhex("20010db8000000000000000000000009"))
+    packed = Buffer()
+    https.pack(packed)
+    assert tuple(hint_addresses(bytes(packed.data))) == reply.addresses
+    assert hint_addresses(b"\x00\x01\x00") == []           # no parameters
+    assert hint_addresses(b"\x00\x01\x00\x00\x04\x00\x03\xc0\x00\x02") == []  # cut short

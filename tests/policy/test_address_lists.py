@@ -96,8 +96,9 @@ def test_address_block_by_group_and_kind(policy: Policy) -> None:
     # an opened name: only legal lists still block
     assert policy.address_block(PUPILS, packed("10.1.2.3"), only_legal=True) is None
     assert policy.address_block(PUPILS, packed("203.0.113.5"), only_legal=True) is not None
-    # an allow list's addresses never block
-    assert policy.address_block(PUPILS, packed("198.51.100.9")) is not None  # also in "worse"
+    # an allow list's addresses never block, and exempt them from deny address lists
+    assert policy.address_block(PUPILS, packed("198.51.100.9")) is None  # also in "worse"
+    assert policy.address_block(PUPILS, packed("198.51.100.8")) is not None
     assert policy.address_block(LAB, packed("8.8.8.8")) is None
 
 

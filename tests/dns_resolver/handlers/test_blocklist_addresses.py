@@ -22,7 +22,12 @@ ZONES = {
         "six AAAA 2001:db8:bad::1\n"        # inside a listed IPv6 network
         "alias CNAME listed\n"              # the address comes behind a CNAME
         "legal A 203.0.113.9\n"
-        "clean A 192.0.2.1\nclean AAAA 2001:db8::1\n"),
+        "clean A 192.0.2.1\nclean AAAA 2001:db8::1\n"
+        # address hints of HTTPS/SVCB records (RFC 9460) are addresses of the answer too
+        "hinted HTTPS 1 . alpn=h2 ipv4hint=192.0.2.1,192.0.2.66\n"
+        "hinted6 HTTPS 1 . ipv6hint=2001:db8:bad::2\n"
+        "_8443._foo.svc SVCB 1 . port=8443 ipv4hint=198.51.100.7\n"
+        "cleanhint HTTPS 1 . alpn=h2 ipv4hint=192.0.2.1 ipv6hint=2001:db8::1\n"),
 }
 
 
@@ -89,6 +94,25 @@ async def test_answer_with_a_listed_address_is_blocked(tmp_path, nsd, name, qtyp
     assert (row.list_id, row.category) == (("hotline", "csam") if legal
                                            else ("malware", "malware"))
     assert row.reason.startswith("answer address: ")
+
+
+@pytest.mark.parametrize(("name", "qtype"), [
+    ("hinted.innocent.test", 65), ("hinted6.innocent.test", 65),
+    ("_8443._foo.svc.innocent.test", 64)])
+async def test_https_and_svcb_address_hints_are_checked(tmp_path, nsd, name, qtype):
+    """A browser may connect to an HTTPS record's ipv4hint/ipv6hint before (or instead of)
+    asking for A/AAAA: a listed hint blocks the answer like a listed A record (threats.md)."""
+    write_lists(tmp_path / "lists", LISTS)
+    async with running_appliance(tmp_path, config(nsd.address, tmp_path / "lists")) as app:
+        addr = dns_address(app)
+        for _ in range(2):
+            reply = await ask(addr, name, qtype)
+            assert reply.header.rcode == 3 and not reply.rr, reply
+        clean = await ask(addr, "cleanhint.innocent.test", 65)
+        assert clean.header.rcode == 0 and len(clean.rr) == 1, clean
+    rows = IncidentStore(tmp_path / "state" / "incidents.sqlite").list_since(0)
+    assert [(r.name, r.action, r.list_id, r.count) for r in rows] == [
+        (name, "address-blocked", "malware", 2)]
 
 
 async def test_groups_the_list_does_not_apply_to_get_the_answer(tmp_path, nsd):

@@ -55,3 +55,33 @@ async def test_unlisted_address_passes_where_ip_literals_are_allowed(tmp_path: P
         assert typed.status == 200 and "origin:" in typed.body, typed
         named = await curl("-x", r.proxy_url, r.url(f"origin.{H}", "/x"))
         assert named.status == 200, named
+
+
+ALLOW_EXTRA = EXTRA + """
+[[lists]]
+id = "ok"
+kind = "allow"
+path = "{lists}/ok.txt"
+category = ""
+"""
+
+
+async def test_allow_lists_open_listed_addresses_as_the_resolver_does(tmp_path: Path) -> None:
+    """An allow list's address exempts it from deny address lists at the proxy, and a name an
+    allow list opens meets only legal address lists there, exactly as at the resolver."""
+    async with rig(tmp_path, "explicit",
+                   lists_extra={"ipbad.txt": f"{ORIGIN_IP}/32\n",
+                                "ok.txt": f"{ORIGIN_IP}\n"},
+                   group_keys='ip_literals = "allow"', extra=ALLOW_EXTRA) as r:
+        typed = await curl("-x", r.proxy_url, r.url(ORIGIN_IP, "/x"))
+        named = await curl("-x", r.proxy_url, r.url(f"origin.{H}", "/x"))
+        for res in (typed, named):
+            assert res.status == 200 and "origin:" in res.body, res
+    (tmp_path / "by-name").mkdir()
+    async with rig(tmp_path / "by-name", "explicit",
+                   lists_extra={"ipbad.txt": f"{ORIGIN_IP}/32\n", "ok.txt": f"origin.{H}\n"},
+                   group_keys='ip_literals = "allow"', extra=ALLOW_EXTRA) as r:
+        named = await curl("-x", r.proxy_url, r.url(f"origin.{H}", "/x"))
+        assert named.status == 200 and "origin:" in named.body, named
+        typed = await curl("-x", r.proxy_url, r.url(ORIGIN_IP, "/x"))
+        assert typed.status == 403, typed  # the address itself is not opened
