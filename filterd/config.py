@@ -26,6 +26,7 @@ import reporting.isp_config
 from configkit import ConfigError, Section, load_toml, parse_hostport, parse_toml_text
 
 DEFAULT_PATH = Path("/etc/roja/roja.toml")
+FEED_LIST_ID = "hotline"  # filterd.hotline.LIST_ID (not imported: it loads the feed's sync)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def _parse(root: Section, path: Path) -> RojaConfig:
     pol = policy.config.parse(root, base)
     incidents = reporting.config.parse(root.section("incidents"))
     feed = blocklists.feed_config.parse(root.section("feed"), base)
+    _refuse_the_feed_list_id(root, pol, feed)
     rpz = blocklists.rpz_config.parse(root.section("rpz"))
     report = dataclasses.replace(
         reporting.delivery_config.parse(root.section("report")),
@@ -116,6 +118,24 @@ def _parse(root: Section, path: Path) -> RojaConfig:
                       metrics_listen=metrics_listen,
                       log_level=level, firewall=firewall, proxy=proxy,
                       selftest=selftest, console=console, isp=isp)
+
+
+def _refuse_the_feed_list_id(root: Section, pol: policy.config.PolicySettings,
+                              feed: blocklists.feed_config.FeedSettings) -> None:
+    """With `[feed]` on, the synced entries form the list `hotline`: a `[[lists]]` of that id
+    would be a second list with the same name (two rows in Listat, counts merged)."""
+    if not feed.enabled:
+        return
+    for index, lc in enumerate(pol.lists):
+        if lc.rule.id == FEED_LIST_ID:
+            line = root.section("feed").error("url", "").line
+            sq, en = (f" (rreshti {line})", f" (line {line})") if line else ("", "")
+            raise root.error(f"lists[{index}].id", (
+                f'id "{FEED_LIST_ID}" është edhe lista e linjës nga [feed] url{sq}: dy '
+                f'lista me të njëjtin id. Jepini kësaj [[lists]] një id tjetër, p.sh. '
+                f'"{FEED_LIST_ID}-vendore" / "{FEED_LIST_ID}" is also the id of the hotline '
+                f"feed's list from [feed] url{en}: two lists with one id. Give this "
+                f'[[lists]] another id, e.g. "{FEED_LIST_ID}-vendore"'))
 
 
 def missing_lists(cfg: RojaConfig) -> list[policy.config.ListConfig]:

@@ -58,6 +58,7 @@ from filterd.status_reads import (
 )
 from reporting.delivery import previous_month
 from reporting.events import last_event
+from reporting.sqlite_store import StoreError
 
 SELFTEST_MAX_AGE = timedelta(hours=48)  # roja-selftest.timer runs daily at 07:30 and at boot
 REPORT_GRACE = timedelta(days=3)  # retries after send_day before a report counts as overdue
@@ -146,6 +147,9 @@ def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | No
     except sqlite3.Error as exc:  # damaged, or this user may not read it
         h.problems.append("incidents_unreadable")
         h.incidents_error = f"{db}: {exc}"
+    except StoreError as exc:  # a newer Roja wrote it: its sentence names the file
+        h.problems.append("incidents_unreadable")
+        h.incidents_error = str(exc)
     if up:
         h.incidents_dropped = dropped_incidents(cfg.metrics_listen)
         if h.incidents_dropped:

@@ -9,7 +9,6 @@ import http.client
 import secrets
 import shutil
 import socket
-import sqlite3
 import ssl
 import subprocess
 from datetime import datetime, timedelta
@@ -23,7 +22,9 @@ from filterd.config import RojaConfig
 from reporting.bypass_count import IN_PERIOD, bypass_count
 from reporting.delivery import outbox_path
 from reporting.events import last_event
+from reporting.incidents.schema import SCHEMA
 from reporting.outbox import Delivery, Outbox
+from reporting.sqlite_store import open_readonly
 
 TIRANE = ZoneInfo("Europe/Tirane")
 
@@ -106,12 +107,13 @@ def last_report(rows: list[Delivery]) -> dict[str, Any] | None:
 def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
     """(incidents, bypass attempts, devices that tried a bypass) first seen today in Tirana,
     the bypass figures from `reporting.bypass_count` (the monthly report's count too). Raises
-    sqlite3.Error when the database cannot be read."""
+    sqlite3.Error when the database cannot be read, StoreTooNewError when a newer Roja wrote
+    it."""
     start = now.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
     end = start + timedelta(days=1)
     if not db.is_file():
         return 0, 0, 0
-    con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+    con = open_readonly(db, SCHEMA, minimum=0)
     try:
         total = con.execute(f"SELECT COALESCE(SUM(count), 0) FROM incidents WHERE {IN_PERIOD}",
                             (start.timestamp(), end.timestamp())).fetchone()[0]

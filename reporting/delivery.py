@@ -93,14 +93,23 @@ def channels(settings: ReportSettings) -> dict[str, Channel]:
     return out
 
 
+def sender_wait(settings: ReportSettings) -> float:
+    """How long `roja report send` waits for another sender (the timer's run) to finish: one
+    SMTP attempt's command timeout plus its DATA timeout, or one HTTPS attempt's timeout."""
+    smtp = settings.smtp.timeout + settings.smtp.data_timeout if settings.smtp else 0.0
+    return max(smtp, settings.https.timeout if settings.https else 0.0)
+
+
 def send(state_dir: Path, bundle: Bundle, settings: ReportSettings, now: datetime,
-         channel_map: Mapping[str, Channel] | None = None) -> list[Delivery]:
+         channel_map: Mapping[str, Channel] | None = None, *, wait: float = 0.0,
+         waiting: Callable[[], None] | None = None) -> list[Delivery]:
     """Enqueue `bundle` for every configured recipient (superseding older revisions' rows
-    that had not gone out), run the due rows, and return the bundle's rows afterwards."""
+    that had not gone out), run the due rows, and return the bundle's rows afterwards. With
+    `wait`, another process sending is waited for (`Outbox.run_due`; SenderBusy after)."""
     with Outbox(outbox_path(state_dir)) as outbox:
         _enqueue(outbox, bundle, settings, now)
         outbox.run_due(now.timestamp(), channels(settings) if channel_map is None
-                       else channel_map)
+                       else channel_map, wait=wait, waiting=waiting)
         return outbox.deliveries(key=bundle.key)
 
 

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from reporting.incidents import IncidentStoreError
+from reporting.incidents import SCHEMA, IncidentStoreError
 from reporting.manual import connect
-from reporting.sqlite_store import StoreError, retry_locked
+from reporting.sqlite_store import StoreError, open_readonly, retry_locked
 
 log = logging.getLogger("roja.events")
 
@@ -57,13 +57,15 @@ def last_event(db: Path, kinds: tuple[str, ...]) -> dict[str, Any] | None:
         return None
     marks = ", ".join("?" for _ in kinds)
     try:
-        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+        con = open_readonly(db, SCHEMA, minimum=0)
         try:
             row = con.execute(f"SELECT at, kind, detail FROM events WHERE kind IN ({marks}) "
                               "ORDER BY at DESC, id DESC LIMIT 1", kinds).fetchone()
         finally:
             con.close()
     except sqlite3.Error:  # no events table yet (schema v1): nothing recorded
+        return None
+    except StoreError:  # a newer Roja wrote it: `roja status` names it (incidents_unreadable)
         return None
     if row is None:
         return None

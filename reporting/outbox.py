@@ -27,7 +27,10 @@ Crash safety: a row is marked `sending` (and its attempt counted) in its own com
 transaction before the attempt. One sender at a time holds `outbox.lock` (flock, released by
 the kernel when the process dies), so a row found in `sending` by the lock holder belongs to a
 sender that died mid-attempt: it is retried at once. The message may then reach the receiver
-twice, carrying the same idempotency key both times; the receiver counts it once.
+twice, carrying the same idempotency key both times; the receiver counts it once. The daemon's
+step skips a round while another process sends; `roja report send` waits for it
+(`run_due(wait=...)`, bounded) and then tells the real outcome, or gets `SenderBusy` when the
+other sender is still at it.
 
 The database is its own SQLite file, apart from the incident store, opened and migrated by
 `reporting.sqlite_store` (its policy, but synchronous=FULL: see `Outbox.__init__`).
@@ -41,7 +44,8 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +60,7 @@ CHANNELS = ("smtp", "https")
 BACKOFF = (60.0, 300.0, 1800.0, 7200.0, 43200.0)  # after the 1st..5th failed attempt
 DAILY = 86400.0  # after the 6th and later
 GIVE_UP = 7 * 86400.0  # a failure this long after enqueueing is final
+LOCK_POLL = 0.2  # seconds between looks at the sender lock while waiting for another sender
 
 MAX_UNCERTAIN = 2  # e-mail attempts with an unknown outcome before a row stops (1 retry)
 _TABLE = """
@@ -173,6 +178,14 @@ class DeliveryError(Exception):
         self.unknown = unknown
 
 
+class SenderBusy(Exception):  # noqa: N818 (a state, not a failure)
+    """Another process kept the sender lock for the whole wait: it is delivering now."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"another sender held the outbox for {waited:.0f} s")
+        self.waited = waited
+
+
 class Channel(Protocol):
     """One way out (SMTP, HTTPS). `send` returns a receipt text or raises DeliveryError."""
 
@@ -247,13 +260,20 @@ class Outbox:
         rows = self.conn.execute(sql + " ORDER BY created_at DESC, id", params)
         return [_delivery(r) for r in rows]
 
-    def run_due(self, now: float, channels: Mapping[str, Channel]) -> list[Delivery]:
+    def run_due(self, now: float, channels: Mapping[str, Channel], *, wait: float = 0.0,
+                waiting: Callable[[], None] | None = None) -> list[Delivery]:
         """Attempt every due row whose channel is given and accepts its recipient; returns the
-        rows as they ended. Returns [] at once when another process is sending."""
+        rows as they ended. While another process is sending: with `wait` 0, [] at once;
+        otherwise wait up to `wait` seconds for it to finish (calling `waiting()` once when
+        the wait begins), then go on with the rows still due (`now` moved by the wait), or
+        raise SenderBusy when it still sends."""
         done: list[Delivery] = []
-        with self._sender_lock() as locked:
-            if not locked:
+        with self._sender_lock(wait, waiting) as waited:
+            if waited is None:
+                if wait > 0:
+                    raise SenderBusy(wait)
                 return done
+            now += waited  # the other sender's rows are judged (and stamped) as of now
             rows = self.conn.execute(
                 "SELECT * FROM deliveries WHERE status = 'sending' OR "
                 "(status = 'queued' AND next_attempt_at <= ?) ORDER BY next_attempt_at, id",
@@ -340,16 +360,29 @@ class Outbox:
         self.conn.execute("COMMIT")
 
     @contextmanager
-    def _sender_lock(self) -> Iterator[bool]:
+    def _sender_lock(self, wait: float = 0.0,
+                     waiting: Callable[[], None] | None = None) -> Iterator[float | None]:
+        """Hold `outbox.lock`: the seconds waited for it (0.0 when it was free at once), or
+        None when another process kept it for all of `wait`."""
         fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT,
                      0o600)
+        started = time.monotonic()
+        waited = 0.0
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if waited >= wait:
+                        yield None
+                        return
+                    if waiting is not None:
+                        waiting()
+                        waiting = None
+                    time.sleep(min(LOCK_POLL, wait - waited))
+                    waited = time.monotonic() - started
+            yield waited
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 

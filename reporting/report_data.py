@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from policy.categories import canonical_category
 from reporting.bypass_count import BYPASS_CATEGORIES, bypass_count
+from reporting.incidents.schema import SCHEMA
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
     AGE_BANDS,
@@ -45,6 +46,7 @@ from reporting.report_labels import (
     label,
     order,
 )
+from reporting.sqlite_store import open_readonly
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE = "%d.%m.%Y"
@@ -232,8 +234,7 @@ class _Db:
         self.conn: sqlite3.Connection | None = None
         self.tables: set[str] = set()
         if path.is_file():
-            self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
-                                        timeout=5.0)
+            self.conn = open_readonly(path, SCHEMA, minimum=0)  # a newer one: StoreTooNewError
             try:
                 rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                 self.tables = {str(r[0]) for r in rows}

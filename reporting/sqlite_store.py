@@ -144,9 +144,13 @@ def open_store(path: Path, schema: Schema, *, durable: bool = False,
     return db
 
 
-def open_readonly(path: Path, schema: Schema) -> sqlite3.Connection:
-    """A read-only connection to an existing store whose version this code reads (1 up to
-    the schema's); StoreTooNewError when newer, sqlite3.DatabaseError when not one at all."""
+def open_readonly(path: Path, schema: Schema, *, minimum: int = 1) -> sqlite3.Connection:
+    """A read-only connection to an existing store whose version this code reads (`minimum`
+    up to the schema's); StoreTooNewError when newer, sqlite3.DatabaseError when older (with
+    the default 1: not one of ours at all). Every reader that opens a store without migrating
+    it goes through here (`roja status`, the report's data, the console's overview), so none
+    guesses at the tables of a newer Roja; `minimum=0` for readers that answer empty for a
+    table not there yet."""
     db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                          timeout=BUSY_TIMEOUT_MS / 1000)
     try:
@@ -154,7 +158,7 @@ def open_readonly(path: Path, schema: Schema) -> sqlite3.Connection:
         version = read_version(db)
         if version > schema.version:
             raise StoreTooNewError(path, version, schema.version)
-        if version < 1:
+        if version < minimum:
             raise sqlite3.DatabaseError(f"{path}: not a Roja {schema.name} database")
     except BaseException:
         db.close()

@@ -44,7 +44,7 @@ listen = ""
 [console]
 listen = "127.0.0.1:0"
 [[lists]]
-id = "hotline"
+id = "hotline-vendore"
 path = "lists/hotline.txt"
 kind = "legal"
 category = "csam"

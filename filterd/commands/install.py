@@ -230,8 +230,11 @@ def _install(layout: Layout, answers: configfile.Answers | None, the_plan: updat
     configfile.write_extras(layout, lan, owner)
     click.echo(f"4/4 Njësitë systemd / systemd units → {layout.unit_dir}")
     wanted = units.wanted(set(main.list_commands(click.Context(main))), firewall=bool(lan))
-    units.install_files(layout, layout.app / "systemd", wanted,
-                        units.state_dir(update.current(layout)))
+    state = units.state_dir(update.current(layout))
+    if state != units.DEFAULT_STATE:
+        account.make_state_dir(layout, state, owner)
+        click.echo(f"    [state] dir {state}: njësitë shkruajnë atje / the units write there")
+    units.install_files(layout, layout.app / "systemd", wanted, state)
     result = units.activate(layout, wanted)
     click.echo(f"    aktivizuar / enabled: {', '.join(result.enabled) or '-'}")
     if result.note:

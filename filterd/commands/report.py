@@ -59,7 +59,7 @@ from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.bundles import Made, PeriodNotEndedError
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
-from reporting.outbox import Bundle, Delivery
+from reporting.outbox import Bundle, Delivery, SenderBusy
 from reporting.report_data import TIRANE, ReportData, collect, parse_period
 
 RENDERERS: dict[str, Callable[[ReportData], bytes]] = {
@@ -284,7 +284,21 @@ def send(obj: Any, month: str | None) -> None:
                    "hartua, por nuk u dërgua.\nNo recipients configured: built, not sent.")
         return
     report_signoff.require_signature(state_dir, settings, made.revision)
-    rows = delivery.send(state_dir, bundle, settings, now)
+    wait = delivery.sender_wait(settings)
+    try:
+        rows = delivery.send(state_dir, bundle, settings, now, wait=wait,
+                             waiting=lambda: click.echo(
+                                 f"Një dërgues tjetër po dërgon raportet tani; pritet deri në "
+                                 f"{wait:.0f} s që të mbarojë… / another sender is delivering "
+                                 f"reports right now; waiting up to {wait:.0f} s for it…"))
+    except SenderBusy as busy:
+        click.echo(f"Një dërgues tjetër (shërbimi roja-report ose një `roja report send` "
+                   f"tjetër) po e dërgon raportin tani, edhe pas {busy.waited:.0f} s: ai e "
+                   "çon deri në fund. Përfundimi: roja report status / Another sender (the "
+                   "roja-report service or another `roja report send`) is still delivering "
+                   f"the report after {busy.waited:.0f} s and will finish it. The outcome: "
+                   "roja report status")
+        return
     for row in rows:
         if row.status == "sent":
             before = row.sent_at is not None and row.sent_at < now.timestamp()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -71,6 +71,18 @@ def _skipped(summary: dict[str, Any]) -> list[tuple[str, int]]:
                   key=lambda kv: (-kv[1], kv[0]))
 
 
+def _moment(value: object) -> float | None:
+    """An ISO time of the feed (`expires`) as a timestamp for the `when` filter (dd.mm.yyyy
+    HH:MM, Tirana), or None when it is absent or unreadable (then the text is shown as is)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
+
+
 def _show(request: web.Request, status: int = 200, error: str = "") -> web.Response:
     cfg = settings(request)
     info = lists_status(cfg.state_dir)
@@ -78,7 +90,7 @@ def _show(request: web.Request, status: int = 200, error: str = "") -> web.Respo
                   lists=rows(cfg, info), kinds=KINDS, skipped=_skipped,
                   notes=[line for line in enforced_lines(info, held=False)  # the serial is
                          if not line.startswith("Zbatohet")],  # shown in its own row
-                  feed=cfg.feed,
+                  feed=cfg.feed, moment=_moment,
                   done=request.query.get("u", ""))
 
 

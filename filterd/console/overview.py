@@ -29,6 +29,8 @@ from filterd.traffic import Hour, hours, recorded
 from policy.categories import label
 from reporting.bypass_count import IN_PERIOD
 from reporting.inbox.app import now
+from reporting.incidents.schema import SCHEMA
+from reporting.sqlite_store import StoreError, open_readonly
 
 TOP = 5
 
@@ -87,7 +89,7 @@ def top_categories(db: Path, moment: datetime, limit: int = TOP) -> list[tuple[s
     if not db.is_file():
         return []
     try:
-        con = sqlite3.connect(db.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+        con = open_readonly(db, SCHEMA, minimum=0)
         try:
             rows = con.execute(
                 f"SELECT category, SUM(count) FROM incidents WHERE {IN_PERIOD} "
@@ -95,7 +97,7 @@ def top_categories(db: Path, moment: datetime, limit: int = TOP) -> list[tuple[s
                 (start.timestamp(), (start + timedelta(days=1)).timestamp(), limit)).fetchall()
         finally:
             con.close()
-    except sqlite3.Error:  # `collect` names an unreadable database already
+    except (sqlite3.Error, StoreError):  # `collect` names an unreadable database already
         return []
     return [(label(str(c)), int(n)) for c, n in rows]
 

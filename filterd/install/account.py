@@ -70,6 +70,19 @@ def make_dirs(layout: Layout, owner: tuple[int, int]) -> None:
     _chown(layout.etc, 0, gid)
 
 
+def make_state_dir(layout: Layout, state: Path, owner: tuple[int, int]) -> None:
+    """`[state] dir` of roja.toml when it is not /var/lib/roja: created 0750 roja:roja if
+    missing (the units' drop-ins name it in `ReadWritePaths=`, which systemd needs to exist;
+    under `ProtectSystem=strict` the services could not create it). An existing folder is
+    the school's: left as it is."""
+    path = layout.at(str(state))
+    if path.exists():
+        return
+    path.mkdir(parents=True)
+    path.chmod(0o750)
+    _chown(path, *owner)
+
+
 def _chown(path: Path, uid: int, gid: int) -> None:
     if os.geteuid() == 0:
         os.chown(path, uid, gid)

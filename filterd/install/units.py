@@ -3,12 +3,16 @@
 Units go to `/etc/systemd/system` (admin-installed, not a package). The shipped
 roja-firewall-lists.path watches `/var/lib/roja/enforced.json`; the installer adds a drop-in
 (`roja-firewall-lists.path.d/state-dir.conf`) that points it at `[state] dir` of roja.toml,
-so a school that keeps its state elsewhere still gets its firewall sets refreshed. Each unit is
-installed
-only when the `roja` command it runs exists (`roja selftest`, `roja bypass-watch`), and the
-firewall only when `[firewall] lan_interface` is set. With systemd as PID 1 (and the real
-root) they are enabled and started; in a `--root` tree they are enabled offline with
-`systemctl --root`; in a container without systemd the installer prints what to run.
+so a school that keeps its state elsewhere still gets its firewall sets refreshed. Likewise
+every service that writes state (STATE_SERVICES) gets `<service>.d/state-dir.conf` adding that
+dir to `ReadWritePaths=` (the shipped units allow only /var/lib/roja under
+`ProtectSystem=strict`) and making it the `WorkingDirectory=`; with the default dir no such
+drop-in is written, and a re-install or uninstall removes the ones left from an earlier dir.
+Each unit is installed only when the `roja` command it runs exists (`roja selftest`,
+`roja bypass-watch`), and the firewall only when `[firewall] lan_interface` is set. With
+systemd as PID 1 (and the real root) they are enabled and started; in a `--root` tree they are
+enabled offline with `systemctl --root`; in a container without systemd the installer prints
+what to run.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ NEEDS_COMMAND = {"roja-selftest": "selftest", "roja-bypass-watch": "bypass-watch
                  "roja-console": "console"}
 PATH_UNIT = "roja-firewall-lists.path"
 STATE_DROPIN = "state-dir.conf"
+# The services that write under [state] dir (the firewall ones only read it, with a capability).
+STATE_SERVICES = ("roja.service", "roja-report.service", "roja-selftest.service",
+                  "roja-bypass-watch.service", "roja-console.service")
 CONFIG_DIR = Path("/etc/roja")  # where roja.toml is on the gateway: relative dirs start here
 DEFAULT_STATE = Path("/var/lib/roja")
 ENFORCED_NAME = "enforced.json"  # filterd.list_apply's (not imported: it loads the daemon)
@@ -48,16 +55,38 @@ def state_dir(data: Mapping[str, Any]) -> Path:
     return path if path.is_absolute() else CONFIG_DIR / path
 
 
+HEADER = ("# Roja: shkruar nga `roja install` sipas [state] dir në /etc/roja/roja.toml / "
+          "written by `roja install` from [state] dir of /etc/roja/roja.toml.\n")
+
+
+def _unit_path(state: Path, name: str = "") -> str:
+    """`state` (or a file `name` in it) as a unit-file value; refused when systemd could not
+    read it back as that path (relative, a line break or a backslash)."""
+    path = str(state / name) if name else str(state)
+    if not state.is_absolute() or any(c in path for c in "\n\r\\"):
+        raise InstallError(f"[state] dir {str(state)!r} nuk mund t'i jepet systemd-së / "
+                           "cannot be given to systemd: use an absolute path on one line")
+    return path.replace("%", "%%")
+
+
 def path_dropin(state: Path) -> str:
     """The drop-in that makes roja-firewall-lists.path watch `<state>/enforced.json` (the
     empty `PathChanged=` first clears the shipped /var/lib/roja one)."""
-    watched = str(state / ENFORCED_NAME)
-    if not state.is_absolute() or any(c in watched for c in "\n\r\\"):
-        raise InstallError(f"[state] dir {str(state)!r} nuk mund të vëzhgohet nga systemd / "
-                           "cannot be watched by systemd: use an absolute path on one line")
-    return ("# Roja: shkruar nga `roja install` sipas [state] dir në /etc/roja/roja.toml / "
-            "written by `roja install` from [state] dir of /etc/roja/roja.toml.\n"
-            "[Path]\nPathChanged=\nPathChanged=" + watched.replace("%", "%%") + "\n")
+    watched = _unit_path(state, ENFORCED_NAME)
+    return HEADER + "[Path]\nPathChanged=\nPathChanged=" + watched + "\n"
+
+
+def service_dropin(state: Path) -> str:
+    """The drop-in that lets a service write `state` under `ProtectSystem=strict` and run in
+    it (`ReadWritePaths=` adds to the shipped list; `WorkingDirectory=` replaces it). A path
+    with spaces is quoted for ReadWritePaths (a space-separated list)."""
+    path = _unit_path(state)
+    if '"' in path:
+        raise InstallError(f"[state] dir {str(state)!r} nuk mund t'i jepet systemd-së / "
+                           "cannot be given to systemd: a double quote in the path")
+    listed = f'"{path}"' if any(c.isspace() for c in path) else path
+    return (HEADER + "[Service]\nReadWritePaths=" + listed + "\nWorkingDirectory=" + path
+            + "\n")
 
 
 def systemd_running(layout: Layout) -> bool:
@@ -79,23 +108,34 @@ def wanted(commands: set[str], firewall: bool) -> list[str]:
 
 def install_files(layout: Layout, systemd_dir: Path, units: list[str],
                   state: Path = DEFAULT_STATE) -> None:
-    """Copy `units` (and the path unit's drop-in for the `state` dir), sysusers.d, tmpfiles.d."""
+    """Copy `units` (and the `state` dir's drop-ins, removing stale ones), sysusers.d and
+    tmpfiles.d."""
     layout.unit_dir.mkdir(parents=True, exist_ok=True)
     for unit in units:
         shutil.copyfile(systemd_dir / unit, layout.unit_dir / unit)
         (layout.unit_dir / unit).chmod(0o644)
-    dropin = layout.unit_dir / f"{PATH_UNIT}.d" / STATE_DROPIN
-    if PATH_UNIT in units:
-        dropin.parent.mkdir(parents=True, exist_ok=True)
-        dropin.write_text(path_dropin(state), encoding="utf-8")
-        dropin.chmod(0o644)
-    else:
-        dropin.unlink(missing_ok=True)
+    _write_dropin(layout, PATH_UNIT, path_dropin(state) if PATH_UNIT in units else None)
+    for service in STATE_SERVICES:
+        wanted_here = service in units and state != DEFAULT_STATE
+        _write_dropin(layout, service, service_dropin(state) if wanted_here else None)
     for src, dst in ((systemd_dir / "sysusers.d" / "roja.conf", layout.sysusers),
                      (systemd_dir / "tmpfiles.d" / "roja.conf", layout.tmpfiles)):
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
         dst.chmod(0o644)
+
+
+def _write_dropin(layout: Layout, unit: str, text: str | None) -> None:
+    """Write `<unit>.d/state-dir.conf`, or with None remove it (and its folder once empty)."""
+    dropin = layout.unit_dir / f"{unit}.d" / STATE_DROPIN
+    if text is not None:
+        dropin.parent.mkdir(parents=True, exist_ok=True)
+        dropin.write_text(text, encoding="utf-8")
+        dropin.chmod(0o644)
+        return
+    dropin.unlink(missing_ok=True)
+    if dropin.parent.is_dir() and not any(dropin.parent.iterdir()):
+        dropin.parent.rmdir()
 
 
 @dataclass(frozen=True)
@@ -142,10 +182,8 @@ def deactivate_and_remove(layout: Layout) -> None:
                            check=False)
     for unit in present:
         (layout.unit_dir / unit).unlink(missing_ok=True)
-    dropin = layout.unit_dir / f"{PATH_UNIT}.d"
-    (dropin / STATE_DROPIN).unlink(missing_ok=True)
-    if dropin.is_dir() and not any(dropin.iterdir()):
-        dropin.rmdir()
+    for unit in (PATH_UNIT, *STATE_SERVICES):
+        _write_dropin(layout, unit, None)
     layout.sysusers.unlink(missing_ok=True)
     layout.tmpfiles.unlink(missing_ok=True)
     if present and systemctl is not None and systemd_running(layout):

@@ -134,3 +134,29 @@ def test_example_config_comments_are_albanian_first() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     assert text.startswith("# Roja: konfigurimi")
     assert "/ The" in text or "/ the" in text
+
+
+def test_a_list_with_the_feeds_id_is_refused_naming_both(tmp_path: Path) -> None:
+    """`[[lists]] id = "hotline"` while `[feed]` is on: the feed's list has that id too, so
+    the console's Listat would show two "hotline" rows with merged counts. Refused at load
+    with the file, the line of the id and the line of `[feed] url`."""
+    text = ('[[lists]]\nid = "bixhoz"\npath = "b.txt"\n\n[[lists]]\nid = "hotline"\n'
+            'path = "h.txt"\nkind = "legal"\ncategory = "csam"\n\n[feed]\n'
+            'url = "https://feed.example.al/roja/"\n')
+    path = tmp_path / "roja.toml"
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text, path)
+    error = info.value
+    assert (error.file, error.line, error.key) == (str(path), 6, "lists[1].id")
+    assert 'id "hotline" është edhe lista e linjës nga [feed] url (rreshti 12)' in str(error)
+    assert "the hotline feed's list from [feed] url (line 12)" in str(error)
+    parse_config_text(text.replace('url = "https://feed.example.al/roja/"', 'url = ""'), path)
+
+
+def test_the_example_config_loads_with_its_feed_turned_on(tmp_path: Path) -> None:
+    """A school that fills in `[feed] url` in the shipped example gets a config that loads."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        '\nurl = ""\n', '\nurl = "https://feed.example.al/roja/"\n', 1)
+    assert 'url = "https://feed.example.al/roja/"' in text
+    cfg = parse_config_text(text, tmp_path / "roja.toml")
+    assert cfg.feed.enabled and "hotline" not in {lc.rule.id for lc in cfg.policy.lists}

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from install_kit import ROJA
 from filterd import overrides_db
 from filterd.console.accounts import SCHEMA as CONSOLE
 from filterd.console.accounts import Accounts
+from filterd.console.overview import top_categories
+from filterd.status import TIRANE
 from reporting import manual, outbox
 from reporting.inbox.store import SCHEMA as INBOX
 from reporting.inbox.store import Store
@@ -114,7 +117,8 @@ def test_a_newer_database_is_refused_naming_the_file_albanian_first(tmp_path: Pa
     assert "the database" in text and "newer Roja" in text and "9" in text
 
 
-def test_the_cli_refuses_a_newer_incident_database_naming_it(tmp_path: Path) -> None:
+def _newer_incidents(tmp_path: Path) -> tuple[Path, Path]:
+    """A gateway whose incidents.sqlite a newer Roja wrote: (its config, the database)."""
     state = tmp_path / "state"
     state.mkdir()
     path = state / "incidents.sqlite"
@@ -123,8 +127,35 @@ def test_the_cli_refuses_a_newer_incident_database_naming_it(tmp_path: Path) -> 
     db.execute(f"PRAGMA user_version = {INCIDENTS.version + 1}")
     db.close()
     config = tmp_path / "roja.toml"
-    config.write_text(f'[school]\nname = "Provë"\ncode = "K1"\n[state]\ndir = "{state}"\n',
+    config.write_text(f'[school]\nname = "Provë"\ncode = "K1"\n[state]\ndir = "{state}"\n'
+                      '[dns]\nlisten = ["127.0.0.1:9"]\n[metrics]\nlisten = ""\n',
                       encoding="utf-8")
+    return config, path
+
+
+def test_the_readers_refuse_a_newer_incident_database_too(tmp_path: Path) -> None:
+    """`roja status`, `roja report build` and the console's overview read incidents.sqlite
+    read-only: they refuse a newer one with the stores' sentence instead of guessing at its
+    tables (status: the database is unreadable, and why; report build: exit 1)."""
+    config, path = _newer_incidents(tmp_path)
+    newer = f"baza e të dhënave {path} është shkruar nga një Roja më e re"
+    status = subprocess.run([ROJA, "--config", str(config), "status"], capture_output=True,
+                            text=True, timeout=60)
+    assert status.returncode == 1, status
+    [line] = [x for x in status.stdout.splitlines() if "Incidente sot" in x]
+    assert line.startswith("✗ Incidente sot / incidents today: baza e të dhënave nuk lexohet")
+    assert newer in line and "Traceback" not in status.stderr
+    build = subprocess.run([ROJA, "--config", str(config), "report", "build", "--month",
+                            "2026-10", "--out", str(tmp_path / "out")], capture_output=True,
+                           text=True, timeout=120)
+    assert build.returncode == 1, build
+    assert build.stderr.startswith("Gabim / Error: `roja report build` nuk u krye: " + newer)
+    assert "Traceback" not in build.stderr
+    assert top_categories(path, datetime(2026, 11, 5, tzinfo=TIRANE)) == []  # status names it
+
+
+def test_the_cli_refuses_a_newer_incident_database_naming_it(tmp_path: Path) -> None:
+    config, path = _newer_incidents(tmp_path)
     result = subprocess.run([ROJA, "--config", str(config), "incident", "list"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result

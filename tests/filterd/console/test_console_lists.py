@@ -20,6 +20,7 @@ from filterd.cli import main
 from filterd.config import load_config
 from filterd.console.accounts import Accounts
 from filterd.console.app import start
+from filterd.list_apply import write_enforced
 from filterd.list_state import lists_status
 from filterd.testing import dns_address, running_appliance
 
@@ -53,8 +54,8 @@ async def test_the_lists_page_shows_each_list_as_roja_lists_status(tmp_path: Pat
         page = r.text
         assert HOSTILE not in page and EVIL not in page
         assert "lists/&lt;img src=x onerror=alert(1)&gt;.txt" in page
-        for shown in ("<b>hotline</b>", "ligjore / legal", "<b>bixhoz</b>", "bllokon / deny",
-                      "<b>reklama</b>", "adblock"):
+        for shown in ("<b>hotline-vendore</b>", "ligjore / legal", "<b>bixhoz</b>",
+                      "bllokon / deny", "<b>reklama</b>", "adblock"):
             assert shown in page, shown
         info = lists_status(console.cfg.state_dir)
         [held] = info["enforced"]["held_back"]
@@ -91,6 +92,22 @@ public_key = "{tmp_path / 'hotline.pub'}"
         assert "<script>" not in r.text and "&lt;script&gt;" in r.text
         last = audit.read(console.cfg.state_dir)[-1]
         assert (last.who, last.what) == ("mesuesi", "lists sync (console): failed")
+
+
+async def test_the_feeds_expiry_is_shown_as_a_tirana_time(tmp_path: Path) -> None:
+    """The enforced serial's expiry reads like every other time of the console (dd.mm.yyyy
+    HH:MM in Tirana), not as the feed's raw ISO text."""
+    feed = f'[feed]\nurl = "https://127.0.0.1:9/"\npublic_key = "{tmp_path / 'hotline.pub'}"\n'
+    (tmp_path / "hotline.pub").write_bytes(b"")
+    async with running_console(tmp_path, feed) as console, console.client() as c:
+        write_enforced(console.cfg.state_dir, {
+            "at": time.time(), "pid": 0, "serial": 7, "created": "2026-11-20T11:30:00Z",
+            "expires": "2026-12-04T11:30:00Z", "held_back": [], "lists": {}})
+        await signed_in(c, "drejtori")
+        page = (await c.get("/listat")).text
+        assert "seriali / serial <b>7</b>" in page
+        assert "skadon / expires 04.12.2026 12:30" in page  # 11:30 UTC is 12:30 in Tirana
+        assert "2026-12-04T11:30:00Z" not in page
 
 
 async def test_sync_now_is_enforced_by_the_running_filter(tmp_path: Path) -> None:

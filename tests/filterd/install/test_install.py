@@ -114,6 +114,35 @@ def test_uninstall_keeps_config_and_state_unless_purged(tmp_path: Path) -> None:
     assert not (tmp_path / "etc/roja").exists() and not (tmp_path / "var/lib/roja").exists()
 
 
+def test_a_non_default_state_dir_gets_its_drop_ins_and_loses_them_again(
+        tmp_path: Path) -> None:
+    """`[state] dir = "/srv/roja-state"` then a re-install: the folder is made for the roja
+    user and every service that writes state may write there; back to the default, or an
+    uninstall, and the drop-ins are gone."""
+    assert roja_install(tmp_path, *ANSWERS).returncode == 0
+    config = tmp_path / "etc/roja/roja.toml"
+    plain = config.read_text(encoding="utf-8")
+    elsewhere = plain.replace('\ndir = "/var/lib/roja"\n', '\ndir = "/srv/roja-state"\n', 1)
+    assert elsewhere != plain
+    config.write_text(elsewhere, encoding="utf-8")
+    result = roja_install(tmp_path, "--non-interactive")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "srv/roja-state").is_dir()
+    assert oct((tmp_path / "srv/roja-state").stat().st_mode & 0o777) == "0o750"
+    dropins = sorted(p.parent.name for p in (tmp_path / "etc/systemd/system").glob(
+        "*.service.d/state-dir.conf"))
+    assert "roja.service.d" in dropins and "roja-report.service.d" in dropins, dropins
+    assert "ReadWritePaths=/srv/roja-state\n" in (
+        tmp_path / "etc/systemd/system/roja.service.d/state-dir.conf").read_text()
+    config.write_text(plain, encoding="utf-8")
+    assert roja_install(tmp_path, "--non-interactive").returncode == 0
+    assert not list((tmp_path / "etc/systemd/system").glob("*.service.d"))
+    config.write_text(elsewhere, encoding="utf-8")
+    assert roja_install(tmp_path, "--non-interactive").returncode == 0
+    assert roja_install(tmp_path, "--uninstall").returncode == 0
+    assert not list((tmp_path / "etc/systemd/system").glob("*.d"))
+
+
 def test_run_install_needs_root() -> None:
     result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                              str(REPO / "run"), "install"], capture_output=True, text=True)

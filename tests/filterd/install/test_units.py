@@ -139,3 +139,36 @@ def test_the_lists_path_unit_follows_the_configured_state_dir(
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr
     units.deactivate_and_remove(layout)
     assert not dropin.parent.exists()
+
+
+SERVICES_WITH_STATE = ["roja.service", "roja-report.service", "roja-selftest.service",
+                       "roja-bypass-watch.service", "roja-console.service"]
+
+
+def test_services_that_write_state_follow_a_non_default_state_dir(
+        root: Path, tmp_path: Path) -> None:
+    """`[state] dir = "/srv/roja state"`: every service that writes state may write there and
+    runs there (ProtectSystem=strict would make it read-only), systemd accepts the result, and
+    a re-install with the default dir or an uninstall leaves no stale drop-in behind."""
+    layout = Layout(tmp_path / "root")
+    shutil.copytree(root, layout.root, symlinks=True)
+    state = Path("/srv/roja state")
+    (layout.root / "srv/roja state").mkdir(parents=True)
+    installed = [u for u in UNITS if (root / "etc/systemd/system" / u).exists()]
+    units.install_files(layout, REPO / "systemd", installed, state)
+    analyze = require("systemd-analyze")
+    for service in SERVICES_WITH_STATE:
+        dropin = layout.unit_dir / f"{service}.d" / "state-dir.conf"
+        assert dropin.is_file(), f"{service}: no drop-in for the state dir"
+        lines = dropin.read_text(encoding="utf-8").splitlines()
+        assert lines[-3:] == ["[Service]", 'ReadWritePaths="/srv/roja state"',
+                              "WorkingDirectory=/srv/roja state"], service
+        result = subprocess.run([analyze, "verify", f"--root={layout.root}",
+                                 f"/etc/systemd/system/{service}"], capture_output=True,
+                                text=True)
+        assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    units.install_files(layout, REPO / "systemd", installed)  # back to /var/lib/roja
+    assert not any((layout.unit_dir / f"{s}.d").exists() for s in SERVICES_WITH_STATE)
+    units.install_files(layout, REPO / "systemd", installed, state)
+    units.deactivate_and_remove(layout)
+    assert not any((layout.unit_dir / f"{s}.d").exists() for s in SERVICES_WITH_STATE)
