@@ -27,6 +27,13 @@ moves on (so a pupil retrying every few seconds stays one incident). Recent rows
 in a bounded map; on a miss the writer looks in the database, so the window holds across a
 restart and across several writer processes.
 
+Repeats are folded already at `submit`: an incident with the same (client, name, category) as
+one still waiting in the queue, within `dedup_seconds` of its last repeat, only raises that
+entry's count (no new queue entry, no key or pseudonym work in the writer). The store would
+have folded it into the same row anyway, so the rows and `written` are what they were; a
+dashboard hammering a blocked name costs a dictionary lookup per query (issue 21: this was
+about a third of a blocked query's CPU under load).
+
 `IncidentStore` is the synchronous, read-only view for `roja incidents list|tail`. (This
 module is over 400 lines on purpose: the writer and its reader share the schema, migrations and
 row layout, and one module keeps them from drifting apart.)
@@ -136,6 +143,7 @@ _UPDATE = ("UPDATE incidents SET count = count + ?, first_at = MIN(first_at, ?),
 
 _Key = tuple[str, str]  # (pseudonymous client, name)
 _Seen = tuple[int, float]  # (row id, last_at)
+_Fold = tuple[str, str, str]  # (raw client, name, category): what `submit` folds by
 
 
 def db_path(state_dir: Path) -> Path:
@@ -161,6 +169,19 @@ class IncidentSink(Protocol):
     """What a server needs from the writer."""
 
     def submit(self, incident: Incident) -> None: ...
+
+
+class _Queued:
+    """An incident waiting for the writer, with the repeats `submit` folded into it."""
+
+    __slots__ = ("count", "first_at", "fold", "incident", "last_at", "year")
+
+    def __init__(self, incident: Incident, fold: _Fold, year: int) -> None:
+        self.incident = incident
+        self.fold = fold
+        self.year = year  # its Europe/Tirane year (0 without yearly keys): pseudonyms differ
+        self.count = 1
+        self.first_at = self.last_at = incident.at
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +221,8 @@ class IncidentWriter:
         # by its Europe/Tirane year instead of `key`, so pseudonyms of two years never link.
         self._key_for_year = key_for_year
         self._year_of = TiraneYear()
-        self._queue: deque[Incident] = deque()
+        self._queue: deque[_Queued] = deque()
+        self._waiting: dict[_Fold, _Queued] = {}  # queued entries that repeats fold into
         self._wake = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -224,6 +246,7 @@ class IncidentWriter:
 
     @property
     def queued(self) -> int:
+        """Entries waiting for the writer (folded repeats do not add any)."""
         return len(self._queue)
 
     async def start(self) -> None:
@@ -255,13 +278,34 @@ class IncidentWriter:
 
     def submit(self, incident: Incident) -> None:
         """Queue an incident (call it from the event loop's thread). Never blocks or awaits;
-        when the queue is full the incident is counted as dropped instead."""
-        queue = self._queue
-        if self._closed or len(queue) >= self.settings.queue_size:
+        when the queue is full the incident is counted as dropped instead. A repeat of an
+        entry still queued is folded into it (module docstring)."""
+        if self._closed:
             self.dropped += 1
             self._unrecorded_drops += 1
             return
-        queue.append(incident)
+        # Hot path for repeated blocks (every blocked query of a looping client): one tuple,
+        # one dict lookup, a few compares; measured in bench/RESULTS.md (issue 21).
+        fold = (incident.client, incident.name, incident.category)
+        at = incident.at
+        year = 0 if self._key_for_year is None else self._year_of(at)
+        waiting = self._waiting.get(fold)
+        if waiting is not None and waiting.year == year and \
+                waiting.last_at >= at - self.settings.dedup_seconds:
+            waiting.count += 1
+            if at > waiting.last_at:
+                waiting.last_at = at
+            elif at < waiting.first_at:
+                waiting.first_at = at
+            return
+        queue = self._queue
+        if len(queue) >= self.settings.queue_size:
+            self.dropped += 1
+            self._unrecorded_drops += 1
+            return
+        entry = _Queued(incident, fold, year)
+        queue.append(entry)
+        self._waiting[fold] = entry
         n = len(queue)
         if n == 1 or n == self.settings.batch_size:
             self._wake.set()
@@ -285,8 +329,9 @@ class IncidentWriter:
             log.error("incident store: %d incidents could not be written before stopping "
                       "(the database stayed locked or failing for %.0f s)", len(self._queue),
                       patience)
-        self.dropped += len(self._queue)
+        self.dropped += sum(q.count for q in self._queue)
         self._queue.clear()
+        self._waiting.clear()
         db, self._db = self._db, None
         if db is not None:
             await db.close()
@@ -317,11 +362,22 @@ class IncidentWriter:
             await asyncio.sleep(retry)  # the batch is back at the head of the queue
             retry = min(2 * retry, RETRY_MAX)
 
-    def _take_batch(self) -> list[Incident]:
-        queue = self._queue
-        return [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
+    def _take_batch(self) -> list[_Queued]:
+        """The next batch; its entries take no more repeats (those queue a new entry)."""
+        queue, waiting = self._queue, self._waiting
+        batch = [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
+        for q in batch:
+            if waiting.get(q.fold) is q:
+                del waiting[q.fold]
+        return batch
 
-    async def _write_batch(self, batch: list[Incident]) -> bool:
+    def _put_back(self, batch: list[_Queued]) -> None:
+        """A batch that could not be written goes back to the head of the queue, in order."""
+        self._queue.extendleft(reversed(batch))
+        for q in batch:
+            self._waiting.setdefault(q.fold, q)
+
+    async def _write_batch(self, batch: list[_Queued]) -> bool:
         """Write `batch` in one transaction; on failure put it back at the head of the queue
         (in order) and return False."""
         db = self._db
@@ -342,7 +398,7 @@ class IncidentWriter:
                     await db.execute("ROLLBACK")
                 raise
         except BaseException as exc:  # never let a DB problem stop the writer, nor lose the batch
-            self._queue.extendleft(reversed(batch))
+            self._put_back(batch)
             if not isinstance(exc, Exception):  # cancelled by stop(): it counts what is left
                 raise
             self.failures += 1
@@ -353,45 +409,46 @@ class IncidentWriter:
                         self._errors.recovered())
         self._unrecorded_drops -= drops
         self._remember(seen)
-        self.written += len(batch)
+        self.written += sum(q.count for q in batch)
         self.batches += 1
         return True
 
-    async def _store(self, db: aiosqlite.Connection, batch: list[Incident]) -> dict[_Key, _Seen]:
+    async def _store(self, db: aiosqlite.Connection, batch: list[_Queued]) -> dict[_Key, _Seen]:
         """Insert new rows and bump repeated ones; returns what the batch touched."""
         dedup = self.settings.dedup_seconds
-        keyed = [((self._pseudonym(i.client, i.at), i.name), i) for i in batch]
+        keyed = [((self._pseudonym(q.incident.client, q.first_at), q.incident.name), q)
+                 for q in batch]
         recent = self._recent
         missing = {k for k, _ in keyed if k not in recent}
         found: dict[_Key, _Seen] = {}
-        memory_complete = (not self._shared
-                           and min(i.at for _, i in keyed) > self._memory_complete_after)
+        earliest = min(q.first_at for _, q in keyed)
+        memory_complete = not self._shared and earliest > self._memory_complete_after
         if missing and not memory_complete:
-            since = min(i.at for _, i in keyed) - dedup
-            found = await _lookup(db, missing, since)
+            found = await _lookup(db, missing, earliest - dedup)
         rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM incidents")
         next_id = int(next(iter(rows))[0]) + 1
         touched: dict[_Key, _Seen] = {}
         inserts: dict[int, _NewRow] = {}
         updates: dict[int, list[float]] = {}  # id -> [added count, first_at, last_at]
-        for key, inc in keyed:
+        for key, q in keyed:  # q: an incident and the repeats folded into it at submit
             hit = touched.get(key) or recent.get(key) or found.get(key)
-            if hit is not None and hit[1] >= inc.at - dedup:
-                row_id, last = hit[0], max(hit[1], inc.at)
+            if hit is not None and hit[1] >= q.first_at - dedup:
+                row_id, last = hit[0], max(hit[1], q.last_at)
                 new = inserts.get(row_id)
                 if new is not None:
-                    new.first_at = min(new.first_at, inc.at)
+                    new.first_at = min(new.first_at, q.first_at)
                     new.last_at = last
-                    new.count += 1
+                    new.count += q.count
                 else:
-                    bump = updates.setdefault(row_id, [0, inc.at, last])
-                    bump[0] += 1
-                    bump[1] = min(bump[1], inc.at)
+                    bump = updates.setdefault(row_id, [0, q.first_at, last])
+                    bump[0] += q.count
+                    bump[1] = min(bump[1], q.first_at)
                     bump[2] = max(bump[2], last)
             else:
-                row_id, last = next_id, inc.at
+                row_id, last = next_id, q.last_at
                 next_id += 1
-                inserts[row_id] = _NewRow(row_id, inc.at, inc.at, 1, key[0], inc)
+                inserts[row_id] = _NewRow(row_id, q.first_at, q.last_at, q.count, key[0],
+                                          q.incident)
             touched[key] = (row_id, last)
         if inserts:
             await db.executemany(_INSERT, [r.values() for r in inserts.values()])

@@ -48,6 +48,7 @@ MEANING = {
     "report_no_recipients": "raporti pa marrës / report has no recipient",
     "report_overdue": "raporti me vonesë / report overdue",
     "incidents_dropped": "incidente të humbura / incidents lost",
+    "dns_workers_missing": "një proces DNS ka ndalur / a DNS worker stopped",
 }
 
 
@@ -69,6 +70,7 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         where = f"{cfg.dns.listen[0][0]}:{cfg.dns.listen[0][1]}"
         lines.append(f"{mark('dns_not_answering')} DNS {where}: " + (
             "përgjigjet / answering" if h.dns_answering else "NUK përgjigjet / NOT answering"))
+    lines += _workers(cfg, h, mark)
     lines += _hotline(cfg, h, mark)
     lines += [f"  {line}" for line in enforced_lines(h.lists, held=False)]
     lines += _lists(h, mark) + _selftest(h, mark) + _report(h, mark)
@@ -95,6 +97,16 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         ("KA PROBLEME / NEEDS ATTENTION" if h.problems else "KUJDES / WARNING") + ": "
         + "; ".join(f"{MEANING.get(i, i)} ({i})" for i in ids)))
     return lines
+
+
+def _workers(cfg: RojaConfig, h: Health, mark: Mark) -> list[str]:
+    """How many DNS processes answer (`dns.workers`), when /metrics says so."""
+    if h.dns_workers is None:
+        return []
+    wanted = cfg.dns.workers
+    how = f"auto: {wanted} bërthama / cores" if cfg.dns.workers_auto else f"dns.workers = {wanted}"
+    return [f"{mark('dns_workers_missing')} Procese DNS / DNS workers: {h.dns_workers} nga / "
+            f"of {wanted} ({how})"]
 
 
 def _hotline(cfg: RojaConfig, h: Health, mark: Mark) -> list[str]:
