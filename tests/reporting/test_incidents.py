@@ -225,6 +225,21 @@ async def test_a_repeat_after_the_window_queues_a_new_row(tmp_path: Path) -> Non
         (2, T0, T0 + 30), (2, T0 + 91, T0 + 100)]
 
 
+async def test_a_repeat_stamped_earlier_than_its_row_moves_first_at_back(
+        tmp_path: Path) -> None:
+    """The clock stepped back (NTP): the row still spans both times."""
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, FAST)
+    await writer.start()
+    writer.submit(incident(at=T0 + 10))
+    await eventually(lambda: writer.written == 1)
+    writer.submit(incident(at=T0))
+    await eventually(lambda: writer.written == 2)
+    writer.submit(incident(at=T0 + 20))
+    await writer.stop()
+    assert [(r.count, r.first_at, r.last_at) for r in rows(path)] == [(3, T0, T0 + 20)]
+
+
 async def test_stop_flushes_everything_without_waiting_for_the_interval(tmp_path: Path) -> None:
     path = db_path(tmp_path)
     writer = IncidentWriter(path, KEY, IncidentSettings(flush_interval=30, batch_size=7))
