@@ -368,7 +368,7 @@ def measure_mix(args: argparse.Namespace, names: list[str], argv: list[str]) -> 
     if args.base_exe and any(n.startswith("roja-base") for n in names):
         versions.append(f"roja-base: {args.base_exe}")
     cmd = shlex.join(["python", "-m", "bench", "dns", *argv])
-    shared = any(split(n)[1] > 1 for n in names)
+    shared = bool(cpus(args.server_cpu) & cpus(args.client_cpu))
     setup = (
         f"mix {args.mix}; {args.domains:,} blocked domains, {args.allowed} allowed names, "
         f"{args.queries:,}-line query file; dnsperf -c {args.clients} -q {args.outstanding} "

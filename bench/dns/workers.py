@@ -37,9 +37,9 @@ class Ratio:
 
     def line(self) -> str:
         if self.target is None:
-            return f"{self.what}: {self.value:.2f}×"
+            return f"{self.what}: {self.value:.3f}×"
         verdict = "met / arritur" if self.value >= self.target else "NOT met / pa arritur"
-        return f"{self.what}: {self.value:.2f}× (target ≥ {self.target:.2f}×) {verdict}"
+        return f"{self.what}: {self.value:.3f}× (target ≥ {self.target:.2f}×) {verdict}"
 
 
 def _row(rows: list[report.Row], name: str) -> report.Row | None:
