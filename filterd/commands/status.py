@@ -20,6 +20,7 @@ import click
 from filterd.commands.lists import enforced_lines, held_lines
 from filterd.config import RojaConfig
 from filterd.status import SELFTEST_MAX_AGE, TIRANE, Health, ago, collect
+from reporting.plural import count
 
 SERVICE = {"active": "punon / running", "answering": "përgjigjet / answering",
            "inactive": "i ndalur / stopped", "failed": "dështoi / failed",
@@ -104,7 +105,9 @@ def _workers(cfg: RojaConfig, h: Health, mark: Mark) -> list[str]:
     if h.dns_workers is None:
         return []
     wanted = cfg.dns.workers
-    how = f"auto: {wanted} bërthama / cores" if cfg.dns.workers_auto else f"dns.workers = {wanted}"
+    how = (f"auto: {count(wanted, ('bërthamë', 'bërthama'))} / "
+           f"{count(wanted, ('core', 'cores'))}" if cfg.dns.workers_auto
+           else f"dns.workers = {wanted}")
     return [f"{mark('dns_workers_missing')} Procese DNS / DNS workers: {h.dns_workers} nga / "
             f"of {wanted} ({how})"]
 
