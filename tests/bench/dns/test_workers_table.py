@@ -14,7 +14,7 @@ from bench.dns.workers import ratios
 
 def args(systems: str, workers: int = 1) -> argparse.Namespace:
     return argparse.Namespace(systems=systems, workers=workers, server_cpu=None,
-                              client_cpu=None)
+                              client_cpu=None, clients=None)
 
 
 def test_names_take_a_thread_count_and_workers_fills_it_in() -> None:
@@ -29,10 +29,11 @@ def test_several_threads_share_every_core_with_dnsperf() -> None:
     every = cpus(",".join(str(c) for c in os.sched_getaffinity(0)))
     one = args("dnsmasq,roja")
     place(one, ["dnsmasq", "roja"])
-    assert (one.server_cpu, one.client_cpu) == ("1", "0")
+    assert (one.server_cpu, one.client_cpu, one.clients) == ("1", "0", 8)
     two = args("roja:2")
     place(two, ["roja:2"])
     assert cpus(two.server_cpu) == cpus(two.client_cpu) == every
+    assert two.clients == 256  # enough source ports for SO_REUSEPORT to spread evenly
     assert cpus("0-2,5") == {0, 1, 2, 5}
 
 
