@@ -159,6 +159,10 @@ class Section:
             return default
         return value
 
+    def raw(self, name: _Str, default: Any = _MISSING) -> Any:
+        """The value as TOML gave it, for keys that take more than one type."""
+        return self._get(name, default)
+
     def str(self, name: _Str, default: Any = _MISSING) -> _Str:
         value = self._get(name, default)
         if not isinstance(value, str):

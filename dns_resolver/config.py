@@ -1,9 +1,10 @@
 """The `[dns]` part of roja.toml, parsed into frozen settings.
 
 Keys (defaults): listen (["127.0.0.1:53", "[::1]:53"]), upstreams (from /etc/resolv.conf when
-empty), workers (1), block_answer ("nxdomain" | "null" | "blockpage"), block_ttl (60),
-blockpage_ipv4, blockpage_ipv6, canaries (true), cache_size (100000), cache_max_ttl (86400),
-cache_min_ttl (0), negative_max_ttl (3600), serve_stale (true), stale_max (86400),
+empty), workers (1, or "auto": one per core this process may run on), block_answer
+("nxdomain" | "null" | "blockpage"), block_ttl (60), blockpage_ipv4, blockpage_ipv6,
+canaries (true), cache_size (100000), cache_max_ttl (86400), cache_min_ttl (0),
+negative_max_ttl (3600), serve_stale (true), stale_max (86400),
 prefetch (false), upstream_timeout (0.6), upstream_deadline (1.8), tcp_idle_timeout (10),
 tcp_max_connections (256), tcp_max_per_client (16, at most tcp_max_connections);
 `[dns.acl]`: allow (loopback + private ranges), rate_limit_qps (300), rate_limit_burst (600).
@@ -13,6 +14,7 @@ tcp_max_connections (256), tcp_max_per_client (16, at most tcp_max_connections);
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ class DnsSettings:
     listen: tuple[tuple[str, int], ...] = (("127.0.0.1", 53), ("::1", 53))
     upstream: UpstreamSettings = field(default_factory=lambda: UpstreamSettings(()))
     workers: int = 1
+    workers_auto: bool = False  # `workers = "auto"`: `workers` is the number of usable cores
     block: BlockAnswerSettings = field(default_factory=BlockAnswerSettings)
     canaries: bool = True
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -82,6 +85,28 @@ def _tcp_limits(s: Section) -> TcpLimits:
     return TcpLimits(s.float("tcp_idle_timeout", 10.0, min=0.5, max=300), total, per_client)
 
 
+MAX_WORKERS = 64
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a systemd `CPUAffinity=` or a
+    container's cpuset counts, not the machine's total)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity call on this platform
+        return max(1, os.cpu_count() or 1)
+
+
+def _workers(s: Section) -> tuple[int, bool]:
+    """`workers`: a whole number (1-64) or "auto" (one per usable core, at most 64)."""
+    if s.has("workers") and isinstance(value := s.raw("workers"), str):
+        if value != "auto":
+            raise s.error("workers", f"{value!r}: duhet një numër 1-{MAX_WORKERS} ose \"auto\""
+                          f" / must be a whole number 1-{MAX_WORKERS} or \"auto\"")
+        return min(usable_cores(), MAX_WORKERS), True
+    return s.int("workers", 1, min=1, max=MAX_WORKERS), False
+
+
 def parse(s: Section, base: Path = Path(".")) -> DnsSettings:
     listen = _addresses(s, "listen", ["127.0.0.1:53", "[::1]:53"], 53, allow_zero=True)
     upstreams = _addresses(s, "upstreams", [], 53) or system_resolvers()
@@ -112,10 +137,12 @@ def parse(s: Section, base: Path = Path(".")) -> DnsSettings:
         prefetch=s.bool("prefetch", False),
     )
     acl = s.section("acl")
+    workers, workers_auto = _workers(s)
     settings = DnsSettings(
         listen=listen,
         upstream=upstream,
-        workers=s.int("workers", 1, min=1, max=64),
+        workers=workers,
+        workers_auto=workers_auto,
         block=block,
         canaries=s.bool("canaries", True),
         cache=cache,

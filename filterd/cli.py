@@ -194,5 +194,11 @@ def config_check(file: Path) -> None:
     click.echo(f"Në rregull / OK: {file} ({count(lists, LIST)} / "
                f"{count(lists, ('list', 'lists'))}, {count(groups, GROUP)} / "
                f"{count(groups, ('group', 'groups'))})")
+    workers = cfg.dns.workers
+    click.echo(f"DNS: {count(workers, ('proces', 'procese'))} / "
+               f"{count(workers, ('worker', 'workers'))} ("
+               + (f"auto: {count(workers, ('bërthamë', 'bërthama'))} / "
+                  f"{count(workers, ('core', 'cores'))})" if cfg.dns.workers_auto
+                  else "dns.workers)"))
 
 

@@ -52,6 +52,7 @@ from filterd.status_reads import (
     dropped_incidents,
     incidents_today,
     last_report,
+    metric_sum,
     probe_dns,
     probe_tls,
     systemd_state,
@@ -83,6 +84,7 @@ class Health:
     last_sync: dict[str, Any] | None = None  # the newest sync_ok/sync_fail event
     report_due: dict[str, Any] | None = None  # {"period", "due", "missing": [recipients]}
     incidents_dropped: int | None = None  # None: the metrics address did not answer
+    dns_workers: int | None = None    # DNS processes answering (roja_dns_workers); None: unknown
     incidents_error: str = ""         # why the incident database could not be read
     disk_free_bytes: int | None = None
     problems: list[str] = field(default_factory=list)
@@ -152,6 +154,9 @@ def collect(cfg: RojaConfig, now: datetime | None = None, use_systemd: bool | No
         h.incidents_error = str(exc)
     if up:
         h.incidents_dropped = dropped_incidents(cfg.metrics_listen)
+        h.dns_workers = metric_sum(cfg.metrics_listen, "roja_dns_workers")
+        if h.dns_workers is not None and h.dns_workers < cfg.dns.workers:
+            h.warnings.append("dns_workers_missing")  # a worker stopped: fewer cores answer
         if h.incidents_dropped:
             h.warnings.append("incidents_dropped")
     if cfg.state_dir.is_dir():

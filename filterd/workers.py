@@ -22,7 +22,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from dns_resolver.metrics import DnsStats
@@ -38,6 +38,7 @@ class CombinedStats(Collector):
         self.local = local
         self.incidents = incidents  # the main IncidentWriter (written/dropped)
         self.remote: dict[int, dict[str, Any]] = {}
+        self.stopped: set[int] = set()  # extra workers whose pipe closed (their counts stay)
 
     def results(self) -> dict[str, int]:
         """`roja_dns_queries_total` by result, summed over every worker."""
@@ -63,6 +64,9 @@ class CombinedStats(Collector):
         yield CounterMetricFamily("roja_incidents_dropped",
                                   "Incidents lost: queue full, writer stopped or write failed",
                                   value=dropped)
+        # This process plus every extra worker that has reported and not stopped.
+        yield GaugeMetricFamily("roja_dns_workers", "DNS worker processes answering",
+                                value=1 + len(self.remote.keys() - self.stopped))
 
 
 class WorkerPool:
@@ -94,6 +98,7 @@ class WorkerPool:
             self.combined.remote[index] = conn.recv()
         except (EOFError, OSError):
             asyncio.get_running_loop().remove_reader(conn.fileno())
+            self.combined.stopped.add(index)
             log.warning("DNS worker %d stopped", index)
 
     def signal(self, signum: int) -> None:

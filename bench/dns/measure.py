@@ -201,10 +201,12 @@ def dnsperf(
     return parse_dnsperf(done.stdout)
 
 
-def steal_seconds(cpu: int) -> float:
-    """Time stolen from ``cpu`` by the hypervisor so far (``/proc/stat`` steal column)."""
+def steal_seconds(cores: set[int]) -> float:
+    """Time stolen from ``cores`` by the hypervisor so far (``/proc/stat`` steal column)."""
+    names = {f"cpu{c}" for c in cores}
+    total = 0
     for line in Path("/proc/stat").read_text().splitlines():
         f = line.split()
-        if f[0] == f"cpu{cpu}":
-            return int(f[8]) / CLK_TCK
-    return 0.0
+        if f[0] in names:
+            total += int(f[8])
+    return total / CLK_TCK

@@ -94,9 +94,10 @@ conf-file={data.dnsmasq_conf}
     return Server("dnsmasq", argv, port)
 
 
-def unbound(workdir: Path, data: DataSet, port: int, upstream: int) -> Server:
-    """unbound with ``local-zone: "d." always_nxdomain`` per listed domain, one thread."""
-    d = workdir / "unbound"
+def unbound(workdir: Path, data: DataSet, port: int, upstream: int, threads: int = 1) -> Server:
+    """unbound with ``local-zone: "d." always_nxdomain`` per listed domain, ``threads``
+    threads (``num-threads``; with more than one, unbound opens a SO_REUSEPORT socket each)."""
+    d = workdir / ("unbound" if threads == 1 else f"unbound-{threads}")
     d.mkdir(parents=True, exist_ok=True)
     conf = d / "unbound.conf"
     conf.write_text(
@@ -105,7 +106,8 @@ def unbound(workdir: Path, data: DataSet, port: int, upstream: int) -> Server:
     port: {port}
     do-ip6: no
     do-daemonize: no
-    num-threads: 1
+    num-threads: {threads}
+    so-reuseport: yes
     username: ""
     chroot: ""
     directory: "{d}"
@@ -140,13 +142,16 @@ def roja(
     *,
     state: Path | None = None,
     dns_extra: str = "",
+    workers: int = 1,
+    name: str = "roja",
 ) -> Server:
     """Roja per its config contract (``roja serve --config roja.toml``).
 
-    ``state`` overrides the state directory (default ``workdir/roja/roja-state``), e.g. to let
-    two configs share one compiled list; ``dns_extra`` adds lines to the ``[dns]`` table.
+    ``state`` overrides the state directory (default ``workdir/<name>/roja-state``), e.g. to let
+    two configs share one compiled list; ``dns_extra`` adds lines to the ``[dns]`` table;
+    ``workers`` is ``dns.workers`` (SO_REUSEPORT processes); ``name`` the config's folder.
     """
-    d = workdir / "roja"
+    d = workdir / name.replace(":", "-")
     state_dir = state if state is not None else d / "roja-state"
     d.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -159,7 +164,7 @@ dir = "{state_dir}"
 listen = ["127.0.0.1:{port}"]
 upstreams = ["127.0.0.1:{upstream}"]
 block_answer = "nxdomain"
-workers = 1
+workers = {workers}
 {dns_extra}
 [dns.acl]
 # dnsperf is one client sending far above a school's per-client limit; dnsmasq and unbound

@@ -204,8 +204,18 @@ def roja_version() -> str:
     return f"roja {version} (git {commit})"
 
 
-def caveats(mix: str) -> tuple[str, ...]:
-    """The caveats printed with a run of `mix` (`blocked-allowed` or `misses`)."""
+SHARED_CAVEAT = (
+    "Servers and dnsperf share every core (a system runs several threads): dnsperf's own CPU"
+    " competes with the server's, so qps is what is left for the server; q/CPU-s counts only"
+    " the server's CPU. 'busy' above 100% means more than one core.")
+
+
+def caveats(mix: str, shared: bool = False) -> tuple[str, ...]:
+    """The caveats printed with a run of `mix` (`blocked-allowed` or `misses`); `shared`:
+    servers and dnsperf on the same cores instead of one each."""
+    out = list(CAVEATS)
     if mix == "misses":
-        return tuple(MISSES_CAVEAT if c == MIX_CAVEAT else c for c in CAVEATS)
-    return CAVEATS
+        out = [MISSES_CAVEAT if c == MIX_CAVEAT else c for c in out]
+    if shared:
+        out[0] = SHARED_CAVEAT
+    return tuple(out)

@@ -20,6 +20,7 @@ import click
 from filterd.commands.lists import enforced_lines, held_lines
 from filterd.config import RojaConfig
 from filterd.status import SELFTEST_MAX_AGE, TIRANE, Health, ago, collect
+from reporting.plural import count
 
 SERVICE = {"active": "punon / running", "answering": "përgjigjet / answering",
            "inactive": "i ndalur / stopped", "failed": "dështoi / failed",
@@ -50,6 +51,7 @@ MEANING = {
     "report_no_recipients": "raporti pa marrës / report has no recipient",
     "report_overdue": "raporti me vonesë / report overdue",
     "incidents_dropped": "incidente të humbura / incidents lost",
+    "dns_workers_missing": "një proces DNS ka ndalur / a DNS worker stopped",
 }
 
 
@@ -75,6 +77,7 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         lines.append(f"{'✓' if ok else '✗'} {where}: " + (
             "pranon lidhje TLS / accepts TLS" if ok else "NUK pranon lidhje TLS / NOT accepting "
             "TLS (pajisjet që e përdorin mbeten pa DNS / devices using it have no DNS)"))
+    lines += _workers(cfg, h, mark)
     lines += _hotline(cfg, h, mark)
     lines += [f"  {line}" for line in enforced_lines(h.lists, held=False)]
     lines += _lists(h, mark) + _selftest(h, mark) + _report(h, mark)
@@ -101,6 +104,18 @@ def render(cfg: RojaConfig, h: Health) -> list[str]:
         ("KA PROBLEME / NEEDS ATTENTION" if h.problems else "KUJDES / WARNING") + ": "
         + "; ".join(f"{MEANING.get(i, i)} ({i})" for i in ids)))
     return lines
+
+
+def _workers(cfg: RojaConfig, h: Health, mark: Mark) -> list[str]:
+    """How many DNS processes answer (`dns.workers`), when /metrics says so."""
+    if h.dns_workers is None:
+        return []
+    wanted = cfg.dns.workers
+    how = (f"auto: {count(wanted, ('bërthamë', 'bërthama'))} / "
+           f"{count(wanted, ('core', 'cores'))}" if cfg.dns.workers_auto
+           else f"dns.workers = {wanted}")
+    return [f"{mark('dns_workers_missing')} Procese DNS / DNS workers: {h.dns_workers} nga / "
+            f"of {wanted} ({how})"]
 
 
 def _hotline(cfg: RojaConfig, h: Health, mark: Mark) -> list[str]:

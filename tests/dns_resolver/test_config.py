@@ -1,7 +1,9 @@
-"""`[dns]` keys of roja.toml: the TCP limits (defaults, and errors naming file, line, key)."""
+"""`[dns]` keys of roja.toml: the TCP limits and `workers` (defaults, and errors naming file,
+line, key)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,4 +39,30 @@ def test_tcp_key_errors(tmp_path: Path, text: str, line: int, key: str, says: st
     with pytest.raises(ConfigError) as info:
         load(tmp_path, text)
     assert str(info.value).startswith(f"{tmp_path / 'roja.toml'}:{line}: {key}: ")
+    assert says in str(info.value)
+
+
+def workers(tmp_path: Path, text: str) -> tuple[int, bool]:
+    path = tmp_path / "roja.toml"
+    path.write_text(text, encoding="utf-8")
+    dns = load_config(path).dns
+    return dns.workers, dns.workers_auto
+
+
+def test_workers_auto_is_one_per_usable_core(tmp_path: Path) -> None:
+    assert workers(tmp_path, '[dns]\nworkers = "auto"\n') == (len(os.sched_getaffinity(0)), True)
+    assert workers(tmp_path, "[dns]\nworkers = 3\n") == (3, False)
+    assert workers(tmp_path, "[dns]\n") == (1, False)
+
+
+@pytest.mark.parametrize("text,says", [
+    ('[dns]\nworkers = "all"\n', 'must be a whole number 1-64 or "auto"'),
+    ("[dns]\nworkers = 0\n", "must be at least 1"),
+    ("[dns]\nworkers = 65\n", "must be at most 64"),
+    ("[dns]\nworkers = 1.5\n", "whole number"),
+])
+def test_workers_errors_name_the_line_and_key(tmp_path: Path, text: str, says: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        workers(tmp_path, text)
+    assert str(info.value).startswith(f"{tmp_path / 'roja.toml'}:2: dns.workers: ")
     assert says in str(info.value)

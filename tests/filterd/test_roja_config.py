@@ -3,6 +3,7 @@ config `filterd/roja.toml.example`, which must parse and mention every key Roja 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner, Result
 
 from filterd.cli import main
 from filterd.config import ConfigError, load_config, parse_config_text
+from reporting.plural import count
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "filterd" / "roja.toml.example"
 
@@ -45,7 +47,27 @@ def test_good_config_is_ok(tmp_path: Path) -> None:
     result = check(path)
     assert result.exit_code == 0, result.output
     assert f"Në rregull / OK: {path} (1 listë / 1 list, 1 grup / 1 group)" in result.stdout
+    assert "DNS: 1 proces / 1 worker (dns.workers)" in result.stdout
     assert result.stderr == ""
+
+
+def test_check_says_how_many_dns_workers_auto_gives(tmp_path: Path) -> None:
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "bixhoz.txt").write_text("bet365.com\n")
+    path = tmp_path / "roja.toml"
+    path.write_text(GOOD.replace('upstreams = ["127.0.0.1:53"]',
+                                 'upstreams = ["127.0.0.1:53"]\nworkers = "auto"'))
+    result = check(path)
+    assert result.exit_code == 0, result.output
+    n = len(os.sched_getaffinity(0))  # the cores this process may run on
+    assert (f"DNS: {count(n, ('proces', 'procese'))} / {count(n, ('worker', 'workers'))} "
+            f"(auto: {count(n, ('bërthamë', 'bërthama'))} / {count(n, ('core', 'cores'))})"
+            ) in result.stdout
+    path.write_text(GOOD.replace('upstreams = ["127.0.0.1:53"]',
+                                 'upstreams = ["127.0.0.1:53"]\nworkers = "gjithë"'))
+    result = check(path)
+    assert result.exit_code == 2
+    assert 'dns.workers: \'gjithë\': duhet një numër 1-64 ose "auto"' in result.stderr
 
 
 def test_bad_config_exits_2_with_file_line_and_key(tmp_path: Path) -> None:

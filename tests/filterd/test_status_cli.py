@@ -222,6 +222,22 @@ async def test_lost_incidents_are_a_warning(tmp_path: Path) -> None:
     assert "! Filtri humbi 3 incidente që kur nisi" in out and "(incidents_dropped)" in out
 
 
+async def test_a_stopped_dns_worker_is_a_warning(tmp_path: Path) -> None:
+    """The config asks for 2 DNS processes; /metrics counts the one answering."""
+    (tmp_path / "deny.txt").write_text(DENY, encoding="utf-8")
+    async with running_appliance(tmp_path, CONFIG, metrics=True) as app:
+        config = tmp_path / "roja.toml"
+        point_at(app, config)
+        code, out = await asyncio.to_thread(status, config)
+        assert "✓ Procese DNS / DNS workers: 1 nga / of 1 (dns.workers = 1)" in out, out
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            'upstreams = ["127.0.0.1:9"]', 'upstreams = ["127.0.0.1:9"]\nworkers = 2'))
+        code, out = await asyncio.to_thread(status, config)
+    assert code == 1
+    assert "! Procese DNS / DNS workers: 1 nga / of 2 (dns.workers = 2)" in out
+    assert "një proces DNS ka ndalur / a DNS worker stopped (dns_workers_missing)" in out
+
+
 def offline_config(tmp_path: Path, extra: str = "") -> Path:
     """A gateway whose filter is not running (nothing answers 127.0.0.1:9)."""
     (tmp_path / "deny.txt").write_text(DENY, encoding="utf-8")

@@ -192,6 +192,55 @@ async def test_a_burst_beyond_the_queue_never_blocks_and_drops_are_counted(
     assert registry.get_sample_value("roja_incidents_dropped_total") == 19_900
 
 
+async def test_repeats_fold_into_the_queued_entry_and_every_one_is_counted(
+        tmp_path: Path) -> None:
+    """A client looping on a blocked name takes one queue entry, not one per query (issue 21),
+    and the stored row still counts every answered block."""
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, IncidentSettings(queue_size=3, flush_interval=30))
+    await writer.start()
+    for i in range(5000):  # no await: all of them wait in the queue together
+        writer.submit(incident(at=T0 + i / 1000))
+    writer.submit(incident(at=T0, name="other.example"))
+    writer.submit(incident(at=T0, client="10.0.0.6"))
+    assert (writer.queued, writer.dropped) == (3, 0)
+    writer.submit(incident(at=T0 + 1, name="third.example"))  # a new entry: the queue is full
+    writer.submit(incident(at=T0 + 6))  # a repeat still folds
+    await writer.stop()
+    assert (writer.written, writer.dropped) == (5003, 1)
+    stored = {(r.client, r.name): r for r in rows(path)}
+    looping = stored[(pseudonym(KEY, "10.0.0.5"), "bad.example")]
+    assert (looping.count, looping.first_at, looping.last_at) == (5001, T0, T0 + 6)
+    assert sum(r.count for r in stored.values()) == 5003
+
+
+async def test_a_repeat_after_the_window_queues_a_new_row(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, IncidentSettings(flush_interval=30, dedup_seconds=60))
+    await writer.start()
+    for at in (T0, T0 + 30, T0 + 91, T0 + 100):
+        writer.submit(incident(at=at))
+    assert writer.queued == 2
+    await writer.stop()
+    assert [(r.count, r.first_at, r.last_at) for r in rows(path)] == [
+        (2, T0, T0 + 30), (2, T0 + 91, T0 + 100)]
+
+
+async def test_a_repeat_stamped_earlier_than_its_row_moves_first_at_back(
+        tmp_path: Path) -> None:
+    """The clock stepped back (NTP): the row still spans both times."""
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, FAST)
+    await writer.start()
+    writer.submit(incident(at=T0 + 10))
+    await eventually(lambda: writer.written == 1)
+    writer.submit(incident(at=T0))
+    await eventually(lambda: writer.written == 2)
+    writer.submit(incident(at=T0 + 20))
+    await writer.stop()
+    assert [(r.count, r.first_at, r.last_at) for r in rows(path)] == [(3, T0, T0 + 20)]
+
+
 async def test_stop_flushes_everything_without_waiting_for_the_interval(tmp_path: Path) -> None:
     path = db_path(tmp_path)
     writer = IncidentWriter(path, KEY, IncidentSettings(flush_interval=30, batch_size=7))

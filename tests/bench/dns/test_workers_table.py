@@ -1,0 +1,58 @@
+"""`python -m bench dns`: system names with thread counts, core placement, and the issue 21
+ratios the workers table prints (pure parts; the whole run is `--workers-table`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bench.dns import report
+from bench.dns.measure import PerfResult
+from bench.dns.run import cpus, place, system_names
+from bench.dns.workers import ratios
+
+
+def args(systems: str, workers: int = 1) -> argparse.Namespace:
+    return argparse.Namespace(systems=systems, workers=workers, server_cpu=None,
+                              client_cpu=None, clients=None)
+
+
+def test_names_take_a_thread_count_and_workers_fills_it_in() -> None:
+    assert system_names(args("dnsmasq,unbound:2,roja")) == ["dnsmasq", "unbound:2", "roja"]
+    assert system_names(args("dnsmasq,unbound,roja,roja:1", workers=2)) == [
+        "dnsmasq", "unbound:2", "roja:2", "roja"]
+    assert "unknown system" in str(system_names(args("bind")))
+    assert "unknown system" in str(system_names(args("roja:0")))
+
+
+def test_several_threads_share_every_core_with_dnsperf() -> None:
+    every = cpus(",".join(str(c) for c in os.sched_getaffinity(0)))
+    one = args("dnsmasq,roja")
+    place(one, ["dnsmasq", "roja"])
+    assert (one.server_cpu, one.client_cpu, one.clients) == ("1", "0", 8)
+    two = args("roja:2")
+    place(two, ["roja:2"])
+    assert cpus(two.server_cpu) == cpus(two.client_cpu) == every
+    assert two.clients == 256  # enough source ports for SO_REUSEPORT to spread evenly
+    assert cpus("0-2,5") == {0, 1, 2, 5}
+
+
+def row(name: str, per_cpu: float, qps: float) -> report.Row:
+    perf = PerfResult(sent=int(qps), completed=int(qps), lost=0, qps=qps, run_time=1.0,
+                      rcodes={}, raw="")
+    return report.Row(name, runs=[report.Run(perf, qps / per_cpu, 0.0)])
+
+
+def test_ratios_against_the_targets() -> None:
+    mix = [row("dnsmasq", 20_000, 20_000), row("roja", 16_000, 15_000),
+           row("roja:2", 15_000, 27_000), row("unbound", 90_000, 60_000),
+           row("unbound:2", 90_000, 110_000)]
+    misses = [row("dnsmasq", 18_000, 18_000), row("roja", 6_000, 6_000)]
+    lines = [r.line() for r in ratios(mix, misses, 2)]
+    assert lines[0] == ("roja 1 worker / dnsmasq, q/CPU-s, blocked/allowed: 0.800× "
+                        "(target ≥ 0.80×) met / arritur")
+    assert lines[1] == ("roja 2 workers / 1 worker, qps: 1.800× (target ≥ 1.70×) "
+                        "met / arritur")
+    assert lines[3] == ("roja 1 worker / dnsmasq, q/CPU-s, misses: 0.333× (target ≥ 0.35×) "
+                        "NOT met / pa arritur")
+    assert "unbound 2 threads / 1 thread, qps (reference): 1.833×" in lines
