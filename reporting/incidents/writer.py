@@ -25,16 +25,16 @@ import logging
 import sqlite3
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import aiosqlite
 from prometheus_client.registry import CollectorRegistry
 
 from reporting.config import IncidentSettings
+from reporting.incidents.batch import BUMP, INSERT, UPDATE, Fold, Key, NewRow, Queued, Seen, lookup
 from reporting.incidents.health import RateLimitedLog, WriterCollector
-from reporting.incidents.schema import COLUMNS, DROPPED_EVENT, SCHEMA, Incident
+from reporting.incidents.schema import DROPPED_EVENT, SCHEMA, Incident
 from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
 from reporting.sqlite_store import (
     RETRY_FIRST,
@@ -52,34 +52,6 @@ STOP_TIMEOUT = 30.0  # how long `stop()` (and `start()` on a locked file) keeps 
 # DNS process's memory target (issue 4); a school sees far fewer distinct blocked pairs a minute.
 RECENT_CAPACITY = IncidentSettings().recent_pairs
 PSEUDONYM_CAPACITY = 65536
-_LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
-
-_INSERT = f"INSERT INTO incidents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_UPDATE = ("UPDATE incidents SET count = count + ?, first_at = MIN(first_at, ?), "
-           "last_at = MAX(last_at, ?) WHERE id = ?")
-# The usual repeat: the row's first_at stays (it is indexed; setting it, even to its own value,
-# rewrites the index entry: measured 40 → 20 µs of CPU per repeat on a 100k-row store).
-_BUMP = "UPDATE incidents SET count = count + ?, last_at = MAX(last_at, ?) WHERE id = ?"
-
-_Key = tuple[str, str]  # (pseudonymous client, name)
-_Seen = tuple[int, float, float]  # (row id, last_at, first_at)
-_Fold = tuple[str, str, str]  # (raw client, name, category): what `submit` folds by
-
-
-class _Queued:
-    """An incident waiting for the writer, with the repeats `submit` folded into it."""
-
-    __slots__ = ("count", "first_at", "fold", "incident", "last_at", "month")
-
-    def __init__(self, incident: Incident, fold: _Fold, month: int) -> None:
-        self.incident = incident
-        self.fold = fold
-        # Its Europe/Tirane month: a repeat of another month is a new entry (reports count a
-        # row in the month of its first block; a year's pseudonym key differs too).
-        self.month = month
-        self.count = 1
-        self.first_at = self.last_at = incident.at
-
 
 class IncidentWriter:
     """Queues incidents without blocking and writes them to SQLite in batches."""
@@ -101,8 +73,8 @@ class IncidentWriter:
         self._key_for_year = key_for_year
         self._year_of = TiraneYear()
         self._month_of = TiraneMonth()  # a row never spans two months (reports count by month)
-        self._queue: deque[_Queued] = deque()
-        self._waiting: dict[_Fold, _Queued] = {}  # queued entries that repeats fold into
+        self._queue: deque[Queued] = deque()
+        self._waiting: dict[Fold, Queued] = {}  # queued entries that repeats fold into
         self._wake = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -111,7 +83,7 @@ class IncidentWriter:
         # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
         capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
         self._capacity = max(capacity, 2 * settings.batch_size)
-        self._recent: OrderedDict[_Key, _Seen] = OrderedDict()
+        self._recent: OrderedDict[Key, Seen] = OrderedDict()
         self._pseudonyms: dict[tuple[int, str], str] = {}
         # The database lookup for pairs missing from `_recent` is only needed while the memory
         # cannot be complete: in the first dedup window after start (rows from before the
@@ -167,7 +139,7 @@ class IncidentWriter:
             self.dropped += 1
             self._unrecorded_drops += 1
             return
-        entry = _Queued(incident, fold, month)
+        entry = Queued(incident, fold, month)
         queue.append(entry)
         self._waiting[fold] = entry
         n = len(queue)
@@ -226,7 +198,7 @@ class IncidentWriter:
             await asyncio.sleep(retry)  # the batch is back at the head of the queue
             retry = min(2 * retry, RETRY_MAX)
 
-    def _take_batch(self) -> list[_Queued]:
+    def _take_batch(self) -> list[Queued]:
         """The next batch; its entries take no more repeats (those queue a new entry)."""
         queue, waiting = self._queue, self._waiting
         batch = [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
@@ -235,13 +207,13 @@ class IncidentWriter:
                 del waiting[q.fold]
         return batch
 
-    def _put_back(self, batch: list[_Queued]) -> None:
+    def _put_back(self, batch: list[Queued]) -> None:
         """A batch that could not be written goes back to the head of the queue, in order."""
         self._queue.extendleft(reversed(batch))
         for q in batch:
             self._waiting.setdefault(q.fold, q)
 
-    async def _write_batch(self, batch: list[_Queued]) -> bool:
+    async def _write_batch(self, batch: list[Queued]) -> bool:
         """Write `batch` in one transaction; on failure put it back at the head of the queue
         (in order) and return False."""
         db = self._db
@@ -277,22 +249,22 @@ class IncidentWriter:
         self.batches += 1
         return True
 
-    async def _store(self, db: aiosqlite.Connection, batch: list[_Queued]) -> dict[_Key, _Seen]:
+    async def _store(self, db: aiosqlite.Connection, batch: list[Queued]) -> dict[Key, Seen]:
         """Insert new rows and bump repeated ones; returns what the batch touched."""
         dedup = self.settings.dedup_seconds
         keyed = [((self._pseudonym(q.incident.client, q.first_at), q.incident.name), q)
                  for q in batch]
         recent = self._recent
         missing = {k for k, _ in keyed if k not in recent}
-        found: dict[_Key, _Seen] = {}
+        found: dict[Key, Seen] = {}
         earliest = min(q.first_at for _, q in keyed)
         memory_complete = not self._shared and earliest > self._memory_complete_after
         if missing and not memory_complete:
-            found = await _lookup(db, missing, earliest - dedup)
+            found = await lookup(db, missing, earliest - dedup)
         rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM incidents")
         next_id = int(next(iter(rows))[0]) + 1
-        touched: dict[_Key, _Seen] = {}
-        inserts: dict[int, _NewRow] = {}
+        touched: dict[Key, Seen] = {}
+        inserts: dict[int, NewRow] = {}
         # id -> [added count, first_at, last_at, the row's first_at]
         updates: dict[int, list[float]] = {}
         month_of = self._month_of
@@ -315,21 +287,21 @@ class IncidentWriter:
             else:
                 row_id, last, first = next_id, q.last_at, q.first_at
                 next_id += 1
-                inserts[row_id] = _NewRow(row_id, q.first_at, q.last_at, q.count, key[0],
+                inserts[row_id] = NewRow(row_id, q.first_at, q.last_at, q.count, key[0],
                                           q.incident)
             touched[key] = (row_id, last, first)
         if inserts:
-            await db.executemany(_INSERT, [r.values() for r in inserts.values()])
+            await db.executemany(INSERT, [r.values() for r in inserts.values()])
         earlier = [(int(n), f, la, row_id) for row_id, (n, f, la, was) in updates.items()
                    if f < was]  # only when the clock went back
         if earlier:
-            await db.executemany(_UPDATE, earlier)
+            await db.executemany(UPDATE, earlier)
         if len(earlier) < len(updates):
-            await db.executemany(_BUMP, [(int(n), la, row_id) for row_id, (n, f, la, was)
+            await db.executemany(BUMP, [(int(n), la, row_id) for row_id, (n, f, la, was)
                                          in updates.items() if f >= was])
         return touched
 
-    def _remember(self, seen: dict[_Key, _Seen]) -> None:
+    def _remember(self, seen: dict[Key, Seen]) -> None:
         if not seen:
             return
         recent = self._recent
@@ -359,21 +331,6 @@ class IncidentWriter:
         return value
 
 
-@dataclass(slots=True)
-class _NewRow:
-    id: int
-    first_at: float
-    last_at: float
-    count: int
-    client: str  # the pseudonym
-    incident: Incident
-
-    def values(self) -> tuple[object, ...]:
-        i = self.incident
-        return (self.id, self.first_at, self.last_at, self.count, self.client, i.group, i.name,
-                i.category, i.list_id, i.action, i.source, i.reason)
-
-
 async def _open(path: Path) -> aiosqlite.Connection:
     """Create or migrate the file (in a thread, waiting up to STOP_TIMEOUT while another
     writer holds it), then open the writer's connection with the stores' policy."""
@@ -396,29 +353,6 @@ async def _open(path: Path) -> aiosqlite.Connection:
         await db.close()
         raise
     return db
-
-
-async def _lookup(db: aiosqlite.Connection, keys: Iterable[_Key],
-                  since: float) -> dict[_Key, _Seen]:
-    """The newest row per (client, name) with last_at >= since."""
-    found: dict[_Key, _Seen] = {}
-    pending = list(keys)
-    for start in range(0, len(pending), _LOOKUP_CHUNK):
-        chunk = pending[start:start + _LOOKUP_CHUNK]
-        values = ", ".join("(?, ?)" for _ in chunk)
-        params: list[object] = [part for key in chunk for part in key]
-        params.append(since)
-        # CROSS JOIN keeps SQLite from reordering: one (client, name) index search per key,
-        # whatever the table statistics say.
-        rows = await db.execute_fetchall(
-            f"SELECT i.client, i.name, i.id, i.last_at, i.first_at FROM (VALUES {values}) AS k "
-            "CROSS JOIN incidents AS i ON i.client = k.column1 AND i.name = k.column2 "
-            "AND i.last_at >= ?", params)
-        for client, name, row_id, last_at, first_at in rows:
-            key = (client, name)
-            if key not in found or last_at > found[key][1]:
-                found[key] = (int(row_id), float(last_at), float(first_at))
-    return found
 
 
 def _log_task_failure(task: asyncio.Task[None]) -> None:

@@ -1,0 +1,80 @@
+"""What one batch of the incident writer writes: the queued entries (`Queued`, an incident and
+the repeats `submit` folded into it), the rows it inserts (`NewRow`), the SQL it runs, and the
+lookup of the rows a batch repeats (`lookup`). `reporting.incidents.writer` decides; this
+module only holds the shapes and the statements, so the writer stays one screenful of logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from reporting.incidents.schema import COLUMNS, Incident
+
+LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
+
+INSERT = f"INSERT INTO incidents ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPDATE = ("UPDATE incidents SET count = count + ?, first_at = MIN(first_at, ?), "
+           "last_at = MAX(last_at, ?) WHERE id = ?")
+# The usual repeat: the row's first_at stays (it is indexed; setting it, even to its own value,
+# rewrites the index entry: measured 40 → 20 µs of CPU per repeat on a 100k-row store).
+BUMP = "UPDATE incidents SET count = count + ?, last_at = MAX(last_at, ?) WHERE id = ?"
+
+Key = tuple[str, str]  # (pseudonymous client, name)
+Seen = tuple[int, float, float]  # (row id, last_at, first_at)
+Fold = tuple[str, str, str]  # (raw client, name, category): what `submit` folds by
+
+
+class Queued:
+    """An incident waiting for the writer, with the repeats `submit` folded into it."""
+
+    __slots__ = ("count", "first_at", "fold", "incident", "last_at", "month")
+
+    def __init__(self, incident: Incident, fold: Fold, month: int) -> None:
+        self.incident = incident
+        self.fold = fold
+        # Its Europe/Tirane month: a repeat of another month is a new entry (reports count a
+        # row in the month of its first block; a year's pseudonym key differs too).
+        self.month = month
+        self.count = 1
+        self.first_at = self.last_at = incident.at
+
+
+@dataclass(slots=True)
+class NewRow:
+    id: int
+    first_at: float
+    last_at: float
+    count: int
+    client: str  # the pseudonym
+    incident: Incident
+
+    def values(self) -> tuple[object, ...]:
+        i = self.incident
+        return (self.id, self.first_at, self.last_at, self.count, self.client, i.group, i.name,
+                i.category, i.list_id, i.action, i.source, i.reason)
+
+
+async def lookup(db: aiosqlite.Connection, keys: Iterable[Key],
+                  since: float) -> dict[Key, Seen]:
+    """The newest row per (client, name) with last_at >= since."""
+    found: dict[Key, Seen] = {}
+    pending = list(keys)
+    for start in range(0, len(pending), LOOKUP_CHUNK):
+        chunk = pending[start:start + LOOKUP_CHUNK]
+        values = ", ".join("(?, ?)" for _ in chunk)
+        params: list[object] = [part for key in chunk for part in key]
+        params.append(since)
+        # CROSS JOIN keeps SQLite from reordering: one (client, name) index search per key,
+        # whatever the table statistics say.
+        rows = await db.execute_fetchall(
+            f"SELECT i.client, i.name, i.id, i.last_at, i.first_at FROM (VALUES {values}) AS k "
+            "CROSS JOIN incidents AS i ON i.client = k.column1 AND i.name = k.column2 "
+            "AND i.last_at >= ?", params)
+        for client, name, row_id, last_at, first_at in rows:
+            key = (client, name)
+            if key not in found or last_at > found[key][1]:
+                found[key] = (int(row_id), float(last_at), float(first_at))
+    return found
