@@ -33,8 +33,9 @@ Modules: `schema` (migrations, row types, `connect` for synchronous writers such
 `reporting.manual`), `writer` (`IncidentWriter`: the bounded queue, batches, retry with
 backoff; repeats folded at submit), `batch` (what a batch writes: queued entries, new rows,
 the SQL and the lookup of repeated rows), `queries` (`IncidentStore`, the read-only view for
-`roja incidents list|tail` and the console), `health` (its error log and metrics). Every program opens the file through
-`reporting.sqlite_store`, the stores' one migration runner and connection policy.
+`roja incidents list|tail` and the console), `health` (its error log and metrics). Every
+program opens the file through `reporting.sqlite_store`, the stores' one migration runner and
+connection policy.
 
 Config: `[incidents]` (see `reporting.config`). Metrics (if a registry is given):
 `roja_incidents_written_total` (incidents stored, repeats included) and
