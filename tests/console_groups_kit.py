@@ -20,11 +20,9 @@ from pathlib import Path
 
 import dns.message
 import dns.query
-from console_kit import EVIL, NOW, PASSWORDS, Console
+from console_kit import EVIL, Console, console_over
 
 from filterd.config import load_config
-from filterd.console.accounts import Accounts
-from filterd.console.app import start
 
 CONFIG = """# Konfigurimi i shkollës / the school's config
 [school]
@@ -97,17 +95,8 @@ def write(tmp_path: Path, port: int = 9) -> Path:
 
 @asynccontextmanager
 async def console_on(path: Path) -> AsyncIterator[Console]:
-    cfg = load_config(path)
-    accounts = Accounts(cfg.state_dir)
-    accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)
-    accounts.add("drejtori", "director", PASSWORDS["drejtori"], NOW)
-    clock = [NOW]
-    runner, url = await start(cfg, accounts, clock=lambda: clock[0])
-    try:
-        yield Console(url, cfg, accounts, {}, clock)
-    finally:
-        await runner.cleanup()
-        accounts.close()
+    async with console_over(load_config(path)) as console:
+        yield console
 
 
 @contextmanager
