@@ -30,6 +30,7 @@ from e2e.netns import (
     OUTSIDE_RESOLVER_IP,
     WEB_IP,
     Topology,
+    stop,
     topology,
 )
 from install_kit import roja_install
@@ -233,17 +234,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             _wait_for_watch(school, watch)
             yield school
         finally:
-            watch.terminate()
-            try:
-                watch.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                watch.kill()
+            stop(watch)
             watch_log.close()
-            roja.terminate()
-            try:
-                roja.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                roja.kill()
+            stop(roja)
             smtp.kill()
             inbox_server.kill()
             web.kill()
