@@ -1,6 +1,9 @@
 """Test kit for RPZ against real secondaries on 127.0.0.1: Debian's `unbound` (address-only) or
 BIND `named` (TSIG) as the secondary of a Roja `RpzServer`, forwarding everything else to an
-NSD (tests/peers/nsd.py) serving `NSD_ZONES`, so an unblocked name has a real answer."""
+NSD (tests/peers/nsd.py) serving `NSD_ZONES`, so an unblocked name has a real answer.
+
+The `nsd` fixture is that NSD, one per test: a test module takes it with
+`from rpz_kit import nsd_fixture  # noqa: F401` (pytest finds fixtures by module name)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import base64
 import contextlib
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 import pytest
-from peers.nsd import HOST, NsdServer, free_port, require_peer
+from peers.nsd import HOST, NsdServer, free_port, require_peer, start_nsd
 
 from blocklists.rpz_server import RpzServer
 
@@ -37,6 +40,16 @@ NSD_ZONES = {
     # NXDOMAIN for them, here this zone does (BIND applies RPZ to an answer, not to a SERVFAIL).
     "roja.": _SOA,
 }
+
+
+@pytest.fixture(name="nsd")
+def nsd_fixture(tmp_path: Path) -> Iterator[NsdServer]:
+    """NSD on a loopback port serving `NSD_ZONES`, stopped after the test."""
+    server = start_nsd(tmp_path / "nsd", NSD_ZONES)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @dataclass
