@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_kit import invoke
+from click.testing import Result
 
 from filterd.commands import lists as cmd
 
@@ -21,16 +21,6 @@ bad.example,Gjuha e urrejtjes,2024-11-01,C-1,jo
 secret-abuse.example,csam,2024-11-02,C-2,po
 nope.example,not-a-category,2024-11-01,C-3,jo
 """
-
-
-@click.group()
-@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
-@click.pass_context
-def cli(ctx: click.Context, state_dir: Path) -> None:
-    ctx.obj = {"state_dir": state_dir}
-
-
-cli.add_command(cmd.lists)
 
 
 class Quiet(SimpleHTTPRequestHandler):
@@ -52,7 +42,7 @@ def www(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def run(tmp: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--state-dir", str(tmp / "state"), "lists", *args])
+    return invoke(cmd.lists, tmp / "state", *args)
 
 
 def test_keygen_publish_sync_status(tmp_path: Path, www: tuple[Path, str]) -> None:
