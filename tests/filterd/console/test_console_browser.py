@@ -84,6 +84,15 @@ class Tab:
         await asyncio.sleep(0.5)
         return await self.settle()
 
+    async def card_labels(self) -> list[str]:
+        """The label each cell of a `table.cards` shows when the table is drawn as cards
+        (its `::before` content); every cell has one."""
+        labels: list[str] = await self.eval(
+            "[...document.querySelectorAll('table.cards tbody td')].map("
+            "td => getComputedStyle(td, '::before').content)")
+        assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+        return labels
+
     async def shot(self, path: Path, width: int, full: bool = True) -> None:
         """The whole page (`full`), or what the screen shows: an embedded PDF viewer is drawn
         only in the latter (headless Chromium leaves it dark in a whole-page capture)."""
@@ -186,10 +195,7 @@ async def journey(console: Console, tab: Tab, shots: Path) -> None:
     for width in (1280, 390):
         await tab.shot(shots / f"console-kerkesat-{width}.png", width)
     # At 390 px the tables become cards: every value says what it is.
-    labels = await tab.eval(
-        "[...document.querySelectorAll('table.cards tbody td')].map("
-        "td => getComputedStyle(td, '::before').content)")
-    assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+    labels = await tab.card_labels()
     assert '"Hosti / Host"' in labels and '"Vendimi / Decision"' in labels, labels
 
     await tab.go(f"{console.url}/incident-i-ri")
@@ -233,10 +239,7 @@ async def journey(console: Console, tab: Tab, shots: Path) -> None:
     await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
     for width in (1280, 390):
         await tab.shot(shots / f"console-incidentet-{width}.png", width)
-    labels = await tab.eval(
-        "[...document.querySelectorAll('table.cards tbody td')].map("
-        "td => getComputedStyle(td, '::before').content)")
-    assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+    labels = await tab.card_labels()
 
     await tab.go(f"{console.url}/pse")
     text = await tab.submit('form[action="/pse"]', {"emri": "abuse-legal.example"})
