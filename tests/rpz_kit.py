@@ -23,6 +23,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 from peers.nsd import HOST, NsdServer, free_port, require_peer, start_nsd
+from peers.process import stop
 
 from blocklists.rpz_server import RpzServer
 
@@ -65,13 +66,7 @@ class Secondary:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process)
 
 
 async def rcode_and_answer(port: int, name: str) -> tuple[str, list[str]]:

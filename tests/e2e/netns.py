@@ -12,10 +12,9 @@
 `topology()` creates the three namespaces with unique names, veth pairs, addresses and
 routes (the internet routes the LAN back through the gateway, no NAT), and deletes them all
 on exit, also after a failure. `Namespace.run()/popen()` run a command inside one;
-`Topology.counters()` reads the gateway's nft counters and `stop()` ends a process the tests
-started. Nothing here touches the host's own interfaces: every interface lives in a
-namespace made here. Needs root and `ip` (iproute2); `require_netns()` fails under CI=true,
-skips otherwise.
+`Topology.counters()` reads the gateway's nft counters. Nothing here touches the host's own
+interfaces: every interface lives in a namespace made here. Needs root and `ip` (iproute2);
+`require_netns()` fails under CI=true, skips otherwise.
 """
 
 from __future__ import annotations
@@ -87,15 +86,6 @@ class Topology:
                                    "roja").stdout.decode()
         return {c["counter"]["name"]: int(c["counter"]["packets"])
                 for c in json.loads(listing)["nftables"] if "counter" in c}
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """End a process a test started: SIGTERM, then SIGKILL after 10 s."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _ip(*args: str) -> None:

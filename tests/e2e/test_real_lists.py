@@ -36,10 +36,10 @@ from e2e.netns import (
     INTERNET_IP,
     WEB_IP,
     Topology,
-    stop,
     topology,
 )
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import _zone
 from real_lists_kit import LISTS, require_lists
 
@@ -230,7 +230,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             assert applied.returncode == 0, applied.stderr.decode()
             yield Gateway(net, state, config, picked)
         finally:
-            stop(roja)
+            stop(roja, timeout=10)
             if origin is not None:
                 origin.kill()
             if nsd is not None:

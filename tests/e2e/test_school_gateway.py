@@ -30,11 +30,11 @@ from e2e.netns import (
     OUTSIDE_RESOLVER_IP,
     WEB_IP,
     Topology,
-    stop,
     topology,
 )
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import ZONES, _zone
 
 from reporting.incidents import IncidentStore
@@ -234,9 +234,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             _wait_for_watch(school, watch)
             yield school
         finally:
-            stop(watch)
+            stop(watch, timeout=10)
             watch_log.close()
-            stop(roja)
+            stop(roja, timeout=10)
             smtp.kill()
             inbox_server.kill()
             web.kill()

@@ -42,11 +42,11 @@ from e2e.netns import (
     WEB_IP,
     WEB_IP6,
     Topology,
-    stop,
     topology,
 )
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import ZONES, _zone
 from proxy_kit import Certs, make_certs
 
@@ -238,7 +238,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             _wait_until_served(gw, roja, log_path)
             yield gw
         finally:
-            stop(roja)
+            stop(roja, timeout=10)
             for origin in origins:
                 origin.kill()
             nsd.stop()
