@@ -3,16 +3,14 @@ CliRunner, syncing over a real HTTP server that serves the published directory."
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from cli_kit import invoke
 from click.testing import Result
+from feed_kit import served_directory
 
 from filterd.commands import lists as cmd
 
@@ -23,22 +21,12 @@ nope.example,not-a-category,2024-11-01,C-3,jo
 """
 
 
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def www(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "www"
     root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_directory(root) as url:
+        yield root, url.rstrip("/")
 
 
 def run(tmp: Path, *args: str) -> Result:
