@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filterd.errors import RojaError
 
@@ -30,32 +30,30 @@ DB_NAME = "console.sqlite"  # filterd.console.accounts.DB_NAME (not imported: no
 
 def director_signatures(state_dir: Path, bundle: Bundle) -> list[tuple[str, float]]:
     """(name, at) of the directors who signed this bundle's content, oldest first."""
-    path = state_dir / DB_NAME
-    if not path.is_file():
-        return []
-    try:
-        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
-        try:
-            rows = con.execute(
-                "SELECT user_name, at FROM signatures WHERE period = ? AND content_sha256 = ? "
-                "AND role = 'director' ORDER BY at", (bundle.period, bundle.content_sha256))
-            return [(str(name), float(at)) for name, at in rows]
-        finally:
-            con.close()
-    except sqlite3.Error:  # no signatures table yet: nobody signed
-        return []
+    rows = _query(state_dir, "SELECT user_name, at FROM signatures WHERE period = ? AND "
+                  "content_sha256 = ? AND role = 'director' ORDER BY at",
+                  (bundle.period, bundle.content_sha256))
+    # None: no signatures table yet (or no readable database): nobody signed
+    return [(str(name), float(at)) for name, at in rows or []]
 
 
 def directors(state_dir: Path) -> list[str] | None:
     """The console's director accounts (None: the accounts cannot be read)."""
+    rows = _query(state_dir, "SELECT name FROM users WHERE role = 'director' ORDER BY name")
+    return None if rows is None else [str(n) for (n,) in rows]
+
+
+def _query(state_dir: Path, sql: str, params: tuple[object, ...] = ()
+           ) -> list[tuple[Any, ...]] | None:
+    """The rows of `sql` in the console's database, read-only; [] when there is no database
+    yet, None when it cannot be read (a missing table too)."""
     path = state_dir / DB_NAME
     if not path.is_file():
         return []
     try:
         con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
         try:
-            return [str(n) for (n,) in con.execute(
-                "SELECT name FROM users WHERE role = 'director' ORDER BY name")]
+            return con.execute(sql, params).fetchall()
         finally:
             con.close()
     except sqlite3.Error:

@@ -6,6 +6,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import dns.message
+import dns.rcode
+
 from dns_resolver.testing import free_port
 from filterd.app import Appliance
 from filterd.config import parse_config_text
@@ -40,3 +43,13 @@ async def running_appliance(tmp_path: Path, config_text: str,
 def dns_address(app: Appliance) -> tuple[str, int]:
     assert app.server is not None
     return app.server.bound[0]
+
+
+def blocked_answer(answer: bytes | None) -> bool:
+    """Whether a DNS answer is Roja's block: NXDOMAIN, or the address 0.0.0.0 or ::
+    (`block_answer`); no answer at all is not a block."""
+    if answer is None:
+        return False
+    message = dns.message.from_wire(answer)
+    return message.rcode() == dns.rcode.NXDOMAIN or any(
+        rr.to_text() in ("0.0.0.0", "::") for rrset in message.answer for rr in rrset)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reporting.isp_data import IspReport
-from reporting.report_csv import Row, write
+from reporting.report_csv import Row, counts, write
 
 
 def render(r: IspReport) -> bytes:
@@ -55,8 +55,7 @@ def rows(r: IspReport) -> Iterator[Row]:
         for reach in row.reach:
             yield s, reach.secondary, "Arriti pas (s)", _seconds(reach.seconds)
     yield "Aksesi i bllokuar", "total", "Gjithsej kërkesa të bllokuara", r.blocked_total
-    for c in r.blocked_by_category:
-        yield "Aksesi i bllokuar sipas kategorisë", c.key, c.label, c.count
+    yield from counts("Aksesi i bllokuar sipas kategorisë", r.blocked_by_category)
     f = r.family
     s = "Filtri familjar"
     yield s, "groups", "Grupe me filtrin familjar", f.groups

@@ -32,10 +32,10 @@ from reporting.report_data import (
     AuditHead,
     Count,
     Trend,
-    _Db,
     collect,
     parse_period,
 )
+from reporting.report_db import ReportDb
 from reporting.report_labels import BLOCK_CATEGORIES, label
 
 LIST_KINDS = {"legal": "Ligjore (nuk hapet)", "deny": "Bllokim", "allow": "Lejim"}
@@ -169,7 +169,7 @@ def collect_isp(db_path: Path, year: str, isp: IspSettings, lists: Sequence[List
     now = now.astimezone(TIRANE)
     school = collect(db_path, p, _Named(isp.name, isp.nipt), "", "", "", now)
     lo, hi = p.start.timestamp(), p.end.timestamp()
-    with _Db(db_path) as db:
+    with ReportDb(db_path) as db:
         events = [(float(at), str(kind), str(detail or "")) for at, kind, detail in db.rows(
             "events", "SELECT at, kind, detail FROM events WHERE at < ? ORDER BY at, id",
             (hi,))]

@@ -51,8 +51,9 @@ def _text(value: str | int | float | None) -> str:
     return str(value)
 
 
-def _counts(section: str, counts: tuple[Count, ...]) -> Iterator[Row]:
-    for c in counts:
+def counts(section: str, found: tuple[Count, ...]) -> Iterator[Row]:
+    """A row per count of a section (`seksioni`): its key, label and number."""
+    for c in found:
         yield section, c.key, c.label, c.count
 
 
@@ -89,19 +90,19 @@ def rows(data: ReportData) -> Iterator[Row]:
         yield "Seritë e listave", serial.serial, "Instaluar më", serial.first_seen
     yield "Aksesi i bllokuar", "total", "Gjithsej kërkesa të bllokuara", b.total
     yield "Aksesi i bllokuar", "incidents", "Incidente", b.incidents
-    yield from _counts("Aksesi i bllokuar sipas kategorisë", b.by_category)
+    yield from counts("Aksesi i bllokuar sipas kategorisë", b.by_category)
     unit = "javës" if h.period_kind == "month" else "muajit"
-    yield from _counts(f"Aksesi i bllokuar sipas {unit}", b.by_period)
-    yield from _counts("Aksesi i bllokuar sipas grupit", b.by_group)
+    yield from counts(f"Aksesi i bllokuar sipas {unit}", b.by_period)
+    yield from counts("Aksesi i bllokuar sipas grupit", b.by_group)
     yield "Përpjekje anashkalimi", "total", "Gjithsej", b.circumvention_total
-    yield from _counts(f"Përpjekje anashkalimi sipas {unit}", b.circumvention_by_period)
+    yield from counts(f"Përpjekje anashkalimi sipas {unit}", b.circumvention_by_period)
     yield "Incidente të regjistruara nga mësuesit", "total", "Gjithsej", m.total
-    yield from _counts("Incidente sipas kategorisë", m.by_category)
-    yield from _counts("Incidente sipas platformës", m.by_platform)
-    yield from _counts("Incidente sipas moshës", m.by_age_band)
-    yield from _counts("Incidente sipas gjinisë", m.by_gender)
-    yield from _counts("Referime", m.by_referral)
-    yield from _counts("Incidente sipas statusit", m.by_status)
+    yield from counts("Incidente sipas kategorisë", m.by_category)
+    yield from counts("Incidente sipas platformës", m.by_platform)
+    yield from counts("Incidente sipas moshës", m.by_age_band)
+    yield from counts("Incidente sipas gjinisë", m.by_gender)
+    yield from counts("Referime", m.by_referral)
+    yield from counts("Incidente sipas statusit", m.by_status)
     for t in data.trends:
         s = f"Prirja mujore: {t.label}"
         yield s, t.month, "Kërkesa të bllokuara", t.blocked

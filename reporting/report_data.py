@@ -18,9 +18,8 @@ time, `generated` and `generated_at`, comes from `now`).
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -29,8 +28,8 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from policy.categories import canonical_category
-from reporting.bypass_count import BYPASS_CATEGORIES, bypass_count
-from reporting.incidents.schema import SCHEMA
+from reporting.bypass_count import BYPASS_CATEGORIES
+from reporting.report_db import ReportDb
 from reporting.report_filter import FilterStatus, filter_status
 from reporting.report_labels import (
     AGE_BANDS,
@@ -46,7 +45,6 @@ from reporting.report_labels import (
     label,
     order,
 )
-from reporting.sqlite_store import open_readonly
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE = "%d.%m.%Y"
@@ -193,7 +191,7 @@ def collect(db_path: Path, period: str | Period, school: SchoolLike, qark: str,
         period_start=p.start.strftime(DATE), period_end=p.last_day.strftime(DATE),
         period_complete=now >= p.end, generated=now.strftime(DATE),
         generated_at=now.strftime(DATETIME), recipient=recipient)
-    with _Db(db_path) as db:
+    with ReportDb(db_path) as db:
         events = [(float(at), str(kind), str(detail or "")) for at, kind, detail in db.rows(
             "events", "SELECT at, kind, detail FROM events WHERE at < ? ORDER BY at, id",
             (p.end.timestamp(),))]
@@ -227,50 +225,11 @@ def _midnight(year: int, month: int, day: int) -> datetime:
     return datetime(year, month, day, tzinfo=TIRANE)
 
 
-class _Db:
-    """A read-only connection (or none) that answers empty for tables that do not exist."""
-
-    def __init__(self, path: Path) -> None:
-        self.conn: sqlite3.Connection | None = None
-        self.tables: set[str] = set()
-        if path.is_file():
-            self.conn = open_readonly(path, SCHEMA, minimum=0)  # a newer one: StoreTooNewError
-            try:
-                rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                self.tables = {str(r[0]) for r in rows}
-            except sqlite3.Error as exc:
-                self.conn.close()
-                exc.add_note(str(path))  # the CLI names the file (filterd.errors)
-                raise
-
-    def rows(self, table: str, sql: str, params: Iterable[object] = ()) -> list[tuple[Any, ...]]:
-        if self.conn is None or table not in self.tables:
-            return []
-        return self.conn.execute(sql, tuple(params)).fetchall()
-
-    def scalar(self, table: str, sql: str, params: Iterable[object] = ()) -> int:
-        rows = self.rows(table, sql, params)
-        return int(rows[0][0] or 0) if rows else 0
-
-    def bypass_attempts(self, start: datetime, end: datetime) -> int:
-        """`reporting.bypass_count`'s attempts in [start, end): the count status shows too."""
-        if self.conn is None or "incidents" not in self.tables:
-            return 0
-        return bypass_count(self.conn, start.timestamp(), end.timestamp()).attempts
-
-    def __enter__(self) -> _Db:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.conn is not None:
-            self.conn.close()
-
-
 def _ts(p: Period) -> tuple[float, float]:
     return p.start.timestamp(), p.end.timestamp()
 
 
-def _blocked(db: _Db, p: Period, groups: Mapping[str, str]) -> Blocked:
+def _blocked(db: ReportDb, p: Period, groups: Mapping[str, str]) -> Blocked:
     lo, hi = _ts(p)
     where = "first_at >= ? AND first_at < ?"
     total = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where}", (lo, hi))
@@ -306,7 +265,7 @@ def _category(cid: str) -> str:
     return "filter_bypass" if cid in BYPASS_CATEGORIES else canonical_category(cid)
 
 
-def _manual_rows(db: _Db, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+def _manual_rows(db: ReportDb, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
     return db.rows("manual_incidents",
                    "SELECT category, platform, age_band, gender, referrals, status "
                    "FROM manual_incidents WHERE occurred_on >= ? AND occurred_on < ? "
@@ -320,7 +279,7 @@ def _table(counter: Counter[str], table: Mapping[str, str]) -> tuple[Count, ...]
                  for k in sorted(keys, key=lambda k: order(table, k)))
 
 
-def _manual(db: _Db, p: Period) -> Manual:
+def _manual(db: ReportDb, p: Period) -> Manual:
     rows = _manual_rows(db, p.start, p.end)
     cols: list[Counter[str]] = [Counter() for _ in range(6)]
     for row in rows:
@@ -340,7 +299,7 @@ def _manual(db: _Db, p: Period) -> Manual:
                   by_status=_table(status, STATUSES))
 
 
-def _trends(db: _Db, p: Period) -> tuple[Trend, ...]:
+def _trends(db: ReportDb, p: Period) -> tuple[Trend, ...]:
     out = []
     for key, text, a, b in buckets(p):
         sub = Period("month", key, a, b)
@@ -351,7 +310,7 @@ def _trends(db: _Db, p: Period) -> tuple[Trend, ...]:
     return tuple(out)
 
 
-def _blocked_totals(db: _Db, p: Period) -> tuple[int, int]:
+def _blocked_totals(db: ReportDb, p: Period) -> tuple[int, int]:
     where = "first_at >= ? AND first_at < ?"
     total = db.scalar("incidents", f"SELECT SUM(count) FROM incidents WHERE {where}", _ts(p))
     return total, db.bypass_attempts(p.start, p.end)

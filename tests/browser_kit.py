@@ -70,6 +70,15 @@ class Tab:
         await asyncio.sleep(0.5)
         return await self.settle()
 
+    async def card_labels(self) -> list[str]:
+        """The label each cell of a `table.cards` shows when the table is drawn as cards
+        (its `::before` content); every cell has one."""
+        labels: list[str] = await self.eval(
+            "[...document.querySelectorAll('table.cards tbody td')].map("
+            "td => getComputedStyle(td, '::before').content)")
+        assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+        return labels
+
     async def shot(self, path: Path, width: int, full: bool = True) -> None:
         """The whole page (`full`), or what the screen shows: an embedded PDF viewer is drawn
         only in the latter (headless Chromium leaves it dark in a whole-page capture)."""

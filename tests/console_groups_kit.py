@@ -9,22 +9,16 @@ schedule with comments and holidays; the console over it; a real `roja serve` ov
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import dns.message
 import dns.query
-from console_kit import EVIL, NOW, PASSWORDS, Console
+from cli_kit import roja_serve
+from console_kit import EVIL, Console, console_over
 
 from filterd.config import load_config
-from filterd.console.accounts import Accounts
-from filterd.console.app import start
 
 CONFIG = """# Konfigurimi i shkollës / the school's config
 [school]
@@ -97,34 +91,15 @@ def write(tmp_path: Path, port: int = 9) -> Path:
 
 @asynccontextmanager
 async def console_on(path: Path) -> AsyncIterator[Console]:
-    cfg = load_config(path)
-    accounts = Accounts(cfg.state_dir)
-    accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)
-    accounts.add("drejtori", "director", PASSWORDS["drejtori"], NOW)
-    clock = [NOW]
-    runner, url = await start(cfg, accounts, clock=lambda: clock[0])
-    try:
-        yield Console(url, cfg, accounts, {}, clock)
-    finally:
-        await runner.cleanup()
-        accounts.close()
+    async with console_over(load_config(path)) as console:
+        yield console
 
 
 @contextmanager
 def serving(path: Path) -> Iterator[None]:
     """A real `roja serve` over `path`, as `roja reload` finds it (pid in the state dir)."""
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(path),
-                             "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[1])
-    try:
-        deadline = time.monotonic() + 60
-        while not (path.parent / "state" / "roja.pid").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with roja_serve(path, path.parent / "state"):
         yield
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(30)
 
 
 def answer(port: int, name: str, source: str) -> int:

@@ -121,14 +121,24 @@ def seed(cfg: RojaConfig) -> dict[str, int]:
 @asynccontextmanager
 async def running_console(tmp_path: Path, extra: str = "") -> AsyncIterator[Console]:
     cfg = write_config(tmp_path, extra)
-    requests = seed(cfg)
+    async with console_over(cfg, seed(cfg)) as console:
+        yield console
+
+
+@asynccontextmanager
+async def console_over(cfg: RojaConfig, requests: dict[str, int] | None = None,
+                       real_clock: bool = False) -> AsyncIterator[Console]:
+    """The console over `cfg` with the kit's teacher and director, its clock at `NOW`
+    (`Console.clock`) or, with `real_clock`, the real time (a running appliance's console);
+    `requests` are the unblock requests `seed` made (none when not seeded)."""
     accounts = Accounts(cfg.state_dir)
     accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)
     accounts.add("drejtori", "director", PASSWORDS["drejtori"], NOW)
     clock = [NOW]
-    runner, url = await start(cfg, accounts, clock=lambda: clock[0])
+    runner, url = await (start(cfg, accounts) if real_clock
+                         else start(cfg, accounts, clock=lambda: clock[0]))
     try:
-        yield Console(url, cfg, accounts, requests, clock)
+        yield Console(url, cfg, accounts, requests or {}, clock)
     finally:
         await runner.cleanup()
         accounts.close()

@@ -4,6 +4,7 @@ on a loopback port (the gateway's sync only speaks http(s)).
     with served_feed(tmp_path) as feed:
         feed.publish(CASES)                      # the next serial, signed
         config = f'[feed]\\nurl = "{feed.url}"\\npublic_key = "{feed.pub}"\\n...'
+    with served_directory(root) as url: ...     # any folder over HTTP (a hand-made feed)
 """
 
 from __future__ import annotations
@@ -48,15 +49,21 @@ class Feed:
 
 
 @contextmanager
+def served_directory(root: Path) -> Iterator[str]:
+    """`root` served over HTTP on a loopback port, quietly; its URL (`http://127.0.0.1:<port>/`)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def served_feed(tmp_path: Path) -> Iterator[Feed]:
     www = tmp_path / "www"
     www.mkdir()
     key, pub = keygen(tmp_path / "keys")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(www)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Feed(f"http://127.0.0.1:{server.server_address[1]}/", www, key, pub)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_directory(www) as url:
+        yield Feed(url, www, key, pub)

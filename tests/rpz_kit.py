@@ -1,6 +1,9 @@
 """Test kit for RPZ against real secondaries on 127.0.0.1: Debian's `unbound` (address-only) or
 BIND `named` (TSIG) as the secondary of a Roja `RpzServer`, forwarding everything else to an
-NSD (tests/peers/nsd.py) serving `NSD_ZONES`, so an unblocked name has a real answer."""
+NSD (tests/peers/nsd.py) serving `NSD_ZONES`, so an unblocked name has a real answer.
+
+The `nsd` fixture is that NSD, one per test: a test module takes it with
+`from rpz_kit import nsd_fixture  # noqa: F401` (pytest finds fixtures by module name)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import base64
 import contextlib
 import subprocess
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,8 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 import pytest
-from peers.nsd import HOST, NsdServer, free_port, require_peer
+from peers.nsd import HOST, NsdServer, free_port, require_peer, start_nsd
+from peers.process import stop
 
 from blocklists.rpz_server import RpzServer
 
@@ -39,6 +43,16 @@ NSD_ZONES = {
 }
 
 
+@pytest.fixture(name="nsd")
+def nsd_fixture(tmp_path: Path) -> Iterator[NsdServer]:
+    """NSD on a loopback port serving `NSD_ZONES`, stopped after the test."""
+    server = start_nsd(tmp_path / "nsd", NSD_ZONES)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @dataclass
 class Secondary:
     """A running unbound or named child process answering on 127.0.0.1:`port`."""
@@ -52,13 +66,7 @@ class Secondary:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process)
 
 
 async def rcode_and_answer(port: int, name: str) -> tuple[str, list[str]]:

@@ -14,11 +14,9 @@ config has no resolver behind it (the overview's health probe is answered "refus
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ssl
 import statistics
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from bench.reporting.run import build_db
+from bench.serve import serve_in_thread
 from filterd import overrides
 from filterd.config import RojaConfig, load_config
 from filterd.console.accounts import Accounts
@@ -110,23 +109,6 @@ def populate(directory: Path, incidents: int, manual: int) -> RojaConfig:
     return cfg
 
 
-def serve_in_thread(cfg: RojaConfig) -> str:
-    loop = asyncio.new_event_loop()
-    box: list[str] = []
-    ready = threading.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        _runner, url = loop.run_until_complete(start(cfg))
-        box.append(url)
-        ready.set()
-        loop.run_forever()
-
-    threading.Thread(target=run, daemon=True).start()
-    ready.wait(60)
-    return box[0]
-
-
 def login(client: httpx.Client) -> None:
     page = client.get("/hyr").text
     csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
@@ -181,7 +163,7 @@ def main(argv: list[str]) -> int:
         cfg = populate(Path(tmp), args.incidents, args.manual)
         built = time.perf_counter() - t0
         size = (cfg.state_dir / "incidents.sqlite").stat().st_size
-        url = serve_in_thread(cfg)
+        url = serve_in_thread(lambda: start(cfg))
         ca = cfg.proxy.ca_path(cfg.state_dir) / f"{BASENAME}-ca-cert.pem"
         results: dict[str, list[float]] = {}
         with httpx.Client(base_url=url, timeout=120,

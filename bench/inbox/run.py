@@ -16,14 +16,12 @@ No peer is named by the issue; the numbers are compared with the goals.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import hashlib
 import json
 import random
 import statistics
 import tempfile
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bench.serve import serve_in_thread
 from reporting import report_json
 from reporting.inbox import auth, submissions
 from reporting.inbox.app import start
@@ -104,23 +103,6 @@ def populate(store: Store, schools: int, months: int, rng: random.Random) -> int
     return count
 
 
-def serve_in_thread(cfg: InboxConfig) -> tuple[str, asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    box: list[str] = []
-    ready = threading.Event()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        _runner, url = loop.run_until_complete(start(cfg))
-        box.append(url)
-        ready.set()
-        loop.run_forever()
-
-    threading.Thread(target=run, daemon=True).start()
-    ready.wait(30)
-    return box[0], loop
-
-
 def login(client: httpx.Client, name: str, password: str) -> None:
     page = client.get("/hyr").text
     csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
@@ -164,7 +146,7 @@ def main(argv: list[str]) -> int:
             tokens = {c: store.issue_token(c) for c in rng.sample(codes, args.uploads)}
         built = time.perf_counter() - t0
         size = (cfg.data_dir / DB_FILE).stat().st_size
-        url, _loop = serve_in_thread(cfg)
+        url = serve_in_thread(lambda: start(cfg), wait=30)
         results: dict[str, list[float]] = {}
         with httpx.Client(base_url=url, timeout=60) as masr, \
                 httpx.Client(base_url=url, timeout=60) as berat:

@@ -27,7 +27,7 @@ import click
 
 from blocklists.rpz_fleet import target_text
 from filterd import audit
-from filterd.commands.report import _formats, _now, _write
+from filterd.commands.report_files import generation_time, parse_formats, write_whole
 from filterd.config import RojaConfig
 from filterd.errors import RojaError
 from filterd.hotline import LIST_ID
@@ -123,8 +123,8 @@ def report(obj: Any, year: str, out_dir: Path, format_text: str,
     if period.kind != "year":
         raise click.BadParameter(f"{year!r}: jepni një vit si 2026 / give a year such as 2026",
                                  param_hint="--year")
-    formats = _formats(format_text)
-    now = _now(date_text) if date_text else datetime.now(TIRANE)
+    formats = parse_formats(format_text, RENDERERS)
+    now = generation_time(date_text)
     if now < period.start:
         raise RojaError(f"Viti {year} nuk ka filluar ende: nuk ka asgjë për të raportuar",
                         f"the year {year} has not begun: there is nothing to report")
@@ -150,7 +150,7 @@ def report(obj: Any, year: str, out_dir: Path, format_text: str,
     draft = not data.header.complete
     for fmt in formats:
         path = out_dir / file_name(cfg.isp.nipt, period.key, fmt, draft)
-        _write(path, RENDERERS[fmt](data))
+        write_whole(path, RENDERERS[fmt](data))
         click.echo(str(path))
     if draft:
         click.echo(f"PROJEKT: viti {period.key} nuk ka mbaruar; të dhënat janë deri më "

@@ -43,10 +43,9 @@ child process, so the PDF and HTTPS libraries never stay in the DNS process's me
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,7 @@ import click
 
 from filterd import report_signoff
 from filterd.commands import report_status
+from filterd.commands.report_files import generation_time, parse_formats, write_whole
 from filterd.errors import RojaError
 from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.bundles import Made, PeriodNotEndedError
@@ -73,25 +73,6 @@ class _School:
 
 
 file_name = delivery.file_name
-
-
-def _formats(text: str) -> list[str]:
-    chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
-    unknown = sorted(set(chosen) - set(RENDERERS))
-    if unknown or not chosen:
-        raise click.BadParameter(f"{', '.join(unknown) or '(bosh)'}: zgjidhni nga / choose "
-                                 "from pdf, csv, json", param_hint="--format")
-    return list(dict.fromkeys(chosen))
-
-
-def _now(date_text: str | None) -> datetime:
-    if date_text is None:
-        return datetime.now(TIRANE)
-    try:
-        day = datetime.strptime(date_text, "%d.%m.%Y").date()
-    except ValueError:
-        raise click.BadParameter("përdorni / use DD.MM.YYYY", param_hint="--date") from None
-    return datetime.combine(day, time(23, 59, 59), TIRANE)
 
 
 def _config_school(obj: Any) -> Any:
@@ -125,12 +106,6 @@ def _when(timestamp: float | None) -> str:
 
 
 STATUS_LABELS = report_status.STATUS_LABELS
-
-
-def _write(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
 
 
 def _warn_without_incidents(state_dir: Path) -> None:
@@ -180,7 +155,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
         raise click.BadParameter(str(exc), param_hint="--month/--year") from None
     if (period.kind == "month") != (month is not None):
         raise click.BadParameter(f"{text!r}", param_hint="--month YYYY-MM / --year YYYY")
-    formats = _formats(format_text)
+    formats = parse_formats(format_text, RENDERERS)
     configured = _config_school(obj)
 
     settings = _settings(obj)
@@ -193,7 +168,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
     school = _School(pick(school_name, "name"), pick(school_code, "code"))
     state_dir = Path(obj["state_dir"])
     _warn_without_incidents(state_dir)
-    now = _now(date_text)
+    now = generation_time(date_text)
     if not draft and now < period.end:
         raise _not_ended(period.key, period.end, "build")
     overrides = (school_name, school_code, qark, municipality, teacher, zva, date_text)
@@ -214,7 +189,7 @@ def build(obj: Any, month: str | None, year: str | None, out_dir: Path, format_t
     out_dir.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out_dir / file_name(school.code, period.key, fmt)
-        _write(path, RENDERERS[fmt](data))
+        write_whole(path, RENDERERS[fmt](data))
         click.echo(str(path))
     click.echo("Paraparje: nuk ruhet dhe nuk dërgohet. / Preview: not stored, never sent."
                if draft else "Me opsione që ndryshojnë konfigurimin: nuk ruhet dhe nuk "
@@ -250,7 +225,7 @@ def _copy_revision(made: Made, out_dir: Path, formats: list[str]) -> None:
         source = made.revision.bundle.files[fmt]
         path = out_dir / source.name
         if path.resolve() != source.resolve():
-            _write(path, source.read_bytes())
+            write_whole(path, source.read_bytes())
         click.echo(str(path))
     click.echo(_revision_line(made))
 

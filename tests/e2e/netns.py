@@ -11,14 +11,16 @@
 
 `topology()` creates the three namespaces with unique names, veth pairs, addresses and
 routes (the internet routes the LAN back through the gateway, no NAT), and deletes them all
-on exit, also after a failure. `Namespace.run()/popen()` run a command inside one. Nothing
-here touches the host's own interfaces: every interface lives in a namespace made here.
-Needs root and `ip` (iproute2); `require_netns()` fails under CI=true, skips otherwise.
+on exit, also after a failure. `Namespace.run()/popen()` run a command inside one;
+`Topology.counters()` reads the gateway's nft counters. Nothing here touches the host's own
+interfaces: every interface lives in a namespace made here. Needs root and `ip` (iproute2);
+`require_netns()` fails under CI=true, skips otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -77,6 +79,13 @@ class Topology:
     internet: Namespace
     lan_interface: str      # the gateway's LAN-side interface
     wan_interface: str
+
+    def counters(self) -> dict[str, int]:
+        """Packets per counter of the gateway's `table inet roja`."""
+        listing = self.gateway.run("nft", "-j", "list", "counters", "table", "inet",
+                                   "roja").stdout.decode()
+        return {c["counter"]["name"]: int(c["counter"]["packets"])
+                for c in json.loads(listing)["nftables"] if "counter" in c}
 
 
 def _ip(*args: str) -> None:

@@ -21,7 +21,6 @@ from the list files when the test runs, never written here:
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import subprocess
 import sys
@@ -31,8 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e.netns import CLIENT_IP, GATEWAY_LAN_IP, INTERNET_IP, WEB_IP, Topology, topology
+from e2e.netns import (
+    CLIENT_IP,
+    GATEWAY_LAN_IP,
+    INTERNET_IP,
+    WEB_IP,
+    Topology,
+    topology,
+)
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import _zone
 from real_lists_kit import LISTS, require_lists
 
@@ -169,10 +176,7 @@ class Gateway:
         return int(code or 0), body
 
     def counters(self) -> dict[str, int]:
-        listing = self.net.gateway.run("nft", "-j", "list", "counters", "table", "inet",
-                                       "roja").stdout.decode()
-        return {c["counter"]["name"]: int(c["counter"]["packets"])
-                for c in json.loads(listing)["nftables"] if "counter" in c}
+        return self.net.counters()
 
 
 def _wait_for_dns(net: Topology, roja: subprocess.Popen[bytes], log: Path) -> None:
@@ -226,11 +230,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             assert applied.returncode == 0, applied.stderr.decode()
             yield Gateway(net, state, config, picked)
         finally:
-            roja.terminate()
-            try:
-                roja.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                roja.kill()
+            stop(roja, timeout=10)
             if origin is not None:
                 origin.kill()
             if nsd is not None:

@@ -34,6 +34,7 @@ from e2e.netns import (
 )
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import ZONES, _zone
 
 from reporting.incidents import IncidentStore
@@ -233,17 +234,9 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[School]:
             _wait_for_watch(school, watch)
             yield school
         finally:
-            watch.terminate()
-            try:
-                watch.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                watch.kill()
+            stop(watch, timeout=10)
             watch_log.close()
-            roja.terminate()
-            try:
-                roja.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                roja.kill()
+            stop(roja, timeout=10)
             smtp.kill()
             inbox_server.kill()
             web.kill()

@@ -24,7 +24,6 @@ so `[policy] allow_private` opens it; the gateway's own addresses stay refused.
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from e2e.netns import (
 )
 from install_kit import roja_install
 from peers.nsd import NsdServer, require_peer, start_nsd
+from peers.process import stop
 from peers.zones import ZONES, _zone
 from proxy_kit import Certs, make_certs
 
@@ -184,11 +184,7 @@ class Gateway:
                                    check=False).stdout.decode()
 
     def counters(self) -> dict[str, int]:
-        """Packets per counter of the gateway's `table inet roja`."""
-        listing = self.net.gateway.run("nft", "-j", "list", "counters", "table", "inet",
-                                       "roja").stdout.decode()
-        return {c["counter"]["name"]: int(c["counter"]["packets"])
-                for c in json.loads(listing)["nftables"] if "counter" in c}
+        return self.net.counters()
 
 
 def _wait_until_served(gw: Gateway, roja: subprocess.Popen[bytes], log: Path) -> None:
@@ -242,11 +238,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
             _wait_until_served(gw, roja, log_path)
             yield gw
         finally:
-            roja.terminate()
-            try:
-                roja.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                roja.kill()
+            stop(roja, timeout=10)
             for origin in origins:
                 origin.kill()
             nsd.stop()

@@ -17,25 +17,15 @@ import dns.query
 import dns.rcode
 import pytest
 from click.testing import CliRunner
-from feed_kit import served_feed
+from feed_kit import CASES, Feed, served_feed
 from sync_kit import hand_publish
 
-from blocklists.publish import publish
 from filterd.cli import main
 from filterd.hotline import sync_once
 from filterd.testing import dns_address, running_appliance, write_lists
 from reporting.incidents import IncidentStore
 
-CASES = """url,category,confirmed_at,case_id,confidential
-hate.example,hate_speech,2026-11-02,C-1,jo
-secret-abuse.example,csam,2026-11-02,C-2,po
-"""
-
-
-@pytest.fixture
-def feed_server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, Path]]:
-    with served_feed(tmp_path) as feed:
-        yield feed.url, feed.www, feed.key, feed.pub
+NEW_CASE = "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n"
 
 
 def read_events(db: Path) -> list[tuple[float, str, str]]:
@@ -54,11 +44,15 @@ def ask(addr: tuple[str, int], name: str) -> dns.message.Message:
     return dns.query.udp(q, addr[0], port=addr[1], timeout=3)
 
 
-async def test_feed_is_synced_enforced_and_hashed(tmp_path: Path, feed_server) -> None:  # type: ignore[no-untyped-def]
-    url, www, key, pub = feed_server
-    cases = tmp_path / "cases.csv"
-    cases.write_text(CASES, encoding="utf-8")
-    publish(cases, key, www, "isigurt-al")
+@pytest.fixture
+def feed(tmp_path: Path) -> Iterator[Feed]:
+    """The hotline's feed on a loopback port, its first serial (`CASES`) published."""
+    with served_feed(tmp_path) as served:
+        served.publish()
+        yield served
+
+
+async def test_feed_is_synced_enforced_and_hashed(tmp_path: Path, feed: Feed) -> None:
     write_lists(tmp_path / "lists", {"allow.txt": "hate.example\nsecret-abuse.example\n"})
     config = f"""
 [state]
@@ -70,11 +64,7 @@ upstreams = ["127.0.0.1:9"]
 id = "allow"
 path = "{tmp_path}/lists/allow.txt"
 kind = "allow"
-[feed]
-url = "{url}"
-public_key = "{pub}"
-feed_id = "isigurt-al"
-[rpz]
+{feed.config()}[rpz]
 listen = "127.0.0.1:0"
 allow = ["127.0.0.1/32"]
 """
@@ -99,9 +89,7 @@ allow = ["127.0.0.1/32"]
         zone = await asyncio.to_thread(axfr, app.rpz.server.bound)
         assert "\nhate.example 300 IN CNAME .\n" in zone and "secret-abuse" not in zone
         # A new serial is picked up without a restart.
-        cases.write_text(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n",
-                         encoding="utf-8")
-        publish(cases, key, www, "isigurt-al")
+        feed.publish(CASES + NEW_CASE)
         assert await sync_once(app.cfg.feed, app.cfg.state_dir, app.feed_metrics, app.reload)
         await app.rpz.refresh()
         r = await asyncio.to_thread(ask, addr, "new-danger.example")
@@ -117,23 +105,15 @@ allow = ["127.0.0.1/32"]
             assert b"secret-abuse" not in path.read_bytes(), path
 
 
-async def test_a_manual_sync_is_enforced_by_the_running_daemon(tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                               feed_server) -> None:
-    url, www, key, pub = feed_server
-    cases = tmp_path / "cases.csv"
-    cases.write_text(CASES, encoding="utf-8")
-    publish(cases, key, www, "isigurt-al")
+async def test_a_manual_sync_is_enforced_by_the_running_daemon(tmp_path: Path,
+                                                               feed: Feed) -> None:
     config = f"""
 [state]
 dir = "{{state}}"
 [dns]
 listen = ["127.0.0.1:0"]
 upstreams = ["127.0.0.1:9"]
-[feed]
-url = "{url}"
-public_key = "{pub}"
-feed_id = "isigurt-al"
-interval = 86400
+{feed.config()}interval = 86400
 """
     async with running_appliance(tmp_path, config, metrics=True) as app:
         addr = dns_address(app)
@@ -141,9 +121,7 @@ interval = 86400
             if app.lists.counts.get("hotline"):
                 break
             await asyncio.sleep(0.05)
-        cases.write_text(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,jo\n",
-                         encoding="utf-8")
-        publish(cases, key, www, "isigurt-al")
+        feed.publish(CASES + NEW_CASE)
         roja = str(Path(sys.executable).parent / "roja")
         done = await asyncio.create_subprocess_exec(
             roja, "--config", str(tmp_path / "roja.toml"), "lists", "sync",
@@ -165,7 +143,7 @@ interval = 86400
         text, _ = await status.communicate()
         assert json.loads(text)["enforced"]["serial"] == 2
         # A publish that empties the list (by an old publisher) is refused and shown.
-        hand_publish(www, key, 3, [])
+        hand_publish(feed.www, feed.key, 3, [])
         assert not await sync_once(app.cfg.feed, app.cfg.state_dir, app.feed_metrics,
                                    app.apply_everywhere)
         status = await asyncio.create_subprocess_exec(

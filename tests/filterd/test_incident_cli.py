@@ -7,7 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-import click
+from cli_kit import invoke
 from click.testing import CliRunner, Result
 
 from filterd.cli import main
@@ -21,18 +21,8 @@ FLAGS = ("--category", "sexting", "--platform", "snapchat", "--age-band", "15_18
          "--by", "A.H.")
 
 
-@click.group()
-@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
-@click.pass_context
-def cli(ctx: click.Context, state_dir: Path) -> None:
-    ctx.obj = {"state_dir": state_dir}
-
-
-cli.add_command(incident)
-
-
 def run(state: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--state-dir", str(state), "incident", *args], input=input)
+    return invoke(incident, state, *args, input=input)
 
 
 def test_add_asks_for_every_field_in_albanian_first(tmp_path: Path) -> None:

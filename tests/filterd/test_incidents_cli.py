@@ -10,9 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_kit import invoke
+from click.testing import Result
 
 from filterd.commands import incidents as cmd
 from reporting.config import IncidentSettings
@@ -22,19 +22,8 @@ from reporting.pseudonym import load_or_create_key, pseudonym
 TIRANE = ZoneInfo("Europe/Tirane")
 
 
-@click.group()
-@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
-@click.pass_context
-def cli(ctx: click.Context, state_dir: Path) -> None:
-    ctx.obj = {"state_dir": state_dir}
-
-
-cli.add_command(cmd.incidents)
-
-
 def run(state: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--state-dir", str(state), "incidents", *args],
-                              catch_exceptions=False)
+    return invoke(cmd.incidents, state, *args, catch_exceptions=False)
 
 
 def add(state: Path, *items: tuple[float, str, str]) -> None:
@@ -167,8 +156,7 @@ def test_no_database_yet_is_a_friendly_message(tmp_path: Path, args: list[str]) 
 
 
 def test_no_database_yet_with_json_prints_an_empty_list(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--state-dir", str(tmp_path), "incidents", "list",
-                                      "--json"])
+    result = invoke(cmd.incidents, tmp_path, "list", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
     assert "No incidents yet" in result.stderr

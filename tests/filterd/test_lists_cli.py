@@ -3,16 +3,14 @@ CliRunner, syncing over a real HTTP server that serves the published directory."
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_kit import invoke
+from click.testing import Result
+from feed_kit import served_directory
 
 from filterd.commands import lists as cmd
 
@@ -23,36 +21,16 @@ nope.example,not-a-category,2024-11-01,C-3,jo
 """
 
 
-@click.group()
-@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
-@click.pass_context
-def cli(ctx: click.Context, state_dir: Path) -> None:
-    ctx.obj = {"state_dir": state_dir}
-
-
-cli.add_command(cmd.lists)
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def www(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "www"
     root.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=root))
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_directory(root) as url:
+        yield root, url.rstrip("/")
 
 
 def run(tmp: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--state-dir", str(tmp / "state"), "lists", *args])
+    return invoke(cmd.lists, tmp / "state", *args)
 
 
 def test_keygen_publish_sync_status(tmp_path: Path, www: tuple[Path, str]) -> None:

@@ -5,11 +5,6 @@ exactly which (stdout, `reload.json`, exit status 3)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from cli_kit import roja_serve
 from click.testing import CliRunner, Result
 
 from filterd.cli import main
@@ -61,18 +57,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     port = free_port()
     cfg = tmp_path / "roja.toml"
     cfg.write_text(CONFIG.format(state=tmp_path / "state", port=port))
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(cfg),
-                             "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=Path(__file__).resolve().parents[2])
-    try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "state" / "roja.pid").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with roja_serve(cfg, tmp_path / "state"):
         yield cfg, port
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(30)
 
 
 def test_a_held_back_list_does_not_freeze_a_new_legal_list(served: tuple[Path, int]) -> None:

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
-from click.testing import CliRunner, Result
+import cli_kit
+from cli_kit import ReportConfig
+from click.testing import Result
 from peers.mailbox import http_inbox, smtp_sink
 from report_db import sample
 
@@ -18,19 +19,8 @@ from filterd.config import School
 from reporting.delivery_config import HttpsSettings, ReportSettings, SmtpSettings
 
 
-@dataclass(frozen=True)
-class _Config:
-    school: School
-
-
-def run(state: Path, config: _Config | None, *args: str) -> Result:
-    @click.group()
-    @click.pass_context
-    def cli(ctx: click.Context) -> None:
-        ctx.obj = {"state_dir": state, "config": config}
-
-    cli.add_command(report)
-    return CliRunner().invoke(cli, ["report", "build", *args], catch_exceptions=False)
+def run(state: Path, config: ReportConfig | None, *args: str) -> Result:
+    return invoke(state, config, "build", *args)
 
 
 def test_build_writes_the_three_files(tmp_path: Path) -> None:
@@ -68,7 +58,7 @@ def test_groups_appear_under_their_configured_names(tmp_path: Path) -> None:
 
 
 def test_school_from_config_and_one_format(tmp_path: Path) -> None:
-    result = run(tmp_path, _Config(School("Shkolla e Mesme", "SM1")), "--year", "2025",
+    result = run(tmp_path, ReportConfig(School("Shkolla e Mesme", "SM1")), "--year", "2025",
                  "--out", str(tmp_path), "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "raport-SM1-2025.json").read_text())
@@ -90,20 +80,8 @@ def test_wrong_options_are_refused(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.output)
 
 
-@dataclass(frozen=True)
-class _SendConfig:
-    school: School
-    report: ReportSettings
-
-
-def invoke(state: Path, config: object, *args: str) -> Result:
-    @click.group()
-    @click.pass_context
-    def cli(ctx: click.Context) -> None:
-        ctx.obj = {"state_dir": state, "config": config}
-
-    cli.add_command(report)
-    return CliRunner().invoke(cli, ["report", *args], catch_exceptions=False)
+def invoke(state: Path, config: ReportConfig | None, *args: str) -> Result:
+    return cli_kit.invoke(report, state, *args, config=config, catch_exceptions=False)
 
 
 def test_send_and_status(tmp_path: Path) -> None:
@@ -114,7 +92,7 @@ def test_send_and_status(tmp_path: Path) -> None:
             smtp=SmtpSettings("127.0.0.1", "roja@shkolla.example.al", ("zva@example.al",),
                               port=sink.port, starttls=False, timeout=10.0),
             https=HttpsSettings(inbox.url, "tok-K7", timeout=10.0))
-        config = _SendConfig(School("Shkolla Çajupi", "K7"), settings)
+        config = ReportConfig(School("Shkolla Çajupi", "K7"), settings)
         result = invoke(tmp_path, config, "send", "--month", "2026-10")
         assert result.exit_code == 0, result.output
         assert "raport-K7-2026-10.pdf" in result.output
@@ -140,7 +118,7 @@ def test_send_and_status(tmp_path: Path) -> None:
 
 
 def test_send_without_recipients_only_builds(tmp_path: Path) -> None:
-    result = invoke(tmp_path, _Config(School("S", "K1")), "send", "--month", "2026-09")
+    result = invoke(tmp_path, ReportConfig(School("S", "K1")), "send", "--month", "2026-09")
     assert result.exit_code == 0, result.output
     assert "No recipients configured" in result.output
     assert (tmp_path / "reports" / "2026-09" / "r1" / "raport-K1-2026-09.csv").is_file()
@@ -151,7 +129,7 @@ def test_send_without_recipients_only_builds(tmp_path: Path) -> None:
 def test_send_reports_a_permanent_failure(tmp_path: Path) -> None:
     with http_inbox([400]) as inbox:
         settings = ReportSettings(https=HttpsSettings(inbox.url, "tok", timeout=10.0))
-        result = invoke(tmp_path, _SendConfig(School("S", "K1"), settings), "send",
+        result = invoke(tmp_path, ReportConfig(School("S", "K1"), settings), "send",
                         "--month", "2026-09")
     assert result.exit_code == 1
     assert "dështoi / failed: HTTP 400: gabim 400" in result.output

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import click
-from click.testing import CliRunner, Result
+import cli_kit
+from cli_kit import ReportConfig
+from click.testing import Result
 from inbox_kit import running_inbox
 from report_db import manual, sample
 
@@ -28,20 +28,8 @@ from reporting.report_data import TIRANE
 SCHOOL = School("Shkolla Naim Frashëri", "BR-001")
 
 
-@dataclass(frozen=True)
-class _Config:
-    school: School
-    report: ReportSettings
-
-
-def invoke(state: Path, config: object, *args: str) -> Result:
-    @click.group()
-    @click.pass_context
-    def cli(ctx: click.Context) -> None:
-        ctx.obj = {"state_dir": state, "config": config}
-
-    cli.add_command(report)
-    return CliRunner().invoke(cli, ["report", *args], catch_exceptions=False)
+def invoke(state: Path, config: ReportConfig, *args: str) -> Result:
+    return cli_kit.invoke(report, state, *args, config=config, catch_exceptions=False)
 
 
 def this_month() -> str:
@@ -56,7 +44,7 @@ def next_month() -> str:
 def test_a_period_that_has_not_ended_is_refused_and_only_previewed(tmp_path: Path) -> None:
     state = tmp_path / "state"
     settings = ReportSettings(https=HttpsSettings("http://127.0.0.1:9/api/reports", "t", 5.0))
-    config = _Config(SCHOOL, settings)
+    config = ReportConfig(SCHOOL, settings)
     for period in (this_month(), next_month()):
         result = invoke(state, config, "send", "--month", period)
         assert result.exit_code == 1, result.output
@@ -87,7 +75,7 @@ async def test_a_change_after_sending_is_sent_as_revision_2(tmp_path: Path) -> N
     async with running_inbox(tmp_path) as inbox:
         settings = ReportSettings(qark="Berat", https=HttpsSettings(
             f"{inbox.url}/api/reports", inbox.tokens["BR-001"], 10.0))
-        config = _Config(SCHOOL, settings)
+        config = ReportConfig(SCHOOL, settings)
 
         async def send() -> Result:
             return await asyncio.to_thread(invoke, state, config, "send", "--month", "2026-10")
@@ -123,7 +111,7 @@ def test_build_send_and_the_daemon_use_one_bundle(tmp_path: Path) -> None:
     state = tmp_path / "state"
     state.mkdir()
     sample(state / "incidents.sqlite")
-    config = _Config(SCHOOL, ReportSettings(qark="Berat"))
+    config = ReportConfig(SCHOOL, ReportSettings(qark="Berat"))
     built = invoke(state, config, "build", "--month", "2026-10", "--out", str(tmp_path / "out"))
     assert built.exit_code == 0, built.output
     document = json.loads((tmp_path / "out" / "raport-BR-001-2026-10.json").read_bytes())

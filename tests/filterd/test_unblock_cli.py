@@ -3,14 +3,10 @@ real `roja serve` subprocess for reload), over a real config, lists and state di
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from cli_kit import roja_serve
 from click.testing import CliRunner, Result
 
 from filterd import audit
@@ -136,15 +132,7 @@ def test_policy_explain_prints_every_step(cfg: Path) -> None:
 def test_reload_checks_the_config_then_signals_the_daemon(cfg: Path) -> None:
     state = cfg.parent / "state"
     assert "not running" in roja(cfg, "reload").output
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(cfg),
-                             "serve"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            cwd=Path(__file__).resolve().parents[2])
-    try:
-        deadline = time.monotonic() + 60
-        while not (state / "roja.pid").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with roja_serve(cfg, state) as proc:
         assert int((state / "roja.pid").read_text()) == proc.pid
         good = cfg.read_text()
         out = roja(cfg, "reload", "--by", "A. Hoxha")
@@ -162,7 +150,4 @@ def test_reload_checks_the_config_then_signals_the_daemon(cfg: Path) -> None:
         whats = [e.what for e in audit.read(state)]
         assert whats[0].startswith("config load") and whats[1].startswith("reload requested")
         assert whats[2].startswith("config reload")
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(30)
     assert not (state / "roja.pid").exists()

@@ -10,7 +10,6 @@ import json
 import re
 import subprocess
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,13 @@ import dns.asyncquery
 import dns.message
 import pytest
 from feed_kit import CASES, served_feed
-from peers.nsd import HOST, NsdServer, free_port, require_peer, start_nsd
+from peers.nsd import HOST, NsdServer, free_port, require_peer
 from prometheus_client.parser import text_string_to_metric_families
-from rpz_kit import NSD_ZONES, eventually, launch
+from rpz_kit import (
+    eventually,
+    launch,
+    nsd_fixture,  # noqa: F401  (the `nsd` fixture)
+)
 
 from filterd.testing import dns_address, running_appliance
 from reporting.events import record_event
@@ -88,15 +91,6 @@ def test_the_dashboard_is_well_formed() -> None:
                    "roja_feed_sync_failures_total", "roja_selftest_ok",
                    "roja_incidents_dropped_total", "roja_rpz_secondary_lag_seconds"):
         assert wanted in covered, wanted
-
-
-@pytest.fixture
-def nsd(tmp_path: Path) -> Iterator[NsdServer]:
-    server = start_nsd(tmp_path / "nsd", NSD_ZONES)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def scrape(port: int) -> set[str]:

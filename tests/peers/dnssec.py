@@ -24,6 +24,7 @@ import pytest
 
 from dns_resolver.testing import free_port
 from peers.nsd import HOST, NsdServer, require_peer, start_nsd
+from peers.process import stop
 
 START_TIMEOUT = 10.0
 
@@ -75,13 +76,7 @@ class Validator:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process)
         self.nsd.stop()
 
 

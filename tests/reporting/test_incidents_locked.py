@@ -10,11 +10,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-import dns.message
-import dns.rcode
-
 from dns_resolver.testing import ask_udp, make_query
-from filterd.testing import dns_address, running_appliance
+from filterd.testing import blocked_answer, dns_address, running_appliance
 from reporting.incidents import IncidentStore
 
 CONFIG = """
@@ -39,20 +36,12 @@ category = "gambling"
 HOLD = 10.0
 
 
-def blocked(answer: bytes | None) -> bool:
-    if answer is None:
-        return False
-    message = dns.message.from_wire(answer)
-    return message.rcode() == dns.rcode.NXDOMAIN or any(
-        rr.to_text() in ("0.0.0.0", "::") for rrset in message.answer for rr in rrset)
-
-
 def burst(server: tuple[str, int], until: float) -> list[str]:
     """Blocked queries, each for a new name, until `until`; the names that were answered."""
     answered, i = [], 0
     while time.monotonic() < until:
         name = f"q{i}.bixhoz{i % 10}.example"
-        if blocked(ask_udp(server, make_query(name))):
+        if blocked_answer(ask_udp(server, make_query(name))):
             answered.append(name)
         i += 1
         time.sleep(0.005)

@@ -37,12 +37,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import dns.message
-import dns.rcode
 import pytest
 from inbox_kit import Inbox, running_inbox
 
 from dns_resolver.testing import ask_udp, free_port, make_query
+from filterd.testing import blocked_answer
 from reporting.bundles import substance
 from reporting.inbox import submissions
 from reporting.inbox.registry import School
@@ -104,14 +103,6 @@ class Outcome:
     october: list[str] = field(default_factory=list)  # names answered before October ended
     lost: int = 0
     revisions: int = 0
-
-
-def blocked(answer: bytes | None) -> bool:
-    if answer is None:
-        return False
-    message = dns.message.from_wire(answer)
-    return message.rcode() == dns.rcode.NXDOMAIN or any(
-        rr.to_text() in ("0.0.0.0", "::") for rrset in message.answer for rr in rrset)
 
 
 class Relay:
@@ -284,7 +275,7 @@ def query_loop(gw: Gateway, rng: random.Random, out: Outcome, stop: list[bool]) 
             recent.append(name)
         i += 1
         at = gw.now()
-        if blocked(ask_udp(("127.0.0.1", gw.port), make_query(name), 0.3)):
+        if blocked_answer(ask_udp(("127.0.0.1", gw.port), make_query(name), 0.3)):
             out.answered[name] = out.answered.get(name, 0) + 1
             if at < MONTH_END - 0.5 and name not in out.october:
                 out.october.append(name)
@@ -294,7 +285,7 @@ def query_loop(gw: Gateway, rng: random.Random, out: Outcome, stop: list[bool]) 
 def late_repeats(gw: Gateway, out: Outcome) -> None:
     """A pupil still retrying October's names in November, after October's report went."""
     for name in out.october[-30:]:
-        if blocked(ask_udp(("127.0.0.1", gw.port), make_query(name), 1.0)):
+        if blocked_answer(ask_udp(("127.0.0.1", gw.port), make_query(name), 1.0)):
             out.answered[name] = out.answered.get(name, 0) + 1
 
 

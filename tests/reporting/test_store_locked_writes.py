@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from cli_kit import invoke
+from click.testing import Result
 
 from filterd.commands import incident as incident_cmd
 from reporting import manual
@@ -25,18 +25,8 @@ FLAGS = ("--date", "2026-10-02", "--category", "sexting", "--platform", "snapcha
          "ongoing", "--description", "Foto u shpërnda", "--by", "A.H.")
 
 
-@click.group()
-@click.option("--state-dir", type=click.Path(path_type=Path), required=True)
-@click.pass_context
-def cli(ctx: click.Context, state_dir: Path) -> None:
-    ctx.obj = {"state_dir": state_dir}
-
-
-cli.add_command(incident_cmd.incident)
-
-
 def run(state: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, ["--state-dir", str(state), "incident", *args], input="")
+    return invoke(incident_cmd.incident, state, *args, input="")
 
 
 @contextmanager

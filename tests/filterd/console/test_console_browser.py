@@ -85,10 +85,7 @@ async def journey(console: Console, tab: Tab, shots: Path) -> None:
     for width in (1280, 390):
         await tab.shot(shots / f"console-kerkesat-{width}.png", width)
     # At 390 px the tables become cards: every value says what it is.
-    labels = await tab.eval(
-        "[...document.querySelectorAll('table.cards tbody td')].map("
-        "td => getComputedStyle(td, '::before').content)")
-    assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+    labels = await tab.card_labels()
     assert '"Hosti / Host"' in labels and '"Vendimi / Decision"' in labels, labels
 
     await tab.go(f"{console.url}/incident-i-ri")
@@ -132,10 +129,7 @@ async def journey(console: Console, tab: Tab, shots: Path) -> None:
     await tab.go(f"{console.url}/incidentet?nga=2026-10-01&deri=2026-11-05")
     for width in (1280, 390):
         await tab.shot(shots / f"console-incidentet-{width}.png", width)
-    labels = await tab.eval(
-        "[...document.querySelectorAll('table.cards tbody td')].map("
-        "td => getComputedStyle(td, '::before').content)")
-    assert labels and all(x.startswith('"') and len(x) > 2 for x in labels), labels
+    labels = await tab.card_labels()
 
     await tab.go(f"{console.url}/pse")
     text = await tab.submit('form[action="/pse"]', {"emri": "abuse-legal.example"})

@@ -12,14 +12,12 @@ import dns.message
 import dns.query
 import dns.rcode
 from click.testing import CliRunner
-from console_kit import EVIL, PASSWORDS, compile_lists, running_console, signed_in
+from console_kit import EVIL, compile_lists, console_over, running_console, signed_in
 from feed_kit import CASES, served_feed
 
 from filterd import audit
 from filterd.cli import main
 from filterd.config import load_config
-from filterd.console.accounts import Accounts
-from filterd.console.app import start
 from filterd.list_apply import write_enforced
 from filterd.list_state import lists_status
 from filterd.testing import dns_address, running_appliance
@@ -130,36 +128,23 @@ listen = "127.0.0.1:0"
                 if app.lists.counts.get("hotline"):
                     break
                 await asyncio.sleep(0.05)
-            accounts = Accounts(app.cfg.state_dir)
-            accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], time.time())
-            runner, url = await start(app.cfg, accounts)
-            try:
-                import ssl
-
-                import httpx
-
-                from filterd.proxy.ca import BASENAME
-                ca = app.cfg.proxy.ca_path(app.cfg.state_dir) / f"{BASENAME}-ca-cert.pem"
-                async with httpx.AsyncClient(base_url=url, timeout=60.0, verify=ssl.
-                                             create_default_context(cafile=str(ca))) as c:
-                    csrf = await signed_in(c, "mesuesi")
-                    page = (await c.get("/listat")).text
-                    assert "seriali / serial <b>1</b>" in page
-                    feed.publish(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,"
-                                 "jo\n")
-                    r = await c.post("/listat/sinkronizo", data={"csrf": csrf})
-                    assert r.status_code == 303, r.text
-                    assert r.headers["location"] == "/listat?u=enforced-2"
-                    page = (await c.get(r.headers["location"])).text
-                    assert "Seriali 2 u sinkronizua dhe zbatohet" in page
-                    assert "seriali / serial <b>2</b>" in page
-                    answer = await asyncio.to_thread(
-                        dns.query.udp, dns.message.make_query("new-danger.example", "A"),
-                        addr[0], 3, addr[1])
-                    assert answer.rcode() == dns.rcode.NXDOMAIN
-                    last = audit.read(app.cfg.state_dir)[-1]
-                    assert (last.who, last.what, last.why) == (
-                        "mesuesi", "lists sync (console)", "serial 1 → 2")
-            finally:
-                await runner.cleanup()
-                accounts.close()
+            async with console_over(app.cfg, real_clock=True) as console, \
+                    console.client() as c:
+                csrf = await signed_in(c, "mesuesi")
+                page = (await c.get("/listat")).text
+                assert "seriali / serial <b>1</b>" in page
+                feed.publish(CASES + "new-danger.example,dangerous_games,2026-11-03,C-3,"
+                             "jo\n")
+                r = await c.post("/listat/sinkronizo", data={"csrf": csrf})
+                assert r.status_code == 303, r.text
+                assert r.headers["location"] == "/listat?u=enforced-2"
+                page = (await c.get(r.headers["location"])).text
+                assert "Seriali 2 u sinkronizua dhe zbatohet" in page
+                assert "seriali / serial <b>2</b>" in page
+                answer = await asyncio.to_thread(
+                    dns.query.udp, dns.message.make_query("new-danger.example", "A"),
+                    addr[0], 3, addr[1])
+                assert answer.rcode() == dns.rcode.NXDOMAIN
+                last = audit.read(app.cfg.state_dir)[-1]
+                assert (last.who, last.what, last.why) == (
+                    "mesuesi", "lists sync (console)", "serial 1 → 2")

@@ -8,13 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from console_kit import NOW, PASSWORDS, Console, running_console, signed_in
+from console_kit import NOW, console_over, running_console, signed_in
 from peers.nsd import NsdServer
 
 from filterd import audit
 from filterd.cli import main
-from filterd.console.accounts import Accounts
-from filterd.console.app import start
 from filterd.selftest.run import recent_runs
 from filterd.testing import free_port, running_appliance, write_lists
 
@@ -50,22 +48,14 @@ async def test_run_now_against_a_running_filter_passes_and_is_recorded(
     write_lists(tmp_path / "lists", {"social.txt": "tiktok.com\n"})
     text = CONFIG.format(port=free_port(), up=f"{upstream_dns.host}:{upstream_dns.port}",
                          lists=tmp_path / "lists")
-    async with running_appliance(tmp_path, text) as app:
-        accounts = Accounts(app.cfg.state_dir)
-        accounts.add("mesuesi", "teacher", PASSWORDS["mesuesi"], NOW)
-        runner, url = await start(app.cfg, accounts)
-        try:
-            console = Console(url, app.cfg, accounts, {})
-            async with console.client() as c:
-                csrf = await signed_in(c, "mesuesi")
-                before = (await c.get("/vetetestimi")).text
-                assert "Ende pa u provuar" in before and "Nis tani / Run now" in before
-                r = await c.post("/vetetestimi/nis", data={"csrf": csrf})
-                assert r.status_code == 303, r.text
-                page = (await c.get(r.headers["location"])).text
-        finally:
-            await runner.cleanup()
-            accounts.close()
+    async with running_appliance(tmp_path, text) as app, \
+            console_over(app.cfg, real_clock=True) as console, console.client() as c:
+        csrf = await signed_in(c, "mesuesi")
+        before = (await c.get("/vetetestimi")).text
+        assert "Ende pa u provuar" in before and "Nis tani / Run now" in before
+        r = await c.post("/vetetestimi/nis", data={"csrf": csrf})
+        assert r.status_code == 303, r.text
+        page = (await c.get(r.headers["location"])).text
     assert "Vetëtestimi u krye" in page
     assert "✔ Në rregull:" in page and "DËSHTOI" not in page, page
     assert "kanarina DoH" in page and "[nxenesit]" not in page  # a table, not CLI lines

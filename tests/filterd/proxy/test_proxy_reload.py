@@ -5,13 +5,9 @@ proxy's own settings need `systemctl restart roja`; a reload without such a chan
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+from cli_kit import roja_serve
 from click.testing import CliRunner
 
 from filterd.cli import main
@@ -46,14 +42,7 @@ def test_reload_names_proxy_changes_that_need_a_restart(tmp_path: Path) -> None:
     good = CONFIG.format(state=state, dns=free_port(), proxy=free_port(), page=free_port(),
                          lists=lists)
     cfg.write_text(good, encoding="utf-8")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "roja"), "--config", str(cfg),
-                             "serve"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            cwd=Path(__file__).resolve().parents[3])
-    try:
-        deadline = time.monotonic() + 60
-        while not (state / "roja.pid").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
+    with roja_serve(cfg, state):
         same = CliRunner().invoke(main, ["--config", str(cfg), "reload"])
         assert same.exit_code == 0 and "U ringarkua / reloaded" in same.output, same.output
         assert "restart" not in same.output
@@ -66,6 +55,3 @@ def test_reload_names_proxy_changes_that_need_a_restart(tmp_path: Path) -> None:
                                    "`systemctl restart roja`")
         assert "/ note: [proxy] changes apply only after a restart" in lines[1]
         assert json.loads((state / "reload.json").read_text())["restart"] == ["proxy"]
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(30)
