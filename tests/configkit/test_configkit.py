@@ -61,7 +61,7 @@ def test_unknown_top_level_table_is_rejected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text,line,key,says", [
-    ('[dns]\nworkers = "two"\n', 2, "dns.workers", "must be a whole number, not a string"),
+    ('[dns]\nworkers = "two"\n', 2, "dns.workers", 'must be a whole number 1-64 or "auto"'),
     ('[dns]\ncanaries = "yes"\n', 2, "dns.canaries", "must be true or false"),
     ('[dns]\nlisten = 53\n', 2, "dns.listen", "must be a list of strings"),
     ('\n[dns]\nblock_answer = "refuse"\n', 3, "dns.block_answer", "nxdomain, null, blockpage"),
