@@ -23,12 +23,13 @@ class ReportDb:
         self.conn: sqlite3.Connection | None = None
         self.tables: set[str] = set()
         if path.is_file():
-            self.conn = open_readonly(path, SCHEMA, minimum=0)  # a newer one: StoreTooNewError
             try:
+                self.conn = open_readonly(path, SCHEMA, minimum=0)  # newer: StoreTooNewError
                 rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
                 self.tables = {str(r[0]) for r in rows}
             except sqlite3.Error as exc:
-                self.conn.close()
+                if self.conn is not None:
+                    self.conn.close()
                 exc.add_note(str(path))  # the CLI names the file (filterd.errors)
                 raise
 
