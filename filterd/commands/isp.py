@@ -98,7 +98,7 @@ def lists_in_force(cfg: RojaConfig, lo: float, hi: float) -> list[ListInForce]:
     return out
 
 
-@isp.command("report")
+@isp.command("report", short_help="Raporti vjetor i Kodit / Code of Conduct report.")
 @click.option("--year", required=True, metavar="YYYY", help="Viti / the year, e.g. 2026")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Dosja / output folder")
