@@ -148,7 +148,7 @@ def main(argv: list[str]) -> int:
             "&grupi=mesuesit", "≤ 150 ms"),
         "Incidentet CSV (default filter)": ("/incidentet.csv", "≤ 150 ms"),
         "Incident i ri / new incident": ("/incident-i-ri", "≤ 150 ms"),
-        "Rastet / cases (every manual incident)": ("/rastet", "≤ 150 ms"),
+        "Rastet / cases (newest 100 a page)": ("/rastet", "≤ 150 ms"),
         "Raportet / reports": ("/raportet", "≤ 150 ms"),
         "Listat / lists": ("/listat", "≤ 150 ms"),
         "Pse u bllokua? / why blocked": (
