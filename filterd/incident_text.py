@@ -1,19 +1,30 @@
 """What the manual-incident forms say and accept, shared by `roja incident` and the console's
-"Incident i ri" page: the note under the description (no names; the text stays on the gateway
-and is deleted `[incidents] free_text_days` after the case is closed), the CSAM note, and the
-date a teacher types (DD.MM.YYYY or YYYY-MM-DD, never in the future, Tirana time)."""
+"Incident i ri" and "Rastet" pages: the note under the description (no names; the text stays
+on the gateway and is deleted `[incidents] free_text_days` after the case is closed), what the
+masking hid (`hidden_kinds`), the CSAM note, and the date a teacher types (DD.MM.YYYY or
+YYYY-MM-DD, never in the future, Tirana time)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from reporting import manual
 from reporting.plural import DAY, count
 from reporting.retention import DEFAULT_FREE_TEXT_DAYS
 
 TIRANE = ZoneInfo("Europe/Tirane")
 DATE_FORMAT = "%d.%m.%Y"
+
+
+def hidden_kinds(text: str) -> tuple[str, str]:
+    """The description as it is stored (`reporting.manual.mask_pii`) and what was hidden, by
+    kind, Albanian / English with counts ("" when nothing was): never the hidden values."""
+    masked, findings = manual.mask_pii(text.strip())
+    return masked, ", ".join(f"{manual.PII_KINDS[k][0]} / {manual.PII_KINDS[k][1]} ×{n}"
+                             for k, n in Counter(findings).items())
 
 
 def description_note(days: int = DEFAULT_FREE_TEXT_DAYS) -> str:

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import sqlite3
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -35,7 +34,14 @@ import click
 
 from filterd.errors import RojaError
 from filterd.incident_text import CSAM_NOTE as CSAM_NOTE
-from filterd.incident_text import DATE_FORMAT, TIRANE, description_note, parse_date, today
+from filterd.incident_text import (
+    DATE_FORMAT,
+    TIRANE,
+    description_note,
+    hidden_kinds,
+    parse_date,
+    today,
+)
 from reporting import manual
 from reporting.incidents import IncidentStoreError, db_path
 from reporting.manual import VOCABULARIES, ManualIncident, ManualIncidentError
@@ -146,11 +152,9 @@ def _ask_date() -> date:
 
 
 def _warn_masked(original: str) -> None:
-    masked, findings = manual.mask_pii(original.strip())
-    if not findings:
+    masked, kinds = hidden_kinds(original)
+    if not kinds:
         return
-    kinds = ", ".join(f"{manual.PII_KINDS[k][0]} / {manual.PII_KINDS[k][1]} ×{n}"
-                      for k, n in Counter(findings).items())
     click.echo(f"Kujdes: u fshehën të dhëna personale / Warning: personal data was hidden: "
                f"{kinds}.\nTeksti që ruhet / text stored: {masked}", err=True)
 

@@ -16,28 +16,28 @@ into the audit log with the fields that changed (never their text).
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 
 from aiohttp import web
 
 from filterd import audit
 from filterd.console.app import render, settings
 from filterd.console.guards import form_of, signed_in, teacher
-from filterd.incident_text import CSAM_NOTE, description_note
+from filterd.incident_text import CSAM_NOTE, description_note, hidden_kinds
 from reporting import manual
 from reporting.inbox.app import now
 from reporting.incidents import db_path
+from reporting.sqlite_store import StoreLockedError
 
 EDITABLE = ("status", "category")
 PAGE = 100  # cases a page: a school records a few a month; an ISP-sized list stays fast
 
 
-def _case(request: web.Request) -> manual.ManualIncident:
+async def _case(request: web.Request) -> manual.ManualIncident:
     try:
         number = int(request.match_info["id"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    case = manual.get(db_path(settings(request).state_dir), number)
+    case = await asyncio.to_thread(manual.get, db_path(settings(request).state_dir), number)
     if case is None:
         raise web.HTTPNotFound(text=f"Nuk ka rast nr. {number}. / There is no case {number}.")
     return case
@@ -64,21 +64,21 @@ async def cases(request: web.Request) -> web.StreamResponse:
 
 
 def _form(request: web.Request, case: manual.ManualIncident, status: int = 200,
-          error: str = "") -> web.Response:
-    return render(request, "case.html", status=status, case=case, error=error,
+          error: str = "", hidden: str = "") -> web.Response:
+    return render(request, "case.html", status=status, case=case, error=error, hidden=hidden,
                   vocab=manual.VOCABULARIES, csam_note=CSAM_NOTE,
                   prompt=description_note(settings(request).incidents.free_text_days))
 
 
 async def case_page(request: web.Request) -> web.StreamResponse:
     teacher(request)
-    return _form(request, _case(request))
+    return _form(request, await _case(request))
 
 
 async def save(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     form = await form_of(request)
-    case = _case(request)
+    case = await _case(request)
     assert case.id is not None
     fields: dict[str, object] = {f: str(form.get(f, "")) for f in EDITABLE}
     fields["referrals"] = tuple(str(r) for r in form.getall("referrals", []))
@@ -87,22 +87,21 @@ async def save(request: web.Request) -> web.StreamResponse:
     if not changed:
         raise web.HTTPSeeOther("/rastet")
     try:
-        stored = manual.update(db_path(settings(request).state_dir), case.id, now(request),
-                               **{f: fields[f] for f in changed})
+        stored = await asyncio.to_thread(  # SQLite (and a wait for a locked store): a thread
+            manual.update, db_path(settings(request).state_dir), case.id, now(request),
+            **{f: fields[f] for f in changed})
     except manual.ManualIncidentError as exc:
         return _form(request, case, 400, str(exc))
+    except StoreLockedError as exc:
+        return _form(request, case, 503, f"Rasti nuk u ruajt / the case was not saved: {exc}")
     what = f"manual incident update #{case.id}: " + ", ".join(
         f"{f} {getattr(case, f)}→{getattr(stored, f)}" if f in EDITABLE else f
         for f in changed)
     audit.append(settings(request).state_dir, who=me.name, what=what, why="console")
     if "description" in changed:
-        _masked, findings = manual.mask_pii(str(fields["description"]))
-        if findings:
-            kinds = ", ".join(f"{manual.PII_KINDS[k][0]} / {manual.PII_KINDS[k][1]} ×{n}"
-                              for k, n in Counter(findings).items())
-            return render(request, "case.html", case=stored, error="", hidden=kinds,
-                          vocab=manual.VOCABULARIES, csam_note=CSAM_NOTE,
-                          prompt=description_note(settings(request).incidents.free_text_days))
+        _masked, kinds = hidden_kinds(str(fields["description"]))
+        if kinds:
+            return _form(request, stored, hidden=kinds)
     raise web.HTTPSeeOther(f"/rastet?nr={case.id}")
 
 

@@ -14,7 +14,6 @@ the console user. Each record goes into the audit log.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import datetime
 
 from aiohttp import web
@@ -22,7 +21,7 @@ from aiohttp import web
 from filterd import audit
 from filterd.console.app import render, settings
 from filterd.console.guards import form_of, teacher
-from filterd.incident_text import CSAM_NOTE, description_note, parse_date
+from filterd.incident_text import CSAM_NOTE, description_note, hidden_kinds, parse_date
 from filterd.status import TIRANE
 from reporting import manual
 from reporting.inbox.app import now
@@ -67,9 +66,7 @@ async def record(request: web.Request) -> web.StreamResponse:
     except StoreLockedError as exc:
         return _form(request, 503, f"Incidenti nuk u regjistrua / the incident was not "
                      f"recorded: {exc}", values)
-    _masked, findings = manual.mask_pii(values["description"].strip())
-    kinds = ", ".join(f"{manual.PII_KINDS[k][0]} / {manual.PII_KINDS[k][1]} ×{n}"
-                      for k, n in Counter(findings).items())
+    _masked, kinds = hidden_kinds(values["description"])
     audit.append(settings(request).state_dir, who=me.name, what=f"manual incident add "
                  f"#{new_id}: {incident.normalised().category}", why="console")
     from urllib.parse import urlencode
