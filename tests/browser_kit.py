@@ -70,6 +70,15 @@ class Tab:
         await asyncio.sleep(0.5)
         return await self.settle()
 
+    async def unlabelled(self) -> list[str]:
+        """The names (or ids) of the page's inputs, selects and text areas that have neither a
+        label nor an aria-label: what a screen reader could not name."""
+        found: list[str] = await self.eval(
+            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(e => !e.labels.length && !e.getAttribute('aria-label'))"
+            ".map(e => e.name || e.id)")
+        return found
+
     async def card_labels(self) -> list[str]:
         """The label each cell of a `table.cards` shows when the table is drawn as cards
         (its `::before` content); every cell has one."""

@@ -86,19 +86,26 @@ async def reset(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/llogarite?u=ndryshuar&emri={quote(name)}")
 
 
+def _remove_unless_last_teacher(store: Accounts, name: str) -> bool:
+    """Remove `name` unless it is the last teacher: one call under the accounts lock, so two
+    teachers removing each other at once cannot leave the school with none."""
+    everyone = store.users()
+    target = next((u for u in everyone if u.name == name), None)
+    if target is not None and target.teacher and sum(u.teacher for u in everyone) <= 1:
+        return False
+    store.remove(name)
+    return True
+
+
 async def remove(request: web.Request) -> web.StreamResponse:
     me = teacher(request)
     await form_of(request)
     name = await _target(request)
     if name == me.name:
-        return await _page(request, 409, "Nuk mund të hiqni llogarinë tuaj; një mësues tjetër e "
-                                   "bën. / You cannot remove your own account; another "
-                                   "teacher can.")
-    user = await on_accounts(request, Accounts.user, name)
-    everyone = await on_accounts(request, Accounts.users)
-    if user is not None and user.teacher and sum(u.teacher for u in everyone) <= 1:
+        return await _page(request, 409, "Nuk mund të hiqni llogarinë tuaj; një mësues tjetër "
+                           "e bën. / You cannot remove your own account; another teacher can.")
+    if not await on_accounts(request, _remove_unless_last_teacher, name):
         return await _page(request, 409, "Ky është mësuesi i fundit. / This is the last teacher.")
-    await on_accounts(request, Accounts.remove, name)
     audit.append(settings(request).state_dir, who=me.name, what=f"console user remove {name}",
                  why="console")
     raise web.HTTPSeeOther(f"/llogarite?u=hequr&emri={quote(name)}")
@@ -110,8 +117,8 @@ async def own_password(request: web.Request) -> web.StreamResponse:
     current = await on_accounts(request, Accounts.login, me.name, form.get("current", ""),
                                 now(request), address(request))
     if current is None:
-        return await _page(request, 403, "Fjalëkalimi i tanishëm është i gabuar. / The current "
-                                   "password is wrong.")
+        return await _page(request, 403, "Fjalëkalimi i tanishëm është i gabuar. / The "
+                           "current password is wrong.")
     try:
         await on_accounts(request, Accounts.reset, me.name, _new_password(form))
     except AccountError as exc:

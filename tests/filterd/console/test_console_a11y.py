@@ -15,10 +15,6 @@ from console_kit import PASSWORDS, running_console
 PAGES = ["/pasqyra", "/kerkesat", "/incidentet", "/incident-i-ri", "/rastet", "/raportet",
          "/listat", "/grupet", "/pse", "/vetetestimi", "/llogarite", "/auditimi"]
 
-UNLABELLED = (
-    "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
-    ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name || e.id)")
-
 # The worst text contrast on the page: each element with its own text, its colour against the
 # first opaque background up the tree (WCAG relative luminance).
 CONTRAST = """(() => {
@@ -45,7 +41,7 @@ CONTRAST = """(() => {
 async def check(tab: Tab, url: str, page: str) -> None:
     text = await tab.go(f"{url}{page}")
     assert "Hyrja" not in text[:200], f"{page}: not signed in"
-    assert await tab.eval(UNLABELLED) == [], page
+    assert await tab.unlabelled() == [], page
     assert await tab.eval("document.documentElement.lang") == "sq", page
     assert await tab.eval("document.querySelectorAll('h1').length") == 1, page
     ratio, where = await tab.eval(CONTRAST)
@@ -63,7 +59,7 @@ async def test_every_page_is_labelled_readable_and_fits_a_phone(tmp_path: Path) 
         for who in ("mesuesi", "drejtori"):
             await tab.call("Network.clearBrowserCookies")
             await tab.go(f"{console.url}/hyr")
-            assert await tab.eval(UNLABELLED) == []
+            assert await tab.unlabelled() == []
             await tab.submit('form[action="/hyr"]', {"username": who,
                                                      "password": PASSWORDS[who]})
             for page in PAGES:

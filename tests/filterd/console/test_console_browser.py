@@ -151,9 +151,7 @@ async def test_groups_and_schedules_in_the_browser(tmp_path: Path) -> None:
                                                  "password": PASSWORDS["mesuesi"]})
         text = await tab.go(f"{console.url}/grupet")
         assert "Grupet dhe oraret" in text and "Nxënësit" in text, text[:400]
-        unlabelled = await tab.eval(
-            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
-            ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.name)")
+        unlabelled = await tab.unlabelled()
         assert unlabelled == [], unlabelled
         for width in (1280, 390):
             await tab.shot(shots / f"console-grupet-{width}.png", width)
