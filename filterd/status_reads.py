@@ -104,12 +104,17 @@ def last_report(rows: list[Delivery]) -> dict[str, Any] | None:
             "error": latest.last_error}
 
 
+def midnight(moment: datetime) -> datetime:
+    """The start of `moment`'s day in Tirana: what "today" means on every page and in status."""
+    return moment.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def incidents_today(db: Path, now: datetime) -> tuple[int, int, int]:
     """(incidents, bypass attempts, devices that tried a bypass) first seen today in Tirana,
     the bypass figures from `reporting.bypass_count` (the monthly report's count too). Raises
     sqlite3.Error when the database cannot be read, StoreTooNewError when a newer Roja wrote
     it."""
-    start = now.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight(now)
     end = start + timedelta(days=1)
     if not db.is_file():
         return 0, 0, 0

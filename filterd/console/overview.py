@@ -24,7 +24,7 @@ from filterd.config import RojaConfig
 from filterd.console.app import render, settings
 from filterd.console.guards import signed_in
 from filterd.status import TIRANE, Health, collect
-from filterd.status_reads import metric_sum
+from filterd.status_reads import metric_sum, midnight
 from filterd.traffic import Hour, hours, recorded
 from policy.categories import label
 from reporting.bypass_count import IN_PERIOD
@@ -80,12 +80,12 @@ def chart(hours: list[Hour]) -> Chart:
 
 
 def today(hours: list[Hour], moment: datetime) -> int:
-    midnight = moment.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
-    return sum(h.queries for h in hours if h.start >= midnight.timestamp())
+    start = midnight(moment).timestamp()
+    return sum(h.queries for h in hours if h.start >= start)
 
 
 def top_categories(db: Path, moment: datetime, limit: int = TOP) -> list[tuple[str, int]]:
-    start = moment.astimezone(TIRANE).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = midnight(moment)
     if not db.is_file():
         return []
     try:
