@@ -334,24 +334,35 @@ class CompiledList:
 
     def lookup(self, host: str) -> list[Match]:
         """Every entry that lists `host` or one of its parent domains, most specific first."""
+        # The DNS hot path (a lookup per uncached query): the uniform case (one tag set for
+        # every key, as in a single list) skips the key ids and builds the matches directly.
         rev = host[::-1] + "."
         uniform = self._uniform
+        size = len(host) + 1
+        below_only = self._below_only
+        out: list[Match] = []
         if uniform >= 0:
             keys = self._trie.prefixes(rev)
             if not keys:
-                return []
-            found = [(key, 0) for key in keys]
-        else:
-            found = list(self._trie.iter_prefixes_with_ids(rev))
-            if not found:
-                return []
-        out = []
-        combos, per_key, below_only = self._combos, self._per_key, self._below_only
+                return out
+            combo = self._combos[uniform]
+            for key in reversed(keys):
+                n = len(key)
+                entry = host[size - n:]  # the key is the reversed entry plus "."
+                for t, list_id, category in combo:
+                    if n == size and t in below_only:
+                        continue
+                    out.append(Match(entry, list_id, category))
+            return out
+        found = list(self._trie.iter_prefixes_with_ids(rev))
+        if not found:
+            return out
+        combos, per_key = self._combos, self._per_key
         for key, key_id in reversed(found):
-            entry = host[len(host) - len(key) + 1:]  # the key is the reversed entry plus "."
-            exact = len(key) == len(rev)
-            for t, list_id, category in combos[uniform if uniform >= 0 else per_key[key_id]]:
-                if exact and t in below_only:
+            n = len(key)
+            entry = host[size - n:]
+            for t, list_id, category in combos[per_key[key_id]]:
+                if n == size and t in below_only:
                     continue
                 out.append(Match(entry, list_id, category))
         return out

@@ -177,7 +177,8 @@ class Resolver:
         if answer.incident is not None and group is not None:
             self._incident(answer.incident, client, group, answer.label)
             self.stats.blocked[answer.label] = self.stats.blocked.get(answer.label, 0) + 1
-        if transport == "udp" and len(wire) > q.max_udp():
+        # Every reply fits 512 bytes, the least UDP size; only a longer one asks the client's.
+        if len(wire) > 512 and transport == "udp" and len(wire) > q.max_udp():
             wire = truncated(q, wire)
         self.stats.result(answer.kind, time.perf_counter() - started)
         return wire
@@ -195,7 +196,7 @@ class Resolver:
     def _incident(self, note: object, client: str, group: Group, label: str) -> None:
         if self.incidents is None or not isinstance(note, IncidentNote):
             return
-        self.incidents.submit(Incident(
-            at=time.time(), client=client, group=group.id, name=note.name,
-            category=note.category, list_id=note.list_id, action=note.action, source="dns",
-            reason=note.reason))
+        # Positional (a blocked query's hot path): at, client, group, name, category, list,
+        # action, source, reason.
+        self.incidents.submit(Incident(time.time(), client, group.id, note.name, note.category,
+                                       note.list_id, note.action, "dns", note.reason))

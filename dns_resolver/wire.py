@@ -9,6 +9,7 @@ fields of a packed answer so cached answers can be served with decremented TTLs.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from enum import Enum
@@ -339,17 +340,24 @@ def synth_reply(q: Question, rcode: int, ttl: int, *, rtype: int = 0, rdata: byt
     a SOA for `soa_owner` in the authority section (negative answers), plus our OPT record
     with an Extended DNS Error when the client sent EDNS. No dnslib objects on this path."""
     flags = QR | (q.flags & (RD | CD)) | RA | (rcode & 0xF)
-    parts = [_HEADER.pack(q.id, flags, 1, 1 if rdata else 0, 1 if soa_owner is not None else 0,
-                          1 if q.edns else 0), q.wire]
+    out = _HEADER.pack(q.id, flags, 1, 1 if rdata else 0, 1 if soa_owner is not None else 0,
+                       1 if q.edns else 0) + q.wire
     if rdata:
-        parts.append(b"\xc0\x0c" + _RR.pack(rtype, q.qclass, ttl, len(rdata)) + rdata)
+        out += b"\xc0\x0c" + _RR.pack(rtype, q.qclass, ttl, len(rdata)) + rdata
     if soa_owner is not None:
-        soa = _SOA_NAMES + struct.pack(">IIIII", 1, 3600, 600, 86400, ttl)
-        parts.append(_owner(q, soa_owner) + _RR.pack(6, q.qclass, ttl, len(soa)) + soa)
+        out += _owner(q, soa_owner) + _soa_record(q.qclass, ttl)
     if q.edns is not None:
         options = edns_option_ede(*ede) if ede else b""
-        parts.append(opt_record(q.edns.do, rcode >> 4, options))
-    return b"".join(parts)
+        out += opt_record(q.edns.do, rcode >> 4, options)
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _soa_record(qclass: int, ttl: int) -> bytes:
+    """Type, class, TTL, length and RDATA of the negative answer's SOA (the same for every
+    block with this TTL: built once, not per query)."""
+    soa = _SOA_NAMES + struct.pack(">IIIII", 1, 3600, 600, 86400, ttl)
+    return _RR.pack(6, qclass, ttl, len(soa)) + soa
 
 
 def _owner(q: Question, owner: str) -> bytes:

@@ -17,6 +17,13 @@ Keys (all optional):
     recent_pairs = 16384   # (client, name) pairs kept in memory for deduplication, ~400
                            # bytes each; beyond this the writer asks the database (slower
                            # under a flood of distinct blocked names, e.g. ~10% at 200,000)
+    repeat_flush_seconds = 60  # repeats of a row already written are counted in memory and
+                           # written together this often (and at each month's end and at
+                           # stop): one UPDATE per row, not one per blocked query. A kill -9
+                           # or power cut loses at most this many seconds of repeat counts,
+                           # never an incident; 0 writes them with the next batch
+    repeat_pairs = 131072  # (client, name) pairs whose repeats are counted in memory, ~250
+                           # bytes each; beyond, a repeat is queued and written like a new one
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ class IncidentSettings:
     retention_days: int = 400
     free_text_days: int = 30
     recent_pairs: int = 16384
+    repeat_flush_seconds: float = 60.0
+    repeat_pairs: int = 131072
 
 
 def parse(section: configkit.Section) -> IncidentSettings:
@@ -53,6 +62,10 @@ def parse(section: configkit.Section) -> IncidentSettings:
         free_text_days=section.int("free_text_days", defaults.free_text_days, min=1,
                                    max=36500),
         recent_pairs=section.int("recent_pairs", defaults.recent_pairs, min=1,
+                                 max=10_000_000),
+        repeat_flush_seconds=section.float("repeat_flush_seconds",
+                                           defaults.repeat_flush_seconds, min=0.0, max=3600.0),
+        repeat_pairs=section.int("repeat_pairs", defaults.repeat_pairs, min=0,
                                  max=10_000_000),
     )
     section.done()

@@ -145,6 +145,11 @@ class TiraneMonth:
         self._month = local.year * 12 + local.month - 1
         return self._month
 
+    @property
+    def end(self) -> float:
+        """The end (unix time) of the month last asked for."""
+        return self._end
+
 
 def pseudonym(key: bytes, client: str) -> str:
     """First 16 hex characters of HMAC-SHA256(key, client address text).

@@ -18,6 +18,7 @@ Metric: result `blocked`, label = list id.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ class BlocklistHandler:
     def block_answer(self, q: Question, d: Decision, action: str) -> Answer:
         """The configured block reply, built by hand (the same bytes on the fast path)."""
         s = self.settings
-        ede = (EDE_BLOCKED if d.legal else EDE_FILTERED, f"Roja: {d.category}")
+        ede = _ede(d.legal, d.category)
         rcode, rtype, rdata = 0, 0, b""
         if s.mode == "nxdomain":
             rcode = NXDOMAIN
@@ -104,12 +105,19 @@ class BlocklistHandler:
                            soa_owner=None if rdata else owner, ede=ede)
         reason = d.reason if action == "blocked" else \
             f"{'answer address' if action == ADDRESS else 'CNAME/HTTPS target'}: {d.reason}"
-        name = d.entry if d.confidential else q.name
         # The self-test's reserved names are checks, not pupils: no incident, no report line.
         note = None if d.selftest else IncidentNote(
-            name, d.category, d.list_id, action, reason)
-        return Answer("blocked", reason, rcode=rcode, label=d.list_id, ede=ede,
-                      cache_ttl=s.ttl, fixed_ttl=True, wire=wire, incident=note)
+            d.entry if d.confidential else q.name, d.category, d.list_id, action, reason)
+        # Positional: this runs for every blocked query (keywords cost a third more here).
+        return Answer("blocked", reason, rcode, (), (), (), d.list_id, ede, s.ttl, True, 0,
+                      note, wire)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ede(legal: bool, category: str) -> tuple[int, str]:
+    """The Extended DNS Error of a block (RFC 8914): 15 Blocked for a legal list, 17 Filtered
+    otherwise, with the category; one tuple per category, not one per query."""
+    return (EDE_BLOCKED if legal else EDE_FILTERED, f"Roja: {category}")
 
 
 def _names_in(answer: Answer) -> list[str]:

@@ -28,18 +28,28 @@ Fold = tuple[str, str, str]  # (raw client, name, category): what `submit` folds
 
 
 class Queued:
-    """An incident waiting for the writer, with the repeats `submit` folded into it."""
+    """An incident waiting for the writer, with the repeats `submit` folded into it; once
+    written, the row's open entry, which counts further repeats in memory until they are
+    written together (`[incidents] repeat_flush_seconds`)."""
 
-    __slots__ = ("count", "first_at", "fold", "incident", "last_at", "month")
+    __slots__ = ("count", "first_at", "fold", "incident", "last_at", "month", "row_first",
+                 "row_id")
 
     def __init__(self, incident: Incident, fold: Fold, month: int) -> None:
-        self.incident = incident
+        # Needed only until the row is written (its columns); dropped then, so an open row
+        # costs the memory of its counters, not of the whole incident.
+        self.incident: Incident | None = incident
         self.fold = fold
         # Its Europe/Tirane month: a repeat of another month is a new entry (reports count a
         # row in the month of its first block; a year's pseudonym key differs too).
         self.month = month
-        self.count = 1
+        self.count = 1  # blocks not yet in the store
         self.first_at = self.last_at = incident.at
+        self.row_id = 0  # the row once written (0: not yet)
+        self.row_first = 0.0  # that row's first_at as last written
+
+
+Taken = tuple[Queued, int, float, float]  # an entry in a batch: (entry, count, first, last)
 
 
 @dataclass(slots=True)

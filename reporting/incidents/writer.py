@@ -11,11 +11,16 @@ writer's aiosqlite connection (its own thread) takes the same policy: no SQLite 
 the event loop.
 
 Repeats are folded already at `submit`: an incident with the same (client, name, category) as
-one still waiting in the queue, within `dedup_seconds` of its last repeat and in the same
-Europe/Tirane month, only raises that entry's count (no new queue entry, no key or pseudonym
-work in the writer). The store would have folded it into the same row anyway, so the rows and
-`written` are what they were; a dashboard hammering a blocked name costs a dictionary lookup
-per query (issue 21: this was about a third of a blocked query's CPU under load).
+one still waiting in the queue, or as a row written less than `dedup_seconds` before its last
+repeat, in the same Europe/Tirane month, only raises that entry's count: a dictionary lookup per
+blocked query, no queue entry, no key or pseudonym work, no SQL. The repeats of written rows are
+written together, one UPDATE per row, every `repeat_flush_seconds` (and at every month's end,
+and at stop), so a client hammering a blocked name costs one UPDATE a minute, not one per query
+(issue 21: the incident path was a third of a blocked query's CPU). The price, chosen and
+documented: a kill -9 or a power cut loses at most `repeat_flush_seconds` of repeat counts,
+never a row (a first block is written within `flush_interval`, as before);
+`repeat_flush_seconds = 0` writes repeats with the next batch. At most `repeat_pairs` entries
+are kept; beyond, a repeat goes through the queue and the store as before.
 """
 from __future__ import annotations
 
@@ -32,7 +37,18 @@ import aiosqlite
 from prometheus_client.registry import CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import BUMP, INSERT, UPDATE, Fold, Key, NewRow, Queued, Seen, lookup
+from reporting.incidents.batch import (
+    BUMP,
+    INSERT,
+    UPDATE,
+    Fold,
+    Key,
+    NewRow,
+    Queued,
+    Seen,
+    Taken,
+    lookup,
+)
 from reporting.incidents.health import RateLimitedLog, WriterCollector
 from reporting.incidents.schema import DROPPED_EVENT, SCHEMA, Incident
 from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
@@ -74,7 +90,12 @@ class IncidentWriter:
         self._year_of = TiraneYear()
         self._month_of = TiraneMonth()  # a row never spans two months (reports count by month)
         self._queue: deque[Queued] = deque()
-        self._waiting: dict[Fold, Queued] = {}  # queued entries that repeats fold into
+        # Entries that repeats fold into: queued ones, and written rows still in their window
+        # (at most `repeat_pairs`); `_dirty` the written ones with repeats not yet stored.
+        self._waiting: dict[Fold, Queued] = {}
+        self._dirty: list[Queued] = []
+        self._next_repeats = float("inf")  # when pending repeats are written (unix time)
+        self._next_expiry = 0.0  # when closed windows are next dropped from `_waiting`
         self._wake = asyncio.Event()
         self._db: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -83,6 +104,7 @@ class IncidentWriter:
         # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
         capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
         self._capacity = max(capacity, 2 * settings.batch_size)
+        self._open_capacity = settings.repeat_pairs
         self._recent: OrderedDict[Key, Seen] = OrderedDict()
         self._pseudonyms: dict[tuple[int, str], str] = {}
         # The database lookup for pairs missing from `_recent` is only needed while the memory
@@ -115,7 +137,8 @@ class IncidentWriter:
     def submit(self, incident: Incident) -> None:
         """Queue an incident (call it from the event loop's thread). Never blocks or awaits;
         when the queue is full the incident is counted as dropped instead. A repeat of an
-        entry still queued is folded into it (module docstring)."""
+        entry still queued, or of a row still in its window, is folded into it (module
+        docstring)."""
         if self._closed:
             self.dropped += 1
             self._unrecorded_drops += 1
@@ -128,6 +151,11 @@ class IncidentWriter:
         waiting = self._waiting.get(fold)
         if waiting is not None and waiting.month == month and \
                 waiting.last_at >= at - self.settings.dedup_seconds:
+            if waiting.count == 0 and waiting.row_id:  # a written row's first pending repeat
+                self._dirty.append(waiting)
+                if self._next_repeats == float("inf"):  # the first since the last write
+                    self._schedule_repeats()
+                    self._wake.set()  # the writer may be waiting without a deadline
             waiting.count += 1
             if at > waiting.last_at:
                 waiting.last_at = at
@@ -141,10 +169,20 @@ class IncidentWriter:
             return
         entry = Queued(incident, fold, month)
         queue.append(entry)
-        self._waiting[fold] = entry
+        # A replaced entry's pending repeats are in `_dirty` (or its batch is in flight).
+        if waiting is not None or len(self._waiting) < self._open_capacity:
+            self._waiting[fold] = entry
         n = len(queue)
         if n == 1 or n == self.settings.batch_size:
             self._wake.set()
+
+    def _schedule_repeats(self) -> None:
+        """Pending repeats are written `repeat_flush_seconds` after the first of them, and never
+        later than the end of the Europe/Tirane month (a month's report counts only rows of
+        that month, which must be complete when it is built)."""
+        now = time.time()
+        self._month_of(now)
+        self._next_repeats = min(now + self.settings.repeat_flush_seconds, self._month_of.end)
 
     async def stop(self, patience: float = STOP_TIMEOUT) -> None:
         """Write everything queued so far (trying for up to `patience` seconds when the store
@@ -166,8 +204,10 @@ class IncidentWriter:
                       "(the database stayed locked or failing for %.0f s)", len(self._queue),
                       patience)
         self.dropped += sum(q.count for q in self._queue)
+        self.dropped += sum(q.count for q in set(self._dirty) if q.row_id)
         self._queue.clear()
         self._waiting.clear()
+        self._dirty.clear()
         db, self._db = self._db, None
         if db is not None:
             await db.close()
@@ -177,11 +217,22 @@ class IncidentWriter:
         queue, batch_size = self._queue, self.settings.batch_size
         retry = RETRY_FIRST
         while True:
+            if self._dirty and (self._stopping or time.time() >= self._next_repeats):
+                if not await self._write_repeats():
+                    await asyncio.sleep(retry)
+                    retry = min(2 * retry, RETRY_MAX)
+                    continue
+                retry = RETRY_FIRST
             if not queue:
                 if self._stopping:
+                    if self._dirty:
+                        continue
                     return
                 self._wake.clear()
-                await self._wake.wait()
+                wait = self._next_repeats - time.time() if self._dirty else None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(None if wait is None else max(wait, 0.0)):
+                        await self._wake.wait()
                 continue
             deadline = loop.time() + self.settings.flush_interval
             while len(queue) < batch_size and not self._stopping:
@@ -198,22 +249,81 @@ class IncidentWriter:
             await asyncio.sleep(retry)  # the batch is back at the head of the queue
             retry = min(2 * retry, RETRY_MAX)
 
-    def _take_batch(self) -> list[Queued]:
-        """The next batch; its entries take no more repeats (those queue a new entry)."""
-        queue, waiting = self._queue, self._waiting
-        batch = [queue.popleft() for _ in range(min(len(queue), self.settings.batch_size))]
-        for q in batch:
-            if waiting.get(q.fold) is q:
-                del waiting[q.fold]
+    def _take_batch(self) -> list[Taken]:
+        """The next batch, each entry with what it holds now; repeats arriving while it is
+        written count anew in the entry (written later as repeats of its row)."""
+        queue = self._queue
+        batch: list[Taken] = []
+        for _ in range(min(len(queue), self.settings.batch_size)):
+            q = queue.popleft()
+            batch.append((q, q.count, q.first_at, q.last_at))
+            q.count = 0
         return batch
 
-    def _put_back(self, batch: list[Queued]) -> None:
+    def _put_back(self, batch: list[Taken]) -> None:
         """A batch that could not be written goes back to the head of the queue, in order."""
-        self._queue.extendleft(reversed(batch))
-        for q in batch:
-            self._waiting.setdefault(q.fold, q)
+        self._queue.extendleft(q for q, _, _, _ in reversed(batch))
+        for q, count, _, _ in batch:
+            q.count += count
 
-    async def _write_batch(self, batch: list[Queued]) -> bool:
+    async def _write_repeats(self) -> bool:
+        """Write the pending repeats of written rows, one UPDATE per row, in one transaction;
+        on failure keep them pending and return False."""
+        dirty, self._dirty = self._dirty, []
+        taken = []
+        for q in dirty:
+            if q.count:  # an entry may be listed twice; the first visit takes its count
+                taken.append((q, q.count, q.first_at))
+                q.count = 0
+        db = self._db
+        assert db is not None, "the writer task runs only while the database is open"
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                earlier = [(n, first, q.last_at, q.row_id) for q, n, first in taken
+                           if first < q.row_first]
+                if earlier:
+                    await db.executemany(UPDATE, earlier)
+                await db.executemany(BUMP, [(n, q.last_at, q.row_id) for q, n, first in taken
+                                            if first >= q.row_first])
+                await db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await db.execute("ROLLBACK")
+                raise
+        except BaseException as exc:
+            for q, n, _ in taken:
+                if not q.count:
+                    self._dirty.append(q)
+                q.count += n
+            if not isinstance(exc, Exception):
+                raise
+            self.failures += 1
+            self._errors.report(exc, len(self._queue) + len(taken))
+            return False
+        for q, _n, first in taken:
+            q.row_first = min(q.row_first, first)
+        self.written += sum(n for _, n, _ in taken)
+        now = time.time()
+        self._next_repeats = float("inf")
+        if self._dirty:
+            self._schedule_repeats()
+        if now >= self._next_expiry:
+            self._expire(now)
+        return True
+
+    def _expire(self, now: float) -> None:
+        """Drop written rows whose window has closed (no repeat can fold into them any more),
+        so `_waiting` holds only what may still be repeated."""
+        horizon = now - self.settings.dedup_seconds
+        month = self._month_of(now)
+        closed = [fold for fold, q in self._waiting.items()
+                  if q.row_id and not q.count and (q.last_at < horizon or q.month != month)]
+        for fold in closed:
+            del self._waiting[fold]
+        self._next_expiry = now + max(self.settings.dedup_seconds, 1.0)
+
+    async def _write_batch(self, batch: list[Taken]) -> bool:
         """Write `batch` in one transaction; on failure put it back at the head of the queue
         (in order) and return False."""
         db = self._db
@@ -224,7 +334,7 @@ class IncidentWriter:
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                seen = await self._store(db, batch)
+                keys, seen = await self._store(db, batch)
                 if drops:
                     await db.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
                                      (time.time(), DROPPED_EVENT, str(drops)))
@@ -245,19 +355,40 @@ class IncidentWriter:
                         self._errors.recovered())
         self._unrecorded_drops -= drops
         self._remember(seen)
-        self.written += sum(q.count for q in batch)
+        self.written += sum(count for _, count, _, _ in batch)
         self.batches += 1
+        self._open_rows(batch, keys, seen)
         return True
 
-    async def _store(self, db: aiosqlite.Connection, batch: list[Queued]) -> dict[Key, Seen]:
-        """Insert new rows and bump repeated ones; returns what the batch touched."""
+    def _open_rows(self, batch: list[Taken], keys: list[Key], seen: dict[Key, Seen]) -> None:
+        """The batch's entries are rows now: repeats folded into them since they were taken
+        (and from now on) are written as the row's repeats."""
+        for (q, _, _, _), key in zip(batch, keys, strict=True):
+            row_id, _last, first = seen[key]
+            q.row_id, q.row_first, q.incident = row_id, first, None
+            if q.count:
+                self._dirty.append(q)
+        if self._dirty and self._next_repeats == float("inf"):
+            self._schedule_repeats()
+        now = time.time()
+        if now >= self._next_expiry:
+            self._expire(now)
+
+    async def _store(self, db: aiosqlite.Connection,
+                     batch: list[Taken]) -> tuple[list[Key], dict[Key, Seen]]:
+        """Insert new rows and bump repeated ones; returns each entry's key and what the batch
+        touched."""
         dedup = self.settings.dedup_seconds
-        keyed = [((self._pseudonym(q.incident.client, q.first_at), q.incident.name), q)
-                 for q in batch]
+        keyed = []
+        for q, count, first_at, last_at in batch:
+            incident = q.incident
+            assert incident is not None, "an entry is written once"
+            keyed.append(((self._pseudonym(incident.client, first_at), incident.name), incident,
+                          count, first_at, last_at))
         recent = self._recent
-        missing = {k for k, _ in keyed if k not in recent}
+        missing = {k[0] for k in keyed if k[0] not in recent}
         found: dict[Key, Seen] = {}
-        earliest = min(q.first_at for _, q in keyed)
+        earliest = min(k[3] for k in keyed)
         memory_complete = not self._shared and earliest > self._memory_complete_after
         if missing and not memory_complete:
             found = await lookup(db, missing, earliest - dedup)
@@ -268,27 +399,27 @@ class IncidentWriter:
         # id -> [added count, first_at, last_at, the row's first_at]
         updates: dict[int, list[float]] = {}
         month_of = self._month_of
-        for key, q in keyed:  # q: an incident and the repeats folded into it at submit
+        # Each: an incident, the repeats folded into it at submit (count), their first and last
+        for key, incident, count, first_at, last_at in keyed:
             hit = touched.get(key) or recent.get(key) or found.get(key)
-            if hit is not None and hit[1] >= q.first_at - dedup \
-                    and month_of(hit[1]) == month_of(q.first_at):
-                row_id, last = hit[0], max(hit[1], q.last_at)
-                first = min(hit[2], q.first_at)
+            if hit is not None and hit[1] >= first_at - dedup \
+                    and month_of(hit[1]) == month_of(first_at):
+                row_id, last = hit[0], max(hit[1], last_at)
+                first = min(hit[2], first_at)
                 new = inserts.get(row_id)
                 if new is not None:
                     new.first_at = first
                     new.last_at = last
-                    new.count += q.count
+                    new.count += count
                 else:
-                    bump = updates.setdefault(row_id, [0, q.first_at, last, hit[2]])
-                    bump[0] += q.count
-                    bump[1] = min(bump[1], q.first_at)
+                    bump = updates.setdefault(row_id, [0, first_at, last, hit[2]])
+                    bump[0] += count
+                    bump[1] = min(bump[1], first_at)
                     bump[2] = max(bump[2], last)
             else:
-                row_id, last, first = next_id, q.last_at, q.first_at
+                row_id, last, first = next_id, last_at, first_at
                 next_id += 1
-                inserts[row_id] = NewRow(row_id, q.first_at, q.last_at, q.count, key[0],
-                                          q.incident)
+                inserts[row_id] = NewRow(row_id, first_at, last_at, count, key[0], incident)
             touched[key] = (row_id, last, first)
         if inserts:
             await db.executemany(INSERT, [r.values() for r in inserts.values()])
@@ -299,7 +430,7 @@ class IncidentWriter:
         if len(earlier) < len(updates):
             await db.executemany(BUMP, [(int(n), la, row_id) for row_id, (n, f, la, was)
                                          in updates.items() if f >= was])
-        return touched
+        return [k[0] for k in keyed], touched
 
     def _remember(self, seen: dict[Key, Seen]) -> None:
         if not seen:

@@ -214,6 +214,132 @@ async def test_repeats_fold_into_the_queued_entry_and_every_one_is_counted(
     assert sum(r.count for r in stored.values()) == 5003
 
 
+def counts(path: Path) -> list[int]:
+    return [r.count for r in rows(path)]
+
+
+async def test_repeats_of_a_written_row_are_counted_in_memory_and_written_together(
+        tmp_path: Path) -> None:
+    """Issue 21: a client hammering a blocked name costs a dictionary lookup per query and one
+    UPDATE per `repeat_flush_seconds`, not a queue entry and an UPDATE per query."""
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0.5))
+    await writer.start()
+    now = time.time()
+    writer.submit(incident(at=now))
+    await eventually(lambda: writer.written == 1)
+    for i in range(1000):
+        writer.submit(incident(at=now + i / 1000))
+    assert writer.queued == 0  # folded into the written row, nothing queued
+    await asyncio.sleep(0.1)
+    assert counts(path) == [1]  # held in memory for now
+    await eventually(lambda: writer.written == 1001)
+    assert counts(path) == [1001]
+    assert writer.batches == 1  # the repeats took no batch of their own
+    await writer.stop()
+    assert (counts(path), writer.dropped) == ([1001], 0)
+
+
+async def test_stop_writes_the_repeats_held_in_memory(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=3600))
+    await writer.start()
+    now = time.time()
+    writer.submit(incident(at=now))
+    await eventually(lambda: writer.written == 1)
+    for i in range(10):
+        writer.submit(incident(at=now + i))
+    await writer.stop()
+    assert (counts(path), writer.written, writer.dropped) == ([11], 11, 0)
+
+
+async def test_repeat_flush_zero_writes_repeats_with_the_next_batch(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0))
+    await writer.start()
+    now = time.time()
+    writer.submit(incident(at=now))
+    await eventually(lambda: writer.written == 1)
+    writer.submit(incident(at=now + 1))
+    await eventually(lambda: counts(path) == [2])
+    await writer.stop()
+
+
+async def test_held_repeats_wait_out_a_locked_store(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0.05))
+    await writer.start()
+    now = time.time()
+    writer.submit(incident(at=now))
+    await eventually(lambda: writer.written == 1)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        for i in range(5):
+            writer.submit(incident(at=now + i))
+        await eventually(lambda: writer.failures >= 1)
+        writer.submit(incident(at=now + 6))  # while its repeats are being retried
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    await eventually(lambda: writer.written == 7)
+    await writer.stop()
+    assert (counts(path), writer.dropped) == ([7], 0)
+
+
+async def test_beyond_repeat_pairs_a_repeat_is_queued_like_before(tmp_path: Path) -> None:
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_pairs=1, repeat_flush_seconds=3600))
+    await writer.start()
+    now = time.time()
+    writer.submit(incident(at=now, name="one.example"))
+    writer.submit(incident(at=now, name="two.example"))  # no room: goes the store's way
+    await eventually(lambda: writer.written == 2)
+    for i in range(3):
+        writer.submit(incident(at=now + i, name="one.example"))
+        writer.submit(incident(at=now + i, name="two.example"))
+    assert writer.queued == 3  # only two.example's repeats are queued
+    await writer.stop()
+    assert {r.name: r.count for r in rows(path)} == {"one.example": 4, "two.example": 4}
+
+
+async def test_held_repeats_are_written_when_the_month_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A month's report counts the rows of that month: their repeats must be in the store as
+    soon as it ends, not `repeat_flush_seconds` later (the writer's clock is moved to 0.6 s
+    before midnight in Tirana)."""
+    from datetime import datetime
+
+    import reporting.incidents.writer as writer_module
+    from reporting.report_data import TIRANE
+    end = datetime(2026, 12, 1, tzinfo=TIRANE).timestamp()
+    shift = end - 0.6 - time.time()
+
+    class Shifted:
+        @staticmethod
+        def time() -> float:
+            return time_now() + shift
+
+        @staticmethod
+        def monotonic() -> float:
+            return time.monotonic()
+
+    time_now = time.time
+    monkeypatch.setattr(writer_module, "time", Shifted)
+    path = db_path(tmp_path)
+    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=3600))
+    await writer.start()
+    first = Shifted.time()
+    writer.submit(incident(at=first))
+    await eventually(lambda: writer.written == 1)
+    for i in range(5):
+        writer.submit(incident(at=first + i / 100))
+    assert counts(path) == [1]
+    await eventually(lambda: counts(path) == [6])
+    assert Shifted.time() < end + 1.0  # at the month's end, not an hour later
+    await writer.stop()
+
+
 async def test_a_repeat_after_the_window_queues_a_new_row(tmp_path: Path) -> None:
     path = db_path(tmp_path)
     writer = IncidentWriter(path, KEY, IncidentSettings(flush_interval=30, dedup_seconds=60))
@@ -442,9 +568,11 @@ def test_config_defaults_and_values() -> None:
     assert reporting.config.parse(_section("")) == IncidentSettings()
     assert reporting.config.parse(_section(
         "[incidents]\ndedup_seconds = 30\nqueue_size = 50\nbatch_size = 5\nflush_interval = 1\n"
-        "recent_pairs = 100000\nfree_text_days = 7\n"
+        "recent_pairs = 100000\nfree_text_days = 7\nrepeat_flush_seconds = 5\n"
+        "repeat_pairs = 0\n"
     )) == IncidentSettings(dedup_seconds=30, queue_size=50, batch_size=5, flush_interval=1.0,
-                           recent_pairs=100_000, free_text_days=7)
+                           recent_pairs=100_000, free_text_days=7, repeat_flush_seconds=5.0,
+                           repeat_pairs=0)
     assert IncidentSettings().free_text_days == 30
 
 
@@ -458,6 +586,8 @@ def test_config_defaults_and_values() -> None:
      "roja.toml:3: incidents.free_text_days: must be a whole number"),
     ("[incidents]\nfree_text_day = 30\n", "roja.toml:2: incidents.free_text_day: unknown key"),
     ("[incidents]\nbatch_size = \"big\"\n", "incidents.batch_size: must be a whole number"),
+    ("[incidents]\nrepeat_flush_seconds = -1\n",
+     "roja.toml:2: incidents.repeat_flush_seconds: must be at least 0"),
 ])
 def test_config_errors_name_the_line_and_key(text: str, message: str) -> None:
     with pytest.raises(configkit.ConfigError, match=re.escape(message)):
