@@ -74,6 +74,7 @@ class UdpListener(asyncio.DatagramProtocol):
         self.resolver = resolver
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: set[asyncio.Task[None]] = set()
+        self._outgoing: list[tuple[bytes, tuple[str, int]]] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's UDP transport does not subclass asyncio.DatagramTransport, hence the cast.
@@ -93,13 +94,26 @@ class UdpListener(asyncio.DatagramProtocol):
         if len(self.pending) >= MAX_PENDING:
             self.transport.sendto(header_reply(data, SERVFAIL, result.question.wire), addr)
             return
-        task = asyncio.get_running_loop().create_task(self._slow(result, addr))
-        self.pending.add(task)
-        task.add_done_callback(self.pending.discard)
+        # Started eagerly: the query runs now, up to its first wait (the upstream's reply),
+        # instead of a loop turn later (measured: N % of a miss's CPU).
+        task = asyncio.eager_task_factory(asyncio.get_running_loop(), self._slow(result, addr))
+        if not task.done():
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
 
     async def _slow(self, pending: Pending, addr: tuple[str, int]) -> None:
         wire = await self.resolver.reply_slow(pending)
-        if self.transport is not None and not self.transport.is_closing():
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._outgoing.append((wire, addr))
+
+    def _send(self) -> None:
+        """Send the slow path's replies of this loop round back to back: the client is woken
+        once for them all rather than once per reply."""
+        outgoing, self._outgoing = self._outgoing, []
+        if self.transport is None or self.transport.is_closing():
+            return
+        for wire, addr in outgoing:
             self.transport.sendto(wire, addr)
 
     def error_received(self, exc: Exception) -> None:

@@ -1,0 +1,109 @@
+"""Upstream UDP exchanges: a fresh socket per query, all watched by one epoll set.
+
+RFC 5452: every query goes out on its own socket, connected to the upstream, so the kernel
+picks a random source port for it and drops datagrams from any other address; the caller's
+`check` (ID and question) decides which datagram is the reply. A uvloop datagram transport
+per query cost a setup round through the loop (connection_made, a waiter), three extra system
+calls (ioctl, getpeername, epoll_ctl DEL) and the transport's own objects; a loop reader per
+socket (`add_reader`) was slower still (measured, 4,102 vs 4,482 q/CPU-s). Here the event loop
+watches one epoll file descriptor; each socket is added to that set once and leaves it when it
+is closed. One loop callback then reads every reply that arrived, whatever their number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+from collections.abc import Callable
+
+_MAX_REPLY = 65535   # whatever the upstream sends: EDNS asks for 1232, not all obey
+_BATCH = 256         # sockets read per loop callback; the rest are still ready next time
+
+
+class _Exchange:
+    __slots__ = ("check", "reply", "sock")
+
+    def __init__(self, sock: socket.socket, reply: asyncio.Future[bytes],
+                 check: Callable[[bytes], bool]) -> None:
+        self.sock = sock
+        self.reply = reply
+        self.check = check
+
+    def read(self) -> None:
+        """Take the datagrams waiting on the socket until the reply: others are ignored."""
+        reply = self.reply
+        while not reply.done():
+            try:
+                data = self.sock.recv(_MAX_REPLY)
+            except BlockingIOError:
+                return
+            except OSError as exc:   # ICMP port unreachable: ConnectionRefusedError
+                reply.set_exception(exc)
+                return
+            if self.check(data):
+                reply.set_result(data)
+
+
+class UdpExchanges:
+    """The exchanges in flight on one event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._epoll = select.epoll()
+        self._waiting: dict[int, _Exchange] = {}
+        self._outgoing: list[tuple[_Exchange, bytes]] = []
+        loop.add_reader(self._epoll.fileno(), self._ready)
+
+    def close(self) -> None:
+        self.loop.remove_reader(self._epoll.fileno())
+        self._epoll.close()
+
+    def _send(self) -> None:
+        """Send the queries of this loop round back to back: the upstream is woken once for
+        them all, not once per query (measured: a query sent on its own cost 3x the CPU)."""
+        outgoing, self._outgoing = self._outgoing, []
+        for exchange, packet in outgoing:
+            if exchange.reply.done():   # timed out or cancelled before its turn
+                continue
+            try:
+                exchange.sock.send(packet)
+            except OSError as exc:
+                exchange.reply.set_exception(exc)
+
+    def _ready(self) -> None:
+        waiting = self._waiting
+        for fd, _events in self._epoll.poll(0, _BATCH):
+            exchange = waiting.get(fd)
+            if exchange is not None:
+                exchange.read()
+
+    async def ask(self, server: tuple[str, int], packet: bytes,
+                  check: Callable[[bytes], bool], expires: float) -> bytes:
+        """Send `packet` to `server` from a fresh socket; the first datagram from there that
+        `check` accepts. TimeoutError at `expires` (loop time), OSError when the upstream's
+        host refuses (ICMP)."""
+        family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK)
+        try:
+            sock.connect(server)
+            fd = sock.fileno()
+            reply: asyncio.Future[bytes] = self.loop.create_future()
+            exchange = self._waiting[fd] = _Exchange(sock, reply, check)
+            self._epoll.register(fd, select.EPOLLIN)
+            if not self._outgoing:
+                self.loop.call_soon(self._send)
+            self._outgoing.append((exchange, packet))
+            timer = self.loop.call_at(expires, _expire, reply)
+            try:
+                return await reply
+            finally:
+                timer.cancel()
+                del self._waiting[fd]
+        finally:
+            sock.close()   # a closed socket leaves the epoll set by itself
+
+
+def _expire(reply: asyncio.Future[bytes]) -> None:
+    if not reply.done():
+        reply.set_exception(TimeoutError())
