@@ -8,9 +8,10 @@ The event loop watches one epoll file descriptor; each socket joins that set onc
 it when closed, and one loop callback reads every reply that arrived. The queries made in one
 loop round are sent together at its end (`_send`): on a VM a datagram that wakes its sleeping
 receiver costs about three times one sent while it is awake, and NSD sleeps between queries
-sent one at a time. Measured side by side on the misses mix: this set alone (a uvloop datagram
-transport per query before) no cheaper, with the queries sent together 1.14× the queries per
-CPU-second. A loop reader per socket (`add_reader`) was slower (4,102 vs 4,482 q/CPU-s).
+sent one at a time. Measured side by side on the misses mix (`bench/RESULTS.md`): this set
+with each query sent at once was no cheaper than a uvloop datagram transport per query; with
+the round's queries sent together, 1.14× the queries per CPU-second. A loop reader per socket
+(`add_reader`) was slower than a transport (4,102 vs 4,482 q/CPU-s).
 """
 
 from __future__ import annotations
