@@ -190,6 +190,18 @@ async def test_dead_upstream_gives_servfail_within_2s_with_ede_22(kind, dead_por
     assert sum(h.stats.upstream_errors.values()) >= 1
 
 
+async def test_a_silent_upstream_is_given_up_at_the_deadline(blackhole) -> None:
+    """One timer checks every exchange in flight (`upstream_udp._TICK`): each try still ends
+    at its time limit, and the last at the deadline."""
+    h = handler(blackhole, timeout=0.2, deadline=0.5)
+    t0 = time.monotonic()
+    answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+    elapsed = time.monotonic() - t0
+    assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
+    assert 0.45 <= elapsed < 0.8
+    assert sum(h.stats.upstream_errors.values()) == 3   # 0.2 s, 0.2 s, then what was left
+
+
 async def test_no_upstream_configured_gives_servfail_at_once() -> None:
     answer = await handler().handle(make_q("www.allowed.test"), end_of_chain)
     assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
