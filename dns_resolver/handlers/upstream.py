@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import socket
+import os
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dnslib import QTYPE, RR, DNSRecord
@@ -27,6 +27,7 @@ from dnslib import QTYPE, RR, DNSRecord
 from dns_resolver.messages import Answer, Next, Query
 from dns_resolver.metrics import DnsStats
 from dns_resolver.upstream_reply import Forwarded, WireReply, read_reply
+from dns_resolver.upstream_udp import UdpExchanges
 from dns_resolver.wire import AD, CD, RD, SERVFAIL
 
 log = logging.getLogger("roja.dns.upstream")
@@ -35,6 +36,31 @@ EDE_NO_REACHABLE_AUTHORITY = 22
 
 class UpstreamError(Exception):
     pass
+
+
+class QueryIds:
+    """Query IDs (RFC 5452): 16 bits each from the kernel's CSPRNG (`os.urandom`, getrandom),
+    read `size` bytes at a time: one system call per 2048 queries instead of one per query
+    (measured 0.2 µs an ID, `secrets.randbits` 1.2 µs). Every ID is used once; a child process
+    after fork starts with an empty buffer, so two workers never share a sequence."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._left: Iterator[int] = iter(())
+        os.register_at_fork(after_in_child=self.clear)
+
+    def clear(self) -> None:
+        self._left = iter(())
+
+    def __call__(self) -> int:
+        qid = next(self._left, -1)
+        if qid < 0:
+            self._left = iter(memoryview(os.urandom(self.size)).cast("H"))
+            qid = next(self._left)
+        return qid
+
+
+query_id = QueryIds()
 
 
 @dataclass(frozen=True)
@@ -47,25 +73,12 @@ class UpstreamSettings:
     negative_max_ttl: int = 3600
 
 
-class _UdpExchange(asyncio.DatagramProtocol):
-    def __init__(self, check: object) -> None:
-        self.check = check
-        self.reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not self.reply.done() and self.check(data):  # type: ignore[operator]
-            self.reply.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        if not self.reply.done():
-            self.reply.set_exception(exc)
-
-
 class UpstreamHandler:
     def __init__(self, settings: UpstreamSettings, stats: DnsStats) -> None:
         self.settings = settings
         self.stats = stats
         self._next = 0
+        self._udp: UdpExchanges | None = None   # made on the loop of the first query
 
     async def handle(self, q: Query, call_next: Next) -> Answer:
         try:
@@ -129,8 +142,7 @@ class UpstreamHandler:
             label = f"{server[0]}:{server[1]}"
             t0 = time.perf_counter()
             try:
-                reply = await asyncio.wait_for(self._query(server, question, dnssec),
-                                               timeout)
+                reply = await self._query(server, question, dnssec, loop.time() + timeout)
             except TimeoutError:
                 self.stats.upstream_error(label, "timeout")
                 errors.append(f"{label} timeout")
@@ -151,9 +163,12 @@ class UpstreamHandler:
             return reply
         raise UpstreamError("; ".join(errors[-3:]) or "deadline passed")
 
-    async def _query(self, server: tuple[str, int], question: bytes,
-                     dnssec: int = 0) -> WireReply | DNSRecord:
-        qid = secrets.randbits(16)
+    async def _query(self, server: tuple[str, int], question: bytes, dnssec: int,
+                     expires: float) -> WireReply | DNSRecord:
+        """One try at `server`, TimeoutError at `expires` (loop time): one timer that fails the
+        reply's future (not `asyncio.wait_for` around the whole coroutine, with its own
+        bookkeeping per try), and what is left of the try for TCP."""
+        qid = query_id()
         flags = RD | AD | (CD if dnssec & 1 else 0)
         packet = (struct.pack(">HHHHHH", qid, flags, 1, 0, 0, 1) + question
                   + (_OPT_1232_DO if dnssec & 2 else _OPT_1232))
@@ -161,26 +176,14 @@ class UpstreamHandler:
         def matches(data: bytes) -> bool:
             return _reply_matches(data, qid, question)
 
-        # The socket is made here, not by create_datagram_endpoint(remote_addr=...), which
-        # resolves the address again on every call: measured 150 → 58 µs of CPU per query.
-        family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setblocking(False)
-            sock.connect(server)
-            loop = asyncio.get_running_loop()
-            transport, proto = await loop.create_datagram_endpoint(
-                lambda: _UdpExchange(matches), sock=sock)
-        except BaseException:
-            sock.close()
-            raise
-        try:
-            transport.sendto(packet)
-            data = await proto.reply
-        finally:
-            transport.close()
-        if data[2] & 0x02:  # TC: the whole answer over TCP
-            return await self._query_tcp(server, packet, matches)
+        loop = asyncio.get_running_loop()
+        exchanges = self._udp
+        if exchanges is None or exchanges.loop is not loop:
+            exchanges = self._udp = UdpExchanges(loop)
+        data = await exchanges.ask(server, packet, matches, expires)
+        if data[2] & 0x02:  # TC: the whole answer over TCP, in what is left of the try
+            async with asyncio.timeout_at(expires):
+                return await self._query_tcp(server, packet, matches)
         return read_any(data)
 
     async def _query_tcp(self, server: tuple[str, int], packet: bytes,

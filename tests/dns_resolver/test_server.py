@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -319,3 +320,26 @@ async def test_metrics_count_results(tmp_path, lists_dir):
         assert 'roja_lists_entries{list="deny"} 2.0' in body
         assert "roja_dns_answer_seconds_bucket" in body
         assert "roja_incidents_written_total" in body
+
+
+async def test_concurrent_misses_each_get_their_own_reply(tmp_path, lists_dir, upstream_dns):
+    """The slow path's replies of one loop round go out together (`UdpListener._send`): each
+    still reaches its own client, with its own ID and question."""
+    async with running_appliance(tmp_path, config(upstream_dns.address, lists_dir)) as app:
+        addr = dns_address(app)
+        loop = asyncio.get_running_loop()
+        names = [f"c{i}.nothere.allowed.test" for i in range(40)]
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in names]
+        try:
+            for i, (s, name) in enumerate(zip(socks, names, strict=True)):
+                s.setblocking(False)
+                s.sendto(make_query(name, qid=1000 + i), addr)
+            replies = await asyncio.wait_for(
+                asyncio.gather(*(loop.sock_recv(s, 4096) for s in socks)), 5)
+        finally:
+            for s in socks:
+                s.close()
+    for i, (name, reply) in enumerate(zip(names, replies, strict=True)):
+        r = parse(reply)
+        assert r.header.id == 1000 + i and str(r.q.qname) == name + "."
+        assert r.header.rcode == dns.rcode.NXDOMAIN

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import struct
 import time
@@ -12,7 +13,7 @@ import pytest
 from dnslib import EDNS0, QTYPE, RR, A, DNSQuestion, DNSRecord
 from peers.zones import BIG_TXT_COUNT, big_txt_string
 
-from dns_resolver.handlers.upstream import UpstreamHandler, UpstreamSettings
+from dns_resolver.handlers.upstream import QueryIds, UpstreamHandler, UpstreamSettings
 from dns_resolver.messages import Answer, Query
 from dns_resolver.metrics import DnsStats
 from dns_resolver.testing import make_query
@@ -189,6 +190,18 @@ async def test_dead_upstream_gives_servfail_within_2s_with_ede_22(kind, dead_por
     assert sum(h.stats.upstream_errors.values()) >= 1
 
 
+async def test_a_silent_upstream_is_given_up_at_the_deadline(blackhole) -> None:
+    """One timer checks every exchange in flight (`upstream_udp._TICK`): each try still ends
+    at its time limit, and the last at the deadline."""
+    h = handler(blackhole, timeout=0.2, deadline=0.5)
+    t0 = time.monotonic()
+    answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+    elapsed = time.monotonic() - t0
+    assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
+    assert 0.45 <= elapsed < 0.8
+    assert sum(h.stats.upstream_errors.values()) == 3   # 0.2 s, 0.2 s, then what was left
+
+
 async def test_no_upstream_configured_gives_servfail_at_once() -> None:
     answer = await handler().handle(make_q("www.allowed.test"), end_of_chain)
     assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
@@ -233,6 +246,65 @@ async def test_query_ids_and_source_ports_are_random() -> None:
     ports = {port for _, port in server.seen}
     assert len(server.seen) == 20
     assert len(ids) >= 18 and len(ports) >= 10
+
+
+def test_query_ids_are_16_bit_and_spread_across_refills() -> None:
+    ids = QueryIds(size=64)   # 32 IDs per read from the kernel: hundreds of refills
+    got = [ids() for _ in range(20000)]
+    assert all(0 <= qid <= 0xFFFF for qid in got)
+    assert len({qid >> 8 for qid in got}) == 256 and len({qid & 0xFF for qid in got}) == 256
+    assert len(set(got)) > 16000   # 20,000 draws from 65,536: ~17,240 distinct expected
+
+
+def test_a_forked_worker_does_not_repeat_the_parents_ids() -> None:
+    ids = QueryIds()
+    ids()   # the parent's buffer is filled before the fork
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:   # the child: its next 50 IDs
+        os.write(write_end, struct.pack(">50H", *(ids() for _ in range(50))))
+        os._exit(0)
+    os.close(write_end)
+    child = list(struct.unpack(">50H", os.read(read_end, 100)))
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert child != [ids() for _ in range(50)]
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_concurrent_queries_each_have_their_own_port_and_close_it() -> None:
+    """The queries of one loop round are sent together; each from its own socket, whose port
+    the kernel picks, and every socket is closed afterwards."""
+    server, address, close = await start_scripted(lambda q: [(reply_to(q, "192.0.2.1"), False)])
+    try:
+        h = handler(address)
+        await h.handle(make_q("warm.allowed.test"), end_of_chain)   # the epoll set exists
+        before = open_fds()
+        answers = await asyncio.gather(*(h.handle(make_q(f"c{i}.allowed.test"), end_of_chain)
+                                         for i in range(50)))
+        assert open_fds() <= before   # earlier tests' sockets may close meanwhile
+    finally:
+        close()
+    assert all(shown(a) == [("A", "192.0.2.1")] for a in answers)
+    ports = {port for _, port in server.seen[1:]}
+    assert len(server.seen) == 51 and len(ports) == 50
+
+
+async def test_timed_out_and_cancelled_queries_close_their_sockets(blackhole) -> None:
+    h = handler(blackhole, timeout=0.2, deadline=0.3)
+    await h.handle(make_q("warm.allowed.test"), end_of_chain)   # times out; the epoll set exists
+    before = open_fds()
+    answer = await h.handle(make_q("www.allowed.test"), end_of_chain)
+    assert answer.rcode == SERVFAIL and answer.ede is not None and answer.ede[0] == 22
+    task = asyncio.ensure_future(h.handle(make_q("www.allowed.test"), end_of_chain))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert open_fds() <= before
 
 
 @pytest.mark.parametrize("rcode", [SERVFAIL, REFUSED])
