@@ -105,8 +105,10 @@ class IncidentWriter:
         capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
         self._capacity = max(capacity, 2 * settings.batch_size)
         self._open_capacity = settings.repeat_pairs
+        self._open = 0  # entries of `_waiting` that are written rows (at most repeat_pairs)
         self._recent: OrderedDict[Key, Seen] = OrderedDict()
         self._pseudonyms: dict[tuple[int, str], str] = {}
+        self._clients: dict[str, str] = {}
         # The database lookup for pairs missing from `_recent` is only needed while the memory
         # cannot be complete: in the first dedup window after start (rows from before the
         # restart), after `_recent` evicted a pair still inside its window, or when other
@@ -167,11 +169,18 @@ class IncidentWriter:
             self.dropped += 1
             self._unrecorded_drops += 1
             return
+        # The client text is one object per client, not one per datagram: an open row keeps
+        # its fold key (and so the text) for as long as it is repeated.
+        clients = self._clients
+        if len(clients) > PSEUDONYM_CAPACITY:
+            clients.clear()
+        fold = (clients.setdefault(fold[0], fold[0]), fold[1], fold[2])
         entry = Queued(incident, fold, month)
         queue.append(entry)
         # A replaced entry's pending repeats are in `_dirty` (or its batch is in flight).
-        if waiting is not None or len(self._waiting) < self._open_capacity:
-            self._waiting[fold] = entry
+        if waiting is not None and waiting.row_id:
+            self._open -= 1
+        self._waiting[fold] = entry
         n = len(queue)
         if n == 1 or n == self.settings.batch_size:
             self._wake.set()
@@ -207,6 +216,7 @@ class IncidentWriter:
         self.dropped += sum(q.count for q in set(self._dirty) if q.row_id)
         self._queue.clear()
         self._waiting.clear()
+        self._open = 0
         self._dirty.clear()
         db, self._db = self._db, None
         if db is not None:
@@ -321,6 +331,7 @@ class IncidentWriter:
                   if q.row_id and not q.count and (q.last_at < horizon or q.month != month)]
         for fold in closed:
             del self._waiting[fold]
+        self._open -= len(closed)
         self._next_expiry = now + max(self.settings.dedup_seconds, 1.0)
 
     async def _write_batch(self, batch: list[Taken]) -> bool:
@@ -363,11 +374,17 @@ class IncidentWriter:
     def _open_rows(self, batch: list[Taken], keys: list[Key], seen: dict[Key, Seen]) -> None:
         """The batch's entries are rows now: repeats folded into them since they were taken
         (and from now on) are written as the row's repeats."""
+        waiting = self._waiting
         for (q, _, _, _), key in zip(batch, keys, strict=True):
             row_id, _last, first = seen[key]
             q.row_id, q.row_first, q.incident = row_id, first, None
             if q.count:
                 self._dirty.append(q)
+            if waiting.get(q.fold) is q:
+                if self._open < self._open_capacity:
+                    self._open += 1
+                else:  # no room: its repeats queue new entries, which the store folds
+                    del waiting[q.fold]
         if self._dirty and self._next_repeats == float("inf"):
             self._schedule_repeats()
         now = time.time()
