@@ -22,8 +22,11 @@ Keys (all optional):
                            # stop): one UPDATE per row, not one per blocked query. A kill -9
                            # or power cut loses at most this many seconds of repeat counts,
                            # never an incident; 0 writes them with the next batch
-    repeat_pairs = 131072  # (client, name) pairs whose repeats are counted in memory, ~250
-                           # bytes each; beyond, a repeat is queued and written like a new one
+    repeat_pairs = 32768   # written rows whose repeats are counted in memory (~300 bytes
+                           # each, measured ~20 MiB of RSS when full); beyond, a repeat is
+                           # queued and written like a first block. An ISP resolver with
+                           # memory to spare may raise it (131072: +8% queries per CPU-second
+                           # on the benchmark's 100,000 blocked names, bench/RESULTS.md)
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class IncidentSettings:
     free_text_days: int = 30
     recent_pairs: int = 16384
     repeat_flush_seconds: float = 60.0
-    repeat_pairs: int = 131072
+    repeat_pairs: int = 32768
 
 
 def parse(section: configkit.Section) -> IncidentSettings:

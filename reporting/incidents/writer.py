@@ -29,7 +29,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,21 +37,11 @@ import aiosqlite
 from prometheus_client.registry import CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import (
-    BUMP,
-    INSERT,
-    UPDATE,
-    Fold,
-    Key,
-    NewRow,
-    Queued,
-    Seen,
-    Taken,
-    lookup,
-)
+from reporting.incidents.batch import BUMP, UPDATE, Fold, Key, Queued, Seen, Taken
 from reporting.incidents.health import RateLimitedLog, WriterCollector
+from reporting.incidents.rows import PSEUDONYM_CAPACITY, RowStore
 from reporting.incidents.schema import DROPPED_EVENT, SCHEMA, Incident
-from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
+from reporting.pseudonym import TiraneMonth
 from reporting.sqlite_store import (
     RETRY_FIRST,
     RETRY_MAX,
@@ -67,7 +57,6 @@ STOP_TIMEOUT = 30.0  # how long `stop()` (and `start()` on a locked file) keeps 
 # this the writer asks the database. ~400 bytes a pair, so 16,384 pairs are ~6.5 MiB of the
 # DNS process's memory target (issue 4); a school sees far fewer distinct blocked pairs a minute.
 RECENT_CAPACITY = IncidentSettings().recent_pairs
-PSEUDONYM_CAPACITY = 65536
 
 class IncidentWriter:
     """Queues incidents without blocking and writes them to SQLite in batches."""
@@ -83,11 +72,6 @@ class IncidentWriter:
         self.batches = 0  # transactions committed
         self.failures = 0  # transactions that failed (their batch was queued again)
         self._unrecorded_drops = 0  # dropped, not yet written as an `incidents_dropped` event
-        self._key = key
-        # With `key_for_year` (e.g. `reporting.pseudonym.yearly_keys`), each incident is keyed
-        # by its Europe/Tirane year instead of `key`, so pseudonyms of two years never link.
-        self._key_for_year = key_for_year
-        self._year_of = TiraneYear()
         self._month_of = TiraneMonth()  # a row never spans two months (reports count by month)
         self._queue: deque[Queued] = deque()
         # Entries that repeats fold into: queued ones, and written rows still in their window
@@ -101,21 +85,11 @@ class IncidentWriter:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._stopping = False
-        # Must outlive one batch, so that a row made earlier in the batch is never forgotten.
-        capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
-        self._capacity = max(capacity, 2 * settings.batch_size)
         self._open_capacity = settings.repeat_pairs
         self._open = 0  # entries of `_waiting` that are written rows (at most repeat_pairs)
-        self._recent: OrderedDict[Key, Seen] = OrderedDict()
-        self._pseudonyms: dict[tuple[int, str], str] = {}
         self._clients: dict[str, str] = {}
-        # The database lookup for pairs missing from `_recent` is only needed while the memory
-        # cannot be complete: in the first dedup window after start (rows from before the
-        # restart), after `_recent` evicted a pair still inside its window, or when other
-        # processes write to the same database (`shared`). Skipping it otherwise halves the
-        # cost of an incident for a name seen for the first time (measured: ~22 → ~11 µs).
-        self._shared = shared
-        self._memory_complete_after = float("inf")
+        capacity = settings.recent_pairs if recent_capacity is None else recent_capacity
+        self._rows = RowStore(settings, key, key_for_year, capacity, shared=shared)
         self._errors = RateLimitedLog(60.0)
         if registry is not None:
             registry.register(WriterCollector(self))
@@ -131,7 +105,7 @@ class IncidentWriter:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         db = await _open(self.db_path)
         self._db = db
-        self._memory_complete_after = time.time() + self.settings.dedup_seconds
+        self._rows.started(time.time())
         self._task = asyncio.get_running_loop().create_task(self._run(),
                                                             name="roja-incident-writer")
         self._task.add_done_callback(_log_task_failure)
@@ -345,7 +319,7 @@ class IncidentWriter:
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                keys, seen = await self._store(db, batch)
+                keys, seen = await self._rows.store(db, batch)
                 if drops:
                     await db.execute("INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
                                      (time.time(), DROPPED_EVENT, str(drops)))
@@ -365,7 +339,7 @@ class IncidentWriter:
             log.warning("incident store: writing again after %d failed attempts",
                         self._errors.recovered())
         self._unrecorded_drops -= drops
-        self._remember(seen)
+        self._rows.remember(seen)
         self.written += sum(count for _, count, _, _ in batch)
         self.batches += 1
         self._open_rows(batch, keys, seen)
@@ -390,94 +364,6 @@ class IncidentWriter:
         now = time.time()
         if now >= self._next_expiry:
             self._expire(now)
-
-    async def _store(self, db: aiosqlite.Connection,
-                     batch: list[Taken]) -> tuple[list[Key], dict[Key, Seen]]:
-        """Insert new rows and bump repeated ones; returns each entry's key and what the batch
-        touched."""
-        dedup = self.settings.dedup_seconds
-        keyed = []
-        for q, count, first_at, last_at in batch:
-            incident = q.incident
-            assert incident is not None, "an entry is written once"
-            keyed.append(((self._pseudonym(incident.client, first_at), incident.name), incident,
-                          count, first_at, last_at))
-        recent = self._recent
-        missing = {k[0] for k in keyed if k[0] not in recent}
-        found: dict[Key, Seen] = {}
-        earliest = min(k[3] for k in keyed)
-        memory_complete = not self._shared and earliest > self._memory_complete_after
-        if missing and not memory_complete:
-            found = await lookup(db, missing, earliest - dedup)
-        rows = await db.execute_fetchall("SELECT COALESCE(MAX(id), 0) FROM incidents")
-        next_id = int(next(iter(rows))[0]) + 1
-        touched: dict[Key, Seen] = {}
-        inserts: dict[int, NewRow] = {}
-        # id -> [added count, first_at, last_at, the row's first_at]
-        updates: dict[int, list[float]] = {}
-        month_of = self._month_of
-        # Each: an incident, the repeats folded into it at submit (count), their first and last
-        for key, incident, count, first_at, last_at in keyed:
-            hit = touched.get(key) or recent.get(key) or found.get(key)
-            if hit is not None and hit[1] >= first_at - dedup \
-                    and month_of(hit[1]) == month_of(first_at):
-                row_id, last = hit[0], max(hit[1], last_at)
-                first = min(hit[2], first_at)
-                new = inserts.get(row_id)
-                if new is not None:
-                    new.first_at = first
-                    new.last_at = last
-                    new.count += count
-                else:
-                    bump = updates.setdefault(row_id, [0, first_at, last, hit[2]])
-                    bump[0] += count
-                    bump[1] = min(bump[1], first_at)
-                    bump[2] = max(bump[2], last)
-            else:
-                row_id, last, first = next_id, last_at, first_at
-                next_id += 1
-                inserts[row_id] = NewRow(row_id, first_at, last_at, count, key[0], incident)
-            touched[key] = (row_id, last, first)
-        if inserts:
-            await db.executemany(INSERT, [r.values() for r in inserts.values()])
-        earlier = [(int(n), f, la, row_id) for row_id, (n, f, la, was) in updates.items()
-                   if f < was]  # only when the clock went back
-        if earlier:
-            await db.executemany(UPDATE, earlier)
-        if len(earlier) < len(updates):
-            await db.executemany(BUMP, [(int(n), la, row_id) for row_id, (n, f, la, was)
-                                         in updates.items() if f >= was])
-        return [k[0] for k in keyed], touched
-
-    def _remember(self, seen: dict[Key, Seen]) -> None:
-        if not seen:
-            return
-        recent = self._recent
-        for key, value in seen.items():
-            recent[key] = value
-            recent.move_to_end(key)
-        horizon = max(v[1] for v in seen.values()) - self.settings.dedup_seconds
-        while recent:
-            oldest = next(iter(recent.values()))
-            if len(recent) <= self._capacity and oldest[1] >= horizon:
-                break
-            recent.popitem(last=False)
-            if oldest[1] >= horizon:  # evicted inside its window: ask the database again
-                self._memory_complete_after = max(self._memory_complete_after,
-                                                  oldest[1] + self.settings.dedup_seconds)
-
-    def _pseudonym(self, client: str, at: float) -> str:
-        key_for_year = self._key_for_year
-        year = 0 if key_for_year is None else self._year_of(at)
-        cache = self._pseudonyms
-        value = cache.get((year, client))
-        if value is None:
-            if len(cache) >= PSEUDONYM_CAPACITY:
-                cache.clear()
-            key = self._key if key_for_year is None else key_for_year(year)
-            value = cache[(year, client)] = pseudonym(key, client)
-        return value
-
 
 async def _open(path: Path) -> aiosqlite.Connection:
     """Create or migrate the file (in a thread, waiting up to STOP_TIMEOUT while another
