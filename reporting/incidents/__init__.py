@@ -33,8 +33,8 @@ Modules: `schema` (migrations, row types, `connect` for synchronous writers such
 `reporting.manual`), `writer` (`IncidentWriter`: the bounded queue, batches, retry with
 backoff; repeats folded at submit and held for written rows), `rows` (`RowStore`: which row a
 batch entry goes into, recent rows, pseudonyms), `batch` (what a batch writes: queued entries,
-new rows, the SQL and the lookup of repeated rows), `queries` (`IncidentStore`, the read-only view for
-`roja incidents list|tail` and the console), `health` (its error log and metrics). Every
+new rows, the SQL and the lookup of repeated rows), `queries` (`IncidentStore`, the read-only
+view for `roja incidents list|tail` and the console), `health` (its error log and metrics). Every
 program opens the file through `reporting.sqlite_store`, the stores' one migration runner and
 connection policy.
 
