@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -218,16 +219,24 @@ def counts(path: Path) -> list[int]:
     return [r.count for r in rows(path)]
 
 
+async def one_row_written(path: Path, at: float | None = None,
+                          **settings: Any) -> tuple[IncidentWriter, float]:
+    """A started writer (FAST with `settings`) whose first incident, at `at` (default: now),
+    is in the store; the writer and that time."""
+    writer = IncidentWriter(path, KEY, replace(FAST, **settings))
+    await writer.start()
+    at = time.time() if at is None else at
+    writer.submit(incident(at=at))
+    await eventually(lambda: writer.written == 1)
+    return writer, at
+
+
 async def test_repeats_of_a_written_row_are_counted_in_memory_and_written_together(
         tmp_path: Path) -> None:
     """Issue 21: a client hammering a blocked name costs a dictionary lookup per query and one
     UPDATE per `repeat_flush_seconds`, not a queue entry and an UPDATE per query."""
     path = db_path(tmp_path)
-    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0.5))
-    await writer.start()
-    now = time.time()
-    writer.submit(incident(at=now))
-    await eventually(lambda: writer.written == 1)
+    writer, now = await one_row_written(path, repeat_flush_seconds=0.5)
     for i in range(1000):
         writer.submit(incident(at=now + i / 1000))
     assert writer.queued == 0  # folded into the written row, nothing queued
@@ -242,11 +251,7 @@ async def test_repeats_of_a_written_row_are_counted_in_memory_and_written_togeth
 
 async def test_stop_writes_the_repeats_held_in_memory(tmp_path: Path) -> None:
     path = db_path(tmp_path)
-    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=3600))
-    await writer.start()
-    now = time.time()
-    writer.submit(incident(at=now))
-    await eventually(lambda: writer.written == 1)
+    writer, now = await one_row_written(path, repeat_flush_seconds=3600)
     for i in range(10):
         writer.submit(incident(at=now + i))
     await writer.stop()
@@ -255,11 +260,7 @@ async def test_stop_writes_the_repeats_held_in_memory(tmp_path: Path) -> None:
 
 async def test_repeat_flush_zero_writes_repeats_with_the_next_batch(tmp_path: Path) -> None:
     path = db_path(tmp_path)
-    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0))
-    await writer.start()
-    now = time.time()
-    writer.submit(incident(at=now))
-    await eventually(lambda: writer.written == 1)
+    writer, now = await one_row_written(path, repeat_flush_seconds=0)
     writer.submit(incident(at=now + 1))
     await eventually(lambda: counts(path) == [2])
     await writer.stop()
@@ -267,11 +268,7 @@ async def test_repeat_flush_zero_writes_repeats_with_the_next_batch(tmp_path: Pa
 
 async def test_held_repeats_wait_out_a_locked_store(tmp_path: Path) -> None:
     path = db_path(tmp_path)
-    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=0.05))
-    await writer.start()
-    now = time.time()
-    writer.submit(incident(at=now))
-    await eventually(lambda: writer.written == 1)
+    writer, now = await one_row_written(path, repeat_flush_seconds=0.05)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
@@ -327,11 +324,7 @@ async def test_held_repeats_are_written_when_the_month_ends(
     time_now = time.time
     monkeypatch.setattr(writer_module, "time", Shifted)
     path = db_path(tmp_path)
-    writer = IncidentWriter(path, KEY, replace(FAST, repeat_flush_seconds=3600))
-    await writer.start()
-    first = Shifted.time()
-    writer.submit(incident(at=first))
-    await eventually(lambda: writer.written == 1)
+    writer, first = await one_row_written(path, Shifted.time(), repeat_flush_seconds=3600)
     for i in range(5):
         writer.submit(incident(at=first + i / 100))
     assert counts(path) == [1]
