@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,7 +147,13 @@ def test_a_non_default_state_dir_gets_its_drop_ins_and_loses_them_again(
 
 
 def test_run_install_needs_root() -> None:
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             str(REPO / "run"), "install"], capture_output=True, text=True)
+    # The script is copied to a folder nobody may enter: the clone itself may sit in a private
+    # one (`mktemp -d` makes 0700), which an unprivileged user cannot reach at all.
+    with tempfile.TemporaryDirectory(prefix="roja-test-run-") as scratch:
+        os.chmod(scratch, 0o755)
+        script = Path(scratch) / "run"
+        shutil.copy2(REPO / "run", script)
+        result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                 str(script), "install"], capture_output=True, text=True)
     assert result.returncode == 1
     assert "root" in result.stderr and "sudo ./run install" in result.stderr
