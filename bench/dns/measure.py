@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dnslib
@@ -130,6 +131,7 @@ class PerfResult:
     run_time: float
     rcodes: dict[str, int]
     raw: str
+    cpu_s: float = 0.0  # dnsperf's own CPU time (user + system)
 
 
 def parse_dnsperf(text: str) -> PerfResult:
@@ -195,10 +197,18 @@ def dnsperf(
     if max_runs is not None:
         argv += ["-n", str(max_runs)]
     limit = (duration or 120) + 60
+    # dnsperf's CPU: the only child that ends during the run (nice and taskset exec it), so the
+    # growth of the terminated children's rusage is its own
+    before = _children_cpu()
     done = subprocess.run(argv, capture_output=True, text=True, timeout=limit, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"dnsperf failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-    return parse_dnsperf(done.stdout)
+    return replace(parse_dnsperf(done.stdout), cpu_s=_children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def steal_seconds(cores: set[int]) -> float:

@@ -91,6 +91,13 @@ class Row:
         return _median([r.perf.qps for r in self.runs])
 
     @property
+    def client_cpu_per_query(self) -> float:
+        """Median CPU seconds dnsperf spent per answered query (its own cost, which competes
+        with the server's when they share cores)."""
+        return _median([r.perf.cpu_s / r.perf.completed for r in self.runs
+                        if r.perf.completed])
+
+    @property
     def busy(self) -> float:
         return _median([r.cpu_s / max(r.perf.run_time, 1e-9) for r in self.runs])
 

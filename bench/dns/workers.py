@@ -10,11 +10,19 @@ affinity, so dnsperf competes with the servers, as on a real ISP box):
 Then the ratios against the targets: one worker ≥ 0.8× dnsmasq per CPU-second on the mix,
 N workers ≥ 0.85·N× one worker in qps (1.7× for two), misses ≥ 0.35× dnsmasq per CPU-second.
 With ``--base-exe`` another tree's Roja (``roja-base``) runs in the same rounds, side by side.
+
+And what the cores allow. dnsperf's own CPU per query ``d`` is measured (its rusage); N workers
+that keep one worker's efficiency ``e`` (q/CPU-s) on C cores shared with dnsperf answer at most
+``C / (1/e + d)`` qps, so their ratio to one worker (``busy₁ · e`` qps, busy₁ ≥ 1 core when it
+is saturated) is at most ``C / (busy₁ · (1 + d·e))``. For a worker exactly at the per-core
+target (``e`` = 0.8 × dnsmasq, busy₁ = 1) that is ``C / (1 + 0.8·d·e_dnsmasq)``: the scaling
+target is out of reach whenever this is below it, whatever the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -60,19 +68,40 @@ def ratios(mix: list[report.Row], misses: list[report.Row], n: int) -> list[Rati
                              SCALING_TARGET * n))
             out.append(Ratio(f"{roja} {n} workers / 1 worker, q/CPU-s",
                              many.per_cpu / one.per_cpu, None))
+            out += _cores_bound(roja, n, one, many)
         miss_one, miss_dnsmasq = _row(misses, roja), _row(misses, "dnsmasq")
         if miss_one and miss_dnsmasq:
             out.append(Ratio(f"{roja} 1 worker / dnsmasq, q/CPU-s, misses",
                              miss_one.per_cpu / miss_dnsmasq.per_cpu, MISSES_TARGET))
+    many = _row(mix, f"roja:{n}")
+    if dnsmasq and many and many.client_cpu_per_query:
+        d, cores = many.client_cpu_per_query, min(n, len(os.sched_getaffinity(0)))
+        e = PER_CORE_TARGET * dnsmasq.per_cpu
+        out.append(Ratio(f"the most {n} workers / 1 worker, qps, can be on {cores} cores shared "
+                         f"with dnsperf ({1e6 * d:.1f} µs/query) for a worker exactly at the "
+                         f"per-core target ({e:,.0f} q/CPU-s)", cores / (1 + d * e), None))
     u1, un = _row(mix, "unbound"), _row(mix, f"unbound:{n}")
     if u1 and un:
         out.append(Ratio(f"unbound {n} threads / 1 thread, qps (reference)", un.qps / u1.qps,
                          None))
-    many = _row(mix, f"roja:{n}")
     if many and un:
         out.append(Ratio(f"roja {n} workers / unbound {n} threads, qps", many.qps / un.qps,
                          None))
     return out
+
+
+def _cores_bound(roja: str, n: int, one: report.Row, many: report.Row) -> list[Ratio]:
+    """The most `n` workers could answer against one, at one worker's q/CPU-s, on the cores
+    they share with dnsperf, and how near the measured `n` workers came to it."""
+    d, e = many.client_cpu_per_query, one.per_cpu
+    if not d or not e or not one.qps:
+        return []
+    cores = min(n, len(os.sched_getaffinity(0)))
+    most = cores / (1 / e + d)  # qps when servers and dnsperf fill every core
+    return [Ratio(f"{roja} {n} workers / 1 worker, qps, the most these cores allow at one "
+                  f"worker's {e:,.0f} q/CPU-s (dnsperf {1e6 * d:.1f} µs/query)",
+                  min(n, most / one.qps), None),
+            Ratio(f"{roja} {n} workers, qps / that most", many.qps / most, None)]
 
 
 def run(args: argparse.Namespace, names: list[str], argv: list[str],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 
 from bench.dns import report
 from bench.dns.measure import PerfResult
@@ -56,3 +57,21 @@ def test_ratios_against_the_targets() -> None:
     assert lines[3] == ("roja 1 worker / dnsmasq, q/CPU-s, misses: 0.333× (target ≥ 0.35×) "
                         "NOT met / pa arritur")
     assert "unbound 2 threads / 1 thread, qps (reference): 1.833×" in lines
+
+
+def test_what_the_cores_allow_when_dnsperf_shares_them() -> None:
+    """Two workers at one worker's q/CPU-s, with dnsperf spending 14 µs per query on the same
+    cores: at most C / (1/e + d) qps. A worker exactly at the per-core target (0.8 × dnsmasq's
+    20,000 = 16,000 q/CPU-s) can then reach at most 2 / (1 + 0.224) = 1.63× on two cores."""
+    cores = min(2, len(os.sched_getaffinity(0)))
+    many = row("roja:2", 15_000, 27_000)
+    many.runs[0] = report.Run(replace(many.runs[0].perf, cpu_s=27_000 * 14e-6), 1.8, 0.0)
+    mix = [row("dnsmasq", 20_000, 20_000), row("roja", 16_000, 15_000), many]
+    lines = [r.line() for r in ratios(mix, [], 2)]
+    most = cores / (1 / 16_000 + 14e-6)
+    assert (f"roja 2 workers / 1 worker, qps, the most these cores allow at one worker's "
+            f"16,000 q/CPU-s (dnsperf 14.0 µs/query): {min(2, most / 15_000):.3f}×") in lines
+    assert f"roja 2 workers, qps / that most: {27_000 / most:.3f}×" in lines
+    assert (f"the most 2 workers / 1 worker, qps, can be on {cores} cores shared with dnsperf "
+            f"(14.0 µs/query) for a worker exactly at the per-core target (16,000 q/CPU-s): "
+            f"{cores / (1 + 14e-6 * 16_000):.3f}×") in lines
