@@ -37,7 +37,7 @@ import aiosqlite
 from prometheus_client.registry import CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import BUMP, UPDATE, Fold, Key, Queued, Seen, Taken
+from reporting.incidents.batch import BUMP, UPDATE, Fold, Key, Queued, Seen, Taken, write_rows
 from reporting.incidents.health import RateLimitedLog, WriterCollector
 from reporting.incidents.rows import PSEUDONYM_CAPACITY, RowStore
 from reporting.incidents.schema import DROPPED_EVENT, SCHEMA, Incident
@@ -264,12 +264,19 @@ class IncidentWriter:
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                earlier = [(n, first, q.last_at, q.row_id) for q, n, first in taken
-                           if first < q.row_first]
+                # By row: two entries (another category, say) may hold the same row.
+                rows: dict[int, list[float]] = {}  # id -> [count, first, last, row's first]
+                for q, n, first in taken:
+                    row = rows.setdefault(q.row_id, [0, first, q.last_at, q.row_first])
+                    row[0] += n
+                    row[1] = min(row[1], first)
+                    row[2] = max(row[2], q.last_at)
+                earlier = [(int(n), f, la, i) for i, (n, f, la, was) in rows.items() if f < was]
                 if earlier:
-                    await db.executemany(UPDATE, earlier)
-                await db.executemany(BUMP, [(n, q.last_at, q.row_id) for q, n, first in taken
-                                            if first >= q.row_first])
+                    await write_rows(db, earlier, UPDATE)
+                if len(earlier) < len(rows):
+                    await write_rows(db, [(int(n), la, i) for i, (n, f, la, was) in rows.items()
+                                          if f >= was], BUMP)
                 await db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
