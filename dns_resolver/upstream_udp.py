@@ -21,6 +21,8 @@ import select
 import socket
 from collections.abc import Callable
 
+from dns_resolver.round_batch import RoundBatch
+
 _MAX_REPLY = 65535   # whatever the upstream sends: EDNS asks for 1232, not all obey
 _BATCH = 256         # sockets read per loop callback; the rest are still ready next time
 _TICK = 0.02         # how often the exchanges in flight are checked for their time limit
@@ -58,14 +60,13 @@ class UdpExchanges:
         self.loop = loop
         self._epoll = select.epoll()
         self._waiting: dict[int, _Exchange] = {}
-        self._outgoing: list[tuple[_Exchange, bytes]] = []
+        self._outgoing = RoundBatch[tuple[_Exchange, bytes]](self._send)
         self._ticking = False
         loop.add_reader(self._epoll.fileno(), self._ready)
 
-    def _send(self) -> None:
+    def _send(self, outgoing: list[tuple[_Exchange, bytes]]) -> None:
         """Send the queries of this loop round back to back: the upstream is woken once for
         them all, not once per query (measured: a query sent on its own cost 3x the CPU)."""
-        outgoing, self._outgoing = self._outgoing, []
         for exchange, packet in outgoing:
             if exchange.reply.done():   # timed out or cancelled before its turn
                 continue
@@ -107,9 +108,7 @@ class UdpExchanges:
             reply: asyncio.Future[bytes] = self.loop.create_future()
             exchange = self._waiting[fd] = _Exchange(sock, reply, check, expires)
             self._epoll.register(fd, select.EPOLLIN)
-            if not self._outgoing:
-                self.loop.call_soon(self._send)
-            self._outgoing.append((exchange, packet))
+            self._outgoing.add((exchange, packet))
             if not self._ticking:
                 self._ticking = True
                 self.loop.call_later(_TICK, self._tick)

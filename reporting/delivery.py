@@ -12,7 +12,10 @@ revisions' deliveries that had not gone out yet. A period that has not ended is 
 (`reporting.bundles.PeriodNotEndedError`). The outbox is `state_dir/outbox.sqlite`. `tick`
 does, on or after `settings.send_day` of a month, what `roja report send` does for the previous
 month (so a change to last month is sent as a new revision by the next hourly step), and
-otherwise only retries due rows.
+otherwise only retries due rows. It waits `settle` seconds after the month ended before it
+builds the month's report: the incident writers write what they hold at the month's end (held
+repeats, the last batch within `[incidents] flush_interval`), and a report built in that moment
+would miss the month's last blocks and be followed by a second revision.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from reporting.delivery_config import ReportSettings
 from reporting.delivery_https import HttpsChannel
 from reporting.delivery_smtp import SmtpChannel
 from reporting.outbox import Bundle, Channel, Delivery, Outbox
-from reporting.report_data import TIRANE, SchoolLike
+from reporting.report_data import TIRANE, SchoolLike, parse_period
 
 __all__ = [
     "FORMATS",
@@ -119,13 +122,16 @@ def _enqueue(outbox: Outbox, bundle: Bundle, settings: ReportSettings, now: date
 
 
 def tick(state_dir: Path, school: SchoolLike, settings: ReportSettings,
-         now: datetime, approved: Callable[[Bundle], bool] = lambda bundle: True
-         ) -> list[Delivery]:
+         now: datetime, approved: Callable[[Bundle], bool] = lambda bundle: True,
+         settle: float = 0.0) -> list[Delivery]:
     """The daemon's periodic step (blocking: run it in a thread). Returns the rows attempted.
     A revision `approved` refuses (not signed by the director, `filterd.report_signoff`) is
-    built but not queued."""
-    if now.astimezone(TIRANE).day >= settings.send_day:
-        bundle = ensure_bundle(state_dir, previous_month(now), school, settings, now)
+    built but not queued. Last month's report is built once `settle` seconds have passed since
+    the month ended (until then only due retries run)."""
+    period = previous_month(now)
+    settled = now.timestamp() >= parse_period(period).end.timestamp() + settle
+    if now.astimezone(TIRANE).day >= settings.send_day and settled:
+        bundle = ensure_bundle(state_dir, period, school, settings, now)
         if settings.recipients() and approved(bundle):
             with Outbox(outbox_path(state_dir)) as outbox:
                 _enqueue(outbox, bundle, settings, now)

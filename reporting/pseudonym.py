@@ -145,9 +145,9 @@ class TiraneMonth:
         self._month = local.year * 12 + local.month - 1
         return self._month
 
-    @property
-    def end(self) -> float:
-        """The end (unix time) of the month last asked for."""
+    def end_of(self, at: float) -> float:
+        """The end (unix time) of the month of `at`."""
+        self(at)
         return self._end
 
 

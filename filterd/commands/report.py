@@ -57,6 +57,7 @@ from filterd.commands.report_files import generation_time, parse_formats, write_
 from filterd.errors import RojaError
 from reporting import delivery, offices, report_csv, report_json, report_pdf
 from reporting.bundles import Made, PeriodNotEndedError
+from reporting.config import IncidentSettings
 from reporting.delivery_config import ReportSettings
 from reporting.incidents import db_path
 from reporting.outbox import Bundle, Delivery, SenderBusy
@@ -88,6 +89,19 @@ def _configured_school(obj: Any) -> _School:
     configured = _config_school(obj)
     return _School(str(getattr(configured, "name", "") or ""),
                    str(getattr(configured, "code", "") or ""))
+
+
+# The daemon's step builds last month's report this long after the month ended, plus the
+# incident writers' `[incidents] flush_interval` (see `reporting.delivery.tick`): what a writer
+# holds at the month's end is normally written within milliseconds; the margin covers a busy
+# machine.
+SETTLE_MARGIN = 3.0
+
+
+def _settle(obj: Any) -> float:
+    incidents = getattr(obj.get("config"), "incidents", None)
+    interval = incidents.flush_interval if isinstance(incidents, IncidentSettings) else 0.5
+    return interval + SETTLE_MARGIN
 
 
 def _settings(obj: Any) -> ReportSettings:
@@ -320,7 +334,7 @@ def due(obj: Any) -> None:
         waiting.append(bundle)
         return False
 
-    rows = delivery.tick(state_dir, school, settings, now, approved)
+    rows = delivery.tick(state_dir, school, settings, now, approved, _settle(obj))
     for bundle in waiting:
         click.echo(f"Raporti i {bundle.period} pret nënshkrimin e drejtorit (konsola: "
                    f"Raportet → Nënshkruaj) / the report for {bundle.period} waits for the "

@@ -76,6 +76,19 @@ class Queued:
 Taken = tuple[Queued, int, float, float]  # an entry in a batch: (entry, count, first, last)
 
 
+async def update_rows(db: aiosqlite.Connection, updates: dict[int, list[float]]) -> None:
+    """Add to existing rows: `updates` maps a row id to [added count, earliest first_at, latest
+    last_at, the row's first_at as last written]. The indexed first_at is only set when the
+    clock went back (UPDATE); otherwise BUMP leaves it."""
+    earlier = [(int(n), f, la, row_id) for row_id, (n, f, la, was) in updates.items()
+               if f < was]
+    if earlier:
+        await write_rows(db, earlier, UPDATE)
+    if len(earlier) < len(updates):
+        await write_rows(db, [(int(n), la, row_id) for row_id, (n, f, la, was)
+                              in updates.items() if f >= was], BUMP)
+
+
 @dataclass(slots=True)
 class NewRow:
     id: int

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import aiosqlite
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import BUMP, UPDATE, Key, NewRow, Seen, Taken, lookup, write_rows
+from reporting.incidents.batch import Key, NewRow, Seen, Taken, lookup, update_rows, write_rows
 from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
 
 PSEUDONYM_CAPACITY = 65536  # (year, client) pseudonyms cached; the cache is emptied when full
@@ -100,13 +100,7 @@ class RowStore:
             touched[key] = (row_id, last, first)
         if inserts:
             await write_rows(db, [r.values() for r in inserts.values()])
-        earlier = [(int(n), f, la, row_id) for row_id, (n, f, la, was) in updates.items()
-                   if f < was]  # only when the clock went back
-        if earlier:
-            await write_rows(db, earlier, UPDATE)
-        if len(earlier) < len(updates):  # `updates` is by row id: each id once
-            await write_rows(db, [(int(n), la, row_id) for row_id, (n, f, la, was)
-                                  in updates.items() if f >= was], BUMP)
+        await update_rows(db, updates)
         return [k[0] for k in keyed], touched
 
     def remember(self, seen: dict[Key, Seen]) -> None:

@@ -37,7 +37,7 @@ import aiosqlite
 from prometheus_client.registry import CollectorRegistry
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import BUMP, UPDATE, Fold, Key, Queued, Seen, Taken, write_rows
+from reporting.incidents.batch import Fold, Key, Queued, Seen, Taken, update_rows
 from reporting.incidents.health import RateLimitedLog, WriterCollector
 from reporting.incidents.rows import PSEUDONYM_CAPACITY, RowStore
 from reporting.incidents.schema import DROPPED_EVENT, SCHEMA, Incident
@@ -164,8 +164,8 @@ class IncidentWriter:
         later than the end of the Europe/Tirane month (a month's report counts only rows of
         that month, which must be complete when it is built)."""
         now = time.time()
-        self._month_of(now)
-        self._next_repeats = min(now + self.settings.repeat_flush_seconds, self._month_of.end)
+        self._next_repeats = min(now + self.settings.repeat_flush_seconds,
+                                 self._month_of.end_of(now))
 
     async def stop(self, patience: float = STOP_TIMEOUT) -> None:
         """Write everything queued so far (trying for up to `patience` seconds when the store
@@ -264,19 +264,14 @@ class IncidentWriter:
         try:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                # By row: two entries (another category, say) may hold the same row.
-                rows: dict[int, list[float]] = {}  # id -> [count, first, last, row's first]
+                # By row: two entries (another category) may hold the same row.
+                updates: dict[int, list[float]] = {}
                 for q, n, first in taken:
-                    row = rows.setdefault(q.row_id, [0, first, q.last_at, q.row_first])
+                    row = updates.setdefault(q.row_id, [0, first, q.last_at, q.row_first])
                     row[0] += n
                     row[1] = min(row[1], first)
                     row[2] = max(row[2], q.last_at)
-                earlier = [(int(n), f, la, i) for i, (n, f, la, was) in rows.items() if f < was]
-                if earlier:
-                    await write_rows(db, earlier, UPDATE)
-                if len(earlier) < len(rows):
-                    await write_rows(db, [(int(n), la, i) for i, (n, f, la, was) in rows.items()
-                                          if f >= was], BUMP)
+                await update_rows(db, updates)
                 await db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -295,13 +290,18 @@ class IncidentWriter:
         for q, _n, first in taken:
             q.row_first = min(q.row_first, first)
         self.written += sum(n for _, n, _ in taken)
-        now = time.time()
         self._next_repeats = float("inf")
-        if self._dirty:
+        self._after_write()
+        return True
+
+    def _after_write(self) -> None:
+        """After a commit: schedule the write of repeats still pending (or that came in during
+        it), and drop closed windows when their time has come."""
+        if self._dirty and self._next_repeats == float("inf"):
             self._schedule_repeats()
+        now = time.time()
         if now >= self._next_expiry:
             self._expire(now)
-        return True
 
     def _expire(self, now: float) -> None:
         """Drop written rows whose window has closed (no repeat can fold into them any more),
@@ -366,11 +366,7 @@ class IncidentWriter:
                     self._open += 1
                 else:  # no room: its repeats queue new entries, which the store folds
                     del waiting[q.fold]
-        if self._dirty and self._next_repeats == float("inf"):
-            self._schedule_repeats()
-        now = time.time()
-        if now >= self._next_expiry:
-            self._expire(now)
+        self._after_write()
 
 async def _open(path: Path) -> aiosqlite.Connection:
     """Create or migrate the file (in a thread, waiting up to STOP_TIMEOUT while another

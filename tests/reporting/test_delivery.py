@@ -9,7 +9,7 @@ from pathlib import Path
 
 from peers.mailbox import http_inbox
 from report_bundle import BUILT, SCHOOL, SETTINGS, make_bundle
-from report_db import TIRANE, sample
+from report_db import TIRANE, incident, sample
 
 from reporting.delivery import ensure_bundle, load_bundle, outbox_path, previous_month, tick
 from reporting.delivery_config import HttpsSettings
@@ -62,3 +62,21 @@ def test_tick_sends_last_month_on_the_send_day(tmp_path: Path) -> None:
     with Outbox(outbox_path(tmp_path)) as box:
         assert len(box.deliveries()) == 1
     assert len(inbox.uploads) == 2 and inbox.counted() == 1
+
+
+def test_tick_waits_for_the_month_s_last_writes_before_building(tmp_path: Path) -> None:
+    """Issue 21 (CI, kill -9 test): a report built in the first milliseconds of the month
+    missed the incident writers' last October batch and was followed by a second revision.
+    `tick` builds only `settle` seconds after the month ended (it built at once before)."""
+    sample(db_path(tmp_path))
+    settings = replace(SETTINGS, send_day=1)
+    ended = datetime(2026, 11, 1, tzinfo=TIRANE).timestamp()
+    assert tick(tmp_path, SCHOOL, settings, datetime.fromtimestamp(ended + 0.01, TIRANE),
+                settle=3.5) == []
+    assert not (tmp_path / "reports").exists()  # nothing built while writers may still write
+    incident(db_path(tmp_path), "31.10.2026 23:59", "gambling")  # the writers' last batch
+    tick(tmp_path, SCHOOL, settings, datetime.fromtimestamp(ended + 4.0, TIRANE), settle=3.5)
+    [revision] = (tmp_path / "reports" / "2026-10").glob("r*")
+    assert revision.name == "r1"
+    tick(tmp_path, SCHOOL, settings, datetime.fromtimestamp(ended + 60, TIRANE), settle=3.5)
+    assert [r.name for r in (tmp_path / "reports" / "2026-10").glob("r*")] == ["r1"]

@@ -18,6 +18,9 @@ the DNS answered, except at most the writer's batch in flight at the kill and th
 it held in memory (`[incidents] repeat_flush_seconds`, here 1 s: repeats answered in the last
 REPEAT_FLUSH seconds before the kill, issue 21); no row is lost beyond the batch. Each run
 prints its seed, its kill point and what it lost; `ROJA_KILL_SEED=<n>` repeats the runs.
+October's report is built SETTLE seconds after October ended, once the writers have written
+their last October batch: built at once, a kill after it was queued left a second revision
+(CI, issue 21).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import pytest
 from inbox_kit import Inbox, running_inbox
 
 from dns_resolver.testing import ask_udp, free_port, make_query
+from filterd.commands.report import SETTLE_MARGIN
 from filterd.testing import blocked_answer
 from reporting.bundles import substance
 from reporting.inbox import submissions
@@ -57,6 +61,9 @@ LEAD = 11.0  # the shifted clock starts this many seconds before October ends (s
 AFTER = 1.0  # queries go on this long into November
 BATCH = 50  # [incidents] batch_size: what one kill may lose
 REPEAT_FLUSH = 1.0  # [incidents] repeat_flush_seconds: repeat counts one kill may lose
+FLUSH_INTERVAL = 0.05  # [incidents] flush_interval
+# October's report is built this long after October ended (the writers' last writes first)
+SETTLE = FLUSH_INTERVAL + SETTLE_MARGIN
 PHASES = ("incidents", "build", "queued", "delivery")
 RUNS = 20
 GROUP = 4  # runs side by side in one test
@@ -74,7 +81,7 @@ dir = "{state}"
 listen = ["127.0.0.1:{port}"]
 upstreams = ["127.0.0.1:9"]
 [incidents]
-flush_interval = 0.05
+flush_interval = {flush_interval}
 batch_size = {batch}
 repeat_flush_seconds = {repeat_flush}
 [[lists]]
@@ -177,7 +184,7 @@ class Gateway:
                                       encoding="utf-8")
         self.config.write_text(CONFIG.format(
             n=n, code=self.code, state=self.state, port=self.port, batch=BATCH,
-            repeat_flush=REPEAT_FLUSH,
+            repeat_flush=REPEAT_FLUSH, flush_interval=FLUSH_INTERVAL,
             deny=tmp / "deny.txt", relay=relay.port, token=token), encoding="utf-8")
         self.offset = MONTH_END - LEAD - time.time()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -319,7 +326,8 @@ async def kill_at_random(gw: Gateway, relay: Relay, rng: random.Random, out: Out
         stop[0] = True
         return
     if out.phase == "build":  # October's report (September's is made before October ends)
-        await until(lambda: gw.now() >= MONTH_END and gw.has_child(), 0.005)
+        # a step that began before SETTLE had passed builds nothing
+        await until(lambda: gw.now() >= MONTH_END + SETTLE + 0.5 and gw.has_child(), 0.005)
         wait = rng.uniform(0.0, 4.0)
         await asyncio.sleep(wait)
         gw.kill()
