@@ -16,9 +16,11 @@ from reporting.incidents.schema import COLUMNS, Incident
 LOOKUP_CHUNK = 400  # (client, name) pairs per SQL lookup: 800 parameters
 
 # Each statement writes many rows in one step (multi-row VALUES; UPDATE ... FROM (VALUES ...),
-# SQLite >= 3.33). `executemany` steps once per row and lets go of the GIL around each step, so
-# the writer's thread and the event loop handed the GIL back and forth for every row: ~14% of
-# a busy resolver's CPU in futex waits and wake-ups when they ran on two cores (issue 21).
+# SQLite >= 3.33; Debian 12 has 3.40). `executemany` steps and resets once per row and lets go
+# of the GIL around each, so the writer's thread and the busy event loop handed the GIL back
+# and forth for every row: with the two threads on two cores, 92% of the writer thread's
+# context switches were GIL waits there (perf), and one worker answered a median 12,600
+# q/CPU-s against 14,400 with these statements (8 alternating runs, issue 21).
 ROWS_PER_STATEMENT = 500  # 12 parameters a row: 6,000, well under SQLite's 32,766
 # (added count, first_at, last_at, id): only when the clock went back
 UPDATE = ("UPDATE incidents SET count = count + v.column1, first_at = MIN(first_at, v.column2), "
@@ -47,6 +49,8 @@ async def write_rows(db: aiosqlite.Connection, rows: Sequence[tuple[object, ...]
         sql = f"INSERT INTO incidents ({COLUMNS}) VALUES {values}" if statement is None \
             else statement.format(values=values)
         await db.execute(sql, [value for row in chunk for value in row])
+
+
 Seen = tuple[int, float, float]  # (row id, last_at, first_at)
 Fold = tuple[str, str, str]  # (raw client, name, category): what `submit` folds by
 
