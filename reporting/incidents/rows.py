@@ -18,7 +18,7 @@ from collections.abc import Callable
 import aiosqlite
 
 from reporting.config import IncidentSettings
-from reporting.incidents.batch import INSERT, Key, NewRow, Seen, Taken, lookup, update_rows
+from reporting.incidents.batch import Key, NewRow, Seen, Taken, lookup, update_rows, write_rows
 from reporting.pseudonym import TiraneMonth, TiraneYear, pseudonym
 
 PSEUDONYM_CAPACITY = 65536  # (year, client) pseudonyms cached; the cache is emptied when full
@@ -99,7 +99,7 @@ class RowStore:
                 inserts[row_id] = NewRow(row_id, first_at, last_at, count, key[0], incident)
             touched[key] = (row_id, last, first)
         if inserts:
-            await db.executemany(INSERT, [r.values() for r in inserts.values()])
+            await write_rows(db, [r.values() for r in inserts.values()])
         await update_rows(db, updates)
         return [k[0] for k in keyed], touched
 

@@ -32,6 +32,7 @@ from reporting.incidents import (
     NoIncidentStoreError,
     db_path,
 )
+from reporting.incidents.batch import ROWS_PER_STATEMENT
 from reporting.incidents.writer import RECENT_CAPACITY
 from reporting.pseudonym import pseudonym
 from reporting.sqlite_store import StoreTooNewError
@@ -585,3 +586,32 @@ def test_config_defaults_and_values() -> None:
 def test_config_errors_name_the_line_and_key(text: str, message: str) -> None:
     with pytest.raises(configkit.ConfigError, match=re.escape(message)):
         reporting.config.parse(_section(text))
+
+
+@pytest.mark.parametrize("repeat_pairs", [0, 32768])
+async def test_batches_larger_than_one_statement_are_written_whole(
+        tmp_path: Path, repeat_pairs: int) -> None:
+    """Rows are written ROWS_PER_STATEMENT to a statement (multi-row INSERT, UPDATE ... FROM
+    VALUES, issue 21): 1,203 new rows in one batch, then two repeats of each (written by the
+    store's folding with `repeat_pairs = 0`, as held repeats otherwise), one of them earlier
+    than its row (the clock went back)."""
+    path = db_path(tmp_path)
+    n = 2 * ROWS_PER_STATEMENT + 203
+    cfg = replace(FAST, batch_size=2000, repeat_pairs=repeat_pairs, repeat_flush_seconds=0)
+    writer = IncidentWriter(path, KEY, cfg)
+    await writer.start()
+    now = time.time()
+    for i in range(n):
+        writer.submit(incident(at=now, name=f"n{i}.example"))
+    await eventually(lambda: writer.written == n)
+    for i in range(n):
+        writer.submit(incident(at=now + 1, name=f"n{i}.example"))
+        writer.submit(incident(at=now - 1 if i == 7 else now + 2, name=f"n{i}.example"))
+    await writer.stop()
+    found = rows(path)
+    assert (len(found), writer.written, writer.dropped) == (n, 3 * n, 0)
+    assert {r.count for r in found} == {3}
+    by_name = {r.name: r for r in found}
+    assert by_name["n7.example"].first_at == pytest.approx(now - 1)
+    assert by_name["n8.example"].first_at == pytest.approx(now)
+    assert by_name["n8.example"].last_at == pytest.approx(now + 2)
