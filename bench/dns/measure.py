@@ -6,10 +6,12 @@ already sums a process's threads), so a server that forks workers is measured wh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import resource
 import socket
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass, replace
@@ -209,6 +211,19 @@ def dnsperf(
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def incidents_kept(store: Path) -> tuple[int, int]:
+    """(blocked answers counted in Roja's incident store, blocked answers it dropped because its
+    writer's queue was full, as recorded in its `incidents_dropped` events), read after the
+    server stopped (a stop writes what it held)."""
+    if not store.is_file():
+        return 0, 0
+    with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+        counted = db.execute("SELECT COALESCE(SUM(count), 0) FROM incidents").fetchone()[0]
+        dropped = db.execute("SELECT COALESCE(SUM(CAST(detail AS INTEGER)), 0) FROM events "
+                             "WHERE kind = 'incidents_dropped'").fetchone()[0]
+    return int(counted), int(dropped)
 
 
 def steal_seconds(cores: set[int]) -> float:

@@ -32,9 +32,11 @@ CAVEATS = (
     "qps is capped by the single dnsperf core when a server is not saturated (busy < 100%);"
     " q/CPU-s compares efficiency independently of that cap.",
     MIX_CAVEAT,
-    "Roja writes an incident per blocked query and keeps metrics; dnsmasq and unbound log"
-    " nothing here. RSS counts only the touched pages of a memory-mapped list, so compare"
-    " 'RSS after' (after the runs touched listed names at random).",
+    "Roja counts every blocked query in its incident store and keeps metrics (when its"
+    " writer cannot keep up, the queue's bound drops incidents, counted: 'notes' says how many);"
+    " dnsmasq and unbound log nothing here. RSS counts only the touched pages of a"
+    " memory-mapped list, so compare 'RSS after' (after the runs touched listed names at"
+    " random).",
     "A small VM (2 cores) that may be shared with other work: runs are interleaved across"
     " systems and the median is shown with the min-max of q/CPU-s; hypervisor steal on the"
     " server core is noted when above 1%.",
@@ -80,6 +82,8 @@ class Row:
     rss_ready_kib: int = 0
     rss_after_kib: int = 0
     runs: list[Run] = field(default_factory=list)
+    incidents_counted: int = 0  # Roja: blocked answers its incident store counts
+    incidents_dropped: int = 0  # Roja: blocked answers dropped, its writer's queue full
 
     @property
     def per_cpu(self) -> float:
@@ -121,6 +125,9 @@ class Row:
         steal, wall = sum(r.steal_s for r in self.runs), sum(r.perf.run_time for r in self.runs)
         if wall and steal / wall > 0.01:
             out.append(f"steal {100 * steal / wall:.0f}%")
+        if self.incidents_dropped:
+            share = self.incidents_dropped / (self.incidents_dropped + self.incidents_counted)
+            out.append(f"incidents dropped {100 * share:.0f}% (writer queue full)")
         return "; ".join(out)
 
 

@@ -4,8 +4,11 @@ ratios the workers table prints (pure parts; the whole run is `--workers-table`)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 from bench.dns import report
 from bench.dns.measure import PerfResult
@@ -75,3 +78,23 @@ def test_what_the_cores_allow_when_dnsperf_shares_them() -> None:
     assert (f"the most 2 workers / 1 worker, qps, can be on {cores} cores shared with dnsperf "
             f"(14.0 µs/query) for a worker exactly at the per-core target (16,000 q/CPU-s): "
             f"{cores / (1 + 14e-6 * 16_000):.3f}×") in lines
+
+
+def test_incidents_roja_dropped_are_read_from_its_store_and_noted(tmp_path: Path) -> None:
+    """The benchmark says when Roja's writer could not keep up: the blocked answers its store
+    counts, and those its queue's bound dropped (its `incidents_dropped` events)."""
+    from bench.dns.measure import incidents_kept
+
+    store = tmp_path / "incidents.sqlite"
+    assert incidents_kept(store) == (0, 0)
+    with contextlib.closing(sqlite3.connect(store)) as db, db:
+        db.execute("CREATE TABLE incidents (count INTEGER)")
+        db.execute("CREATE TABLE events (at REAL, kind TEXT, detail TEXT)")
+        db.executemany("INSERT INTO incidents VALUES (?)", [(3,), (1,)])
+        db.executemany("INSERT INTO events VALUES (0, ?, ?)",
+                       [("incidents_dropped", "2"), ("incidents_dropped", "10"), ("stop", "")])
+    assert incidents_kept(store) == (4, 12)
+    kept = row("roja", 16_000, 15_000)
+    kept.incidents_counted, kept.incidents_dropped = 4, 12
+    assert "incidents dropped 75% (writer queue full)" in kept.notes()
+    assert "incidents dropped" not in row("roja", 16_000, 15_000).notes()
