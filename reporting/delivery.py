@@ -21,7 +21,7 @@ would miss the month's last blocks and be followed by a second revision.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from reporting import bundles
@@ -30,7 +30,7 @@ from reporting.delivery_config import ReportSettings
 from reporting.delivery_https import HttpsChannel
 from reporting.delivery_smtp import SmtpChannel
 from reporting.outbox import Bundle, Channel, Delivery, Outbox
-from reporting.report_data import TIRANE, SchoolLike, parse_period
+from reporting.report_data import TIRANE, SchoolLike
 
 __all__ = [
     "FORMATS",
@@ -129,7 +129,7 @@ def tick(state_dir: Path, school: SchoolLike, settings: ReportSettings,
     built but not queued. Last month's report is built once `settle` seconds have passed since
     the month ended (until then only due retries run)."""
     period = previous_month(now)
-    settled = now.timestamp() >= parse_period(period).end.timestamp() + settle
+    settled = bundles.period_ended(period, now - timedelta(seconds=settle))
     if now.astimezone(TIRANE).day >= settings.send_day and settled:
         bundle = ensure_bundle(state_dir, period, school, settings, now)
         if settings.recipients() and approved(bundle):

@@ -133,6 +133,11 @@ forward-zone:
     return Server("unbound", [_exe("unbound", "/usr/sbin/unbound"), "-d", "-c", str(conf)], port)
 
 
+def roja_state(workdir: Path, name: str = "roja") -> Path:
+    """The default state directory of the Roja named `name` (its incident store is there)."""
+    return workdir / name.replace(":", "-") / "roja-state"
+
+
 def roja(
     workdir: Path,
     data: DataSet,
@@ -152,7 +157,7 @@ def roja(
     ``workers`` is ``dns.workers`` (SO_REUSEPORT processes); ``name`` the config's folder.
     """
     d = workdir / name.replace(":", "-")
-    state_dir = state if state is not None else d / "roja-state"
+    state_dir = state if state is not None else roja_state(workdir, name)
     d.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
     conf = d / "roja.toml"

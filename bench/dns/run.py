@@ -349,7 +349,7 @@ def _bench(
                 one.row.rss_after_kib = measure.rss_kib(one.proc.pid)
     for row in rows:  # the servers have stopped and written what they held
         if row.name.startswith("roja") and not row.reason:
-            store = workdir / row.name.replace(":", "-") / "roja-state" / "incidents.sqlite"
+            store = peers.roja_state(workdir, row.name) / "incidents.sqlite"
             row.incidents_counted, row.incidents_dropped = measure.incidents_kept(store)
     return rows
 

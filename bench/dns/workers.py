@@ -75,7 +75,7 @@ def ratios(mix: list[report.Row], misses: list[report.Row], n: int) -> list[Rati
                              miss_one.per_cpu / miss_dnsmasq.per_cpu, MISSES_TARGET))
     many = _row(mix, f"roja:{n}")
     if dnsmasq and many and many.client_cpu_per_query:
-        d, cores = many.client_cpu_per_query, min(n, len(os.sched_getaffinity(0)))
+        d, cores = many.client_cpu_per_query, _shared_cores(n)
         e = PER_CORE_TARGET * dnsmasq.per_cpu
         out.append(Ratio(f"the most {n} workers / 1 worker, qps, can be on {cores} cores shared "
                          f"with dnsperf ({1e6 * d:.1f} µs/query) for a worker exactly at the "
@@ -90,13 +90,18 @@ def ratios(mix: list[report.Row], misses: list[report.Row], n: int) -> list[Rati
     return out
 
 
+def _shared_cores(n: int) -> int:
+    """The cores `n` workers and dnsperf share (every usable one, at most `n`)."""
+    return min(n, len(os.sched_getaffinity(0)))
+
+
 def _cores_bound(roja: str, n: int, one: report.Row, many: report.Row) -> list[Ratio]:
     """The most `n` workers could answer against one, at one worker's q/CPU-s, on the cores
     they share with dnsperf, and how near the measured `n` workers came to it."""
     d, e = many.client_cpu_per_query, one.per_cpu
     if not d or not e or not one.qps:
         return []
-    cores = min(n, len(os.sched_getaffinity(0)))
+    cores = _shared_cores(n)
     most = cores / (1 / e + d)  # qps when servers and dnsperf fill every core
     return [Ratio(f"{roja} {n} workers / 1 worker, qps, the most these cores allow at one "
                   f"worker's {e:,.0f} q/CPU-s (dnsperf {1e6 * d:.1f} µs/query)",

@@ -100,8 +100,9 @@ SETTLE_MARGIN = 3.0
 
 def _settle(obj: Any) -> float:
     incidents = getattr(obj.get("config"), "incidents", None)
-    interval = incidents.flush_interval if isinstance(incidents, IncidentSettings) else 0.5
-    return interval + SETTLE_MARGIN
+    if not isinstance(incidents, IncidentSettings):
+        incidents = IncidentSettings()
+    return incidents.flush_interval + SETTLE_MARGIN
 
 
 def _settings(obj: Any) -> ReportSettings:
